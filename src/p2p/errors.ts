@@ -1,0 +1,50 @@
+/**
+ * The error class of the p2p module.
+ *
+ * Mirrors commonware's `p2p::authenticated::Error` variants plus the conditions upstream turns
+ * into panics (an oversized send, a duplicate channel, an invalid configuration), which here are
+ * thrown as typed errors at call time.
+ *
+ * @module
+ */
+
+/**
+ * Closed set of failure codes for {@link P2PError}.
+ *
+ * - `MessageTooLarge`: a payload longer than the network's `maxMessageSize` was handed to a sender.
+ * - `NetworkClosed`: the network has shut down (receivers reject with this after shutdown).
+ * - `InvalidConfig`: a configuration field is out of range; the message names the field.
+ * - `InvalidAddress`: an address string or object is malformed.
+ * - `DuplicateChannel`: `register` was called twice for the same channel.
+ * - `InvalidChannel`: a channel number is not a non-negative safe integer, or unknown.
+ * - `InvalidPeerSet`: a peer set is malformed (too many peers, index not increasing, ...).
+ * - `DecodeFailed`: a peer sent bytes that do not decode.
+ * - `PeerKilled`: the tracker asked the peer actor to stop.
+ * - `PeerDisconnected`: the remote end closed the connection.
+ * - `SendFailed` / `ReceiveFailed`: the underlying stream failed while writing / reading.
+ */
+export type P2PErrorCode =
+  | 'MessageTooLarge'
+  | 'NetworkClosed'
+  | 'InvalidConfig'
+  | 'InvalidAddress'
+  | 'DuplicateChannel'
+  | 'InvalidChannel'
+  | 'InvalidPeerSet'
+  | 'DecodeFailed'
+  | 'PeerKilled'
+  | 'PeerDisconnected'
+  | 'SendFailed'
+  | 'ReceiveFailed';
+
+/** Every error the p2p module throws on purpose. Switch on `code`; wrapped causes are in `cause`. */
+export class P2PError extends Error {
+  override readonly name = 'P2PError';
+  /** Which failure this is; a closed union, so `switch (err.code)` is exhaustiveness-checked. */
+  readonly code: P2PErrorCode;
+
+  constructor(code: P2PErrorCode, message?: string, options?: ErrorOptions) {
+    super(message ?? code, options);
+    this.code = code;
+  }
+}

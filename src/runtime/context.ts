@@ -1,0 +1,174 @@
+/**
+ * The runtime contract: every module takes time, randomness, networking, task spawning,
+ * metrics and logging from a {@link Context}, never from globals. The Node runtime backs it with
+ * real sockets and timers; the deterministic runtime with a virtual clock, a seeded RNG and an
+ * in-memory network.
+ *
+ * @module
+ */
+
+/** An IP socket address. `ip` is a literal IPv4 (`'127.0.0.1'`) or IPv6 (`'::1'`) address. */
+export interface SocketAddr {
+  readonly ip: string;
+  readonly port: number;
+}
+
+/** Time, in milliseconds since the Unix epoch (virtual in the deterministic runtime). */
+export interface Clock {
+  /** Current time in ms since the Unix epoch. */
+  now(): number;
+  /** Resolves after `ms`; rejects with `signal.reason` if `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Resolves at time `t` (ms since epoch, at once if past); rejects with `signal.reason` on abort. */
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Randomness: seeded in the deterministic runtime, cryptographically secure in the Node runtime. */
+export interface Rng {
+  /** `n` fresh random bytes. */
+  bytes(n: number): Uint8Array;
+  /** Fills `buf` with random bytes and returns it. */
+  fill(buf: Uint8Array): Uint8Array;
+  /** A uniform integer in `[min, max)`; both must be safe integers with `max > min`. */
+  int(min: number, max: number): number;
+  /** A uniform 64-bit unsigned integer. */
+  u64(): bigint;
+  /** A uniform float in `[0, 1)`. */
+  float(): number;
+  /** Shuffles `items` in place (Fisher-Yates) and returns it. */
+  shuffle<T>(items: T[]): T[];
+}
+
+/** The write half of a connection. Any error poisons the connection. */
+export interface Sink {
+  /**
+   * Writes the buffers, in order, as one batch. Resolves when the runtime has accepted the bytes
+   * (waiting for the socket to drain when its buffer is full: backpressure). Rejects if the
+   * connection is closed or poisoned, or if the write does not complete within the runtime's write
+   * timeout. Callers must not mutate the buffers until the promise settles.
+   */
+  send(data: Uint8Array | readonly Uint8Array[]): Promise<void>;
+}
+
+/** The read half of a connection. Any error poisons the connection. */
+export interface Stream {
+  /**
+   * Resolves with exactly `n` bytes. Rejects if the connection closes first, is poisoned, or no
+   * byte arrives within the runtime's read timeout. At most one `recv` may be pending at a time.
+   */
+  recv(n: number): Promise<Uint8Array>;
+  /** Up to `max` bytes that are already buffered, without I/O and without consuming them. */
+  peek(max: number): Uint8Array;
+}
+
+/** A duplex byte connection (TCP in the Node runtime, in-memory in the deterministic runtime). */
+export interface Connection {
+  readonly sink: Sink;
+  readonly stream: Stream;
+  /** The address of the other end. */
+  readonly remote: SocketAddr;
+  /** The local address of this end. */
+  readonly local: SocketAddr;
+  /** Closes both halves; pending and later calls reject. Idempotent. */
+  close(): void;
+  /** Resolves once the connection is closed for any reason. */
+  readonly closed: Promise<void>;
+}
+
+/** A bound listener. */
+export interface Listener {
+  /** The bound address (with the real port when bound to port 0). */
+  readonly address: SocketAddr;
+  /**
+   * Resolves with the next inbound connection. Rejects with `signal.reason` on abort, or with an
+   * error once the listener is closed.
+   */
+  accept(signal?: AbortSignal): Promise<Connection>;
+  /** Stops listening; pending `accept` calls reject. Idempotent. */
+  close(): void;
+}
+
+/** Networking: TCP in the Node runtime, an in-memory network in the deterministic runtime. */
+export interface Network {
+  bind(address: SocketAddr): Promise<Listener>;
+  /** Connects; rejects (connection refused) when nothing listens at `address`. */
+  dial(address: SocketAddr, signal?: AbortSignal): Promise<Connection>;
+  /** Resolves a DNS name to IP address literals. */
+  resolve(host: string, signal?: AbortSignal): Promise<string[]>;
+}
+
+/** Label values of one metric sample. Keep them bounded: never a value an attacker chooses. */
+export type Labels = Readonly<Record<string, string | number>>;
+
+export interface Counter {
+  inc(labels?: Labels, value?: number): void;
+  get(labels?: Labels): number;
+}
+export interface Gauge {
+  set(labels: Labels | undefined, value: number): void;
+  inc(labels?: Labels, value?: number): void;
+  dec(labels?: Labels, value?: number): void;
+  get(labels?: Labels): number;
+  remove(labels: Labels): void;
+}
+export interface Histogram {
+  observe(labels: Labels | undefined, value: number): void;
+}
+
+/**
+ * A metrics registry view. Names are prefixed by the context's label path (`child('peer1')` makes
+ * `peer1_`), so several networks can share one process.
+ */
+export interface Metrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter;
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames?: readonly string[],
+  ): Histogram;
+  /** Prometheus text exposition of every metric registered under this context. */
+  encode(): Promise<string>;
+}
+
+/** A leveled, structured logger (pino-compatible call shape). Silent by default. */
+export interface Logger {
+  trace(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** A spawned task. */
+export interface Handle<T> {
+  /**
+   * Settles when the task has ended: resolves with its value, or rejects with its error. A task
+   * that ends by throwing its context's abort reason after `stop()` resolves `undefined`.
+   * The runtime always observes this promise, so an ignored handle never causes an unhandled
+   * rejection; unexpected failures are reported to the runtime (the deterministic runtime fails
+   * the run).
+   */
+  readonly done: Promise<T | undefined>;
+  /** Aborts the task's context (and so every task beneath it). Idempotent. */
+  stop(reason?: unknown): void;
+}
+
+/** Everything a module may use from the outside world. */
+export interface Context {
+  /** The label path, e.g. `'network_tracker'` (empty at the root). */
+  readonly label: string;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly network: Network;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Aborted when this context (or any ancestor) is stopped. */
+  readonly signal: AbortSignal;
+  /** A child context: metrics prefixed with `label_`, its own signal linked to this one. */
+  child(label: string): Context;
+  /** Runs `fn` as a task in a new child context labelled `label`. */
+  spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T>;
+}
