@@ -1,0 +1,148 @@
+/**
+ * The directional transport cipher of the encrypted stream, as commonware's
+ * `cryptography/src/handshake/cipher.rs`: ChaCha20-Poly1305 (RFC 8439) with an implicit counter
+ * nonce.
+ *
+ * - One `Cipher` per direction, keyed from the handshake transcript; keys are never reused
+ *   across directions or connections.
+ * - Nonce = the low 96 bits of a counter, as 12 little-endian bytes. The counter starts at 0 and
+ *   advances after every seal and every open attempt, so both ends stay in lock step without
+ *   sending nonces.
+ * - When the counter reaches 2^96 every call throws `MessageLimitReached` before touching any
+ *   data: a nonce is never reused.
+ * - A failed open is fatal. The cipher is poisoned and every later call throws
+ *   `DecryptionFailed`; the connection must be dropped (a desynchronised or tampered stream
+ *   cannot recover, and refusing further work removes any oracle).
+ * - AAD is empty; the 16-byte tag follows the ciphertext.
+ *
+ * @module
+ */
+
+import { AeadKey, aeadOpen, aeadSeal, TAG_SIZE } from './backend.js';
+import { CryptoError } from './errors.js';
+
+/** Key size in bytes. */
+export const KEY_SIZE = 32;
+/** Authentication tag size in bytes, appended to every ciphertext. */
+export { TAG_SIZE };
+
+const TWO_32 = 0x1_0000_0000;
+const TWO_96 = 1n << 96n;
+
+/** Options of {@link Cipher}. */
+export interface CipherOptions {
+  /**
+   * Initial counter value, in `[0, 2^96]`. Default `0n`. For tests that need to reach the
+   * message limit; a real connection always starts at 0.
+   */
+  readonly startCounter?: bigint;
+}
+
+/** One direction of an encrypted stream. Not thread-safe (JS needs it not to be). */
+export class Cipher {
+  readonly #key: AeadKey;
+  // The 96-bit counter as three u32 words, least significant first (n0 = nonce bytes 0..3).
+  // Numbers, not a bigint: this sits on the per-message path.
+  #n0 = 0;
+  #n1 = 0;
+  #n2 = 0;
+  #exhausted = false;
+  #poisoned = false;
+
+  /**
+   * @param key - 32 bytes (copied)
+   * @param options - see {@link CipherOptions}
+   * @throws {@link CryptoError} `InvalidLength` for a wrong key size; `RangeError` for a bad
+   *   start counter
+   */
+  constructor(key: Uint8Array, options: CipherOptions = {}) {
+    this.#key = new AeadKey(key);
+    const start = options.startCounter ?? 0n;
+    if (start < 0n || start > TWO_96) throw new RangeError('startCounter must be in [0, 2^96]');
+    if (start === TWO_96) {
+      this.#exhausted = true;
+    } else {
+      this.#n0 = Number(start & 0xffffffffn);
+      this.#n1 = Number((start >> 32n) & 0xffffffffn);
+      this.#n2 = Number(start >> 64n);
+    }
+  }
+
+  /** The counter value the next seal or open will use (2^96 once exhausted). */
+  get counter(): bigint {
+    if (this.#exhausted) return TWO_96;
+    return (BigInt(this.#n2) << 64n) | (BigInt(this.#n1) << 32n) | BigInt(this.#n0);
+  }
+
+  /** True after a failed open: the cipher refuses all further work. */
+  get poisoned(): boolean {
+    return this.#poisoned;
+  }
+
+  /**
+   * Encrypts `plaintext` under the next nonce.
+   *
+   * @returns `ciphertext || tag` (`plaintext.length + 16` bytes)
+   * @throws {@link CryptoError} `MessageLimitReached`, `DecryptionFailed` (poisoned),
+   *   `EncryptionFailed`
+   */
+  seal(plaintext: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + TAG_SIZE);
+    this.sealInto(plaintext, out, 0);
+    return out;
+  }
+
+  /**
+   * Encrypts `plaintext` under the next nonce and writes `ciphertext || tag` into `out` at
+   * `offset`, so a caller can build many frames in one buffer. `out` must not overlap
+   * `plaintext`.
+   *
+   * @returns bytes written: `plaintext.length + 16`
+   * @throws {@link CryptoError} as {@link Cipher.seal}; `RangeError` if `out` is too small
+   */
+  sealInto(plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+    const n = plaintext.length + TAG_SIZE;
+    this.#check();
+    if (offset < 0 || offset + n > out.length) throw new RangeError('output buffer too small');
+    aeadSeal(this.#key, this.#n0, this.#n1, this.#n2, plaintext, out, offset);
+    this.#advance();
+    return n;
+  }
+
+  /**
+   * Authenticates and decrypts `ciphertextAndTag` under the next nonce. The nonce is consumed
+   * whether or not it succeeds; on failure the cipher is poisoned.
+   *
+   * @returns the plaintext (`ciphertextAndTag.length - 16` bytes)
+   * @throws {@link CryptoError} `DecryptionFailed` (bad tag, frame shorter than 16 bytes, or
+   *   poisoned), `MessageLimitReached`
+   */
+  open(ciphertextAndTag: Uint8Array): Uint8Array {
+    this.#check();
+    const pt =
+      ciphertextAndTag.length < TAG_SIZE
+        ? undefined
+        : aeadOpen(this.#key, this.#n0, this.#n1, this.#n2, ciphertextAndTag);
+    this.#advance();
+    if (pt === undefined) {
+      this.#poisoned = true;
+      throw new CryptoError('DecryptionFailed', 'ChaCha20-Poly1305 authentication failed');
+    }
+    return pt;
+  }
+
+  #check(): void {
+    if (this.#poisoned) throw new CryptoError('DecryptionFailed', 'cipher poisoned by a failure');
+    if (this.#exhausted) throw new CryptoError('MessageLimitReached', 'nonce counter exhausted');
+  }
+
+  #advance(): void {
+    if (++this.#n0 < TWO_32) return;
+    this.#n0 = 0;
+    if (++this.#n1 < TWO_32) return;
+    this.#n1 = 0;
+    if (++this.#n2 < TWO_32) return;
+    this.#n2 = 0;
+    this.#exhausted = true;
+  }
+}
