@@ -149,7 +149,8 @@ export interface Handle<T> {
    * that ends by throwing its context's abort reason after `stop()` resolves `undefined`.
    * The runtime always observes this promise, so an ignored handle never causes an unhandled
    * rejection; unexpected failures are reported to the runtime (the deterministic runtime fails
-   * the run).
+   * the run). An error thrown after the task's signal was aborted (a socket closed during
+   * shutdown, say) still rejects `done` but is not reported as a failure.
    */
   readonly done: Promise<T | undefined>;
   /** Aborts the task's context (and so every task beneath it). Idempotent. */
@@ -167,8 +168,16 @@ export interface Context {
   readonly log: Logger;
   /** Aborted when this context (or any ancestor) is stopped. */
   readonly signal: AbortSignal;
-  /** A child context: metrics prefixed with `label_`, its own signal linked to this one. */
+  /**
+   * A child context: label path `parent_label`, metrics prefixed with `label_`. It has no handle
+   * of its own, so it shares this context's cancellation scope (aborted exactly when this one
+   * is). Labels match `[A-Za-z][A-Za-z0-9_]*` (a TypeError otherwise).
+   */
   child(label: string): Context;
-  /** Runs `fn` as a task in a new child context labelled `label`. */
+  /**
+   * Runs `fn` as a task in a new child context labelled `label`, with its own cancellation scope
+   * linked to this one (stopping the handle aborts the task and every task beneath it). `fn`
+   * starts on a microtask, after `spawn` has returned.
+   */
   spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T>;
 }

@@ -1,0 +1,81 @@
+/**
+ * A FIFO of received chunks with exact-length reads. `take(n)` returns a view into the head
+ * chunk when it alone holds `n` bytes (no copy), and copies only when a read spans chunks.
+ */
+export class ByteQueue {
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  /** Offset of the first unread byte within the head chunk. */
+  #offset = 0;
+  /** Unread bytes in total. */
+  length = 0;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  /** Removes and returns exactly `n <= length` bytes. */
+  take(n: number): Uint8Array {
+    this.length -= n;
+    const first = this.#chunks[this.#head] as Uint8Array;
+    const avail = first.length - this.#offset;
+    if (n <= avail) {
+      const out = first.subarray(this.#offset, this.#offset + n);
+      if (n === avail) this.#drop();
+      else this.#offset += n;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[this.#head] as Uint8Array;
+      const k = Math.min(chunk.length - this.#offset, n - filled);
+      out.set(chunk.subarray(this.#offset, this.#offset + k), filled);
+      filled += k;
+      if (this.#offset + k === chunk.length) this.#drop();
+      else this.#offset += k;
+    }
+    return out;
+  }
+
+  /** Up to `max` unread bytes, without consuming them. */
+  peek(max: number): Uint8Array {
+    const n = Math.min(max, this.length);
+    if (n <= 0) return new Uint8Array(0);
+    const first = this.#chunks[this.#head] as Uint8Array;
+    if (n <= first.length - this.#offset) return first.subarray(this.#offset, this.#offset + n);
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let offset = this.#offset;
+    for (let i = this.#head; filled < n; i++) {
+      const chunk = this.#chunks[i] as Uint8Array;
+      const k = Math.min(chunk.length - offset, n - filled);
+      out.set(chunk.subarray(offset, offset + k), filled);
+      filled += k;
+      offset = 0;
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.#chunks = [];
+    this.#head = 0;
+    this.#offset = 0;
+    this.length = 0;
+  }
+
+  #drop(): void {
+    this.#offset = 0;
+    this.#head++;
+    // Compact lazily: shifting on every read would be O(n) per chunk.
+    if (this.#head === this.#chunks.length) {
+      this.#chunks.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,230 @@
+import type { Clock, Context, Handle, Logger, Metrics, Network, Rng } from './context.js';
+import type { MetricsRoot } from './metrics.js';
+
+/**
+ * A cancellation scope: an AbortController plus the scopes spawned beneath it. Aborting a scope
+ * aborts its subtree synchronously, parents first (so abort listeners see a consistent tree).
+ */
+export class Scope {
+  readonly #controller = new AbortController();
+  readonly #parent: Scope | undefined;
+  #children: Set<Scope> | undefined;
+
+  constructor(parent?: Scope) {
+    this.#parent = parent;
+    if (parent === undefined) return;
+    if (parent.signal.aborted) {
+      this.#controller.abort(parent.signal.reason);
+      return;
+    }
+    parent.#children ??= new Set();
+    parent.#children.add(this);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason);
+    const actual: unknown = this.#controller.signal.reason;
+    const children = this.#children;
+    this.#children = undefined;
+    if (children !== undefined) for (const c of children) c.abort(actual);
+    this.detach();
+  }
+
+  /** Unlinks this scope from its parent (its task ended): no reference survives the task. */
+  detach(): void {
+    const parent = this.#parent;
+    if (parent !== undefined) parent.#children?.delete(this);
+  }
+}
+
+/** How a task ended. */
+export type TaskOutcome = 'returned' | 'stopped' | 'failed';
+
+/** A live task as the runtime tracks it. */
+export interface TaskInfo {
+  /** Sequential id, unique within a run (the root function is task 0). */
+  readonly id: number;
+  /** The task's label path (`''` for the root function). */
+  readonly label: string;
+}
+
+/** What a runtime wants to hear about tasks. */
+export interface TaskHooks {
+  started(task: TaskInfo): void;
+  ended(task: TaskInfo, outcome: TaskOutcome): void;
+  /** An unexpected failure of a task that was not stopped (never the root function). */
+  failed(task: TaskInfo, error: unknown): void;
+}
+
+/** The per-runtime services every context shares. */
+export interface CoreServices {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly metrics: MetricsRoot;
+  readonly log: Logger;
+  readonly hooks: TaskHooks;
+}
+
+const LABEL = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+function noop(): void {}
+
+class Task<T> implements TaskInfo, Handle<T> {
+  readonly id: number;
+  readonly label: string;
+  readonly done: Promise<T | undefined>;
+  readonly #scope: Scope;
+  readonly #tasks: Tasks;
+
+  constructor(tasks: Tasks, id: number, ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>) {
+    this.id = id;
+    this.label = ctx.label;
+    this.#scope = ctx.scope;
+    this.#tasks = tasks;
+    // Start on a microtask: the spawner gets its handle first, and a synchronous throw in `fn`
+    // becomes a rejection like any other.
+    this.done = Promise.resolve(ctx).then(fn).then(this.#returned, this.#threw);
+    // The runtime observes every handle: an ignored failed task never becomes an unhandled
+    // rejection (failures reach the runtime through TaskHooks.failed instead).
+    this.done.catch(noop);
+  }
+
+  stop(reason?: unknown): void {
+    this.#scope.abort(reason);
+  }
+
+  readonly #returned = (value: T): T => {
+    this.#tasks.end(this, this.#scope, 'returned');
+    return value;
+  };
+
+  readonly #threw = (error: unknown): undefined => {
+    const signal = this.#scope.signal;
+    if (signal.aborted && error === signal.reason) {
+      this.#tasks.end(this, this.#scope, 'stopped');
+      return undefined;
+    }
+    this.#tasks.end(this, this.#scope, 'failed');
+    // Errors raised while a task unwinds after being stopped (a closed socket, a closed listener)
+    // are shutdown noise: `done` still rejects with them, but the runtime does not fail.
+    if (!signal.aborted && this.id !== 0) this.#tasks.hooks.failed(this, error);
+    throw error;
+  };
+}
+
+/** The set of live tasks of one runtime. */
+export class Tasks {
+  readonly hooks: TaskHooks;
+  readonly #live = new Map<number, TaskInfo>();
+  #nextId = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(hooks: TaskHooks) {
+    this.hooks = hooks;
+  }
+
+  spawn<T>(ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>): Handle<T> {
+    const task = new Task(this, this.#nextId++, ctx, fn);
+    this.#live.set(task.id, task);
+    this.hooks.started(task);
+    return task;
+  }
+
+  /** @internal */
+  end(task: TaskInfo, scope: Scope, outcome: TaskOutcome): void {
+    scope.detach();
+    this.#live.delete(task.id);
+    this.hooks.ended(task, outcome);
+    if (this.#live.size === 0 && this.#idle.length > 0) {
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Number of live tasks. */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /** The live tasks, in spawn order. */
+  live(): TaskInfo[] {
+    return [...this.#live.values()];
+  }
+
+  /** Resolves once no task is live. */
+  idle(): Promise<void> {
+    if (this.#live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+}
+
+/** The one {@link Context} implementation both runtimes hand out. */
+export class RuntimeContext implements Context {
+  readonly label: string;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly network: Network;
+  readonly signal: AbortSignal;
+  /** @internal */
+  readonly scope: Scope;
+  /** @internal */
+  readonly core: CoreServices;
+  /** @internal */
+  readonly tasks: Tasks;
+  #metrics: Metrics | undefined;
+  #log: Logger | undefined;
+
+  constructor(core: CoreServices, tasks: Tasks, label: string, scope: Scope, network: Network) {
+    this.core = core;
+    this.tasks = tasks;
+    this.label = label;
+    this.scope = scope;
+    this.signal = scope.signal;
+    this.clock = core.clock;
+    this.rng = core.rng;
+    this.network = network;
+  }
+
+  get metrics(): Metrics {
+    this.#metrics ??= this.core.metrics.view(this.label);
+    return this.#metrics;
+  }
+
+  get log(): Logger {
+    this.#log ??= this.label === '' ? this.core.log : this.core.log.child({ label: this.label });
+    return this.#log;
+  }
+
+  #join(label: string): string {
+    if (!LABEL.test(label)) {
+      throw new TypeError(`invalid label ${JSON.stringify(label)}: use [A-Za-z][A-Za-z0-9_]*`);
+    }
+    return this.label === '' ? label : `${this.label}_${label}`;
+  }
+
+  child(label: string): Context {
+    return new RuntimeContext(this.core, this.tasks, this.#join(label), this.scope, this.network);
+  }
+
+  spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T> {
+    const ctx = new RuntimeContext(
+      this.core,
+      this.tasks,
+      this.#join(label),
+      new Scope(this.scope),
+      this.network,
+    );
+    return this.tasks.spawn(ctx, fn);
+  }
+
+  /** The same context (label, signal, services) with another network. */
+  withNetwork(network: Network): RuntimeContext {
+    return new RuntimeContext(this.core, this.tasks, this.label, this.scope, network);
+  }
+}

@@ -1,0 +1,763 @@
+import { ByteQueue } from '../byte-queue.js';
+import type { Connection, Listener, Network, SocketAddr } from '../context.js';
+import { RuntimeError } from '../errors.js';
+import { isIpLiteral } from '../node/platform.js';
+import { type Digest, EVENT } from './digest.js';
+import { Callback, type Scheduler, TimedEvent } from './scheduler.js';
+
+/** Tuning of the in-memory network. */
+export interface SimulatedNetworkOptions {
+  /** One-way delay of every link unless overridden per (from, to) pair. Default 0. */
+  readonly linkDelayMs?: number;
+  /**
+   * Bytes one direction of a connection holds (in flight plus unread at the receiver); `send`
+   * waits for room beyond it. Default 1 MiB.
+   */
+  readonly bufferBytes?: number;
+  /** As in the Node runtime; `Infinity` disables. Default 60 000 (virtual ms). */
+  readonly readTimeoutMs?: number;
+  /** As in the Node runtime; `Infinity` disables. Default 60 000 (virtual ms). */
+  readonly writeTimeoutMs?: number;
+  /** Initial DNS table: host name to IP literals. */
+  readonly dns?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A live simulated connection, as the test hooks see it. */
+export interface SimulatedConnectionInfo {
+  readonly id: number;
+  /** The dialing end's address. */
+  readonly dialer: SocketAddr;
+  /** The accepting end's address (the address that was dialed). */
+  readonly listener: SocketAddr;
+}
+
+/**
+ * Test hooks of the deterministic runtime's in-memory network (get it with
+ * `simulatedNetwork(ctx)`). Every change takes effect at the current virtual time and is itself
+ * deterministic.
+ */
+export interface SimulatedNetwork {
+  /** Sets the one-way delay of every link without a per-pair override. */
+  setDefaultLinkDelay(ms: number): void;
+  /**
+   * Sets the one-way delay for bytes sent from `fromIp` to `toIp` (`undefined` restores the
+   * default). Affects bytes sent afterwards; bytes already in flight keep their arrival time,
+   * and a stream never reorders (a shorter delay waits for earlier bytes).
+   */
+  setLinkDelay(fromIp: string, toIp: string, ms: number | undefined): void;
+  /** Sets (or, with `undefined`, removes) the IPs a host name resolves to. */
+  setDns(host: string, ips: readonly string[] | undefined): void;
+  /** A view of the network whose dials originate from `ip` (the default view dials from 127.0.0.1). */
+  host(ip: string): Network;
+  /** The connections open at either end, by id. */
+  connections(): SimulatedConnectionInfo[];
+  /** The id of a connection this network created. */
+  connectionId(conn: Connection): number | undefined;
+  /**
+   * Cuts a connection: both ends see the peer close at once (bytes in flight are lost, bytes
+   * already received stay readable), sends reject with `Closed`. False if no such connection.
+   */
+  cut(id: number): boolean;
+  /** Resets a connection: both ends are poisoned with `Reset`; every call rejects. */
+  reset(id: number): boolean;
+  /** Bytes held per direction (in flight plus unread), or undefined for an unknown id. */
+  buffered(
+    id: number,
+  ): { readonly dialerToListener: number; readonly listenerToDialer: number } | undefined;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const EMPTY = new Uint8Array(0);
+const EPHEMERAL_FIRST = 49152;
+const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
+const WILDCARDS = ['0.0.0.0', '::'];
+
+function closedByPeer(): RuntimeError {
+  return new RuntimeError('Closed', 'connection closed by peer');
+}
+
+function noop(): void {}
+
+/** A pending send: the caller's buffers and how far they have been taken. */
+class SendOp {
+  readonly chunks: readonly Uint8Array[];
+  i = 0;
+  off = 0;
+  remaining: number;
+  resolve: () => void = noop;
+  reject: (error: unknown) => void = noop;
+  constructor(chunks: readonly Uint8Array[], total: number) {
+    this.chunks = chunks;
+    this.remaining = total;
+  }
+  /** Copies the next `n` bytes into one buffer (the caller may reuse its buffers afterwards). */
+  take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.i] as Uint8Array;
+      const k = Math.min(chunk.length - this.off, n - filled);
+      out.set(chunk.subarray(this.off, this.off + k), filled);
+      filled += k;
+      this.off += k;
+      if (this.off === chunk.length) {
+        this.i++;
+        this.off = 0;
+      }
+    }
+    this.remaining -= n;
+    return out;
+  }
+}
+
+/** Bytes (or the close marker) arriving at the end of a pipe. */
+class Delivery extends TimedEvent {
+  readonly #pipe: Pipe;
+  readonly #bytes: Uint8Array | undefined;
+  constructor(pipe: Pipe, bytes: Uint8Array | undefined) {
+    super();
+    this.#pipe = pipe;
+    this.#bytes = bytes;
+  }
+  fire(): void {
+    this.#pipe.arrive(this.#bytes);
+  }
+}
+
+/** One direction of a connection. */
+class Pipe {
+  readonly net: SimNetwork;
+  readonly src: Endpoint;
+  readonly dst: Endpoint;
+  readonly dir: number;
+  /** Bytes in flight plus bytes unread at `dst`; bounded by the network's buffer size. */
+  used = 0;
+  inFlight = 0;
+  lastDeadline = 0;
+  /** Set by cut/reset: whatever is in flight is lost. */
+  dead = false;
+  pending: SendOp[] = [];
+
+  constructor(net: SimNetwork, src: Endpoint, dst: Endpoint, dir: number) {
+    this.net = net;
+    this.src = src;
+    this.dst = dst;
+    this.dir = dir;
+  }
+
+  /** Takes as much of the queued sends as the buffer allows; resolves the finished ones. */
+  pump(): void {
+    const cap = this.net.bufferBytes;
+    const pending = this.pending;
+    while (pending.length > 0) {
+      const op = pending[0] as SendOp;
+      const room = cap - this.used;
+      if (room <= 0) return;
+      const n = Math.min(room, op.remaining);
+      this.used += n;
+      this.#transmit(op.take(n));
+      if (op.remaining > 0) return;
+      pending.shift();
+      op.resolve();
+      this.src.sendProgress();
+    }
+  }
+
+  #transmit(bytes: Uint8Array | undefined): void {
+    const sched = this.net.scheduler;
+    const now = sched.now();
+    let deadline = now + this.net.delay(this.src.local.ip, this.dst.local.ip);
+    if (deadline < this.lastDeadline) deadline = this.lastDeadline;
+    if (deadline === now && this.inFlight === 0) {
+      this.arrive(bytes, false);
+      return;
+    }
+    this.inFlight++;
+    this.lastDeadline = deadline;
+    sched.at(new Delivery(this, bytes), deadline);
+  }
+
+  /** Sends the close marker behind the bytes already in flight. */
+  fin(): void {
+    this.#transmit(undefined);
+  }
+
+  arrive(bytes: Uint8Array | undefined, scheduled = true): void {
+    if (scheduled) this.inFlight--;
+    if (this.dead) {
+      if (bytes !== undefined) this.used -= bytes.length;
+      return;
+    }
+    if (bytes === undefined) this.dst.peerClosed();
+    else if (!this.dst.receive(bytes)) this.used -= bytes.length;
+  }
+
+  /** `dst` consumed `n` bytes: room for the sender. */
+  release(n: number): void {
+    this.used -= n;
+    if (this.pending.length > 0) this.pump();
+  }
+
+  failPending(error: unknown): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    for (const op of pending) op.reject(error);
+  }
+}
+
+/** The shared record of one connection. */
+class Link {
+  readonly id: number;
+  readonly dialer: Endpoint;
+  readonly acceptor: Endpoint;
+  constructor(id: number, dialer: Endpoint, acceptor: Endpoint) {
+    this.id = id;
+    this.dialer = dialer;
+    this.acceptor = acceptor;
+  }
+}
+
+/** One end of an in-memory connection; its own sink and stream. */
+class Endpoint implements Connection {
+  readonly sink: this = this;
+  readonly stream: this = this;
+  readonly local: SocketAddr;
+  readonly remote: SocketAddr;
+  readonly closed: Promise<void>;
+  readonly net: SimNetwork;
+  readonly side: number;
+  link!: Link;
+  out!: Pipe;
+  in!: Pipe;
+
+  readonly #queue = new ByteQueue();
+  #want = 0;
+  #resolveRecv: ((bytes: Uint8Array) => void) | undefined;
+  #rejectRecv: ((error: unknown) => void) | undefined;
+  #eof = false;
+  #writeError: RuntimeError | undefined;
+  #error: RuntimeError | undefined;
+  #isClosed = false;
+  #resolveClosed!: () => void;
+  #readTimer: Callback | undefined;
+  #writeTimer: Callback | undefined;
+
+  constructor(net: SimNetwork, local: SocketAddr, remote: SocketAddr, side: number) {
+    this.net = net;
+    this.local = local;
+    this.remote = remote;
+    this.side = side;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  // ---------- Stream ----------
+
+  recv(n: number): Promise<Uint8Array> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (!(n >= 0 && Number.isSafeInteger(n))) {
+      return Promise.reject(new RangeError(`recv: invalid length ${n}`));
+    }
+    if (this.#want !== 0) return Promise.reject(new TypeError('recv: another recv is pending'));
+    if (this.#queue.length >= n) {
+      if (n === 0) return Promise.resolve(EMPTY);
+      const out = this.#queue.take(n);
+      this.in.release(n);
+      return Promise.resolve(out);
+    }
+    if (this.#eof) return Promise.reject(closedByPeer());
+    return new Promise((resolve, reject) => {
+      this.#want = n;
+      this.#resolveRecv = resolve;
+      this.#rejectRecv = reject;
+      this.#armRead();
+    });
+  }
+
+  peek(max: number): Uint8Array {
+    return this.#queue.peek(max);
+  }
+
+  /** Bytes arrived; false if this end can no longer take them (they are dropped). */
+  receive(bytes: Uint8Array): boolean {
+    if (this.#error !== undefined || this.#isClosed) return false;
+    const queue = this.#queue;
+    queue.push(bytes);
+    const want = this.#want;
+    if (want !== 0) {
+      if (queue.length < want) {
+        this.#armRead();
+        return true;
+      }
+      const resolve = this.#resolveRecv!;
+      this.#clearRecv();
+      const out = queue.take(want);
+      this.in.release(want);
+      resolve(out);
+    }
+    return true;
+  }
+
+  #clearRecv(): void {
+    this.#want = 0;
+    this.#resolveRecv = undefined;
+    this.#rejectRecv = undefined;
+    if (this.#readTimer !== undefined) this.net.scheduler.cancel(this.#readTimer);
+  }
+
+  #failRecv(error: unknown): void {
+    if (this.#want === 0) return;
+    const reject = this.#rejectRecv!;
+    this.#clearRecv();
+    reject(error);
+  }
+
+  #armRead(): void {
+    const ms = this.net.readTimeoutMs;
+    if (!Number.isFinite(ms)) return;
+    this.#readTimer ??= new Callback(() => {
+      this.#poison(new RuntimeError('ReadTimeout', `no byte received for ${ms} ms`));
+    });
+    const sched = this.net.scheduler;
+    sched.cancel(this.#readTimer);
+    sched.at(this.#readTimer, sched.now() + ms);
+  }
+
+  // ---------- Sink ----------
+
+  send(data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    const error = this.#error ?? this.#writeError;
+    if (error !== undefined) return Promise.reject(error);
+    const chunks = data instanceof Uint8Array ? [data] : data;
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    if (total === 0) return RESOLVED;
+    const digest = this.net.digest.kind(EVENT.send).f64(this.link.id).f64(this.side).f64(total);
+    for (const c of chunks) digest.bytes(c);
+    const op = new SendOp(chunks, total);
+    const pipe = this.out;
+    pipe.pending.push(op);
+    if (pipe.pending.length === 1) pipe.pump();
+    // Fully taken at once (the common case when the buffer has room): no promise to wait on.
+    if (op.remaining === 0) return RESOLVED;
+    return new Promise((resolve, reject) => {
+      op.resolve = resolve;
+      op.reject = reject;
+      this.#armWrite();
+    });
+  }
+
+  /** A queued send completed: the write timeout restarts (or stops when nothing waits). */
+  sendProgress(): void {
+    if (this.#writeTimer === undefined) return;
+    this.net.scheduler.cancel(this.#writeTimer);
+    if (this.out.pending.length > 0) this.#armWrite();
+  }
+
+  #armWrite(): void {
+    const ms = this.net.writeTimeoutMs;
+    if (!Number.isFinite(ms)) return;
+    this.#writeTimer ??= new Callback(() => {
+      this.#poison(new RuntimeError('WriteTimeout', `no write progress for ${ms} ms`));
+    });
+    const sched = this.net.scheduler;
+    if (this.#writeTimer.index >= 0) return;
+    sched.at(this.#writeTimer, sched.now() + ms);
+  }
+
+  // ---------- Lifecycle ----------
+
+  close(): void {
+    this.#poison(new RuntimeError('Closed', 'connection closed'));
+  }
+
+  /** The close marker arrived (or the link was cut): reads drain the buffer, then reject. */
+  peerClosed(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    this.#writeError ??= closedByPeer();
+    this.out.failPending(this.#writeError);
+    this.#failRecv(closedByPeer());
+    this.#markClosed('peer');
+  }
+
+  /** Any error poisons both halves: buffered bytes are dropped and every call rejects. */
+  poison(error: RuntimeError): void {
+    this.#poison(error);
+  }
+
+  #poison(error: RuntimeError): void {
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    // The peer's credit is not returned: its queued sends stay blocked until the close marker
+    // reaches it and fails them, as a TCP sender learns of a dead receiver only from the wire.
+    this.#queue.clear();
+    this.#failRecv(error);
+    this.out.failPending(error);
+    if (this.#writeTimer !== undefined) this.net.scheduler.cancel(this.#writeTimer);
+    if (!this.#isClosed) {
+      // The peer learns of the close after the bytes already sent (TCP FIN).
+      this.out.fin();
+      this.#markClosed(error.code);
+    }
+  }
+
+  #markClosed(reason: string): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.net.endpointClosed(this, reason);
+    this.#resolveClosed();
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+}
+
+interface Acceptor {
+  readonly resolve: (conn: Connection) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  handleEvent(): void;
+}
+
+class SimListener implements Listener {
+  readonly address: SocketAddr;
+  readonly key: string;
+  readonly #net: SimNetwork;
+  readonly ready: Endpoint[] = [];
+  #acceptors: Acceptor[] = [];
+  closed = false;
+
+  constructor(net: SimNetwork, address: SocketAddr, key: string) {
+    this.#net = net;
+    this.address = address;
+    this.key = key;
+  }
+
+  /** An inbound connection arrived. */
+  deliver(conn: Endpoint): void {
+    const acceptor = this.#acceptors.shift();
+    if (acceptor === undefined) {
+      this.ready.push(conn);
+      return;
+    }
+    acceptor.signal?.removeEventListener('abort', acceptor);
+    acceptor.resolve(conn);
+  }
+
+  accept(signal?: AbortSignal): Promise<Connection> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const ready = this.ready.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    if (this.closed) return Promise.reject(new RuntimeError('ListenerClosed'));
+    return new Promise((resolve, reject) => {
+      const acceptors = this.#acceptors;
+      const acceptor: Acceptor = {
+        resolve,
+        reject,
+        signal,
+        handleEvent(): void {
+          const i = acceptors.indexOf(acceptor);
+          if (i >= 0) acceptors.splice(i, 1);
+          reject(signal?.reason);
+        },
+      };
+      acceptors.push(acceptor);
+      signal?.addEventListener('abort', acceptor, { once: true });
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#net.unbind(this);
+    for (const conn of this.ready.splice(0)) conn.close();
+    const acceptors = this.#acceptors;
+    this.#acceptors = [];
+    for (const a of acceptors) {
+      a.signal?.removeEventListener('abort', a);
+      a.reject(new RuntimeError('ListenerClosed'));
+    }
+  }
+}
+
+/** A dial in flight: fires when the SYN reaches the listener side. */
+class Dial extends TimedEvent {
+  readonly #net: SimNetwork;
+  readonly #from: string;
+  readonly #to: SocketAddr;
+  readonly #resolve: (conn: Connection) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(
+    net: SimNetwork,
+    from: string,
+    to: SocketAddr,
+    resolve: (conn: Connection) => void,
+    reject: (error: unknown) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super();
+    this.#net = net;
+    this.#from = from;
+    this.#to = to;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+  }
+
+  fire(): void {
+    this.#signal?.removeEventListener('abort', this);
+    try {
+      this.#resolve(this.#net.connect(this.#from, this.#to));
+    } catch (error) {
+      this.#reject(error);
+    }
+  }
+
+  handleEvent(): void {
+    this.#net.scheduler.cancel(this);
+    this.#reject(this.#signal?.reason);
+  }
+}
+
+/** A Network view whose dials originate from one IP. */
+class HostView implements Network {
+  readonly #net: SimNetwork;
+  readonly #ip: string;
+  constructor(net: SimNetwork, ip: string) {
+    this.#net = net;
+    this.#ip = ip;
+  }
+  bind(address: SocketAddr): Promise<Listener> {
+    return this.#net.bind(address);
+  }
+  dial(address: SocketAddr, signal?: AbortSignal): Promise<Connection> {
+    return this.#net.dial(this.#ip, address, signal);
+  }
+  resolve(host: string, signal?: AbortSignal): Promise<string[]> {
+    return this.#net.resolve(host, signal);
+  }
+}
+
+/** The in-memory network of one deterministic run. */
+export class SimNetwork implements SimulatedNetwork {
+  readonly scheduler: Scheduler;
+  readonly digest: Digest;
+  readonly bufferBytes: number;
+  readonly readTimeoutMs: number;
+  readonly writeTimeoutMs: number;
+  readonly #listeners = new Map<string, SimListener>();
+  readonly #links = new Map<number, Link>();
+  readonly #ids = new WeakMap<Connection, number>();
+  readonly #nextPort = new Map<string, number>();
+  readonly #dns = new Map<string, readonly string[]>();
+  readonly #delays = new Map<string, number>();
+  #defaultDelay: number;
+  #nextLink = 1;
+
+  constructor(scheduler: Scheduler, digest: Digest, options: SimulatedNetworkOptions = {}) {
+    this.scheduler = scheduler;
+    this.digest = digest;
+    this.#defaultDelay = checkDelay(options.linkDelayMs ?? 0);
+    this.bufferBytes = options.bufferBytes ?? 1024 * 1024;
+    if (!(this.bufferBytes >= 1)) throw new RangeError('bufferBytes must be at least 1');
+    this.readTimeoutMs = options.readTimeoutMs ?? 60_000;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 60_000;
+    for (const [host, ips] of Object.entries(options.dns ?? {})) this.#dns.set(host, [...ips]);
+  }
+
+  // ---------- Test hooks ----------
+
+  setDefaultLinkDelay(ms: number): void {
+    this.#defaultDelay = checkDelay(ms);
+  }
+
+  setLinkDelay(fromIp: string, toIp: string, ms: number | undefined): void {
+    const key = `${fromIp}>${toIp}`;
+    if (ms === undefined) this.#delays.delete(key);
+    else this.#delays.set(key, checkDelay(ms));
+  }
+
+  setDns(host: string, ips: readonly string[] | undefined): void {
+    if (ips === undefined) this.#dns.delete(host);
+    else this.#dns.set(host, [...ips]);
+  }
+
+  host(ip: string): Network {
+    return new HostView(this, ip);
+  }
+
+  connections(): SimulatedConnectionInfo[] {
+    return [...this.#links.values()].map((l) => ({
+      id: l.id,
+      dialer: l.dialer.local,
+      listener: l.acceptor.local,
+    }));
+  }
+
+  connectionId(conn: Connection): number | undefined {
+    return this.#ids.get(conn);
+  }
+
+  cut(id: number): boolean {
+    const link = this.#links.get(id);
+    if (link === undefined) return false;
+    for (const end of [link.dialer, link.acceptor]) {
+      end.out.dead = true;
+      end.peerClosed();
+    }
+    return true;
+  }
+
+  reset(id: number): boolean {
+    const link = this.#links.get(id);
+    if (link === undefined) return false;
+    for (const end of [link.dialer, link.acceptor]) {
+      end.out.dead = true;
+      end.poison(new RuntimeError('Reset', 'connection reset'));
+    }
+    return true;
+  }
+
+  buffered(id: number): { dialerToListener: number; listenerToDialer: number } | undefined {
+    const link = this.#links.get(id);
+    if (link === undefined) return undefined;
+    return { dialerToListener: link.dialer.out.used, listenerToDialer: link.acceptor.out.used };
+  }
+
+  // ---------- Network ----------
+
+  delay(fromIp: string, toIp: string): number {
+    if (this.#delays.size === 0) return this.#defaultDelay;
+    return this.#delays.get(`${fromIp}>${toIp}`) ?? this.#defaultDelay;
+  }
+
+  #ephemeral(ip: string, taken: (port: number) => boolean): number {
+    const start = this.#nextPort.get(ip) ?? 0;
+    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
+      const offset = (start + i) % EPHEMERAL_COUNT;
+      const port = EPHEMERAL_FIRST + offset;
+      if (!taken(port)) {
+        this.#nextPort.set(ip, (offset + 1) % EPHEMERAL_COUNT);
+        return port;
+      }
+    }
+    throw new RuntimeError('AddressInUse', `no ephemeral port left on ${ip}`);
+  }
+
+  #bound(ip: string, port: number): boolean {
+    if (this.#listeners.has(`${ip}|${port}`)) return true;
+    if (WILDCARDS.includes(ip)) {
+      for (const l of this.#listeners.values()) if (l.address.port === port) return true;
+      return false;
+    }
+    return WILDCARDS.some((w) => this.#listeners.has(`${w}|${port}`));
+  }
+
+  bind(address: SocketAddr): Promise<Listener> {
+    if (!isIpLiteral(address.ip)) {
+      return Promise.reject(new RuntimeError('BindFailed', `not an IP literal: ${address.ip}`));
+    }
+    let port = address.port;
+    try {
+      if (port === 0) port = this.#ephemeral(address.ip, (p) => this.#bound(address.ip, p));
+      else if (this.#bound(address.ip, port)) {
+        throw new RuntimeError('AddressInUse', `${address.ip}:${port} is in use`);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const key = `${address.ip}|${port}`;
+    const listener = new SimListener(this, { ip: address.ip, port }, key);
+    this.#listeners.set(key, listener);
+    this.digest.kind(EVENT.bind).str(address.ip).f64(port);
+    return Promise.resolve(listener);
+  }
+
+  /** @internal */
+  unbind(listener: SimListener): void {
+    this.#listeners.delete(listener.key);
+    this.digest.kind(EVENT.unbind).str(listener.address.ip).f64(listener.address.port);
+  }
+
+  dial(fromIp: string, address: SocketAddr, signal?: AbortSignal): Promise<Connection> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const dial = new Dial(this, fromIp, address, resolve, reject, signal);
+      this.scheduler.at(dial, this.scheduler.now() + this.delay(fromIp, address.ip));
+      signal?.addEventListener('abort', dial, { once: true });
+    });
+  }
+
+  /** @internal The SYN arrived: connect to whoever listens, or refuse. */
+  connect(fromIp: string, to: SocketAddr): Connection {
+    const listener =
+      this.#listeners.get(`${to.ip}|${to.port}`) ??
+      this.#listeners.get(`0.0.0.0|${to.port}`) ??
+      this.#listeners.get(`::|${to.port}`);
+    if (listener === undefined || listener.ready.length >= 1024) {
+      this.digest.kind(EVENT.dialRefused).str(to.ip).f64(to.port);
+      throw new RuntimeError('ConnectionRefused', `connection refused: ${to.ip}:${to.port}`);
+    }
+    const localPort = this.#ephemeral(fromIp, () => false);
+    const dialerAddr = { ip: fromIp, port: localPort };
+    const acceptorAddr = { ip: to.ip, port: to.port };
+    const dialer = new Endpoint(this, dialerAddr, acceptorAddr, 0);
+    const acceptor = new Endpoint(this, acceptorAddr, dialerAddr, 1);
+    const link = new Link(this.#nextLink++, dialer, acceptor);
+    dialer.link = link;
+    acceptor.link = link;
+    dialer.out = new Pipe(this, dialer, acceptor, 0);
+    acceptor.out = new Pipe(this, acceptor, dialer, 1);
+    dialer.in = acceptor.out;
+    acceptor.in = dialer.out;
+    this.#links.set(link.id, link);
+    this.#ids.set(dialer, link.id);
+    this.#ids.set(acceptor, link.id);
+    this.digest
+      .kind(EVENT.connOpen)
+      .f64(link.id)
+      .str(fromIp)
+      .f64(localPort)
+      .str(to.ip)
+      .f64(to.port);
+    listener.deliver(acceptor);
+    return dialer;
+  }
+
+  /** @internal */
+  endpointClosed(end: Endpoint, reason: string): void {
+    const link = end.link;
+    this.digest.kind(EVENT.connClose).f64(link.id).f64(end.side).str(reason);
+    if (link.dialer.isClosed && link.acceptor.isClosed) this.#links.delete(link.id);
+  }
+
+  resolve(host: string, signal?: AbortSignal): Promise<string[]> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (isIpLiteral(host)) return Promise.resolve([host]);
+    const ips = this.#dns.get(host);
+    if (ips === undefined || ips.length === 0) {
+      return Promise.reject(new RuntimeError('ResolveFailed', `cannot resolve ${host}`));
+    }
+    return Promise.resolve([...ips]);
+  }
+
+  /** Closes every listener and connection still open (the end of a run). */
+  closeAll(): void {
+    for (const l of [...this.#listeners.values()]) l.close();
+    for (const link of [...this.#links.values()]) {
+      link.dialer.close();
+      link.acceptor.close();
+    }
+  }
+}
+
+function checkDelay(ms: number): number {
+  if (!(ms >= 0 && Number.isFinite(ms))) throw new RangeError(`invalid link delay ${ms}`);
+  return ms;
+}

@@ -1,0 +1,100 @@
+import type { Logger } from './context.js';
+
+/** A log level, as pino names them; `'silent'` writes nothing. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** What a runtime accepts as its logger: a pino-compatible logger, or a level for JSON lines. */
+export type LogOption = Logger | LogLevel;
+
+const LEVELS = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  silent: Number.POSITIVE_INFINITY,
+};
+
+function noop(): void {}
+
+/** The logger that drops everything (the default). */
+export const silentLogger: Logger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child(): Logger {
+    return silentLogger;
+  },
+};
+
+// Errors, bigints and byte arrays do not survive JSON.stringify as-is.
+function replacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    return { type: value.name, message: value.message, stack: value.stack, cause: value.cause };
+  }
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  return value;
+}
+
+/**
+ * A minimal pino-shaped logger writing one JSON object per line (`level`, `time`, bindings,
+ * fields, `msg`). `now` supplies the time so the deterministic runtime logs virtual time.
+ */
+export class JsonLogger implements Logger {
+  readonly #min: number;
+  readonly #bindings: string;
+  readonly #now: () => number;
+  readonly #write: (line: string) => void;
+
+  constructor(
+    level: LogLevel,
+    now: () => number,
+    write: (line: string) => void = (line) => process.stderr.write(line),
+    bindings = '',
+  ) {
+    this.#min = LEVELS[level];
+    this.#now = now;
+    this.#write = write;
+    this.#bindings = bindings;
+  }
+
+  #log(level: number, obj: object, msg: string | undefined): void {
+    if (level < this.#min) return;
+    let body = JSON.stringify(obj, replacer);
+    body = body === '{}' ? '' : `,${body.slice(1, -1)}`;
+    const tail = msg === undefined ? '' : `,"msg":${JSON.stringify(msg)}`;
+    this.#write(`{"level":${level},"time":${this.#now()}${this.#bindings}${body}${tail}}\n`);
+  }
+
+  trace(obj: object, msg?: string): void {
+    this.#log(10, obj, msg);
+  }
+  debug(obj: object, msg?: string): void {
+    this.#log(20, obj, msg);
+  }
+  info(obj: object, msg?: string): void {
+    this.#log(30, obj, msg);
+  }
+  warn(obj: object, msg?: string): void {
+    this.#log(40, obj, msg);
+  }
+  error(obj: object, msg?: string): void {
+    this.#log(50, obj, msg);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    const extra = JSON.stringify(bindings, replacer);
+    const more = extra === '{}' ? '' : `,${extra.slice(1, -1)}`;
+    const level = (Object.keys(LEVELS) as LogLevel[]).find((l) => LEVELS[l] === this.#min);
+    return new JsonLogger(level ?? 'silent', this.#now, this.#write, this.#bindings + more);
+  }
+}
+
+/** Turns a {@link LogOption} into a logger (`undefined` gives the silent logger). */
+export function makeLogger(option: LogOption | undefined, now: () => number): Logger {
+  if (option === undefined || option === 'silent') return silentLogger;
+  if (typeof option === 'string') return new JsonLogger(option, now);
+  return option;
+}

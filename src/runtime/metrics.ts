@@ -1,0 +1,183 @@
+import * as prom from 'prom-client';
+import type { Counter, Gauge, Histogram, Labels, Metrics } from './context.js';
+
+type Kind = 'counter' | 'gauge' | 'histogram';
+
+interface Entry {
+  readonly kind: Kind;
+  readonly view: Counter | Gauge | Histogram;
+}
+
+/** A stored sample in prom-client's per-metric map (internal to prom-client 15.1.x). */
+interface Sample {
+  readonly value: number;
+  readonly labels: Readonly<Record<string, string | number>>;
+}
+
+// prom-client only offers an async `get()` (it runs collect callbacks); our contract reads
+// synchronously, so read the sample map directly. The version is pinned in package.json.
+function read(metric: object, labels: Labels | undefined): number {
+  const map = (metric as { hashMap?: Record<string, Sample> }).hashMap;
+  if (map === undefined) return 0;
+  for (const key in map) {
+    const sample = map[key];
+    if (sample !== undefined && sameLabels(sample.labels, labels)) return sample.value;
+  }
+  return 0;
+}
+
+function sameLabels(a: Readonly<Record<string, string | number>>, b: Labels | undefined): boolean {
+  const aKeys = Object.keys(a);
+  if (b === undefined) return aKeys.length === 0;
+  if (aKeys.length !== Object.keys(b).length) return false;
+  for (const k of aKeys) {
+    const v = b[k];
+    if (v === undefined || String(v) !== String(a[k])) return false;
+  }
+  return true;
+}
+
+class CounterView implements Counter {
+  readonly #m: prom.Counter;
+  constructor(m: prom.Counter) {
+    this.#m = m;
+  }
+  inc(labels?: Labels, value = 1): void {
+    if (labels === undefined) this.#m.inc(value);
+    else this.#m.inc(labels, value);
+  }
+  get(labels?: Labels): number {
+    return read(this.#m, labels);
+  }
+}
+
+class GaugeView implements Gauge {
+  readonly #m: prom.Gauge;
+  constructor(m: prom.Gauge) {
+    this.#m = m;
+  }
+  set(labels: Labels | undefined, value: number): void {
+    if (labels === undefined) this.#m.set(value);
+    else this.#m.set(labels, value);
+  }
+  inc(labels?: Labels, value = 1): void {
+    if (labels === undefined) this.#m.inc(value);
+    else this.#m.inc(labels, value);
+  }
+  dec(labels?: Labels, value = 1): void {
+    if (labels === undefined) this.#m.dec(value);
+    else this.#m.dec(labels, value);
+  }
+  get(labels?: Labels): number {
+    return read(this.#m, labels);
+  }
+  remove(labels: Labels): void {
+    this.#m.remove(labels);
+  }
+}
+
+class HistogramView implements Histogram {
+  readonly #m: prom.Histogram;
+  constructor(m: prom.Histogram) {
+    this.#m = m;
+  }
+  observe(labels: Labels | undefined, value: number): void {
+    if (labels === undefined) this.#m.observe(value);
+    else this.#m.observe(labels, value);
+  }
+}
+
+/**
+ * One prom-client `Registry` per runtime, shared by every context of that runtime. Views add
+ * the context's prefix; registering a name twice returns the first registration.
+ */
+export class MetricsRoot {
+  readonly registry: prom.Registry = new prom.Registry();
+  readonly #entries = new Map<string, Entry>();
+  readonly #views = new Map<string, MetricsView>();
+
+  /** The view for a context with the given label path (`''` at the root). */
+  view(label: string): Metrics {
+    const prefix = label === '' ? '' : `${label}_`;
+    let view = this.#views.get(prefix);
+    if (view === undefined) {
+      view = new MetricsView(this, prefix);
+      this.#views.set(prefix, view);
+    }
+    return view;
+  }
+
+  /** @internal */
+  register<E extends Counter | Gauge | Histogram>(name: string, kind: Kind, make: () => E): E {
+    const existing = this.#entries.get(name);
+    if (existing !== undefined) {
+      if (existing.kind !== kind) {
+        throw new TypeError(`metric ${name} is already registered as a ${existing.kind}`);
+      }
+      return existing.view as E;
+    }
+    const view = make();
+    this.#entries.set(name, { kind, view });
+    return view;
+  }
+
+  /** @internal */
+  async encode(prefix: string): Promise<string> {
+    const parts: string[] = [];
+    for (const name of [...this.#entries.keys()].sort()) {
+      if (name.startsWith(prefix)) parts.push(await this.registry.getSingleMetricAsString(name));
+    }
+    return parts.length === 0 ? '' : `${parts.join('\n\n')}\n`;
+  }
+}
+
+class MetricsView implements Metrics {
+  readonly #root: MetricsRoot;
+  readonly #prefix: string;
+  constructor(root: MetricsRoot, prefix: string) {
+    this.#root = root;
+    this.#prefix = prefix;
+  }
+
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    const full = this.#prefix + name;
+    const registers = [this.#root.registry];
+    return this.#root.register(
+      full,
+      'counter',
+      () => new CounterView(new prom.Counter({ name: full, help, labelNames, registers })),
+    );
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    const full = this.#prefix + name;
+    const registers = [this.#root.registry];
+    return this.#root.register(
+      full,
+      'gauge',
+      () => new GaugeView(new prom.Gauge({ name: full, help, labelNames, registers })),
+    );
+  }
+
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames: readonly string[] = [],
+  ): Histogram {
+    const full = this.#prefix + name;
+    const registers = [this.#root.registry];
+    return this.#root.register(
+      full,
+      'histogram',
+      () =>
+        new HistogramView(
+          new prom.Histogram({ name: full, help, buckets: [...buckets], labelNames, registers }),
+        ),
+    );
+  }
+
+  encode(): Promise<string> {
+    return this.#root.encode(this.#prefix);
+  }
+}

@@ -1,0 +1,61 @@
+import type { Clock } from '../context.js';
+
+// setTimeout clamps delays above 2^31 - 1 ms to 1 ms; longer sleeps are chained.
+const MAX_DELAY = 2 ** 31 - 1;
+
+/** One pending sleep: the abort listener object and the timer callback in one allocation. */
+class Sleeper {
+  readonly #resolve: () => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+  #deadline: number;
+  #timer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    ms: number,
+    resolve: () => void,
+    reject: (reason: unknown) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+    this.#deadline = Date.now() + ms;
+    this.#timer = setTimeout(Sleeper.#fire, Math.min(ms, MAX_DELAY), this);
+    signal?.addEventListener('abort', this);
+  }
+
+  static #fire(self: Sleeper): void {
+    const left = self.#deadline - Date.now();
+    if (left > 0) {
+      self.#timer = setTimeout(Sleeper.#fire, Math.min(left, MAX_DELAY), self);
+      return;
+    }
+    self.#signal?.removeEventListener('abort', self);
+    self.#resolve();
+  }
+
+  /** The abort listener (EventTarget calls `handleEvent` on listener objects). */
+  handleEvent(): void {
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener('abort', this);
+    this.#reject(this.#signal?.reason);
+  }
+}
+
+/** The Node runtime's clock: `Date.now()` and real timers. */
+export const nodeClock: Clock = {
+  now(): number {
+    return Date.now();
+  },
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (!(ms > 0)) ms = 0;
+    return new Promise((resolve, reject) => {
+      new Sleeper(ms, resolve, reject, signal);
+    });
+  },
+  sleepUntil(t: number, signal?: AbortSignal): Promise<void> {
+    return nodeClock.sleep(t - Date.now(), signal);
+  },
+};

@@ -1,0 +1,529 @@
+import { promises as dns } from 'node:dns';
+import * as net from 'node:net';
+import { ByteQueue } from '../byte-queue.js';
+import type { Connection, Listener, Network, SocketAddr } from '../context.js';
+import { RuntimeError } from '../errors.js';
+
+/** Tuning of the Node network; every field has a default. */
+export interface NodeNetworkOptions {
+  /** A pending `recv` fails with `ReadTimeout` when no byte arrives for this long. Default 60 000. */
+  readonly readTimeoutMs?: number;
+  /** A `send` fails with `WriteTimeout` when the socket accepts nothing for this long. Default 60 000. */
+  readonly writeTimeoutMs?: number;
+  /**
+   * The socket is paused while more than this many received bytes wait to be read, bounding
+   * memory per connection (a single larger `recv(n)` may exceed it by `n`). Default 4 MiB.
+   */
+  readonly maxReadBufferBytes?: number;
+  /** Accepted connections queued beyond this many (nobody calling `accept`) are dropped. Default 1024. */
+  readonly acceptBacklog?: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const EMPTY = new Uint8Array(0);
+
+/** Batches up to this size are coalesced into one buffer rather than corked. */
+const COALESCE_BYTES = 16 * 1024;
+
+function noop(): void {}
+
+function totalLength(data: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const b of data) n += b.length;
+  return n;
+}
+
+function concat(data: readonly Uint8Array[]): Buffer {
+  const out = Buffer.allocUnsafe(totalLength(data));
+  let off = 0;
+  for (const b of data) {
+    out.set(b, off);
+    off += b.length;
+  }
+  return out;
+}
+
+interface Waiter {
+  readonly target: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function closedByPeer(): RuntimeError {
+  return new RuntimeError('Closed', 'connection closed by peer');
+}
+
+/** A TCP connection. It is its own sink and stream: one object, no indirection on hot paths. */
+class NodeConnection implements Connection {
+  readonly sink: this = this;
+  readonly stream: this = this;
+  readonly remote: SocketAddr;
+  readonly local: SocketAddr;
+  readonly closed: Promise<void>;
+
+  readonly #socket: net.Socket;
+  readonly #queue = new ByteQueue();
+  readonly #maxBuffered: number;
+  readonly #readTimeoutMs: number;
+  readonly #writeTimeoutMs: number;
+  readonly #open: Set<NodeConnection>;
+  #paused = false;
+  #resolveClosed!: () => void;
+
+  // ---------- Read state ----------
+  /** Bytes the pending recv waits for (0: none pending). */
+  #want = 0;
+  #resolveRecv: ((bytes: Uint8Array) => void) | undefined;
+  #rejectRecv: ((error: unknown) => void) | undefined;
+  #eof = false;
+  #readTimer: ReturnType<typeof setTimeout> | undefined;
+  #readDeadline = 0;
+
+  // ---------- Write state ----------
+  /** Batches handed to the socket, and batches it has finished with (write callbacks run in order). */
+  #issued = 0;
+  #completed = 0;
+  #waiters: Waiter[] = [];
+  #writeTimer: ReturnType<typeof setTimeout> | undefined;
+  #writeDeadline = 0;
+  #writeError: RuntimeError | undefined;
+
+  /** Set once the connection is poisoned: every later call rejects with it. */
+  #error: RuntimeError | undefined;
+
+  constructor(
+    socket: net.Socket,
+    options: Required<NodeNetworkOptions>,
+    open: Set<NodeConnection>,
+  ) {
+    this.#socket = socket;
+    this.#maxBuffered = options.maxReadBufferBytes;
+    this.#readTimeoutMs = options.readTimeoutMs;
+    this.#writeTimeoutMs = options.writeTimeoutMs;
+    this.#open = open;
+    open.add(this);
+    socket.setNoDelay(true);
+    this.remote = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    this.local = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+  }
+
+  // ---------- Stream ----------
+
+  recv(n: number): Promise<Uint8Array> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (!(n >= 0 && Number.isSafeInteger(n))) {
+      return Promise.reject(new RangeError(`recv: invalid length ${n}`));
+    }
+    if (this.#want !== 0) return Promise.reject(new TypeError('recv: another recv is pending'));
+    const queue = this.#queue;
+    if (queue.length >= n) {
+      if (n === 0) return Promise.resolve(EMPTY);
+      const out = queue.take(n);
+      if (this.#paused && queue.length <= this.#maxBuffered) this.#resume();
+      return Promise.resolve(out);
+    }
+    if (this.#eof) return Promise.reject(closedByPeer());
+    // More bytes are needed, so the socket must flow even if the buffer is above the bound.
+    if (this.#paused) this.#resume();
+    return new Promise((resolve, reject) => {
+      this.#want = n;
+      this.#resolveRecv = resolve;
+      this.#rejectRecv = reject;
+      this.#armRead();
+    });
+  }
+
+  peek(max: number): Uint8Array {
+    return this.#queue.peek(max);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    const queue = this.#queue;
+    queue.push(chunk);
+    const want = this.#want;
+    if (want !== 0) {
+      if (queue.length < want) {
+        // Progress: the read timeout counts from the last byte received.
+        if (this.#readTimer !== undefined)
+          this.#readDeadline = performance.now() + this.#readTimeoutMs;
+        return;
+      }
+      const resolve = this.#resolveRecv!;
+      this.#want = 0;
+      this.#resolveRecv = undefined;
+      this.#rejectRecv = undefined;
+      resolve(queue.take(want));
+    }
+    if (!this.#paused && queue.length > this.#maxBuffered) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  };
+
+  #resume(): void {
+    this.#paused = false;
+    this.#socket.resume();
+  }
+
+  #armRead(): void {
+    if (!Number.isFinite(this.#readTimeoutMs)) return;
+    this.#readDeadline = performance.now() + this.#readTimeoutMs;
+    if (this.#readTimer === undefined) {
+      this.#readTimer = setTimeout(this.#onReadTimer, this.#readTimeoutMs);
+      this.#readTimer.unref();
+    }
+  }
+
+  // One timer per connection, re-armed lazily: a recv that completes does not clear it, and
+  // when it fires it checks whether the pending recv (if any) is really overdue.
+  readonly #onReadTimer = (): void => {
+    this.#readTimer = undefined;
+    if (this.#want === 0 || this.#error !== undefined) return;
+    const left = this.#readDeadline - performance.now();
+    if (left > 0) {
+      this.#readTimer = setTimeout(this.#onReadTimer, left);
+      this.#readTimer.unref();
+      return;
+    }
+    this.#poison(new RuntimeError('ReadTimeout', `no byte received for ${this.#readTimeoutMs} ms`));
+  };
+
+  // ---------- Sink ----------
+
+  send(data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    const error = this.#error ?? this.#writeError;
+    if (error !== undefined) return Promise.reject(error);
+    const socket = this.#socket;
+    if (data instanceof Uint8Array) {
+      if (data.length === 0) return RESOLVED;
+      socket.write(data, this.#onWritten);
+    } else {
+      const last = data.length - 1;
+      if (last < 0) return RESOLVED;
+      if (last === 0) {
+        socket.write(data[0] as Uint8Array, this.#onWritten);
+      } else if (totalLength(data) <= COALESCE_BYTES) {
+        // Small batches (a frame header and its body) are cheaper copied into one buffer than
+        // corked into a writev. The copy is ours, so below the high-water mark we need not wait.
+        const copy = concat(data);
+        const below = socket.write(copy, this.#onWritten);
+        this.#issued++;
+        if (below || socket.writableLength === 0) return RESOLVED;
+        return this.#wait();
+      } else {
+        // Corked writes leave as one writev: one syscall, one TCP push for the whole batch.
+        socket.cork();
+        for (let i = 0; i < last; i++) socket.write(data[i] as Uint8Array);
+        socket.write(data[last] as Uint8Array, this.#onWritten);
+        socket.uncork();
+      }
+    }
+    this.#issued++;
+    // Written to the kernel synchronously: the socket no longer holds the caller's buffers.
+    if (socket.writableLength === 0) return RESOLVED;
+    return this.#wait();
+  }
+
+  /** Waits for the write callback of the batch just issued. */
+  #wait(): Promise<void> {
+    const target = this.#issued;
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ target, resolve, reject });
+      this.#armWrite();
+    });
+  }
+
+  readonly #onWritten = (error?: Error | null): void => {
+    if (error) {
+      this.#poison(new RuntimeError('Reset', error.message, { cause: error }));
+      return;
+    }
+    const done = ++this.#completed;
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    let i = 0;
+    while (i < waiters.length && (waiters[i] as Waiter).target <= done)
+      (waiters[i++] as Waiter).resolve();
+    if (i > 0) waiters.splice(0, i);
+    if (waiters.length > 0 && this.#writeTimer !== undefined) {
+      this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
+    }
+  };
+
+  #armWrite(): void {
+    if (!Number.isFinite(this.#writeTimeoutMs)) return;
+    if (this.#waiters.length === 1 || this.#writeTimer === undefined) {
+      this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
+    }
+    if (this.#writeTimer === undefined) {
+      this.#writeTimer = setTimeout(this.#onWriteTimer, this.#writeTimeoutMs);
+      this.#writeTimer.unref();
+    }
+  }
+
+  readonly #onWriteTimer = (): void => {
+    this.#writeTimer = undefined;
+    if (this.#waiters.length === 0 || this.#error !== undefined) return;
+    const left = this.#writeDeadline - performance.now();
+    if (left > 0) {
+      this.#writeTimer = setTimeout(this.#onWriteTimer, left);
+      this.#writeTimer.unref();
+      return;
+    }
+    this.#poison(
+      new RuntimeError('WriteTimeout', `no write progress for ${this.#writeTimeoutMs} ms`),
+    );
+  };
+
+  // ---------- Lifecycle ----------
+
+  close(): void {
+    this.#poison(new RuntimeError('Closed', 'connection closed'));
+  }
+
+  readonly #onEnd = (): void => {
+    // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
+    this.#eof = true;
+    this.#writeError ??= closedByPeer();
+    this.#failWaiters(this.#writeError);
+    if (this.#want !== 0) this.#failRecv(closedByPeer());
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#poison(new RuntimeError('Reset', error.message, { cause: error }));
+  };
+
+  readonly #onClose = (): void => {
+    this.#eof = true;
+    this.#writeError ??= closedByPeer();
+    this.#failWaiters(this.#error ?? this.#writeError);
+    if (this.#want !== 0) this.#failRecv(this.#error ?? closedByPeer());
+    this.#clearTimers();
+    this.#open.delete(this);
+    this.#resolveClosed();
+  };
+
+  /** Any error poisons both halves: buffered bytes are dropped and every call rejects. */
+  #poison(error: RuntimeError): void {
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    this.#queue.clear();
+    if (this.#want !== 0) this.#failRecv(error);
+    this.#failWaiters(error);
+    this.#clearTimers();
+    this.#socket.destroy();
+  }
+
+  #failRecv(error: unknown): void {
+    const reject = this.#rejectRecv!;
+    this.#want = 0;
+    this.#resolveRecv = undefined;
+    this.#rejectRecv = undefined;
+    reject(error);
+  }
+
+  #failWaiters(error: unknown): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(error);
+  }
+
+  #clearTimers(): void {
+    if (this.#readTimer !== undefined) clearTimeout(this.#readTimer);
+    if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer);
+    this.#readTimer = undefined;
+    this.#writeTimer = undefined;
+  }
+}
+
+interface Acceptor {
+  readonly resolve: (conn: Connection) => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  handleEvent(): void;
+}
+
+class NodeListener implements Listener {
+  readonly address: SocketAddr;
+  readonly #server: net.Server;
+  readonly #network: NodeNetwork;
+  readonly #ready: Connection[] = [];
+  #acceptors: Acceptor[] = [];
+  #closed = false;
+
+  constructor(server: net.Server, network: NodeNetwork) {
+    this.#server = server;
+    this.#network = network;
+    const addr = server.address() as net.AddressInfo;
+    this.address = { ip: addr.address, port: addr.port };
+    server.on('connection', this.#onConnection);
+  }
+
+  readonly #onConnection = (socket: net.Socket): void => {
+    const conn = this.#network.wrap(socket);
+    const acceptor = this.#acceptors.shift();
+    if (acceptor !== undefined) {
+      acceptor.signal?.removeEventListener('abort', acceptor);
+      acceptor.resolve(conn);
+    } else if (this.#ready.length < this.#network.options.acceptBacklog) {
+      this.#ready.push(conn);
+    } else {
+      conn.close();
+    }
+  };
+
+  accept(signal?: AbortSignal): Promise<Connection> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const ready = this.#ready.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#closed) return Promise.reject(new RuntimeError('ListenerClosed'));
+    return new Promise((resolve, reject) => {
+      const acceptors = this.#acceptors;
+      const acceptor: Acceptor = {
+        resolve,
+        reject,
+        signal,
+        handleEvent(): void {
+          const i = acceptors.indexOf(acceptor);
+          if (i >= 0) acceptors.splice(i, 1);
+          reject(signal?.reason);
+        },
+      };
+      acceptors.push(acceptor);
+      signal?.addEventListener('abort', acceptor, { once: true });
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    this.#network.listeners.delete(this);
+    for (const conn of this.#ready.splice(0)) conn.close();
+    const acceptors = this.#acceptors;
+    this.#acceptors = [];
+    for (const a of acceptors) {
+      a.signal?.removeEventListener('abort', a);
+      a.reject(new RuntimeError('ListenerClosed'));
+    }
+  }
+}
+
+function osError(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+}
+
+/** TCP over node:net, DNS over dns.promises. Tracks what it opened so `run` can close it. */
+export class NodeNetwork implements Network {
+  readonly options: Required<NodeNetworkOptions>;
+  readonly connections = new Set<NodeConnection>();
+  readonly listeners = new Set<NodeListener>();
+
+  constructor(options: NodeNetworkOptions = {}) {
+    this.options = {
+      readTimeoutMs: options.readTimeoutMs ?? 60_000,
+      writeTimeoutMs: options.writeTimeoutMs ?? 60_000,
+      maxReadBufferBytes: options.maxReadBufferBytes ?? 4 * 1024 * 1024,
+      acceptBacklog: options.acceptBacklog ?? 1024,
+    };
+  }
+
+  /** @internal */
+  wrap(socket: net.Socket): Connection {
+    return new NodeConnection(socket, this.options, this.connections);
+  }
+
+  bind(address: SocketAddr): Promise<Listener> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ noDelay: true });
+      const onError = (error: Error): void => {
+        const code = osError(error);
+        reject(
+          new RuntimeError(code === 'EADDRINUSE' ? 'AddressInUse' : 'BindFailed', error.message, {
+            cause: error,
+          }),
+        );
+      };
+      server.once('error', onError);
+      server.listen({ host: address.ip, port: address.port }, () => {
+        server.off('error', onError);
+        // Errors after listening (rare: EMFILE on accept) must not crash the process.
+        server.on('error', noop);
+        const listener = new NodeListener(server, this);
+        this.listeners.add(listener);
+        resolve(listener);
+      });
+    });
+  }
+
+  dial(address: SocketAddr, signal?: AbortSignal): Promise<Connection> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: address.ip, port: address.port, noDelay: true });
+      const onAbort = (): void => {
+        cleanup();
+        socket.destroy();
+        reject(signal?.reason);
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        const refused = osError(error) === 'ECONNREFUSED';
+        reject(
+          new RuntimeError(refused ? 'ConnectionRefused' : 'DialFailed', error.message, {
+            cause: error,
+          }),
+        );
+      };
+      const onConnect = (): void => {
+        cleanup();
+        resolve(this.wrap(socket));
+      };
+      const cleanup = (): void => {
+        socket.off('error', onError);
+        socket.off('connect', onConnect);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      socket.once('error', onError);
+      socket.once('connect', onConnect);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async resolve(host: string, signal?: AbortSignal): Promise<string[]> {
+    signal?.throwIfAborted();
+    if (net.isIP(host) !== 0) return [host];
+    const lookup = dns.lookup(host, { all: true, verbatim: true }).then(
+      (entries) => entries.map((e) => e.address),
+      (error: unknown) => {
+        throw new RuntimeError('ResolveFailed', `cannot resolve ${host}`, { cause: error });
+      },
+    );
+    if (signal === undefined) return lookup;
+    // getaddrinfo cannot be cancelled; stop waiting for it instead.
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([lookup, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort as () => void);
+      lookup.catch(noop);
+    }
+  }
+
+  /** Closes every listener and connection still open (the end of a run). */
+  closeAll(): void {
+    for (const l of [...this.listeners]) l.close();
+    for (const c of [...this.connections]) c.close();
+  }
+}

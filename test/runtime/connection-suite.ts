@@ -1,0 +1,180 @@
+// The connection behaviour both runtimes must share: run against the in-memory network and
+// against real 127.0.0.1 TCP (connection-deterministic.test.ts, connection-node.test.ts).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import type { Connection, Context } from '../../src/runtime/index.js';
+import { RuntimeError } from '../../src/runtime/index.js';
+
+/** Runs `fn` in a fresh runtime and returns its result. */
+export type Run = <T>(fn: (ctx: Context) => Promise<T>) => Promise<T>;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A connected pair: `a` dialed, `b` accepted. */
+async function pair(ctx: Context): Promise<{ a: Connection; b: Connection }> {
+  const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+  const accepted = listener.accept();
+  const a = await ctx.network.dial(listener.address);
+  const b = await accepted;
+  listener.close();
+  return { a, b };
+}
+
+function code(expected: string): (e: unknown) => boolean {
+  return (e) => e instanceof RuntimeError && e.code === expected;
+}
+
+/**
+ * Registers the suite. `bufferBound` is the most unread bytes a receiver may hold while it is
+ * not reading (the runtime's receive bound plus slack for one read in flight).
+ */
+export function connectionSuite(name: string, run: Run, bufferBound: number): void {
+  test(`${name}: addresses of both ends match each other`, () =>
+    run(async (ctx) => {
+      const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+      assert.notEqual(listener.address.port, 0);
+      const accepted = listener.accept();
+      const a = await ctx.network.dial(listener.address);
+      const b = await accepted;
+      assert.deepEqual(a.remote, listener.address);
+      assert.deepEqual(b.local, listener.address);
+      assert.deepEqual(b.remote, a.local);
+      listener.close();
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: recv returns exactly the requested bytes across and within sends`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      await a.sink.send(enc.encode('hello world'));
+      for (const piece of ['ab', 'c', 'defg']) await a.sink.send(enc.encode(piece));
+      assert.equal(dec.decode(await b.stream.recv(5)), 'hello');
+      assert.equal(dec.decode(await b.stream.recv(1)), ' ');
+      assert.equal(dec.decode(await b.stream.recv(7)), 'worldab');
+      assert.equal(dec.decode(await b.stream.recv(5)), 'cdefg');
+      assert.equal((await b.stream.recv(0)).length, 0);
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: a recv waits for bytes sent later`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      const pending = b.stream.recv(6);
+      await a.sink.send(enc.encode('abc'));
+      await a.sink.send(enc.encode('def'));
+      assert.equal(dec.decode(await pending), 'abcdef');
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: a second concurrent recv is refused without poisoning`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      const first = b.stream.recv(2);
+      await assert.rejects(b.stream.recv(1), TypeError);
+      await a.sink.send(enc.encode('ok'));
+      assert.equal(dec.decode(await first), 'ok');
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: peek shows buffered bytes without consuming them`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      assert.equal(b.stream.peek(10).length, 0);
+      await a.sink.send(enc.encode('0123456789'));
+      assert.equal(dec.decode(await b.stream.recv(1)), '0');
+      const seen = dec.decode(b.stream.peek(4));
+      assert.ok('1234'.startsWith(seen), `peek returned ${seen}`);
+      assert.equal(dec.decode(b.stream.peek(4)), seen);
+      assert.equal(b.stream.peek(0).length, 0);
+      assert.equal(dec.decode(await b.stream.recv(9)), '123456789');
+      assert.equal(b.stream.peek(4).length, 0);
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: a batch of buffers is written in order`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      const parts = ['len:', '', 'payload', '!'].map((s) => enc.encode(s));
+      await a.sink.send(parts);
+      await a.sink.send([]);
+      await a.sink.send([enc.encode('x')]);
+      assert.equal(dec.decode(await b.stream.recv(13)), 'len:payload!x');
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: close rejects pending and later calls and resolves closed`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      const pending = a.stream.recv(1);
+      a.close();
+      a.close();
+      await assert.rejects(pending, code('Closed'));
+      await assert.rejects(a.stream.recv(1), code('Closed'));
+      await assert.rejects(a.sink.send(enc.encode('x')), code('Closed'));
+      await a.closed;
+      b.close();
+      await b.closed;
+    }));
+
+  test(`${name}: after the peer closes, buffered bytes are readable and then recv rejects`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      await a.sink.send(enc.encode('bye'));
+      a.close();
+      assert.equal(dec.decode(await b.stream.recv(3)), 'bye');
+      await assert.rejects(b.stream.recv(1), code('Closed'));
+      await b.closed;
+      await assert.rejects(b.sink.send(enc.encode('x')), code('Closed'));
+      b.close();
+    }));
+
+  test(`${name}: a pending recv rejects when the peer closes`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      const pending = b.stream.recv(4);
+      await a.sink.send(enc.encode('ab'));
+      a.close();
+      await assert.rejects(pending, code('Closed'));
+      b.close();
+    }));
+
+  test(`${name}: 32 MiB arrive intact while the receiver's buffer stays bounded`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      const total = 32 * 1024 * 1024;
+      const chunk = 64 * 1024;
+      const sent = createHash('sha256');
+      const writer = ctx.spawn('writer', async () => {
+        for (let off = 0; off < total; off += chunk) {
+          const buf = ctx.rng.bytes(chunk);
+          sent.update(buf);
+          // Two buffers per batch exercise the vectored path.
+          await a.sink.send([buf.subarray(0, 100), buf.subarray(100)]);
+        }
+      });
+      const got = createHash('sha256');
+      let received = 0;
+      let maxBuffered = 0;
+      while (received < total) {
+        const n = Math.min(total - received, ctx.rng.int(1, 3 * chunk));
+        const bytes = await b.stream.recv(n);
+        assert.equal(bytes.length, n);
+        got.update(bytes);
+        received += n;
+        maxBuffered = Math.max(maxBuffered, b.stream.peek(Number.MAX_SAFE_INTEGER).length);
+      }
+      await writer.done;
+      assert.equal(got.digest('hex'), sent.digest('hex'));
+      assert.ok(maxBuffered <= bufferBound, `buffered ${maxBuffered} > ${bufferBound}`);
+      a.close();
+      b.close();
+    }));
+}

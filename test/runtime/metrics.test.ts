@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { deterministicRuntime, nodeRuntime } from '../../src/runtime/index.js';
+
+test('child contexts prefix metric names and encode only their own metrics', async () => {
+  await deterministicRuntime({ seed: 1 }).run(async (ctx) => {
+    const peer1 = ctx.child('peer1');
+    const peer2 = ctx.child('peer2');
+    const sent1 = peer1.metrics.counter('messages_sent', 'Messages sent', ['channel']);
+    const sent2 = peer2.metrics.counter('messages_sent', 'Messages sent', ['channel']);
+    sent1.inc({ channel: 1 });
+    sent1.inc({ channel: 1 }, 2);
+    sent1.inc({ channel: 2 });
+    sent2.inc({ channel: 1 }, 10);
+    assert.equal(sent1.get({ channel: 1 }), 3);
+    assert.equal(sent1.get({ channel: '2' }), 1);
+    assert.equal(sent1.get({ channel: 3 }), 0);
+    assert.equal(sent2.get({ channel: 1 }), 10);
+
+    // Registering again returns the same metric.
+    const again = ctx.child('peer1').metrics.counter('messages_sent', 'ignored', ['channel']);
+    again.inc({ channel: 1 });
+    assert.equal(sent1.get({ channel: 1 }), 4);
+    assert.throws(() => peer1.metrics.gauge('messages_sent', 'clash'), TypeError);
+
+    const gauge = peer1.child('tracker').metrics.gauge('peers', 'Connected peers');
+    gauge.set(undefined, 5);
+    gauge.inc();
+    gauge.dec(undefined, 3);
+    assert.equal(gauge.get(), 3);
+    const labelled = peer1.metrics.gauge('blocked', 'Blocked', ['kind']);
+    labelled.set({ kind: 'a' }, 1);
+    labelled.remove({ kind: 'a' });
+    assert.equal(labelled.get({ kind: 'a' }), 0);
+    peer1.metrics.histogram('latency_ms', 'Latency', [1, 10, 100]).observe(undefined, 7);
+
+    const text1 = await peer1.metrics.encode();
+    assert.match(text1, /^# HELP peer1_blocked Blocked$/m);
+    assert.match(text1, /^peer1_messages_sent\{channel="1"\} 4$/m);
+    assert.match(text1, /^peer1_tracker_peers 3$/m);
+    assert.match(text1, /^peer1_latency_ms_bucket\{le="10"\} 1$/m);
+    assert.doesNotMatch(text1, /peer2_/);
+    const text2 = await peer2.metrics.encode();
+    assert.match(text2, /^peer2_messages_sent\{channel="1"\} 10$/m);
+    assert.doesNotMatch(text2, /peer1_/);
+    const all = await ctx.metrics.encode();
+    assert.match(all, /peer1_messages_sent/);
+    assert.match(all, /peer2_messages_sent/);
+    assert.equal(await ctx.child('nobody').metrics.encode(), '');
+  });
+});
+
+test('each runtime has its own registry', async () => {
+  const count = (ctx: Parameters<Parameters<ReturnType<typeof nodeRuntime>['run']>[0]>[0]) => {
+    const c = ctx.metrics.counter('runs', 'Runs');
+    c.inc();
+    return c.get();
+  };
+  assert.equal(await nodeRuntime().run(async (ctx) => count(ctx)), 1);
+  assert.equal(await nodeRuntime().run(async (ctx) => count(ctx)), 1);
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { JsonLogger, type Logger, nodeRuntime, RuntimeError } from '../../src/runtime/index.js';
+
+function code(expected: string): (e: unknown) => boolean {
+  return (e) => e instanceof RuntimeError && e.code === expected;
+}
+
+test('node: dialing a closed port on 127.0.0.1 is refused', () =>
+  nodeRuntime().run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    const address = listener.address;
+    listener.close();
+    await assert.rejects(ctx.network.dial(address), code('ConnectionRefused'));
+    await assert.rejects(listener.accept(), code('ListenerClosed'));
+  }));
+
+test('node: binding a bound port fails with AddressInUse', () =>
+  nodeRuntime().run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    await assert.rejects(ctx.network.bind(listener.address), code('AddressInUse'));
+  }));
+
+test('node: a recv with no bytes fails with ReadTimeout and poisons the connection', () =>
+  nodeRuntime({ readTimeoutMs: 30 }).run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    const accepted = listener.accept();
+    const a = await ctx.network.dial(listener.address);
+    const b = await accepted;
+    await assert.rejects(b.stream.recv(1), code('ReadTimeout'));
+    await assert.rejects(b.sink.send(new Uint8Array(1)), code('ReadTimeout'));
+    await b.closed;
+    await assert.rejects(a.stream.recv(1), code('Closed'));
+  }));
+
+test('node: sleep resolves, and an aborted sleep rejects with the reason', () =>
+  nodeRuntime().run(async (ctx) => {
+    const before = ctx.clock.now();
+    await ctx.clock.sleep(5);
+    assert.ok(ctx.clock.now() >= before + 4);
+    const ac = new AbortController();
+    const long = ctx.clock.sleep(60_000, ac.signal);
+    ac.abort(new Error('stop'));
+    await assert.rejects(long, /stop/);
+    await ctx.clock.sleepUntil(ctx.clock.now() - 10);
+  }));
+
+test('node: resolve returns IP literals as they are and looks names up', () =>
+  nodeRuntime().run(async (ctx) => {
+    assert.deepEqual(await ctx.network.resolve('127.0.0.1'), ['127.0.0.1']);
+    const local = await ctx.network.resolve('localhost');
+    assert.ok(local.length > 0);
+    await assert.rejects(ctx.network.resolve('name.invalid'), code('ResolveFailed'));
+  }));
+
+test('node: run closes listeners and connections left open', async () => {
+  let address = { ip: '', port: 0 };
+  await nodeRuntime().run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    address = listener.address;
+    const accepted = listener.accept();
+    await ctx.network.dial(address);
+    await accepted;
+  });
+  await assert.rejects(
+    nodeRuntime().run((ctx) => ctx.network.dial(address)),
+    code('ConnectionRefused'),
+  );
+});
+
+test('a given logger receives the context label as a binding', async () => {
+  const lines: string[] = [];
+  const log: Logger = new JsonLogger(
+    'debug',
+    () => 42,
+    (line) => lines.push(line),
+  );
+  await nodeRuntime({ log }).run(async (ctx) => {
+    ctx.child('peer1').log.info({ n: 1, key: new Uint8Array([0xab]) }, 'hello');
+    ctx.log.debug({}, 'root');
+    ctx.log.trace({}, 'dropped');
+  });
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l)),
+    [
+      { level: 30, time: 42, label: 'peer1', n: 1, key: 'ab', msg: 'hello' },
+      { level: 20, time: 42, msg: 'root' },
+    ],
+  );
+});
