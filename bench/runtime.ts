@@ -8,6 +8,7 @@ import type { Responder } from '../src/actor/index.js';
 import { mailbox, reliable, select, unreliable } from '../src/actor/index.js';
 import { KeyedRateLimiter, Quota, RateLimiter } from '../src/quota/index.js';
 import type { Clock } from '../src/runtime/context.js';
+import { deterministicRuntime } from '../src/runtime/index.js';
 
 const DONE = new Error('iteration done');
 
@@ -214,6 +215,27 @@ async function serve(rx: ReturnType<typeof mailbox<Req>>[1]): Promise<void> {
         if ((i & 1023) === 0) fake.t += 1;
         rl.check();
       }
+    }),
+  );
+}
+
+// ---------- Deterministic runtime: virtual timer events ----------
+{
+  const TIMERS = 1_000_000;
+  const TASKS = 100;
+  rows.push(
+    await measure('deterministic timer events (100 tasks x 10k sleeps)', TIMERS, async () => {
+      await deterministicRuntime({ seed: 1 }).run(async (ctx) => {
+        const handles = [];
+        for (let t = 0; t < TASKS; t++) {
+          handles.push(
+            ctx.spawn(`sleeper${t}`, async (c) => {
+              for (let i = 0; i < TIMERS / TASKS; i++) await c.clock.sleep(1 + (i % 7));
+            }),
+          );
+        }
+        for (const h of handles) await h.done;
+      });
     }),
   );
 }
