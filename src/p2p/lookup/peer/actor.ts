@@ -1,0 +1,314 @@
+import { select } from '../../../actor/index.js';
+import { CodecError } from '../../../codec/index.js';
+import type { PublicKey } from '../../../crypto/ed25519.js';
+import { Quota, RateLimiter } from '../../../quota/index.js';
+import type { Context, Labels } from '../../../runtime/context.js';
+import type { InboundChannel } from '../../channels.js';
+import { peekDataChannel } from '../../data.js';
+import { P2PError } from '../../errors.js';
+import { Relay, type RelayInboxes, type RelayMetrics } from '../../relay.js';
+import { decodeMessage, PING_FRAME } from '../types.js';
+import { Mailbox } from './ingress.js';
+import { dataLabel, type PeerMetrics, peerLabels } from './metrics.js';
+
+/** The write half of an authenticated stream (the stream module's `Sender` implements it). */
+export interface StreamSender {
+  /** Writes each message as its own frame, in order; rejects if the connection fails. */
+  sendMany(messages: readonly Uint8Array[]): Promise<void>;
+}
+
+/** The read half of an authenticated stream (the stream module's `Receiver` implements it). */
+export interface StreamReceiver {
+  /** Resolves with the next message; rejects once the connection fails or closes. */
+  recv(): Promise<Uint8Array>;
+}
+
+/** An authenticated connection handed to a peer actor. */
+export interface PeerConnection {
+  /** The authenticated key of the remote peer. */
+  readonly peer: PublicKey;
+  readonly sender: StreamSender;
+  readonly receiver: StreamReceiver;
+  /** The underlying connection; closed when the actor ends (which fails a pending `recv`). */
+  readonly connection: { close(): void };
+}
+
+/** Where the peer actor delivers inbound data (the {@link Channels} registry implements it). */
+export interface InboundRoutes {
+  /** The inbound side of `channel`, or `undefined` if it is not registered. */
+  inbound(channel: number): InboundChannel | undefined;
+}
+
+/** Configuration of one lookup peer actor. */
+export interface Config {
+  /** Capacity of each of the relay's high and low queues, in messages. */
+  readonly mailboxSize: number;
+  /** Most messages written with one `sendMany`. */
+  readonly sendBatchSize: number;
+  /**
+   * Keep-alive period in ms: a Ping is sent every `pingFrequencyMs`, and inbound Pings are
+   * limited to one per `max(pingFrequencyMs / 2, 1)` ms.
+   */
+  readonly pingFrequencyMs: number;
+  /** The registered channels. */
+  readonly channels: InboundRoutes;
+  /** Shared message counters. */
+  readonly metrics: PeerMetrics;
+  /** Shared relay drop counters. */
+  readonly relayMetrics?: RelayMetrics;
+}
+
+/** Per-channel inbound state of one connection. */
+interface Route {
+  readonly inbound: InboundChannel;
+  readonly limiter: RateLimiter;
+  readonly labels: Labels;
+}
+
+function checkPositive(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new P2PError('InvalidConfig', `${name} must be a positive integer, got ${v}`);
+  }
+}
+
+function errorOf(code: 'SendFailed' | 'ReceiveFailed', err: unknown): P2PError {
+  return err instanceof P2PError ? err : new P2PError(code, undefined, { cause: err });
+}
+
+/**
+ * The lookup peer actor (upstream `lookup/actors/peer/actor.rs`): runs one authenticated
+ * connection with two loops.
+ *
+ * - Sender: waits for a kill, high or low queued payloads, or the ping deadline (first one
+ *   `pingFrequencyMs` after start); takes what is ready up to `sendBatchSize` (ping, then high,
+ *   then low) and writes it with one `sendMany`.
+ * - Receiver: decodes each frame as a lookup message. Data on an unregistered channel ends the
+ *   connection (`InvalidChannel`, counted as `invalid`); data on a registered channel waits for
+ *   this peer's per-channel inbound quota (sleeping: backpressure on this connection only,
+ *   nothing dropped) and is then delivered to the channel; Pings wait for the ping quota and are
+ *   ignored; a frame that does not decode ends the connection (`DecodeFailed`).
+ *
+ * The first loop to end ends the connection: the other is stopped and the connection closed.
+ */
+export class Actor {
+  // ---------- Configuration ----------
+  readonly #sendBatchSize: number;
+  readonly #pingFrequencyMs: number;
+  readonly #pingQuota: Quota;
+  readonly #channels: InboundRoutes;
+  readonly #metrics: PeerMetrics;
+
+  // ---------- Message-Passing ----------
+  readonly #control: Mailbox;
+  readonly #queues: RelayInboxes;
+
+  #ran = false;
+
+  private constructor(config: Config, control: Mailbox, queues: RelayInboxes) {
+    this.#sendBatchSize = config.sendBatchSize;
+    this.#pingFrequencyMs = config.pingFrequencyMs;
+    this.#pingQuota = Quota.withPeriod(Math.max(config.pingFrequencyMs / 2, 1));
+    this.#channels = config.channels;
+    this.#metrics = config.metrics;
+    this.#control = control;
+    this.#queues = queues;
+  }
+
+  /**
+   * Creates a peer actor, its control mailbox (for the tracker) and its relay (for the router).
+   *
+   * @throws P2PError `InvalidConfig` if a size or period is not a positive integer.
+   */
+  static create(config: Config): [Actor, Mailbox, Relay] {
+    checkPositive('mailboxSize', config.mailboxSize);
+    checkPositive('sendBatchSize', config.sendBatchSize);
+    checkPositive('pingFrequencyMs', config.pingFrequencyMs);
+    const [relay, queues] = Relay.create(config.mailboxSize, config.relayMetrics);
+    const control = new Mailbox();
+    return [new Actor(config, control, queues), control, relay];
+  }
+
+  /**
+   * Runs the connection until a loop ends, the peer is killed, or `ctx` stops; then stops the
+   * other loop, closes the connection and the relay queues, and returns why it ended:
+   * `PeerKilled`, `NetworkClosed` (context stopped), `SendFailed`, `ReceiveFailed`,
+   * `DecodeFailed` or `InvalidChannel`. Rejects only if called a second time.
+   */
+  async run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
+    if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
+    this.#ran = true;
+    const peer = conn.peer.toHex();
+    const log = ctx.log.child({ peer });
+    log.debug({}, 'peer started');
+    const sender = ctx.spawn('sender', (c) => this.#sendLoop(c, peer, conn.sender));
+    const receiver = ctx.spawn('receiver', (c) =>
+      this.#recvLoop(c, conn.peer, peer, conn.receiver),
+    );
+    let reason: P2PError;
+    try {
+      const arm = await select(ctx.signal, this.#control.killed, sender.done, receiver.done);
+      if (arm === -1) reason = new P2PError('NetworkClosed');
+      else if (arm === 0) reason = new P2PError('PeerKilled', 'peer killed by the tracker');
+      else if (arm === 1)
+        reason = await sender.done.then(
+          (r) => r ?? new P2PError('SendFailed'),
+          (e) => errorOf('SendFailed', e),
+        );
+      else
+        reason = await receiver.done.then(
+          (r) => r ?? new P2PError('ReceiveFailed'),
+          (e) => errorOf('ReceiveFailed', e),
+        );
+    } finally {
+      sender.stop();
+      receiver.stop();
+      conn.connection.close();
+      this.#queues.high.close();
+      this.#queues.low.close();
+    }
+    // Both loops return once stopped (a pending recv/sendMany fails with the closed connection).
+    await Promise.allSettled([sender.done, receiver.done]);
+    log.debug({ reason: reason.code }, 'peer stopped');
+    return reason;
+  }
+
+  async #sendLoop(ctx: Context, peer: string, stream: StreamSender): Promise<P2PError> {
+    const { high, low } = this.#queues;
+    const clock = ctx.clock;
+    const control = this.#control;
+    const batchSize = this.#sendBatchSize;
+    const sent = this.#metrics.sent;
+    const pingLabels = peerLabels(peer, 'ping');
+    const dataLabels = new Map<number, Labels>();
+    let deadline = clock.now() + this.#pingFrequencyMs;
+    for (;;) {
+      // Wait only when idle: with frames queued, take them at once (no timer per batch).
+      if (high.size === 0 && low.size === 0) {
+        const iteration = new AbortController();
+        const arm = await select(
+          ctx.signal,
+          control.killed,
+          high.ready(iteration.signal),
+          low.ready(iteration.signal),
+          clock.sleepUntil(deadline, iteration.signal),
+        );
+        iteration.abort();
+        if (arm === -1) return new P2PError('NetworkClosed');
+      } else if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+      if (control.isKilled) return new P2PError('PeerKilled', 'peer killed by the tracker');
+      if (high.isClosed && low.isClosed) return new P2PError('PeerDisconnected');
+
+      // Take what is ready, by priority: the ping, then high, then low.
+      const batch: Uint8Array[] = [];
+      const now = clock.now();
+      if (now >= deadline) {
+        batch.push(PING_FRAME);
+        deadline = now + this.#pingFrequencyMs;
+      }
+      if (batch.length < batchSize) batch.push(...high.drain(batchSize - batch.length));
+      if (batch.length < batchSize) batch.push(...low.drain(batchSize - batch.length));
+      if (batch.length === 0) continue;
+
+      try {
+        await stream.sendMany(batch);
+      } catch (err) {
+        if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+        ctx.log.debug({ peer, err: String(err) }, 'send failed');
+        return errorOf('SendFailed', err);
+      }
+      for (const frame of batch) {
+        if (frame === PING_FRAME) {
+          sent.inc(pingLabels);
+          continue;
+        }
+        // Frames on the queues were encoded locally by a registered channel's sender.
+        const channel = peekDataChannel(frame) ?? -1;
+        let labels = dataLabels.get(channel);
+        if (labels === undefined) {
+          labels = peerLabels(peer, channel < 0 ? 'invalid' : dataLabel(channel));
+          dataLabels.set(channel, labels);
+        }
+        sent.inc(labels);
+      }
+    }
+  }
+
+  async #recvLoop(
+    ctx: Context,
+    publicKey: PublicKey,
+    peer: string,
+    stream: StreamReceiver,
+  ): Promise<P2PError> {
+    const metrics = this.#metrics;
+    const invalid = peerLabels(peer, 'invalid');
+    const ping = {
+      limiter: new RateLimiter(this.#pingQuota, ctx.clock),
+      labels: peerLabels(peer, 'ping'),
+    };
+    const routes = new Map<number, Route>();
+    try {
+      for (;;) {
+        let frame: Uint8Array;
+        try {
+          frame = await stream.recv();
+        } catch (err) {
+          if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+          ctx.log.debug({ peer, err: String(err) }, 'receive failed');
+          return errorOf('ReceiveFailed', err);
+        }
+
+        let msg: ReturnType<typeof decodeMessage>;
+        try {
+          msg = decodeMessage(frame);
+        } catch (err) {
+          metrics.received.inc(invalid);
+          const code = err instanceof CodecError ? err.code : 'unknown';
+          ctx.log.debug({ peer, code }, 'failed to decode message');
+          return new P2PError('DecodeFailed', undefined, { cause: err });
+        }
+
+        if (msg.type === 'ping') {
+          metrics.received.inc(ping.labels);
+          await this.#throttle(ctx, ping.limiter, ping.labels);
+          continue; // pings only keep the connection alive
+        }
+
+        let route = routes.get(msg.channel);
+        if (route === undefined) {
+          const inbound = this.#channels.inbound(msg.channel);
+          if (inbound === undefined) {
+            // Never a metric label with the remote's channel number: constant cardinality.
+            metrics.received.inc(invalid);
+            ctx.log.debug({ peer, channel: msg.channel }, 'data on an unknown channel');
+            return new P2PError('InvalidChannel', `unknown channel ${msg.channel}`);
+          }
+          route = {
+            inbound,
+            limiter: new RateLimiter(inbound.quota, ctx.clock),
+            labels: peerLabels(peer, dataLabel(msg.channel)),
+          };
+          routes.set(msg.channel, route);
+        }
+        metrics.received.inc(route.labels);
+        await this.#throttle(ctx, route.limiter, route.labels);
+        // A full channel queue drops this message (counted by the channel), never blocks.
+        route.inbound.deliver(publicKey, msg.message);
+      }
+    } catch (err) {
+      // Only a sleep cancelled by shutdown lands here.
+      if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+      return errorOf('ReceiveFailed', err);
+    }
+  }
+
+  /** Waits (counting once) until `limiter` grants a cell: backpressure, nothing is dropped. */
+  async #throttle(ctx: Context, limiter: RateLimiter, labels: Labels): Promise<void> {
+    let next = limiter.check();
+    if (next === true) return;
+    this.#metrics.rateLimited.inc(labels);
+    while (next !== true) {
+      await ctx.clock.sleepUntil(next, ctx.signal);
+      next = limiter.check();
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { P2PError } from '../../errors.js';
+
+/**
+ * The control handle of one lookup peer actor (upstream `peer/ingress.rs`, whose only message is
+ * `Kill`). The tracker holds it and calls {@link Mailbox.kill} when the peer becomes ineligible
+ * (blocked, no longer tracked, address changed) or a newer connection supersedes it.
+ *
+ * A kill is a one-way latch rather than a queued message: it cannot be lost to a full queue,
+ * repeating it is harmless, and it is observed ahead of any queued data (control > high > low).
+ */
+export class Mailbox {
+  readonly #controller = new AbortController();
+  /** Settles once killed; raced (never consumed) by the actor. */
+  readonly #killed: Promise<void>;
+
+  constructor() {
+    const signal = this.#controller.signal;
+    this.#killed = new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Asks the peer actor to end the connection (`PeerKilled`). Never waits; idempotent. */
+  kill(): void {
+    if (!this.#controller.signal.aborted) {
+      this.#controller.abort(new P2PError('PeerKilled', 'peer killed by the tracker'));
+    }
+  }
+
+  /** Whether {@link kill} has been called. */
+  get isKilled(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** @internal A promise that resolves on kill (a readiness arm for `select`). */
+  get killed(): Promise<void> {
+    return this.#killed;
+  }
+}
