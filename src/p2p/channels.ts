@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 
 import type { Feedback } from '../actor/index.js';
 import {
@@ -133,7 +134,11 @@ export class Channels {
     // Stopping the context that owns the channels closes them too (the network also calls
     // close() explicitly when it stops).
     if (context.signal.aborted) this.#shared.closed = true;
-    else context.signal.addEventListener('abort', this.#onAbort, { once: true });
+    else {
+      // Many networks may share one parent context (tests, the demo): this listener is expected.
+      setMaxListeners(0, context.signal);
+      context.signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
     this.#dropped = context.metrics.counter(
       'channel_mailbox_dropped',
       'Inbound messages dropped because the channel queue was full',
@@ -185,6 +190,11 @@ export class Channels {
    * Sum of the inbound capacities (`R * burst` per channel). The router mailbox capacity is
    * `mailboxSize` plus this.
    */
+  /** The largest message a sender may send and a peer may deliver, in bytes. */
+  get maxMessageSize(): number {
+    return this.#shared.maxMessageSize;
+  }
+
   get capacity(): number {
     return this.#capacity;
   }

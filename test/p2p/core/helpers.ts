@@ -131,9 +131,10 @@ export class FakeInbound implements InboundChannel {
 /** A routes table over {@link FakeInbound}s. */
 export function routes(...channels: FakeInbound[]): {
   inbound(c: number): InboundChannel | undefined;
+  readonly maxMessageSize: number;
 } {
   const map = new Map(channels.map((c) => [c.channel, c]));
-  return { inbound: (c) => map.get(c) };
+  return { inbound: (c) => map.get(c), maxMessageSize: 1 << 20 };
 }
 
 export { Quota };

@@ -37,6 +37,8 @@ export interface PeerConnection {
 export interface InboundRoutes {
   /** The inbound side of `channel`, or `undefined` if it is not registered. */
   inbound(channel: number): InboundChannel | undefined;
+  /** The largest application payload a Data message may carry, in bytes. */
+  readonly maxMessageSize: number;
 }
 
 /** Configuration of one lookup peer actor. */
@@ -259,7 +261,8 @@ export class Actor {
 
         let msg: ReturnType<typeof decodeMessage>;
         try {
-          msg = decodeMessage(frame);
+          // The payload bound is the application's limit, not the (slightly larger) frame limit.
+          msg = decodeMessage(frame, { max: this.#channels.maxMessageSize });
         } catch (err) {
           metrics.received.inc(invalid);
           const code = err instanceof CodecError ? err.code : 'unknown';

@@ -1,0 +1,281 @@
+/**
+ * `npm run demo`: a cluster of lookup peers on 127.0.0.1 in one process.
+ *
+ * Every peer gets a deterministic test key (`PrivateKey.fromSeed(i)`), the whole cluster is
+ * registered as peer set 0, and each peer sends on two channels: channel 0 broadcasts to every
+ * peer (low priority), channel 1 sends to one random peer (high priority). A live table shows
+ * connections and traffic; the run ends with a summary and exit code 0 only when every peer
+ * has heard from every other peer on the broadcast channel.
+ *
+ * Options: --peers N (8), --duration S (20), --size BYTES (256), --rate MSGS_PER_S (20),
+ * --quota MSGS_PER_S (per peer and channel, default 4 x rate), --verbose.
+ */
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { ed25519 } from '../../src/crypto/index.js';
+import { lookup, Quota, Recipients } from '../../src/index.js';
+import type { Context, Handle } from '../../src/runtime/index.js';
+import { nodeRuntime } from '../../src/runtime/index.js';
+
+interface Options {
+  peers: number;
+  durationS: number;
+  size: number;
+  rate: number;
+  quota: number;
+  verbose: boolean;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      peers: { type: 'string', default: '8' },
+      duration: { type: 'string', default: '20' },
+      size: { type: 'string', default: '256' },
+      rate: { type: 'string', default: '20' },
+      quota: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'usage: npm run demo -- [--peers N] [--duration S] [--size BYTES] [--rate MSGS/S] [--quota MSGS/S] [--verbose]',
+    );
+    process.exit(0);
+  }
+  const int = (name: string, v: string | undefined, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      console.error(`--${name} must be an integer in [${min}, ${max}], got ${v}`);
+      process.exit(2);
+    }
+    return n;
+  };
+  const rate = int('rate', values.rate, 1, 100_000);
+  return {
+    peers: int('peers', values.peers, 2, 200),
+    durationS: int('duration', values.duration, 1, 3600),
+    size: int('size', values.size, 8, 1 << 20),
+    rate,
+    quota: values.quota === undefined ? rate * 4 : int('quota', values.quota, 1, 1_000_000),
+    verbose: values.verbose ?? false,
+  };
+}
+
+/** Finds `n` free TCP ports on 127.0.0.1 (bind to port 0, read the port, release it). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const a = s.address();
+    if (a === null || typeof a === 'string') throw new Error('no port');
+    return a.port;
+  });
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+interface PeerStats {
+  sent: number;
+  received: number;
+  rateLimited: number;
+  sentLast: number;
+  receivedLast: number;
+  heardFrom: Set<number>;
+  connected: number;
+  dropped: number;
+  inboundLimited: number;
+}
+
+/** Sums every sample of the metrics whose name matches `pattern` in a Prometheus text dump. */
+function sumMetric(text: string, pattern: RegExp): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const name = line.split(/[{ ]/, 1)[0] ?? '';
+    if (!pattern.test(name)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) total += value;
+  }
+  return total;
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const ports = await freePorts(opts.peers);
+  const keys = Array.from({ length: opts.peers }, (_, i) =>
+    ed25519.PrivateKey.fromSeed(BigInt(i + 1)),
+  );
+  const index = new Map(keys.map((k, i) => [k.publicKey.toHex(), i]));
+  const peerSet = keys.map((k, i) => [k.publicKey, `127.0.0.1:${ports[i]}`] as const);
+  const stats: PeerStats[] = keys.map(() => ({
+    sent: 0,
+    received: 0,
+    rateLimited: 0,
+    sentLast: 0,
+    receivedLast: 0,
+    heardFrom: new Set<number>(),
+    connected: 0,
+    dropped: 0,
+    inboundLimited: 0,
+  }));
+  const namespace = new TextEncoder().encode('authp2p-demo');
+
+  console.log(
+    `authp2p demo: ${opts.peers} lookup peers on 127.0.0.1, ${opts.durationS} s, ` +
+      `${opts.size}-byte messages at ${opts.rate}/s per peer and channel (quota ${opts.quota}/s)`,
+  );
+
+  return nodeRuntime(opts.verbose ? { log: 'debug' } : {}).run(async (ctx) => {
+    const networks: { ctx: Context; handle: Handle<void>; network: lookup.Network }[] = [];
+    const senders: Handle<void>[] = [];
+    const receivers: Handle<void>[] = [];
+    for (let i = 0; i < opts.peers; i++) {
+      const peerCtx = ctx.child(`peer${i}`);
+      const config = lookup.Config.local({
+        signer: keys[i]!,
+        namespace,
+        listen: `127.0.0.1:${ports[i]}`,
+        maxPeersPerSet: opts.peers,
+        maxMessageSize: Math.max(opts.size, 1024),
+      });
+      const [network, oracle] = lookup.Network.create(peerCtx, config);
+      const quota = Quota.perSecond(opts.quota);
+      const [broadcast, broadcastIn] = network.register(0, quota);
+      const [direct, directIn] = network.register(1, quota);
+      const handle = network.start();
+      oracle.register(0, peerSet);
+      networks.push({ ctx: peerCtx, handle, network });
+
+      const s = stats[i]!;
+      const others = keys.filter((_, j) => j !== i).map((k) => k.publicKey);
+      // Sender: both channels, `rate` messages per second each.
+      senders.push(
+        peerCtx.spawn('demo_sender', async (c) => {
+          const payload = new Uint8Array(opts.size);
+          const view = new DataView(payload.buffer);
+          let seq = 0;
+          const interval = 1000 / opts.rate;
+          let next = c.clock.now();
+          while (!c.signal.aborted) {
+            view.setUint16(0, i);
+            view.setUint32(2, seq++);
+            const all = broadcast.send(Recipients.all(), payload, false);
+            const target = others[c.rng.int(0, others.length)]!;
+            const one = direct.send(Recipients.one(target), payload, true);
+            s.sent += all.length + one.length;
+            if (one.length === 0) s.rateLimited += 1;
+            next += interval;
+            await c.clock.sleepUntil(next, c.signal).catch(() => undefined);
+          }
+        }),
+      );
+      for (const [label, receiver] of [
+        ['demo_broadcast', broadcastIn],
+        ['demo_direct', directIn],
+      ] as const) {
+        receivers.push(
+          peerCtx.spawn(label, async (c) => {
+            try {
+              for (;;) {
+                const [from, msg] = await receiver.recv({ signal: c.signal });
+                s.received += 1;
+                if (label === 'demo_broadcast' && msg.length >= 2) {
+                  const j = index.get(from.toHex());
+                  if (j !== undefined) s.heardFrom.add(j);
+                }
+              }
+            } catch {
+              // Stopping the task (or NetworkClosed at shutdown) ends the loop.
+            }
+          }),
+        );
+      }
+    }
+
+    const start = ctx.clock.now();
+    // Drops (full relay queues, full channel inboxes) and inbound rate limiting, from metrics.
+    const refresh = async (): Promise<void> => {
+      for (let i = 0; i < opts.peers; i++) {
+        const text = await networks[i]!.ctx.metrics.encode();
+        stats[i]!.dropped = sumMetric(text, /(channel_mailbox_dropped|relay_(high|low)_backoff)$/);
+        stats[i]!.inboundLimited = sumMetric(text, /messages_rate_limited$/);
+      }
+    };
+    const table = (final: boolean): void => {
+      const lines: string[] = [];
+      const t = ((ctx.clock.now() - start) / 1000).toFixed(0);
+      lines.push(
+        `t=${t}s   peer  connected  heard-from  sent/s  recv/s   sent total  recv total  limited  dropped`,
+      );
+      for (let i = 0; i < opts.peers; i++) {
+        const s = stats[i]!;
+        const connected = networks[i]!.network.connectedPeers().length;
+        s.connected = connected;
+        lines.push(
+          `       ${String(i).padStart(4)}  ${`${connected}/${opts.peers - 1}`.padStart(9)}  ` +
+            `${`${s.heardFrom.size}/${opts.peers - 1}`.padStart(10)}  ` +
+            `${String(s.sent - s.sentLast).padStart(6)}  ${String(s.received - s.receivedLast).padStart(6)}  ` +
+            `${String(s.sent).padStart(11)}  ${String(s.received).padStart(10)}  ${String(s.rateLimited + s.inboundLimited).padStart(7)}  ${String(s.dropped).padStart(7)}`,
+        );
+        s.sentLast = s.sent;
+        s.receivedLast = s.received;
+      }
+      if (process.stdout.isTTY && !final) process.stdout.write('\x1b[H\x1b[2J');
+      console.log(lines.join('\n'));
+    };
+
+    const deadline = start + opts.durationS * 1000;
+    while (ctx.clock.now() < deadline) {
+      await ctx.clock.sleep(Math.min(1000, deadline - ctx.clock.now()));
+      if (process.stdout.isTTY || Math.round((ctx.clock.now() - start) / 1000) % 5 === 0) {
+        await refresh();
+        table(false);
+      }
+    }
+
+    // Stop sending, give messages in flight a moment to land, then stop receiving.
+    for (const t of senders) t.stop('demo over');
+    await Promise.allSettled(senders.map((t) => t.done));
+    await ctx.clock.sleep(500);
+    for (const t of receivers) t.stop('demo over');
+    await Promise.allSettled(receivers.map((t) => t.done));
+    await refresh();
+    console.log('\nsummary');
+    table(true);
+    for (const n of networks) n.handle.stop('demo over');
+    const stopStarted = ctx.clock.now();
+    await Promise.allSettled(networks.map((n) => n.handle.done));
+    const everyone = stats.every((s) => s.heardFrom.size === opts.peers - 1);
+    const sent = stats.reduce((a, s) => a + s.sent, 0);
+    const received = stats.reduce((a, s) => a + s.received, 0);
+    console.log(
+      `\n${opts.peers} peers, ${sent} messages sent, ${received} received, ` +
+        `shutdown in ${ctx.clock.now() - stopStarted} ms`,
+    );
+    console.log(
+      everyone
+        ? 'OK: every peer heard from every other peer.'
+        : 'FAILED: some peers never heard from some others.',
+    );
+    return everyone ? 0 : 1;
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
