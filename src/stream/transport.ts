@@ -1,0 +1,364 @@
+/**
+ * The encrypted transport: {@link Sender} and {@link Receiver}, one AEAD key and nonce counter per
+ * direction (commonware `stream/src/encrypted.rs`).
+ *
+ * @module
+ */
+
+import { varintU32Size, writeVarintU32 } from '../codec/index.js';
+import type { Cipher } from '../crypto/index.js';
+import { CryptoError } from '../crypto/index.js';
+import type { Connection, Sink, Stream } from '../runtime/context.js';
+import { TAG_SIZE } from './config.js';
+import { StreamError } from './errors.js';
+import { MAX_VARINT_SIZE, parsePrefix, recvFrame } from './frame.js';
+
+/**
+ * The largest chunk handed to the sink at once: upstream's network buffer-pool item (128 KiB).
+ * Frames are concatenated into chunks of at most this size; a single larger frame goes alone.
+ */
+export const CHUNK_SIZE = 128 * 1024;
+
+/** How many chunks one `sendMany` keeps in flight before waiting for the oldest to be accepted. */
+const MAX_IN_FLIGHT = 4;
+
+/**
+ * Idle full-size chunk buffers, shared by every sender in the process (JS is single-threaded, and
+ * a buffer returns here only once the sink is done with it). Shared rather than per sender so an
+ * idle connection holds no chunk memory.
+ */
+const chunkPool: Uint8Array[] = [];
+
+/** How many idle chunks the pool keeps (2 MiB). */
+const POOL_MAX = 16;
+
+/** Chunks needing fewer bytes than this get an exact-size buffer instead of a pooled 128 KiB one. */
+const POOL_MIN = 16 * 1024;
+
+/**
+ * A buffer for `n` bytes that the caller overwrites entirely before sending: uninitialised (no
+ * zero-fill), carved from Node's shared slab when small. Returned as a plain Uint8Array view, so
+ * a sink calling `slice()` gets a copy (Buffer's `slice` would alias).
+ */
+function scratch(n: number): Uint8Array {
+  const b = Buffer.allocUnsafe(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+function releaseChunk(chunk: Uint8Array): void {
+  if (chunkPool.length < POOL_MAX) chunkPool.push(chunk);
+}
+
+/**
+ * Frames no longer than this are gathered from one `peek`; longer ones are read on their own, so a
+ * partly buffered large frame is not copied twice.
+ */
+const BATCH_FRAME_MAX = 16 * 1024;
+
+/** How many bytes one batched read takes at most (one socket read in the Node runtime). */
+const BATCH_BYTES = 64 * 1024;
+
+/** Size on the wire of the frame carrying a plaintext of `len` bytes. */
+function frameSize(len: number): number {
+  const body = len + TAG_SIZE;
+  return varintU32Size(body) + body;
+}
+
+function ignore(): void {}
+
+/**
+ * Marks a write as handled while it waits in the in-flight list (a later chunk may fail while an
+ * earlier one is awaited); it still rejects for whoever awaits it.
+ */
+function observed(p: Promise<void>): Promise<void> {
+  p.catch(ignore);
+  return p;
+}
+
+function cryptoCode(err: unknown, fallback: 'EncryptionFailed' | 'DecryptionFailed') {
+  return err instanceof CryptoError && err.code === 'MessageLimitReached'
+    ? 'MessageLimitReached'
+    : fallback;
+}
+
+/**
+ * The sending half of an encrypted stream.
+ *
+ * Each message becomes one frame `varint(len + 16) || ciphertext || tag`, sealed with the next
+ * nonce of this direction. Frames are built in place (`sealInto`) in chunk buffers of at most
+ * 128 KiB, and each chunk is written with one sink call. Calls may overlap: frames are sealed and
+ * handed to the sink synchronously, so wire order is call order.
+ *
+ * Any failure other than `SendTooLarge` is fatal: the connection is closed and every later call
+ * throws `StreamClosed`.
+ */
+export class Sender {
+  readonly #connection: Connection;
+  readonly #sink: Sink;
+  readonly #cipher: Cipher;
+  readonly #maxMessageSize: number;
+  #failure: StreamError | undefined;
+
+  /**
+   * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
+   * chosen start counter.
+   */
+  constructor(connection: Connection, cipher: Cipher, maxMessageSize: number) {
+    this.#connection = connection;
+    this.#sink = connection.sink;
+    this.#cipher = cipher;
+    this.#maxMessageSize = maxMessageSize;
+  }
+
+  /**
+   * Encrypts and sends one message. Resolves when the runtime has accepted the bytes.
+   *
+   * @throws StreamError `SendTooLarge` (nothing sent, sender still usable), `MessageLimitReached`,
+   *   `EncryptionFailed`, `SendFailed`, `StreamClosed`.
+   */
+  send(message: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#closed());
+    if (message.length > this.#maxMessageSize) return Promise.reject(this.#tooLarge(message));
+    const out = scratch(frameSize(message.length));
+    try {
+      this.#seal(message, out, 0);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#write(out, undefined);
+  }
+
+  /**
+   * Encrypts each message as its own frame (the receiver sees the original boundaries) and writes
+   * the frames concatenated in chunks of at most 128 KiB, one sink call per chunk. Every size is
+   * checked before any nonce is used, so a `SendTooLarge` leaves the sender usable and sends
+   * nothing. Resolves when the runtime has accepted every chunk.
+   *
+   * @throws StreamError like {@link Sender.send}.
+   */
+  async sendMany(messages: readonly Uint8Array[]): Promise<void> {
+    if (this.#failure !== undefined) throw this.#closed();
+    const count = messages.length;
+    for (let i = 0; i < count; i++) {
+      const m = messages[i]!;
+      if (m.length > this.#maxMessageSize) throw this.#tooLarge(m);
+    }
+    const inFlight: Promise<void>[] = [];
+    let i = 0;
+    try {
+      while (i < count) {
+        // A chunk already in flight failed: the stream is dead, stop sealing.
+        if (this.#failure !== undefined) throw this.#failure;
+        const first = frameSize(messages[i]!.length);
+        if (first > CHUNK_SIZE) {
+          // An oversize frame travels alone, in a buffer of its own.
+          const out = scratch(first);
+          this.#seal(messages[i]!, out, 0);
+          i++;
+          inFlight.push(observed(this.#write(out, undefined)));
+        } else {
+          // The frames that fit in this chunk: [i, end).
+          let need = first;
+          let end = i + 1;
+          for (; end < count; end++) {
+            const next = frameSize(messages[end]!.length);
+            if (need + next > CHUNK_SIZE) break;
+            need += next;
+          }
+          const pooled = need >= POOL_MIN ? (chunkPool.pop() ?? scratch(CHUNK_SIZE)) : undefined;
+          const chunk = pooled ?? scratch(need);
+          let used = 0;
+          for (; i < end; i++) used += this.#seal(messages[i]!, chunk, used);
+          inFlight.push(observed(this.#write(chunk.subarray(0, used), pooled)));
+        }
+        // Bound the memory held by one call: wait for the oldest chunk once enough are queued.
+        if (inFlight.length >= MAX_IN_FLIGHT) await inFlight.shift();
+      }
+    } catch (err) {
+      // Observe the remaining writes so none rejects unhandled; the first failure is reported.
+      await Promise.allSettled(inFlight);
+      throw err;
+    }
+    await Promise.all(inFlight);
+  }
+
+  /** Seals `message` as a frame at `out[offset..]`; returns the frame size. Fatal on failure. */
+  #seal(message: Uint8Array, out: Uint8Array, offset: number): number {
+    const prefix = writeVarintU32(message.length + TAG_SIZE, out, offset);
+    try {
+      return prefix + this.#cipher.sealInto(message, out, offset + prefix);
+    } catch (err) {
+      throw this.#fail(
+        new StreamError(cryptoCode(err, 'EncryptionFailed'), undefined, { cause: err }),
+      );
+    }
+  }
+
+  /** One sink call; `pooled` goes back to the pool once the sink is done with it. */
+  async #write(bytes: Uint8Array, pooled: Uint8Array | undefined): Promise<void> {
+    try {
+      await this.#sink.send(bytes);
+    } catch (err) {
+      throw this.#fail(new StreamError('SendFailed', undefined, { cause: err }));
+    } finally {
+      if (pooled !== undefined) releaseChunk(pooled);
+    }
+  }
+
+  #tooLarge(message: Uint8Array): StreamError {
+    return new StreamError(
+      'SendTooLarge',
+      `message of ${message.length} bytes exceeds ${this.#maxMessageSize}`,
+    );
+  }
+
+  #closed(): StreamError {
+    return new StreamError('StreamClosed', 'sender failed earlier', { cause: this.#failure });
+  }
+
+  #fail(err: StreamError): StreamError {
+    if (this.#failure === undefined) {
+      this.#failure = err;
+      this.#connection.close();
+    }
+    return err;
+  }
+}
+
+/**
+ * The receiving half of an encrypted stream.
+ *
+ * `recv` reads one frame (limit `maxMessageSize + 16`, checked before allocating) and opens it
+ * with the next nonce. When several small frames are already buffered they are taken with one
+ * `recv` of the runtime and opened one per call. Any failure is fatal: the connection is closed,
+ * nothing after it is delivered, and every later call throws `StreamClosed`.
+ */
+export class Receiver {
+  readonly #connection: Connection;
+  readonly #stream: Stream;
+  readonly #cipher: Cipher;
+  readonly #limit: number;
+  /** Frames up to this size join a batch; larger ones (and any over the limit) are read alone. */
+  readonly #batchFrameMax: number;
+  #failure: StreamError | undefined;
+  // ---------- Batch of frames already read but not yet opened ----------
+  #batch: Uint8Array = new Uint8Array(0);
+  #offset = 0;
+
+  /**
+   * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
+   * chosen start counter.
+   */
+  constructor(connection: Connection, cipher: Cipher, maxMessageSize: number) {
+    this.#connection = connection;
+    this.#stream = connection.stream;
+    this.#cipher = cipher;
+    this.#limit = maxMessageSize + TAG_SIZE;
+    this.#batchFrameMax = Math.min(BATCH_FRAME_MAX, this.#limit);
+  }
+
+  /**
+   * Resolves with the next message, in order. At most one call may be pending at a time.
+   *
+   * @throws StreamError `RecvTooLarge`, `InvalidVarint`, `DecryptionFailed`, `MessageLimitReached`,
+   *   `RecvFailed`, `StreamClosed`; all fatal.
+   */
+  recv(): Promise<Uint8Array> {
+    if (this.#failure !== undefined) return Promise.reject(this.#closed());
+    if (this.#offset < this.#batch.length) {
+      try {
+        return Promise.resolve(this.#nextBuffered());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#read();
+  }
+
+  /** Opens the next frame of the current batch (its prefix was validated when it was read). */
+  #nextBuffered(): Uint8Array {
+    const batch = this.#batch;
+    const prefix = parsePrefix(batch, this.#offset)!;
+    const start = this.#offset + prefix.length;
+    const end = start + prefix.value;
+    this.#offset = end;
+    return this.#open(batch.subarray(start, end));
+  }
+
+  async #read(): Promise<Uint8Array> {
+    try {
+      const prefix = parsePrefix(this.#stream.peek(MAX_VARINT_SIZE), 0);
+      if (prefix !== undefined && prefix.value <= this.#batchFrameMax) {
+        this.#batch = await this.#recvBatch(prefix.length + prefix.value);
+        this.#offset = 0;
+        return this.#nextBuffered();
+      }
+      // A large frame, or a prefix not buffered yet (read and checked byte by byte).
+      return this.#open(await recvFrame(this.#stream, this.#limit));
+    } catch (err) {
+      throw this.#fail(
+        err instanceof StreamError ? err : new StreamError('RecvFailed', undefined, { cause: err }),
+      );
+    }
+  }
+
+  /**
+   * Reads the first frame (`first` bytes, prefix included) plus every complete small frame
+   * buffered behind it, with one runtime `recv`.
+   */
+  async #recvBatch(first: number): Promise<Uint8Array> {
+    const view = this.#stream.peek(BATCH_BYTES);
+    let end = first;
+    if (view.length >= first) {
+      while (end < view.length) {
+        let prefix: { value: number; length: number } | undefined;
+        try {
+          prefix = parsePrefix(view, end);
+        } catch {
+          break;
+        }
+        // A frame over the limit (or malformed) is left for a later read, where it fails.
+        if (prefix === undefined || prefix.value > this.#batchFrameMax) break;
+        const next = end + prefix.length + prefix.value;
+        if (next > view.length) break;
+        end = next;
+      }
+    }
+    return this.#recvExact(end);
+  }
+
+  async #recvExact(n: number): Promise<Uint8Array> {
+    try {
+      return await this.#stream.recv(n);
+    } catch (err) {
+      throw new StreamError('RecvFailed', undefined, { cause: err });
+    }
+  }
+
+  #open(frame: Uint8Array): Uint8Array {
+    if (frame.length < TAG_SIZE) {
+      throw this.#fail(new StreamError('DecryptionFailed', 'frame shorter than the tag'));
+    }
+    try {
+      return this.#cipher.open(frame);
+    } catch (err) {
+      throw this.#fail(
+        new StreamError(cryptoCode(err, 'DecryptionFailed'), undefined, { cause: err }),
+      );
+    }
+  }
+
+  #closed(): StreamError {
+    return new StreamError('StreamClosed', 'receiver failed earlier', { cause: this.#failure });
+  }
+
+  #fail(err: StreamError): StreamError {
+    if (this.#failure === undefined) {
+      this.#failure = err;
+      this.#batch = new Uint8Array(0);
+      this.#offset = 0;
+      this.#connection.close();
+    }
+    return err;
+  }
+}
