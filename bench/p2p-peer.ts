@@ -1,0 +1,707 @@
+/**
+ * Worker process of the p2p benchmark (forked by bench/p2p.ts). Each worker runs one lookup
+ * network node on 127.0.0.1 under `nodeRuntime`, or (memory benchmark) a crowd of lightweight
+ * authenticated clients, and answers IPC requests.
+ *
+ * Roles:
+ * - `server`: node B. Channel 0 carries data; a background loop counts it (acknowledging the
+ *   cumulative count on channel 1 every `ackEvery` messages and after the last one) or echoes it
+ *   back on channel 0, as set by the `mode` request.
+ * - `client`: node A. Times bulk, one-way and round-trip exchanges with B. It never has more
+ *   than `window` unacknowledged messages outstanding, so (with `window <= mailboxSize`) the
+ *   relay queue toward B can never overflow; `send` returning `[]` makes it yield and retry. Drops
+ *   are still read from the metrics and reported.
+ * - `node` / `crowd`: memory per connected peer. The node registers N secondary peers (accepted,
+ *   never dialed) with loopback addresses; the crowd dials it N times with the stream handshake
+ *   (keys `PrivateKey.fromSeed(i)`), pings every `pingFrequencyMs` like a peer actor would, reads
+ *   and discards what arrives, and otherwise stays idle.
+ *
+ * IPC: the parent sends `{ id, cmd, params }`; the worker answers `{ id, ok, result | error }`.
+ */
+
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
+import { ed25519 } from '../src/crypto/index.js';
+import {
+  Config,
+  Network,
+  type Oracle,
+  Quota,
+  type Receiver,
+  Recipients,
+  type Sender,
+} from '../src/p2p/lookup/index.js';
+// The crowd speaks the lookup wire protocol without a network: internal, not public API.
+import { streamConfig } from '../src/p2p/lookup/network.js';
+import { PING_FRAME } from '../src/p2p/lookup/types.js';
+import type { Connection, Context, Handle } from '../src/runtime/index.js';
+import { nodeRuntime } from '../src/runtime/index.js';
+import { dial as streamDial, listen as streamListen } from '../src/stream/index.js';
+
+const NAMESPACE = new TextEncoder().encode('authp2p-bench');
+const DATA = 0;
+const ACK = 1;
+
+const nowNs = (): bigint => process.hrtime.bigint();
+const secondsSince = (t: bigint): number => Number(nowNs() - t) / 1e9;
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function percentileSorted(sorted: Float64Array, p: number): number {
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+function u64(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n), false);
+  return b;
+}
+
+function readU64(b: Uint8Array): number {
+  return Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0, false));
+}
+
+// ---------- Memory (the same method as bench/libp2p/common.mjs sampleMemory) ----------
+
+interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Four forced full GCs 25 ms apart, then process.memoryUsage() (needs --expose-gc). */
+async function sampleMemory(): Promise<MemorySample> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('sampleMemory needs node --expose-gc');
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await sleep(25);
+  }
+  const m = process.memoryUsage();
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
+}
+
+// ---------- Metrics ----------
+
+/** Sums every sample of a metric whose name ends with `suffix` (any prefix, any labels). */
+function sumMetric(text: string, suffix: string): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const brace = line.indexOf('{');
+    const space = line.lastIndexOf(' ');
+    const name = line.slice(0, brace >= 0 ? brace : space);
+    if (name.endsWith(suffix)) total += Number(line.slice(space + 1)) || 0;
+  }
+  return total;
+}
+
+/** Number of samples (label sets) of a metric whose name ends with `suffix`. */
+function countSamples(text: string, suffix: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    const brace = line.indexOf('{');
+    if (brace > 0 && line.slice(0, brace).endsWith(suffix)) n++;
+  }
+  return n;
+}
+
+// ---------- State ----------
+
+interface Node {
+  ctx: Context;
+  network: Network;
+  oracle: Oracle;
+  handle: Handle<void>;
+  data: [Sender, Receiver];
+  ack: [Sender, Receiver];
+  port: number;
+  key: ed25519.PrivateKey;
+  maxMessageSize: number;
+}
+
+let node: Node | undefined;
+let other: ed25519.PublicKey | undefined;
+
+/** Server state: what the channel-0 loop does with each message. */
+const serverMode = { mode: 'count' as 'count' | 'echo', ackEvery: 1, expect: 0, got: 0, bytes: 0 };
+
+/** Client state: the latest cumulative count acknowledged by the server, and who waits for it. */
+const acks = { count: 0, wake: undefined as (() => void) | undefined };
+
+function need(): Node {
+  if (node === undefined) throw new Error('node not started');
+  return node;
+}
+
+async function start(
+  ctx: Context,
+  p: {
+    seed: number;
+    role: 'server' | 'client' | 'node';
+    maxPeersPerSet: number;
+    maxMessageSize: number;
+    mailboxSize?: number;
+    sendBatchSize?: number;
+    quotaPerSecond: number;
+  },
+): Promise<{ port: number; publicKey: string }> {
+  const key = ed25519.PrivateKey.fromSeed(BigInt(p.seed));
+  const big = Quota.perSecond(1_000_000);
+  const config = Config.local({
+    signer: key,
+    namespace: NAMESPACE,
+    listen: '127.0.0.1:0',
+    maxPeersPerSet: p.maxPeersPerSet,
+    maxMessageSize: p.maxMessageSize,
+    mailboxSize: p.mailboxSize,
+    sendBatchSize: p.sendBatchSize,
+    // Memory benchmark: let a crowd of clients from one IP handshake as fast as it can.
+    maxConcurrentHandshakes: 100_000,
+    allowedHandshakeRatePerIp: big,
+    allowedHandshakeRatePerSubnet: big,
+  });
+  const nodeCtx = ctx.child('node');
+  const [network, oracle] = Network.create(nodeCtx, config);
+  const quota = Quota.perSecond(p.quotaPerSecond);
+  const data = network.register(DATA, quota);
+  const ack = network.register(ACK, quota);
+  const handle = network.start();
+  const addr = await network.address();
+  if (addr === undefined) throw new Error('network did not bind');
+  node = {
+    ctx: nodeCtx,
+    network,
+    oracle,
+    handle,
+    data,
+    ack,
+    port: addr.port,
+    key,
+    maxMessageSize: p.maxMessageSize,
+  };
+  if (p.role === 'server') ctx.spawn('serve', () => serve(data[0], data[1], ack[0]));
+  if (p.role === 'client') ctx.spawn('acks', () => readAcks(ack[1]));
+  return { port: addr.port, publicKey: key.publicKey.toHex() };
+}
+
+/** Sends, yielding and retrying while `send` returns [] (at most 10 000 times). */
+async function sendRetrying(
+  sender: Sender,
+  to: Recipients,
+  msg: Uint8Array,
+  priority: boolean,
+): Promise<boolean> {
+  for (let tries = 0; tries < 10_000; tries++) {
+    if (sender.send(to, msg, priority).length > 0) return true;
+    await yieldToLoop();
+  }
+  return false;
+}
+
+async function serve(sender: Sender, receiver: Receiver, ackSender: Sender): Promise<void> {
+  for await (const [from, msg] of receiver) {
+    const m = serverMode;
+    if (m.mode === 'echo') {
+      await sendRetrying(sender, Recipients.one(from), msg, false);
+      continue;
+    }
+    m.got++;
+    m.bytes += msg.length;
+    if (m.got % m.ackEvery === 0 || m.got === m.expect) {
+      // Acks are small and high priority; if one cannot be queued, the next one covers it, but
+      // the final one must get through.
+      const ackMsg = u64(m.got);
+      let tries = 0;
+      while (ackSender.send(Recipients.one(from), ackMsg, true).length === 0) {
+        if (m.got !== m.expect || ++tries > 10_000) break;
+        await yieldToLoop();
+      }
+    }
+  }
+}
+
+async function readAcks(receiver: Receiver): Promise<void> {
+  for await (const [, msg] of receiver) {
+    const n = readU64(msg);
+    if (n > acks.count) acks.count = n;
+    const wake = acks.wake;
+    acks.wake = undefined;
+    wake?.();
+  }
+}
+
+/** Resolves at the next ack, or after `ms` (whichever comes first). */
+function nextAck(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      acks.wake = undefined;
+      resolve();
+    }, ms);
+    acks.wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+async function register(
+  _ctx: Context,
+  p: { peers: [seed: number, port: number][] },
+): Promise<boolean> {
+  const n = need();
+  const peers: [ed25519.PublicKey, string][] = [[n.key.publicKey, `127.0.0.1:${n.port}`]];
+  for (const [seed, port] of p.peers) {
+    const pk = ed25519.PrivateKey.fromSeed(BigInt(seed)).publicKey;
+    peers.push([pk, `127.0.0.1:${port}`]);
+    other = pk;
+  }
+  n.oracle.register(0, peers);
+  return true;
+}
+
+async function connectedCount(n: Node): Promise<number> {
+  return countSamples(await n.ctx.metrics.encode(), '_tracker_connected');
+}
+
+async function waitConnected(
+  _ctx: Context,
+  p: { n: number; timeoutMs: number },
+): Promise<{ connected: number; seconds: number }> {
+  const n = need();
+  const t0 = nowNs();
+  const deadline = Date.now() + p.timeoutMs;
+  let c = await connectedCount(n);
+  while (c < p.n && Date.now() < deadline) {
+    await sleep(c > 0 ? 100 : 50);
+    c = await connectedCount(n);
+  }
+  if (c < p.n) throw new Error(`only ${c} of ${p.n} peers connected after ${p.timeoutMs} ms`);
+  return { connected: c, seconds: round(secondsSince(t0), 2) };
+}
+
+async function stats(): Promise<{
+  relayDropped: number;
+  inboundDropped: number;
+  rateLimited: number;
+  sent: number;
+  received: number;
+}> {
+  const text = await need().ctx.metrics.encode();
+  return {
+    relayDropped: sumMetric(text, '_relay_low_backoff') + sumMetric(text, '_relay_high_backoff'),
+    inboundDropped: sumMetric(text, '_channel_mailbox_dropped'),
+    rateLimited: sumMetric(text, '_rate_limited'),
+    sent: sumMetric(text, '_messages_sent'),
+    received: sumMetric(text, '_messages_received'),
+  };
+}
+
+async function mode(
+  _ctx: Context,
+  p: { mode: 'count' | 'echo'; ackEvery: number; expect: number },
+): Promise<boolean> {
+  serverMode.mode = p.mode;
+  serverMode.ackEvery = p.ackEvery;
+  serverMode.expect = p.expect;
+  serverMode.got = 0;
+  serverMode.bytes = 0;
+  return true;
+}
+
+// ---------- Client measurements ----------
+
+interface FlowResult {
+  /** CPU time (user + system) the sending process spent, in us. */
+  cpuUs: number;
+  /** Messages the server acknowledged (= delivered to its application). */
+  delivered: number;
+  /** Messages `send` accepted. */
+  sent: number;
+  /** `send` calls that returned [] (retried after yielding). */
+  refused: number;
+  seconds: number;
+  /** True if the run ended on the stall or time limit before every message was acknowledged. */
+  incomplete: boolean;
+}
+
+/**
+ * Sends `count` messages of `size` bytes to the server on channel 0 with at most `window`
+ * unacknowledged, and returns once the server acknowledged all of them (or nothing was
+ * acknowledged for `stallMs`, or `limitMs` elapsed).
+ */
+async function flow(p: {
+  size: number;
+  count: number;
+  window: number;
+  limitMs: number;
+  stallMs: number;
+}): Promise<FlowResult> {
+  const n = need();
+  const to = other;
+  if (to === undefined) throw new Error('no peer registered');
+  const [sender] = n.data;
+  const recipients = Recipients.one(to);
+  const msg = new Uint8Array(p.size).fill(7);
+  acks.count = 0;
+  let sent = 0;
+  let refused = 0;
+  let lastProgress = Date.now();
+  let lastAcked = 0;
+  let incomplete = false;
+  const cpu0 = process.cpuUsage();
+  const t0 = nowNs();
+  const end = Date.now() + p.limitMs;
+  while (acks.count < p.count) {
+    // Fill the window; a refused send (router busy or quota) makes us yield to the loop.
+    let burst = 0;
+    while (sent < p.count && sent - acks.count < p.window) {
+      if (sender.send(recipients, msg, false).length === 0) {
+        refused++;
+        break;
+      }
+      sent++;
+      // Yield now and then so the router and the peer's writer run while we fill a large window.
+      if (++burst === 256) break;
+    }
+    if (sent - acks.count >= p.window || sent === p.count) await nextAck(50);
+    else await yieldToLoop();
+    const now = Date.now();
+    if (acks.count !== lastAcked) {
+      lastAcked = acks.count;
+      lastProgress = now;
+    } else if (now - lastProgress > p.stallMs || now > end) {
+      incomplete = true;
+      break;
+    }
+  }
+  const seconds = secondsSince(t0);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    delivered: acks.count,
+    sent,
+    refused,
+    seconds,
+    incomplete,
+    cpuUs: cpu.user + cpu.system,
+  };
+}
+
+async function bulk(
+  _ctx: Context,
+  p: { totalBytes: number; chunkBytes: number; window: number; limitMs: number },
+): Promise<{ MBps: number; seconds: number } & Omit<FlowResult, 'seconds'>> {
+  const count = Math.ceil(p.totalBytes / p.chunkBytes);
+  const r = await flow({
+    size: p.chunkBytes,
+    count,
+    window: p.window,
+    limitMs: p.limitMs,
+    stallMs: 3_000,
+  });
+  return {
+    ...r,
+    MBps: round((r.delivered * p.chunkBytes) / 1e6 / r.seconds),
+    seconds: round(r.seconds, 3),
+  };
+}
+
+async function msgs(
+  _ctx: Context,
+  p: { size: number; count: number; window: number; limitMs: number },
+): Promise<{ msgsPerSec: number; seconds: number } & Omit<FlowResult, 'seconds'>> {
+  const r = await flow({ ...p, stallMs: 3_000 });
+  return { ...r, msgsPerSec: Math.round(r.delivered / r.seconds), seconds: round(r.seconds, 3) };
+}
+
+async function rtt(
+  _ctx: Context,
+  p: { size: number; warmup: number; count: number; limitMs: number },
+): Promise<{ p50us: number; p99us: number; count: number; clientCpuUsPerTrip: number }> {
+  const n = need();
+  const to = other;
+  if (to === undefined) throw new Error('no peer registered');
+  const [sender, receiver] = n.data;
+  const recipients = Recipients.one(to);
+  const request = new Uint8Array(p.size).fill(3);
+  const end = Date.now() + p.limitMs;
+  const trip = async (): Promise<void> => {
+    if (!(await sendRetrying(sender, recipients, request, false))) {
+      throw new Error('the peer stopped accepting messages');
+    }
+    // Bounded by the parent's request timeout and the worker's lifetime (no per-trip timer: it
+    // would cost more than the trip's own scheduling).
+    await receiver.recv();
+  };
+  for (let i = 0; i < p.warmup; i++) await trip();
+  const samples = new Float64Array(p.count);
+  let done = 0;
+  const cpu0 = process.cpuUsage();
+  for (; done < p.count && Date.now() < end; done++) {
+    const t0 = nowNs();
+    await trip();
+    samples[done] = Number(nowNs() - t0) / 1e3;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const s = samples.subarray(0, done).sort();
+  return {
+    clientCpuUsPerTrip: round((cpu.user + cpu.system) / Math.max(done, 1), 2),
+    p50us: round(percentileSorted(s, 50)),
+    p99us: round(percentileSorted(s, 99)),
+    count: done,
+  };
+}
+
+// ---------- Memory: node and crowd ----------
+
+async function memSample(): Promise<MemorySample & { connected: number }> {
+  const m = await sampleMemory();
+  const connected = node === undefined ? 0 : await connectedCount(node);
+  return { ...m, connected };
+}
+
+async function memRegister(
+  _ctx: Context,
+  p: { n: number; firstSeed: number },
+): Promise<{ seconds: number }> {
+  const n = need();
+  const t0 = nowNs();
+  // Secondary peers are accepted but never dialed: the crowd only dials in. Port 1 on loopback
+  // is the (refusing) ingress; the egress IP 127.0.0.1 is what the listener checks.
+  const secondary: [ed25519.PublicKey, string][] = [];
+  for (let i = 0; i < p.n; i++) {
+    secondary.push([ed25519.PrivateKey.fromSeed(BigInt(p.firstSeed + i)).publicKey, '127.0.0.1:1']);
+  }
+  n.oracle.register(0, { primary: [[n.key.publicKey, `127.0.0.1:${n.port}`]], secondary });
+  // The tracker applies the registration asynchronously: wait until it reports the set.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const set = await n.oracle.peerSet(0);
+    if (set !== undefined && set.secondary.length + set.primary.length >= p.n) break;
+    if (Date.now() > deadline) throw new Error('peer set not registered');
+    await sleep(20);
+  }
+  return { seconds: round(secondsSince(t0), 2) };
+}
+
+const crowd: Connection[] = [];
+
+async function memConnect(
+  ctx: Context,
+  p: {
+    port: number;
+    n: number;
+    firstSeed: number;
+    nodeSeed: number;
+    concurrency: number;
+    maxMessageSize: number;
+    pingFrequencyMs: number;
+  },
+): Promise<{ opened: number; retries: number; seconds: number }> {
+  const nodeKey = ed25519.PrivateKey.fromSeed(BigInt(p.nodeSeed)).publicKey;
+  const t0 = nowNs();
+  let next = 0;
+  let retries = 0;
+  const one = async (i: number): Promise<void> => {
+    const key = ed25519.PrivateKey.fromSeed(BigInt(p.firstSeed + i));
+    const cfg = streamConfig(
+      Config.local({
+        signer: key,
+        namespace: NAMESPACE,
+        listen: '127.0.0.1:0',
+        maxPeersPerSet: 2,
+        maxMessageSize: p.maxMessageSize,
+      }),
+    );
+    for (let attempt = 0; ; attempt++) {
+      let conn: Connection | undefined;
+      try {
+        conn = await ctx.network.dial({ ip: '127.0.0.1', port: p.port });
+        const session = await streamDial(ctx, cfg, conn, nodeKey);
+        const c = conn;
+        crowd.push(c);
+        // Read and discard (the node's pings); ping the node as its peer actor would.
+        ctx.spawn('read', async () => {
+          try {
+            for (;;) await session.receiver.recv();
+          } catch {
+            c.close();
+          }
+        });
+        ctx.spawn('ping', async (child) => {
+          try {
+            for (;;) {
+              await child.clock.sleep(p.pingFrequencyMs, child.signal);
+              await session.sender.send(PING_FRAME);
+            }
+          } catch {
+            c.close();
+          }
+        });
+        return;
+      } catch (err) {
+        conn?.close();
+        if (attempt >= 4) throw err;
+        retries++;
+        await sleep(200 * (attempt + 1));
+      }
+    }
+  };
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < p.n; i = next++) await one(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(p.concurrency, p.n) }, () => lane()));
+  return { opened: crowd.length, retries, seconds: round(secondsSince(t0), 2) };
+}
+
+/** Diagnostics: forces GCs, writes a heap snapshot to the temp directory and returns its path. */
+async function heapSnapshot(_ctx: Context, p: { tag: string }): Promise<string> {
+  await sampleMemory();
+  return writeHeapSnapshot(join(tmpdir(), `p2p-bench-${process.pid}-${p.tag}.heapsnapshot`));
+}
+
+/**
+ * Reference for the memory benchmark: a bare stream listener (no lookup network) that completes
+ * the handshake with any of the crowd's keys and keeps one pending `recv` per session, reading
+ * and discarding the crowd's pings. Its cost per connection is the floor under a lookup peer's.
+ */
+let streamSessions = 0;
+async function streamNodeStart(
+  ctx: Context,
+  p: { seed: number; maxMessageSize: number },
+): Promise<{ port: number }> {
+  const key = ed25519.PrivateKey.fromSeed(BigInt(p.seed));
+  const cfg = streamConfig(
+    Config.local({
+      signer: key,
+      namespace: NAMESPACE,
+      listen: '127.0.0.1:0',
+      maxPeersPerSet: 2,
+      maxMessageSize: p.maxMessageSize,
+    }),
+  );
+  const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+  ctx.spawn('accept', async (child) => {
+    try {
+      for (;;) {
+        const conn = await listener.accept(child.signal);
+        child.spawn('session', async (c) => {
+          try {
+            const session = await streamListen(c, cfg, conn, () => true);
+            streamSessions++;
+            for (;;) await session.receiver.recv();
+          } catch {
+            conn.close();
+          }
+        });
+      }
+    } catch {
+      listener.close();
+    }
+  });
+  return { port: listener.address.port };
+}
+
+async function streamNodeCount(): Promise<number> {
+  return streamSessions;
+}
+
+// ---------- Raw TCP reference (bench/libp2p/common.mjs rawTcpHandlers, when present) ----------
+
+type RawHandlers = Record<string, (params: unknown) => Promise<unknown>>;
+let raw: RawHandlers | undefined;
+
+async function rawHandlers(): Promise<RawHandlers> {
+  if (raw !== undefined) return raw;
+  const path = fileURLToPath(new URL('../../bench/libp2p/common.mjs', import.meta.url));
+  if (!existsSync(path)) throw new Error('bench/libp2p/common.mjs not found');
+  const mod = (await import(path)) as { rawTcpHandlers: () => RawHandlers };
+  raw = mod.rawTcpHandlers();
+  return raw;
+}
+
+async function rawCall(_ctx: Context, p: { fn: string; params: unknown }): Promise<unknown> {
+  const h = await rawHandlers();
+  const fn = h[p.fn];
+  if (fn === undefined) throw new Error(`no raw handler ${p.fn}`);
+  return fn(p.params);
+}
+
+// ---------- IPC ----------
+
+type Handler = (ctx: Context, params: never) => Promise<unknown>;
+const handlers: Record<string, Handler> = {
+  start,
+  register,
+  waitConnected,
+  stats,
+  mode,
+  bulk,
+  msgs,
+  rtt,
+  memSample,
+  memRegister,
+  memConnect,
+  rawCall,
+  heapSnapshot,
+  cpu: async () => {
+    const c = process.cpuUsage();
+    return c.user + c.system;
+  },
+  streamNodeStart,
+  streamNodeCount,
+  sleep: (_ctx, p: { ms: number }) => sleep(p.ms).then(() => true),
+};
+
+const lifetimeMs = Number(process.env.P2P_BENCH_LIFETIME_MS ?? 300_000);
+
+await nodeRuntime({ onTaskError: () => {} }).run(async (ctx) => {
+  if (typeof process.send !== 'function') throw new Error('p2p-peer must be started with fork()');
+  const exit = new Promise<void>((resolve) => {
+    // A worker never outlives its budget, nor its parent.
+    setTimeout(() => {
+      console.error(`p2p-peer: lifetime of ${lifetimeMs} ms exceeded, exiting`);
+      resolve();
+    }, lifetimeMs).unref();
+    process.on('disconnect', resolve);
+    process.on('message', (msg: { id: number; cmd: string; params: unknown }) => {
+      if (msg.cmd === 'exit') {
+        resolve();
+        return;
+      }
+      const handler = handlers[msg.cmd];
+      const work =
+        handler === undefined
+          ? Promise.reject(new Error(`unknown command ${msg.cmd}`))
+          : handler(ctx, msg.params as never);
+      work.then(
+        (result) => process.send?.({ id: msg.id, ok: true, result }),
+        (err: unknown) =>
+          process.send?.({
+            id: msg.id,
+            ok: false,
+            error: err instanceof Error ? err.stack : String(err),
+          }),
+      );
+    });
+  });
+  await exit;
+  for (const c of crowd) c.close();
+  if (node !== undefined) {
+    node.handle.stop();
+    await Promise.race([node.handle.done.catch(() => {}), sleep(3_000)]);
+  }
+});
+process.exit(0);

@@ -1,0 +1,998 @@
+/**
+ * The p2p benchmark: two authp2p lookup peers in two processes over loopback TCP, and the memory
+ * a lookup node spends per connected peer; side by side with js-libp2p (bench/libp2p) and, when
+ * available, with the raw encrypted stream (bench/stream).
+ *
+ * Usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem]
+ *        [--no-libp2p] [--stream-json FILE | --with-stream] [--json FILE]
+ *        (without either stream flag, build/bench/stream.json is used when it exists)
+ *        [--window N] [--bulk-window N] [--mailbox N] [--batch N] [--profile-mem N]
+ *
+ * Measurements (sizes, counts and runs as bench/libp2p/run.mjs, PROTOCOL there):
+ *   1. bulk: 256 MiB (quick 64) as 64 KiB messages on channel 0; MB/s (10^6 bytes).
+ *   2. one-way message rate, 32 B x 200 000 and 1 KiB x 100 000 (quick 50 000 / 25 000).
+ *   3. round trip: 32 B echoed by the peer on channel 0, 1 000 warm-up + 10 000 timed
+ *      (quick 500 + 3 000); p50 / p99 in us.
+ *   For 1 and 2 the sender never has more than a window of unacknowledged messages (the
+ *   receiver acknowledges its cumulative count on channel 1 every window/4 messages and after
+ *   the last one), so with `window <= mailboxSize` the relay queue cannot overflow; a `send`
+ *   that returns [] is retried after yielding. Time = first send -> final ack; only delivered
+ *   (acknowledged) messages count. Relay and inbound drops are read from both nodes' metrics.
+ *   Each is run once untimed, then RUNS (5, quick 3) times; the median is reported.
+ *   4. memory per connected peer: a node process (--expose-gc) registers N secondary peers
+ *      (keys PrivateKey.fromSeed(1..N), loopback egress), is sampled after forced GCs, then a
+ *      second process opens N authenticated connections to it (stream handshake, 16 at a time)
+ *      that stay open, pinging every 5 s; once the node reports N connected peers and 500 ms
+ *      have passed, it is sampled again. (after - before) / N for RSS and heapUsed (the
+ *      bench/libp2p method). N = 200 and 1 000, 3 runs each (quick 1). References: the same
+ *      crowd against a bare stream listener (handshake + one pending recv per session, no
+ *      lookup network), and raw idle loopback sockets (bench/libp2p/common.mjs handlers).
+ *   CPU: user + system time of each process over each timed run, per delivered message (and per
+ *   round trip), comparable with bench/stream's senderCpuUsPerMsg / receiverCpuUsPerMsg.
+ *
+ * Output: progress on stderr; a table, then one JSON line, on stdout.
+ *
+ * Diagnostics: `--profile-mem N` runs one memory measurement with N peers, takes heap snapshots
+ * of the node before and after the connections, and prints the heap growth per peer by
+ * constructor (`--profile-stream`: of the bare stream listener instead);
+ * `P2P_BENCH_PROF=client|server|node|crowd` runs that worker with --cpu-prof (profiles written
+ * to ./prof); `P2P_BENCH_FLAGS='--max-semi-space-size=1'` passes node flags to
+ * every worker.
+ */
+
+import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PEER = fileURLToPath(new URL('./p2p-peer.js', import.meta.url));
+const STREAM = fileURLToPath(new URL('./stream.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LIBP2P = join(ROOT, 'bench', 'libp2p');
+
+const FULL = {
+  runs: 5,
+  bulk: { totalBytes: 256 * 1048576, chunkBytes: 64 * 1024 },
+  msgs: [
+    { key: 'msgRate32B', size: 32, count: 200_000 },
+    { key: 'msgRate1KiB', size: 1024, count: 100_000 },
+  ],
+  rtt: { size: 32, warmup: 1_000, count: 10_000 },
+  mem: { ns: [200, 1000], runs: 3, concurrency: 16, settleMs: 500 },
+};
+const QUICK = {
+  runs: 3,
+  bulk: { totalBytes: 64 * 1048576, chunkBytes: 64 * 1024 },
+  msgs: [
+    { key: 'msgRate32B', size: 32, count: 50_000 },
+    { key: 'msgRate1KiB', size: 1024, count: 25_000 },
+  ],
+  rtt: { size: 32, warmup: 500, count: 3_000 },
+  mem: { ns: [200, 1000], runs: 1, concurrency: 16, settleMs: 500 },
+};
+type Settings = typeof FULL;
+
+/** Node settings: the local preset with large quotas and 64 KiB messages. */
+interface Tuning {
+  mailboxSize: number;
+  sendBatchSize: number;
+  window: number;
+  bulkWindow: number;
+}
+
+const MAX_MESSAGE_SIZE = 64 * 1024;
+const QUOTA_PER_SECOND = 1_000_000;
+const PING_FREQUENCY_MS = 5_000; // Config.local's default
+
+// ---------- Helpers ----------
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const nowNs = (): bigint => process.hrtime.bigint();
+const secondsSince = (t: bigint): number => Number(nowNs() - t) / 1e9;
+
+interface Worker {
+  request<T>(cmd: string, params?: object, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+function spawnPeer(name: string, execArgv: string[] = [], lifetimeMs = 300_000): Worker {
+  const prof = process.env.P2P_BENCH_PROF === name ? ['--cpu-prof', '--cpu-prof-dir=prof'] : [];
+  const child: ChildProcess = fork(PEER, [], {
+    // P2P_BENCH_FLAGS: extra node flags for every worker (diagnostics, e.g. GC settings).
+    execArgv: [
+      ...execArgv,
+      ...prof,
+      ...(process.env.P2P_BENCH_FLAGS ?? '').split(' ').filter(Boolean),
+    ],
+    env: { ...process.env, P2P_BENCH_LIFETIME_MS: String(lifetimeMs) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = true;
+      for (const p of pending.values()) p.reject(new Error(`${name} exited (${code ?? signal})`));
+      pending.clear();
+      resolve();
+    });
+  });
+  child.on('message', (msg: { id: number; ok: boolean; result: never; error: string }) => {
+    const p = pending.get(msg.id);
+    if (p === undefined) return;
+    pending.delete(msg.id);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new Error(`${name}: ${msg.error}`));
+  });
+  child.on('error', () => {});
+  return {
+    request<T>(cmd: string, params: object = {}, timeoutMs = 120_000): Promise<T> {
+      if (exited) return Promise.reject(new Error(`${name} exited`));
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`${name}.${cmd} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+        pending.set(id, {
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolve(v);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+        child.send({ id, cmd, params });
+      });
+    },
+    async close(): Promise<void> {
+      if (!exited) {
+        try {
+          child.send({ id: 0, cmd: 'exit', params: {} });
+        } catch {}
+        const timer = setTimeout(() => {
+          if (!exited) child.kill('SIGKILL');
+        }, 8_000);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+interface Drops {
+  relayDropped: number;
+  inboundDropped: number;
+  rateLimited: number;
+  sent: number;
+  received: number;
+}
+
+/** Two connected lookup nodes: client A (seed 1) and server B (seed 2). */
+async function withPair<T>(
+  tuning: Tuning,
+  fn: (client: Worker, server: Worker) => Promise<T>,
+): Promise<T & { drops: { client: Drops; server: Drops }; connectSeconds: number }> {
+  const server = spawnPeer('server');
+  const client = spawnPeer('client');
+  try {
+    const common = {
+      maxPeersPerSet: 2,
+      maxMessageSize: MAX_MESSAGE_SIZE,
+      mailboxSize: tuning.mailboxSize,
+      sendBatchSize: tuning.sendBatchSize,
+      quotaPerSecond: QUOTA_PER_SECOND,
+    };
+    const [s, c] = await Promise.all([
+      server.request<{ port: number }>('start', { seed: 2, role: 'server', ...common }),
+      client.request<{ port: number }>('start', { seed: 1, role: 'client', ...common }),
+    ]);
+    await Promise.all([
+      server.request('register', { peers: [[1, c.port]] }),
+      client.request('register', { peers: [[2, s.port]] }),
+    ]);
+    const t0 = nowNs();
+    await Promise.all([
+      client.request('waitConnected', { n: 1, timeoutMs: 20_000 }, 30_000),
+      server.request('waitConnected', { n: 1, timeoutMs: 20_000 }, 30_000),
+    ]);
+    const connectSeconds = round(secondsSince(t0), 2);
+    const r = await fn(client, server);
+    const [cd, sd] = await Promise.all([
+      client.request<Drops>('stats'),
+      server.request<Drops>('stats'),
+    ]);
+    return { ...r, drops: { client: cd, server: sd }, connectSeconds };
+  } finally {
+    await Promise.all([client.close(), server.close()]);
+  }
+}
+
+/**
+ * Untimed warm-up, then `runs` timed calls; `setup` runs on the server before each. Each result
+ * gets `serverCpuUs`: the CPU time (user + system) the server process spent during the call.
+ */
+async function repeat<T>(
+  runs: number,
+  server: Worker,
+  setup: () => Promise<unknown>,
+  call: () => Promise<T>,
+): Promise<(T & { serverCpuUs: number })[]> {
+  await setup();
+  await call();
+  const out: (T & { serverCpuUs: number })[] = [];
+  for (let i = 0; i < runs; i++) {
+    await setup();
+    const c0 = await server.request<number>('cpu');
+    const r = await call();
+    const c1 = await server.request<number>('cpu');
+    out.push({ ...r, serverCpuUs: c1 - c0 });
+  }
+  return out;
+}
+
+// ---------- Measurements ----------
+
+interface FlowRun {
+  cpuUs: number;
+  serverCpuUs?: number;
+  delivered: number;
+  sent: number;
+  refused: number;
+  incomplete: boolean;
+  seconds: number;
+}
+interface MsgRate {
+  msgsPerSec: number;
+  /** CPU time per delivered message (user + system), median over runs. */
+  senderCpuUsPerMsg?: number;
+  receiverCpuUsPerMsg?: number;
+  window?: number;
+  runs: (FlowRun & { msgsPerSec: number })[];
+}
+interface Results {
+  bulk?: { MBps: number; window: number; runs: (FlowRun & { MBps: number })[] } & object;
+  msgRate32B?: MsgRate;
+  msgRate1KiB?: MsgRate;
+  rtt32B?: {
+    p50us: number;
+    p99us: number;
+    clientCpuUsPerTrip?: number;
+    serverCpuUsPerTrip?: number;
+    runs: { p50us: number; p99us: number }[];
+  };
+  memory?: Record<string, MemResult>;
+  tuning?: Tuning;
+  errors?: Record<string, string>;
+}
+
+interface MemDelta {
+  rssKiB: number;
+  heapUsedKiB: number;
+  externalKiB: number;
+  heapTotalKiB?: number;
+  arrayBuffersKiB?: number;
+}
+interface MemResult extends MemDelta {
+  n: number;
+  heapTotalKiB: number;
+  runs: (MemDelta & Record<string, unknown>)[];
+}
+
+interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  connected?: number;
+}
+
+function delta(before: MemorySample, after: MemorySample, n: number): MemDelta {
+  const kib = (k: 'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers'): number =>
+    round((after[k] - before[k]) / n / 1024, 2);
+  return {
+    rssKiB: kib('rss'),
+    heapUsedKiB: kib('heapUsed'),
+    externalKiB: kib('external'),
+    heapTotalKiB: kib('heapTotal'),
+    arrayBuffersKiB: kib('arrayBuffers'),
+  };
+}
+
+function summarizeMem(n: number, runs: (MemDelta & Record<string, unknown>)[]): MemResult {
+  return {
+    n,
+    rssKiB: median(runs.map((r) => r.rssKiB)),
+    heapUsedKiB: median(runs.map((r) => r.heapUsedKiB)),
+    externalKiB: median(runs.map((r) => r.externalKiB)),
+    heapTotalKiB: median(runs.map((r): number => r.heapTotalKiB ?? Number.NaN)),
+    runs,
+  };
+}
+
+async function memLookupOnce(
+  n: number,
+  cfg: Settings,
+  snapshots?: string[],
+): Promise<MemDelta & Record<string, unknown>> {
+  const nodeW = spawnPeer('node', ['--expose-gc']);
+  const crowdW = spawnPeer('crowd');
+  try {
+    const { port } = await nodeW.request<{ port: number }>('start', {
+      seed: 0,
+      role: 'node',
+      maxPeersPerSet: n + 1,
+      maxMessageSize: MAX_MESSAGE_SIZE,
+      quotaPerSecond: 1000,
+    });
+    const empty = await nodeW.request<MemorySample>('memSample');
+    await nodeW.request('memRegister', { n, firstSeed: 1 });
+    const before = await nodeW.request<MemorySample>('memSample');
+    if (snapshots) snapshots.push(await nodeW.request<string>('heapSnapshot', { tag: 'before' }));
+    const t0 = nowNs();
+    const info = await crowdW.request<{ retries: number }>(
+      'memConnect',
+      {
+        port,
+        n,
+        firstSeed: 1,
+        nodeSeed: 0,
+        concurrency: cfg.mem.concurrency,
+        maxMessageSize: MAX_MESSAGE_SIZE,
+        pingFrequencyMs: PING_FREQUENCY_MS,
+      },
+      120_000,
+    );
+    await nodeW.request('waitConnected', { n, timeoutMs: 30_000 }, 40_000);
+    const setupSeconds = round(secondsSince(t0), 2);
+    await crowdW.request('sleep', { ms: cfg.mem.settleMs });
+    const after = await nodeW.request<MemorySample>('memSample');
+    if (snapshots) snapshots.push(await nodeW.request<string>('heapSnapshot', { tag: 'after' }));
+    if (after.connected !== n) {
+      throw new Error(`node reports ${after.connected} connected peers, expected ${n}`);
+    }
+    const registration = delta(empty, before, n);
+    return {
+      ...delta(before, after, n),
+      connected: after.connected,
+      setupSeconds,
+      retries: info.retries,
+      registrationRssKiB: registration.rssKiB,
+      registrationHeapUsedKiB: registration.heapUsedKiB,
+    };
+  } finally {
+    await Promise.all([crowdW.close(), nodeW.close()]);
+  }
+}
+
+/** The same crowd against a bare stream listener (no lookup network): the floor. */
+async function memStreamOnce(
+  n: number,
+  cfg: Settings,
+  snapshots?: string[],
+): Promise<MemDelta & Record<string, unknown>> {
+  const server = spawnPeer('streamnode', ['--expose-gc']);
+  const crowdW = spawnPeer('crowd');
+  try {
+    const { port } = await server.request<{ port: number }>('streamNodeStart', {
+      seed: 0,
+      maxMessageSize: MAX_MESSAGE_SIZE,
+    });
+    const before = await server.request<MemorySample>('memSample');
+    if (snapshots) snapshots.push(await server.request<string>('heapSnapshot', { tag: 'before' }));
+    await crowdW.request(
+      'memConnect',
+      {
+        port,
+        n,
+        firstSeed: 1,
+        nodeSeed: 0,
+        concurrency: cfg.mem.concurrency,
+        maxMessageSize: MAX_MESSAGE_SIZE,
+        pingFrequencyMs: PING_FREQUENCY_MS,
+      },
+      120_000,
+    );
+    await crowdW.request('sleep', { ms: cfg.mem.settleMs });
+    const after = await server.request<MemorySample>('memSample');
+    if (snapshots) snapshots.push(await server.request<string>('heapSnapshot', { tag: 'after' }));
+    const held = await server.request<number>('streamNodeCount');
+    if (held !== n) throw new Error(`stream node holds ${held} sessions, expected ${n}`);
+    return { ...delta(before, after, n) };
+  } finally {
+    await Promise.all([crowdW.close(), server.close()]);
+  }
+}
+
+async function memRawOnce(n: number, cfg: Settings): Promise<MemDelta & Record<string, unknown>> {
+  const server = spawnPeer('rawserver', ['--expose-gc']);
+  const client = spawnPeer('rawclient');
+  try {
+    const { port } = await server.request<{ port: number }>('rawCall', {
+      fn: 'rawListen',
+      params: {},
+    });
+    const before = await server.request<MemorySample>('memSample');
+    await client.request('rawCall', {
+      fn: 'rawConnect',
+      params: { port, n, concurrency: cfg.mem.concurrency },
+    });
+    await client.request('sleep', { ms: cfg.mem.settleMs });
+    const after = await server.request<MemorySample>('memSample');
+    const held = await server.request<number>('rawCall', { fn: 'rawCount', params: {} });
+    if (held !== n) throw new Error(`raw server holds ${held} sockets, expected ${n}`);
+    return { ...delta(before, after, n) };
+  } finally {
+    await Promise.all([client.close(), server.close()]);
+  }
+}
+
+async function memRawPairOnce(n: number): Promise<MemDelta & Record<string, unknown>> {
+  const w = spawnPeer('rawpair', ['--expose-gc']);
+  try {
+    const r = await w.request<{ perConn: MemDelta }>('rawCall', { fn: 'rawPairs', params: { n } });
+    return { ...r.perConn };
+  } finally {
+    await w.close();
+  }
+}
+
+async function measure(
+  cfg: Settings,
+  tuning: Tuning,
+  want: (k: string) => boolean,
+): Promise<Results> {
+  const out: Results = { tuning };
+  const step = async (key: string, fn: () => Promise<void>): Promise<void> => {
+    if (!want(key)) return;
+    const t0 = nowNs();
+    process.stderr.write(`[p2p bench] authp2p lookup ${key} ...`);
+    try {
+      await fn();
+      process.stderr.write(` done in ${secondsSince(t0).toFixed(1)} s\n`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(` FAILED: ${message}\n`);
+      out.errors = { ...out.errors, [key]: message };
+    }
+  };
+  await step('bulk', async () => {
+    const { chunkBytes, totalBytes } = cfg.bulk;
+    const count = Math.ceil(totalBytes / chunkBytes);
+    const w = tuning.bulkWindow;
+    const r = await withPair(tuning, async (client, server) => {
+      const runs = await repeat(
+        cfg.runs,
+        server,
+        () =>
+          server.request('mode', { mode: 'count', ackEvery: Math.max(1, w >> 2), expect: count }),
+        () =>
+          client.request<FlowRun & { MBps: number }>('bulk', {
+            totalBytes,
+            chunkBytes,
+            window: w,
+            limitMs: 60_000,
+          }),
+      );
+      return { runs };
+    });
+    out.bulk = {
+      MBps: median(r.runs.map((x) => x.MBps)),
+      window: w,
+      totalBytes,
+      chunkBytes,
+      runs: r.runs,
+      drops: r.drops,
+      connectSeconds: r.connectSeconds,
+    } as NonNullable<Results['bulk']>;
+  });
+  await step('msgs', async () => {
+    const w = tuning.window;
+    const r = await withPair(tuning, async (client, server) => {
+      const res: Record<string, (FlowRun & { msgsPerSec: number })[]> = {};
+      for (const m of cfg.msgs) {
+        res[m.key] = await repeat(
+          cfg.runs,
+          server,
+          () =>
+            server.request('mode', {
+              mode: 'count',
+              ackEvery: Math.max(1, w >> 2),
+              expect: m.count,
+            }),
+          () =>
+            client.request<FlowRun & { msgsPerSec: number }>('msgs', {
+              size: m.size,
+              count: m.count,
+              window: w,
+              limitMs: 60_000,
+            }),
+        );
+      }
+      return { res };
+    });
+    for (const m of cfg.msgs) {
+      const runs = r.res[m.key]!;
+      const x = {
+        msgsPerSec: median(runs.map((v) => v.msgsPerSec)),
+        senderCpuUsPerMsg: round(median(runs.map((v) => v.cpuUs / v.delivered)), 2),
+        receiverCpuUsPerMsg: round(median(runs.map((v) => (v.serverCpuUs ?? 0) / v.delivered)), 2),
+        window: w,
+        size: m.size,
+        count: m.count,
+        runs,
+      };
+      if (m.key === 'msgRate32B') out.msgRate32B = x;
+      else out.msgRate1KiB = x;
+    }
+    (out as Record<string, unknown>).msgsDrops = r.drops;
+  });
+  await step('rtt', async () => {
+    const r = await withPair(tuning, async (client, server) => {
+      const runs = await repeat(
+        cfg.runs,
+        server,
+        () => server.request('mode', { mode: 'echo', ackEvery: 1, expect: 0 }),
+        () =>
+          client.request<{
+            p50us: number;
+            p99us: number;
+            count: number;
+            clientCpuUsPerTrip: number;
+          }>('rtt', { ...cfg.rtt, limitMs: 60_000 }),
+      );
+      return { runs };
+    });
+    out.rtt32B = {
+      p50us: median(r.runs.map((x) => x.p50us)),
+      p99us: median(r.runs.map((x) => x.p99us)),
+      clientCpuUsPerTrip: median(r.runs.map((x) => x.clientCpuUsPerTrip)),
+      serverCpuUsPerTrip: round(median(r.runs.map((x) => x.serverCpuUs / x.count)), 2),
+      runs: r.runs,
+    };
+  });
+  await step('mem', async () => {
+    const memory: Record<string, MemResult> = {};
+    for (const n of cfg.mem.ns) {
+      const runs = [];
+      for (let i = 0; i < cfg.mem.runs; i++) runs.push(await memLookupOnce(n, cfg));
+      memory[`lookup_${n}`] = summarizeMem(n, runs);
+    }
+    for (const n of cfg.mem.ns) {
+      const runs = [];
+      for (let i = 0; i < cfg.mem.runs; i++) runs.push(await memStreamOnce(n, cfg));
+      memory[`streamSession_${n}`] = summarizeMem(n, runs);
+    }
+    if (existsSync(join(LIBP2P, 'common.mjs'))) {
+      for (const n of cfg.mem.ns) {
+        const runs = [];
+        for (let i = 0; i < cfg.mem.runs; i++) runs.push(await memRawOnce(n, cfg));
+        memory[`rawTcpServerSocket_${n}`] = summarizeMem(n, runs);
+      }
+      const n = cfg.mem.ns[cfg.mem.ns.length - 1]!;
+      const runs = [];
+      for (let i = 0; i < cfg.mem.runs; i++) runs.push(await memRawPairOnce(n));
+      memory[`rawTcpPairInProcess_${n}`] = summarizeMem(n, runs);
+    }
+    out.memory = memory;
+  });
+  return out;
+}
+
+// ---------- Diagnostics: heap snapshot diff ----------
+
+interface HeapGroup {
+  count: number;
+  bytes: number;
+}
+
+/** Self size and count of every node of a V8 heap snapshot, grouped by `type:name`. */
+function heapGroups(path: string): Map<string, HeapGroup> {
+  const snap = JSON.parse(readFileSync(path, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const fType = fields.indexOf('type');
+  const fName = fields.indexOf('name');
+  const fSize = fields.indexOf('self_size');
+  const groups = new Map<string, HeapGroup>();
+  const { nodes, strings } = snap;
+  for (let i = 0; i < nodes.length; i += width) {
+    const type = types[nodes[i + fType]!] ?? '?';
+    let name = strings[nodes[i + fName]!] ?? '?';
+    // Strings and numbers are grouped by type only (their "name" is their value).
+    if (type === 'string' || type === 'concatenated string' || type === 'sliced string') name = '';
+    if (type === 'number' || type === 'heap number') name = '';
+    if (name.length > 60) name = `${name.slice(0, 57)}...`;
+    const key = `${type}:${name}`;
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, { count: 1, bytes: nodes[i + fSize]! });
+    else {
+      g.count++;
+      g.bytes += nodes[i + fSize]!;
+    }
+  }
+  return groups;
+}
+
+/** Prints the groups that grew most between two snapshots, per connected peer. */
+function printHeapDiff(before: string, after: string, n: number): void {
+  const a = heapGroups(before);
+  const b = heapGroups(after);
+  const rowsOut: { key: string; count: number; bytes: number }[] = [];
+  let total = 0;
+  for (const [key, g] of b) {
+    const p = a.get(key) ?? { count: 0, bytes: 0 };
+    const bytes = g.bytes - p.bytes;
+    total += bytes;
+    rowsOut.push({ key, count: g.count - p.count, bytes });
+  }
+  rowsOut.sort((x, y) => y.bytes - x.bytes);
+  const t: string[][] = [['heap growth by type:name', 'objects / peer', 'bytes / peer', 'share']];
+  for (const r of rowsOut.slice(0, 40)) {
+    t.push([
+      r.key,
+      (r.count / n).toFixed(1),
+      (r.bytes / n).toFixed(0),
+      `${((100 * r.bytes) / total).toFixed(1)}%`,
+    ]);
+  }
+  t.push(['total (all groups)', '', (total / n).toFixed(0), '100%']);
+  console.log(`\nheap snapshot diff of the listening process, ${n} connected peers\n`);
+  console.log(table(t));
+}
+
+// ---------- Other columns ----------
+
+/** Runs a benchmark script (forked, stdout ignored) that writes its JSON to `--json FILE`. */
+async function runJson(
+  script: string,
+  args: string[],
+  execArgv: string[],
+  limitMs: number,
+): Promise<unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-'));
+  const file = join(dir, 'out.json');
+  try {
+    const child = fork(script, [...args, '--json', file], {
+      execArgv,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    clearTimeout(timer);
+    if (!existsSync(file)) return undefined;
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function libp2p(quick: boolean, only: string[]): Promise<Results | undefined> {
+  if (!existsSync(join(LIBP2P, 'run.mjs')) || !existsSync(join(LIBP2P, 'node_modules'))) {
+    process.stderr.write('[p2p bench] bench/libp2p not installed: no js-libp2p column\n');
+    return undefined;
+  }
+  const args = ['--only', only.join(','), ...(quick ? ['--quick'] : [])];
+  process.stderr.write(`[p2p bench] js-libp2p: node bench/libp2p/run.mjs ${args.join(' ')}\n`);
+  return (await runJson(join(LIBP2P, 'run.mjs'), args, [], 1_800_000)) as Results | undefined;
+}
+
+async function stream(
+  quick: boolean,
+  file: string | undefined,
+  run: boolean,
+  only: string[],
+): Promise<Results | undefined> {
+  if (file !== undefined) {
+    if (!existsSync(file)) {
+      process.stderr.write(`[p2p bench] ${file} not found: no stream column\n`);
+      return undefined;
+    }
+    const j = JSON.parse(readFileSync(file, 'utf8')) as { authp2p?: Results } & Results;
+    return j.authp2p ?? j;
+  }
+  if (!run) {
+    // A previous `node build/bench/stream.js --json build/bench/stream.json`, if any.
+    const saved = join(ROOT, 'build', 'bench', 'stream.json');
+    if (!existsSync(saved)) return undefined;
+    process.stderr.write(`[p2p bench] stream column from ${saved}\n`);
+    const j = JSON.parse(readFileSync(saved, 'utf8')) as { authp2p?: Results } & Results;
+    return j.authp2p ?? j;
+  }
+  if (!existsSync(STREAM)) {
+    process.stderr.write('[p2p bench] build/bench/stream.js not built: no stream column\n');
+    return undefined;
+  }
+  const args = ['--no-libp2p', '--only', only.join(','), ...(quick ? ['--quick'] : [])];
+  process.stderr.write(`[p2p bench] stream: node build/bench/stream.js ${args.join(' ')}\n`);
+  const j = (await runJson(STREAM, args, [], 1_200_000)) as { authp2p?: Results } | undefined;
+  return j?.authp2p;
+}
+
+// ---------- Output ----------
+
+function fmt(x: number | undefined, digits = 0): string {
+  if (x === undefined || Number.isNaN(x)) return 'n/a';
+  return x.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]): string =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [
+    line(rows[0]!),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+interface Row {
+  name: string;
+  unit: string;
+  digits: number;
+  ours: number | undefined;
+  libp2p: number | undefined;
+  stream?: number | undefined;
+  target: string;
+  /** Whether the target is met (undefined: not applicable / unknown). */
+  met?: boolean | undefined;
+}
+
+function rows(a: Results, l: Results | undefined, s: Results | undefined): Row[] {
+  const pct = (ours: number | undefined, ref: number | undefined): boolean | undefined =>
+    ours === undefined || ref === undefined ? undefined : ours >= 0.8 * ref;
+  const out: Row[] = [
+    {
+      name: 'bulk 64 KiB messages',
+      unit: 'MB/s',
+      digits: 1,
+      ours: a.bulk?.MBps,
+      libp2p: l?.bulk?.MBps,
+      stream: s?.bulk?.MBps,
+      target: '>= 80% stream',
+      met: pct(a.bulk?.MBps, s?.bulk?.MBps),
+    },
+    {
+      name: 'one-way 32 B',
+      unit: 'msg/s',
+      digits: 0,
+      ours: a.msgRate32B?.msgsPerSec,
+      libp2p: l?.msgRate32B?.msgsPerSec,
+      stream: s?.msgRate32B?.msgsPerSec,
+      target: '>= 80% stream',
+      met: pct(a.msgRate32B?.msgsPerSec, s?.msgRate32B?.msgsPerSec),
+    },
+    {
+      name: 'one-way 1 KiB',
+      unit: 'msg/s',
+      digits: 0,
+      ours: a.msgRate1KiB?.msgsPerSec,
+      libp2p: l?.msgRate1KiB?.msgsPerSec,
+      stream: s?.msgRate1KiB?.msgsPerSec,
+      target: '>= 80% stream',
+      met: pct(a.msgRate1KiB?.msgsPerSec, s?.msgRate1KiB?.msgsPerSec),
+    },
+    {
+      name: '  32 B sender CPU / msg',
+      unit: 'us',
+      digits: 2,
+      ours: a.msgRate32B?.senderCpuUsPerMsg,
+      libp2p: undefined,
+      stream: s?.msgRate32B?.senderCpuUsPerMsg,
+      target: '',
+    },
+    {
+      name: '  32 B receiver CPU / msg',
+      unit: 'us',
+      digits: 2,
+      ours: a.msgRate32B?.receiverCpuUsPerMsg,
+      libp2p: undefined,
+      stream: s?.msgRate32B?.receiverCpuUsPerMsg,
+      target: '',
+    },
+    {
+      name: 'round trip 32 B p50',
+      unit: 'us',
+      digits: 1,
+      ours: a.rtt32B?.p50us,
+      libp2p: l?.rtt32B?.p50us,
+      stream: s?.rtt32B?.p50us,
+      target: '',
+    },
+    {
+      name: 'round trip 32 B p99',
+      unit: 'us',
+      digits: 1,
+      ours: a.rtt32B?.p99us,
+      libp2p: l?.rtt32B?.p99us,
+      stream: s?.rtt32B?.p99us,
+      target: '',
+    },
+    {
+      name: '  CPU / trip (client + server)',
+      unit: 'us',
+      digits: 1,
+      ours:
+        a.rtt32B?.clientCpuUsPerTrip === undefined
+          ? undefined
+          : a.rtt32B.clientCpuUsPerTrip + (a.rtt32B.serverCpuUsPerTrip ?? 0),
+      libp2p: undefined,
+      target: '',
+    },
+  ];
+  const lm = (l as { memory?: Record<string, MemDelta> } | undefined)?.memory;
+  for (const [key, x] of Object.entries(a.memory ?? {})) {
+    const n = x.n;
+    const isLookup = key.startsWith('lookup_');
+    const theirs = isLookup ? lm?.[`libp2p_${n}`] : lm?.[key];
+    const label = isLookup ? `memory ${n} peers` : `  ${key.replace(/_\d+$/, '')} ${n}`;
+    out.push({
+      name: `${label} RSS / peer`,
+      unit: 'KiB',
+      digits: 1,
+      ours: x.rssKiB,
+      libp2p: theirs?.rssKiB,
+      target: isLookup && n === 1000 ? '<= 20 KiB' : '',
+      met: isLookup && n === 1000 ? x.rssKiB <= 20 : undefined,
+    });
+    out.push({
+      name: `${label} heapUsed / peer`,
+      unit: 'KiB',
+      digits: 1,
+      ours: x.heapUsedKiB,
+      libp2p: theirs?.heapUsedKiB,
+      target: '',
+    });
+    if (isLookup) {
+      out.push({
+        name: `${label} heapTotal / peer`,
+        unit: 'KiB',
+        digits: 1,
+        ours: x.heapTotalKiB,
+        libp2p: undefined,
+        target: '',
+      });
+    }
+  }
+  return out.filter((r) => r.ours !== undefined || r.libp2p !== undefined);
+}
+
+function argValue(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(
+      'usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem] [--no-libp2p]\n' +
+        '       [--stream-json FILE | --with-stream] [--json FILE] [--window N] [--bulk-window N]\n' +
+        '       [--mailbox N] [--batch N] [--profile-mem N [--profile-stream]]',
+    );
+    return;
+  }
+  const quick = argv.includes('--quick');
+  const only = (argValue(argv, '--only') ?? 'bulk,msgs,rtt,mem').split(',');
+  const want = (k: string): boolean => only.includes(k);
+  const cfg = quick ? QUICK : FULL;
+  const mailboxSize = Number(argValue(argv, '--mailbox') ?? 1000);
+  const tuning: Tuning = {
+    mailboxSize,
+    sendBatchSize: Number(argValue(argv, '--batch') ?? 8),
+    window: Number(argValue(argv, '--window') ?? mailboxSize),
+    bulkWindow: Number(argValue(argv, '--bulk-window') ?? Math.min(mailboxSize, 256)),
+  };
+  const loadStart = loadavg()[0]!;
+  if (loadStart > 0.5 * cpus().length) {
+    process.stderr.write(
+      `[p2p bench] warning: load average ${loadStart.toFixed(2)} on ${cpus().length} CPUs; figures will be contended\n`,
+    );
+  }
+  const profileMem = argValue(argv, '--profile-mem');
+  if (profileMem !== undefined) {
+    const n = Number(profileMem);
+    const snapshots: string[] = [];
+    try {
+      const r = argv.includes('--profile-stream')
+        ? await memStreamOnce(n, cfg, snapshots)
+        : await memLookupOnce(n, cfg, snapshots);
+      console.log(`${n} peers: ${JSON.stringify(r)}`);
+      printHeapDiff(snapshots[0]!, snapshots[1]!, n);
+    } finally {
+      if (process.env.P2P_BENCH_KEEP_SNAPSHOTS === '1')
+        console.log(`snapshots: ${snapshots.join(' ')}`);
+      else for (const f of snapshots) rmSync(f, { force: true });
+    }
+    return;
+  }
+  const t0 = nowNs();
+  const ours = await measure(cfg, tuning, want);
+  const throughput = only.filter((k) => k !== 'mem');
+  const theirs = argv.includes('--no-libp2p') ? undefined : await libp2p(quick, only);
+  const streamRes =
+    throughput.length === 0
+      ? undefined
+      : await stream(
+          quick,
+          argValue(argv, '--stream-json'),
+          argv.includes('--with-stream'),
+          throughput,
+        );
+
+  const body = rows(ours, theirs, streamRes).map((r) => {
+    const ratio = (x: number | undefined, y: number | undefined): string =>
+      x === undefined || y === undefined ? 'n/a' : `${(x / y).toFixed(2)}x`;
+    const pct =
+      r.ours === undefined || r.stream === undefined
+        ? 'n/a'
+        : `${((100 * r.ours) / r.stream).toFixed(0)}%`;
+    const met = r.met === undefined ? '' : r.met ? ' ok' : ' MISSED';
+    return [
+      r.name,
+      fmt(r.ours, r.digits),
+      fmt(r.libp2p, r.digits),
+      fmt(r.stream, r.digits),
+      r.unit,
+      ratio(r.ours, r.libp2p),
+      pct,
+      `${r.target}${met}`,
+    ];
+  });
+  const header = [
+    'measurement',
+    'lookup',
+    'js-libp2p',
+    'stream',
+    'unit',
+    'lookup/libp2p',
+    'lookup/stream',
+    'target',
+  ];
+  console.log(
+    `\nauthp2p lookup network (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
+      `${quick ? ' [quick]' : ''}, median of ${cfg.runs} runs (memory: ${cfg.mem.runs}), ` +
+      `mailboxSize ${tuning.mailboxSize}, sendBatchSize ${tuning.sendBatchSize}, window ${tuning.window} ` +
+      `(bulk ${tuning.bulkWindow}), load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
+  );
+  console.log(table([header, ...body]));
+  const json = {
+    lookup: ours,
+    libp2p: theirs ?? null,
+    stream: streamRes ?? null,
+    quick,
+    runs: cfg.runs,
+    node: process.version,
+    seconds: round(secondsSince(t0), 1),
+  };
+  const jsonFile = argValue(argv, '--json');
+  if (jsonFile !== undefined) writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\n${JSON.stringify(json)}`);
+  if (ours.errors !== undefined) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
