@@ -1,13 +1,33 @@
 /**
- * Crypto micro-benchmarks: AEAD seal+open throughput through `Cipher` (dispatching portable /
- * OpenSSL by size) and through OpenSSL alone for comparison, ed25519 sign/verify, public-key
- * decoding, and X25519 exchanges. Prints a table and one JSON line (`BENCH_JSON {...}`).
+ * Crypto micro-benchmarks: AEAD seal+open throughput through `Cipher` on the default backend
+ * (sodium-native when installed, else node:crypto with the portable code for short messages),
+ * through each implementation alone for comparison (OpenSSL, libsodium, portable), ed25519
+ * sign/verify on each signature backend, public-key decoding, and X25519 exchanges. Prints the
+ * backend, a table and one JSON line (`BENCH_JSON {...}`).
  *
  * Run: `npm run bench:crypto` (or compile with tsconfig.test.json and run build/bench/crypto.js).
+ * `AUTHP2P_CRYPTO_BACKEND=node` measures the node:crypto backend even when sodium-native is
+ * installed.
  */
 
-import { AeadKey, openOpenSsl, sealOpenSsl } from '../src/crypto/backend.js';
+import {
+  AeadKey,
+  availableAeadImpls,
+  availableSignatureImpls,
+  cryptoBackend,
+  ed25519FromSeed,
+  ed25519PublicKeyObject,
+  ed25519Sign,
+  ed25519Verify,
+  openOpenSsl,
+  openPortable,
+  openSodium,
+  sealOpenSsl,
+  sealPortable,
+  sealSodium,
+} from '../src/crypto/backend.js';
 import { Cipher, ed25519, x25519 } from '../src/crypto/index.js';
+import { unionUnique } from '../src/crypto/namespace.js';
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 1000);
 
@@ -69,20 +89,32 @@ for (const size of [32, 1024, 65536]) {
     size,
   );
 
-  // OpenSSL alone, fresh nonce per op, for comparison.
-  const k = new AeadKey(key);
-  const out = new Uint8Array(size + 16);
-  const empty = new Uint8Array(0);
-  let n = 0;
-  record(
-    `seal+open ${size} B (OpenSSL only)`,
-    measure(() => {
-      n++;
-      sealOpenSsl(k, n, 0, 0, empty, pt, out, 0);
-      openOpenSsl(k, n, 0, 0, empty, out);
-    }, batch),
-    size,
-  );
+  // Each implementation alone, fresh nonce per op, for comparison (the portable code only where
+  // it is meant to run: 64 KiB would take seconds per row).
+  const impls = [
+    { name: 'OpenSSL', seal: sealOpenSsl, open: openOpenSsl, impl: 'node' as const },
+    ...(availableAeadImpls().includes('sodium-native')
+      ? [{ name: 'libsodium', seal: sealSodium, open: openSodium, impl: 'sodium-native' as const }]
+      : []),
+    ...(size <= 1024
+      ? [{ name: 'portable', seal: sealPortable, open: openPortable, impl: 'portable' as const }]
+      : []),
+  ];
+  for (const { name, seal, open, impl } of impls) {
+    const k = new AeadKey(key, impl);
+    const out = Buffer.allocUnsafeSlow(size + 16);
+    const empty = new Uint8Array(0);
+    let n = 0;
+    record(
+      `seal+open ${size} B (${name} only)`,
+      measure(() => {
+        n++;
+        seal(k, n, 0, 0, empty, pt, out, 0);
+        open(k, n, 0, 0, empty, out);
+      }, batch),
+      size,
+    );
+  }
 }
 
 {
@@ -98,6 +130,21 @@ for (const size of [32, 1024, 65536]) {
     'ed25519 verify (namespaced, 32 B)',
     measure(() => void sk.publicKey.verify(ns, msg, sig)),
   );
+  // Each signature backend alone (same signed bytes as above).
+  const signed = unionUnique(ns, msg);
+  const secret = sk.toBytes();
+  for (const impl of availableSignatureImpls()) {
+    const pair = ed25519FromSeed(secret, impl);
+    const pub = ed25519PublicKeyObject(pair.publicKey, impl);
+    record(
+      `ed25519 sign (${impl} only)`,
+      measure(() => void ed25519Sign(pair.privateKey, signed)),
+    );
+    record(
+      `ed25519 verify (${impl} only)`,
+      measure(() => void ed25519Verify(pub, signed, sig)),
+    );
+  }
   // Decoding fresh keys (point validation, uncached) and verifying with a fresh key object.
   const fresh = Array.from({ length: 256 }, (_, i) =>
     ed25519.PrivateKey.fromSeed(BigInt(1000 + i)),
@@ -131,7 +178,9 @@ for (const size of [32, 1024, 65536]) {
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (x: number, d = 0) =>
   x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`authp2p crypto bench (node ${process.version}, ${TARGET_MS} ms per row)\n`);
+console.log(
+  `authp2p crypto bench (node ${process.version}, crypto backend ${cryptoBackend()}, ${TARGET_MS} ms per row)\n`,
+);
 console.log(
   `${pad('operation', 42)}${'ops/s'.padStart(14)}${'us/op'.padStart(10)}${'MB/s'.padStart(10)}`,
 );
@@ -144,6 +193,7 @@ console.log(
   `\nBENCH_JSON ${JSON.stringify({
     bench: 'crypto',
     node: process.version,
+    backend: cryptoBackend(),
     results: results.map((r) => ({
       name: r.name,
       opsPerSec: Math.round(r.opsPerSec),

@@ -24,6 +24,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cryptoBackend } from '../src/crypto/backend.js';
 
 const PEER = fileURLToPath(new URL('./stream-peer.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -491,10 +492,16 @@ async function main(): Promise<void> {
   });
   console.log(
     `\nauthp2p stream vs js-libp2p (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
-      `${quick ? ' [quick]' : ''}, median of ${cfg.runs} runs, load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
+      `${quick ? ' [quick]' : ''}, crypto ${cryptoBackend()}, median of ${cfg.runs} runs, load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
   );
   console.log(table([header, ...body]));
-  const json = { authp2p: ours, libp2p: theirs ?? null, quick, runs: cfg.runs };
+  const json = {
+    authp2p: ours,
+    libp2p: theirs ?? null,
+    quick,
+    runs: cfg.runs,
+    cryptoBackend: cryptoBackend(),
+  };
   console.log(`\n${JSON.stringify(json, null, 2)}`);
   if (jsonIdx >= 0 && argv[jsonIdx + 1] !== undefined) {
     const { writeFileSync } = await import('node:fs');

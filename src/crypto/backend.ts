@@ -1,12 +1,22 @@
 /**
- * The crypto backend: the one module that talks to node:crypto (and the only place in `src/crypto`
- * allowed to draw OS randomness). Everything above it deals in `Uint8Array`s and key classes, so
- * swapping the backend (for a native addon, say) is a change to this file alone.
+ * The crypto backend: the one module that talks to node:crypto and to the optional native addon
+ * sodium-native (and the only place in `src/crypto` allowed to draw OS randomness). Everything
+ * above it deals in `Uint8Array`s and key classes, so the backend is a decision of this file
+ * alone; {@link cryptoBackend} reports it.
  *
- * AEAD dispatch: ChaCha20-Poly1305 goes to OpenSSL for large messages and to the portable
- * implementation in `_chacha20poly1305.ts` for small ones, because OpenSSL's per-call overhead
- * (~5 us on the reference machine) dwarfs the work for short frames. Both are byte-identical;
- * the threshold {@link PORTABLE_AEAD_MAX} was chosen by measurement (see bench/crypto.ts).
+ * Two backends, both byte-identical on every output (RFC 8439, RFC 8032):
+ *
+ * - `sodium-native` (default when the optional dependency loads, see `_sodium.ts`): libsodium
+ *   for ChaCha20-Poly1305 up to {@link SODIUM_AEAD_MAX} (~0.6 us per call against OpenSSL's
+ *   ~5 us) and OpenSSL above it (faster per byte), libsodium for ed25519 signing (2x OpenSSL)
+ *   and for verifying honest signatures (2x OpenSSL), with OpenSSL's rule kept exactly (see
+ *   {@link ed25519Verify}).
+ * - `node`: OpenSSL for everything, except ChaCha20-Poly1305 of short messages, which goes to
+ *   the portable implementation in `_chacha20poly1305.ts` because OpenSSL's per-call overhead
+ *   dwarfs the work; the threshold {@link PORTABLE_AEAD_MAX} was chosen by measurement (see
+ *   bench/crypto.ts).
+ *
+ * X25519 stays on OpenSSL in both (the handshake's key objects are node:crypto's).
  *
  * @internal
  */
@@ -23,6 +33,7 @@ import {
   randomBytes as osRandomBytes,
 } from 'node:crypto';
 import * as portable from './_chacha20poly1305.js';
+import { loadSodium, type Sodium } from './_sodium.js';
 import { CryptoError } from './errors.js';
 
 // ---------- Randomness ----------
@@ -90,44 +101,126 @@ function rawPublicOf(key: KeyObject): Uint8Array {
 
 // ---------- Ed25519 ----------
 
+/** The implementations of ed25519 signing and verification. */
+export type SignatureImpl = 'sodium-native' | 'node';
+
 /** An imported ed25519 private key and its raw public key. */
 export interface Ed25519KeyPair {
   readonly privateKey: KeyObject;
   readonly publicKey: Uint8Array;
 }
 
-/** Imports a 32-byte ed25519 secret seed (RFC 8032) and derives its public key. */
-export function ed25519FromSeed(seed: Uint8Array): Ed25519KeyPair {
+// libsodium works on raw bytes, the rest of the code holds KeyObjects: keys imported for
+// libsodium remember their bytes here (weakly, so they go when the KeyObject goes). A KeyObject
+// absent from these maps is served by OpenSSL.
+const SODIUM_SECRET = new WeakMap<KeyObject, Uint8Array>();
+const SODIUM_PUBLIC = new WeakMap<KeyObject, Uint8Array>();
+
+/** The signature implementation used when none is named: libsodium when it is loaded. */
+function defaultSignatureImpl(): SignatureImpl {
+  return loadSodium() === undefined ? 'node' : 'sodium-native';
+}
+
+function requireSodium(): Sodium {
+  const sodium = loadSodium();
+  if (sodium === undefined) throw new Error('the sodium-native backend is not available');
+  return sodium;
+}
+
+/**
+ * Imports a 32-byte ed25519 secret seed (RFC 8032) and derives its public key. With
+ * `sodium-native` the key also signs with libsodium (2x faster than OpenSSL, same bytes: RFC 8032
+ * signatures are deterministic); the KeyObject is still made so that either backend can use it.
+ */
+export function ed25519FromSeed(
+  seed: Uint8Array,
+  impl: SignatureImpl = defaultSignatureImpl(),
+): Ed25519KeyPair {
   const privateKey = privateFromRaw('Ed25519', ED25519_PKCS8_PREFIX, seed);
-  return { privateKey, publicKey: rawPublicOf(privateKey) };
+  const publicKey = rawPublicOf(privateKey);
+  if (impl === 'sodium-native') {
+    requireSodium();
+    // libsodium's 64-byte secret key is `seed || publicKey` (what crypto_sign_seed_keypair
+    // builds, 14 us slower than reusing the public key OpenSSL has just derived).
+    const secret = new Uint8Array(64);
+    secret.set(seed, 0);
+    secret.set(publicKey, 32);
+    SODIUM_SECRET.set(privateKey, secret);
+  }
+  return { privateKey, publicKey };
 }
 
 /**
  * Imports raw public-key bytes. JWK is used because it is ~15x cheaper than DER/SPKI import
  * (5 us against 75 us measured). OpenSSL does not validate the point here; callers validate.
+ * With `sodium-native` the bytes are kept (not copied: callers pass immutable bytes) for
+ * libsodium's verification.
  */
-export function ed25519PublicKeyObject(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(raw) }, format: 'jwk' });
+export function ed25519PublicKeyObject(
+  raw: Uint8Array,
+  impl: SignatureImpl = defaultSignatureImpl(),
+): KeyObject {
+  const key = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: b64url(raw) },
+    format: 'jwk',
+  });
+  if (impl === 'sodium-native') {
+    requireSodium();
+    SODIUM_PUBLIC.set(key, raw);
+  }
+  return key;
 }
 
 /** Pure ed25519 (RFC 8032, no prehash, no context) over `message`. Returns the 64-byte signature. */
 export function ed25519Sign(privateKey: KeyObject, message: Uint8Array): Uint8Array {
+  const secret = SODIUM_SECRET.get(privateKey);
+  if (secret !== undefined) {
+    const sig = new Uint8Array(64);
+    (loadSodium() as Sodium).crypto_sign_detached(sig, message, secret);
+    return sig;
+  }
   const sig = nodeSign(null, message, privateKey);
   return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
 }
 
-/** Verifies a pure ed25519 signature; any backend complaint counts as "invalid". */
+/**
+ * Verifies a pure ed25519 signature; any backend complaint counts as "invalid".
+ *
+ * The rule is OpenSSL's whichever backend runs (RFC 8032, cofactorless, canonical `S`; the
+ * documented rule of authp2p). libsodium accepts a strict subset of what OpenSSL accepts: it
+ * also refuses small-order or non-canonical `A` and small-order `R`. So libsodium's "valid" is
+ * final, and only its "invalid" is re-checked with OpenSSL. Honest signatures take the fast path;
+ * a bad signature (which ends its handshake anyway) costs both.
+ */
 export function ed25519Verify(
   publicKey: KeyObject,
   message: Uint8Array,
   signature: Uint8Array,
 ): boolean {
   if (signature.length !== 64) return false;
+  const raw = SODIUM_PUBLIC.get(publicKey);
+  if (
+    raw !== undefined &&
+    (loadSodium() as Sodium).crypto_sign_verify_detached(signature, message, raw)
+  ) {
+    return true;
+  }
   try {
     return nodeVerify(null, message, publicKey, signature);
   } catch {
     return false;
   }
+}
+
+/** @internal libsodium's own verdict, without the OpenSSL re-check; for tests of the rule. */
+export function ed25519VerifySodiumOnly(
+  raw: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  return (
+    signature.length === 64 && requireSodium().crypto_sign_verify_detached(signature, message, raw)
+  );
 }
 
 // ---------- X25519 ----------
@@ -181,41 +274,169 @@ export function chacha20Keystream(key: Uint8Array, n: number): Uint8Array {
 export const TAG_SIZE = 16;
 
 /**
- * Largest message (plaintext or ciphertext without tag) sealed or opened by the portable code;
- * above it OpenSSL is faster. Measured crossover on the reference machine: ~600 bytes.
+ * The AEAD implementations. `node` is OpenSSL with the portable code below
+ * {@link PORTABLE_AEAD_MAX}; `sodium-native` is libsodium up to {@link SODIUM_AEAD_MAX} and
+ * OpenSSL above; `portable` (tests and benchmarks only) is the TypeScript code at every size.
+ */
+export type AeadImpl = 'sodium-native' | 'node' | 'portable';
+
+/**
+ * Largest message (plaintext or ciphertext without tag) sealed or opened by the portable code
+ * in the `node` backend; above it OpenSSL is faster. Measured crossover on the reference machine:
+ * ~600 bytes.
  */
 export const PORTABLE_AEAD_MAX = 512;
+
+/**
+ * Largest message sealed or opened by libsodium in the `sodium-native` backend. libsodium costs
+ * ~0.6 us per call against OpenSSL's ~5 us, but OpenSSL is faster per byte (AVX-512 / AVX2
+ * ChaCha20 and Poly1305), so long messages still go to OpenSSL. Measured crossover on the
+ * reference machine: see bench/crypto.ts.
+ */
+export const SODIUM_AEAD_MAX = 16 * 1024;
 
 // The portable code writes keystream words through a Uint8Array view: little-endian only.
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** An AEAD key prepared for both implementations. */
+/** The AEAD implementation used when none is named: libsodium when it is loaded. */
+function defaultAeadImpl(): AeadImpl {
+  return loadSodium() === undefined ? 'node' : 'sodium-native';
+}
+
+/** The AEAD implementations usable in this process (for tests and benchmarks). */
+export function availableAeadImpls(): AeadImpl[] {
+  return loadSodium() === undefined ? ['node', 'portable'] : ['sodium-native', 'node', 'portable'];
+}
+
+/** The signature implementations usable in this process (for tests and benchmarks). */
+export function availableSignatureImpls(): SignatureImpl[] {
+  return loadSodium() === undefined ? ['node'] : ['sodium-native', 'node'];
+}
+
+/**
+ * The backend that serves the AEAD and signatures by default: `'sodium-native'` when the
+ * optional native addon is installed and not disabled with `AUTHP2P_CRYPTO_BACKEND=node`,
+ * otherwise `'node'` (node:crypto plus the portable small-message AEAD). For diagnostics.
+ */
+export function cryptoBackend(): 'sodium-native' | 'node' {
+  return loadSodium() === undefined ? 'node' : 'sodium-native';
+}
+
+/** An AEAD key prepared for its implementation. */
 export class AeadKey {
-  /** The key for OpenSSL. */
+  /**
+   * The key for OpenSSL and libsodium. Its own 32-byte allocation, never a slice of Node's
+   * shared Buffer pool, so no other buffer's `.buffer` can reach it.
+   */
   readonly raw: Buffer;
   /** The key as eight little-endian words for the portable code. */
   readonly words: Int32Array;
+  /** Which implementation serves this key. */
+  readonly impl: AeadImpl;
+  /** Messages up to this length go to the portable code (-1: none). */
+  readonly portableMax: number;
+  /** Messages longer than {@link AeadKey.portableMax} and up to this go to libsodium (-1: none). */
+  readonly sodiumMax: number;
 
-  /** @param key - 32 bytes; copied */
-  constructor(key: Uint8Array) {
+  /**
+   * @param key - 32 bytes; copied
+   * @param impl - default: libsodium when loaded, else node:crypto
+   * @throws Error if `impl` is `sodium-native` and it is not available
+   */
+  constructor(key: Uint8Array, impl: AeadImpl = defaultAeadImpl()) {
     if (key.length !== 32) throw new CryptoError('InvalidLength', 'AEAD key must be 32 bytes');
-    this.raw = Buffer.from(key);
+    this.raw = Buffer.alloc(32);
+    this.raw.set(key);
     this.words = portable.keyWords(key);
+    this.impl = impl;
+    if (impl === 'sodium-native') requireSodium();
+    this.portableMax = !LITTLE_ENDIAN
+      ? -1
+      : impl === 'portable'
+        ? Number.MAX_SAFE_INTEGER
+        : impl === 'node'
+          ? PORTABLE_AEAD_MAX
+          : -1;
+    this.sodiumMax = impl === 'sodium-native' ? SODIUM_AEAD_MAX : -1;
   }
 }
 
-// Scratch nonce for OpenSSL calls (single-threaded: no reentrancy).
-const NONCE = Buffer.alloc(12);
+// Scratch nonce for OpenSSL and libsodium calls (single-threaded: no reentrancy). Written through
+// a DataView: Buffer.writeUInt32LE range-checks every call, which showed in receive profiles.
+const NONCE = new Uint8Array(new ArrayBuffer(12));
+const NONCE_VIEW = new DataView(NONCE.buffer);
 const EMPTY = new Uint8Array(0);
 
-function setNonce(n0: number, n1: number, n2: number): Buffer {
-  NONCE.writeUInt32LE(n0 >>> 0, 0);
-  NONCE.writeUInt32LE(n1 >>> 0, 4);
-  NONCE.writeUInt32LE(n2 >>> 0, 8);
+function setNonce(n0: number, n1: number, n2: number): Uint8Array {
+  NONCE_VIEW.setUint32(0, n0, true);
+  NONCE_VIEW.setUint32(4, n1, true);
+  NONCE_VIEW.setUint32(8, n2, true);
   return NONCE;
 }
 
-/** OpenSSL seal: writes `ct || tag` into `out` at `off`. */
+// ---------- Output allocation ----------
+
+/**
+ * Outputs up to this size are carved from a private slab (like Node's Buffer pool, but holding
+ * only AEAD outputs: never keys or other secrets that Node's shared pool may hold, since a
+ * caller can reach the whole slab through `.buffer`). A fresh small ArrayBuffer costs ~0.5 us
+ * more than a slab slice, and a small on-heap Uint8Array handed to the addon must first be moved
+ * off the V8 heap, which costs as much again.
+ */
+const SLAB_ITEM_MAX = 4096;
+const SLAB_SIZE = 8 * 1024;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * A `Uint8Array` of `n` bytes that the caller overwrites entirely: a slice of the AEAD slab when
+ * small (retaining at most 8 KiB, as Node's pool does), its own uninitialised allocation when
+ * large (the zero fill would be wasted).
+ */
+export function allocOutput(n: number): Uint8Array {
+  if (n > SLAB_ITEM_MAX) {
+    const b = Buffer.allocUnsafeSlow(n);
+    return new Uint8Array(b.buffer, b.byteOffset, n);
+  }
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, n);
+  slabUsed = (slabUsed + n + 7) & ~7; // keep slices 8-byte aligned
+  return out;
+}
+
+// ---------- Per-implementation seal/open ----------
+
+/**
+ * Inputs up to this size are copied into {@link SMALL} before going to libsodium. V8 keeps a
+ * `new Uint8Array(n)` of at most 64 bytes on its heap, and the first time native code asks for
+ * its memory V8 moves it off-heap: ~0.5 us, as much as the whole seal. Short messages are often
+ * such fresh arrays; the copy costs a few nanoseconds.
+ */
+const SMALL_MAX = 64;
+// An explicit ArrayBuffer is always off-heap. One view per length, so no per-call subarray.
+const SMALL_BUFFER = new ArrayBuffer(SMALL_MAX);
+const SMALL: Uint8Array[] = Array.from(
+  { length: SMALL_MAX + 1 },
+  (_, n) => new Uint8Array(SMALL_BUFFER, 0, n),
+);
+
+/** `input`, or its copy in off-heap scratch if it is short (see {@link SMALL_MAX}). */
+function offHeap(input: Uint8Array): Uint8Array {
+  const n = input.length;
+  if (n > SMALL_MAX) return input;
+  const view = SMALL[n]!;
+  view.set(input);
+  return view;
+}
+
+/**
+ * OpenSSL seal: writes `ct || tag` into `out` at `off`. Node's `Cipher.update` has no output
+ * argument and always returns a new Buffer, so the ciphertext is copied once into `out` (~4% of
+ * a 64 KiB seal, measured); `final()` returns nothing for a stream cipher and is not copied.
+ */
 export function sealOpenSsl(
   key: AeadKey,
   n0: number,
@@ -231,10 +452,8 @@ export function sealOpenSsl(
       authTagLength: TAG_SIZE,
     });
     if (aad.length > 0) c.setAAD(aad, { plaintextLength: pt.length });
-    const ct = c.update(pt);
-    out.set(ct, off);
-    const rest = c.final();
-    if (rest.length > 0) out.set(rest, off + ct.length);
+    out.set(c.update(pt), off);
+    c.final();
     out.set(c.getAuthTag(), off + pt.length);
   } catch (cause) {
     throw new CryptoError('EncryptionFailed', 'ChaCha20-Poly1305 seal failed', { cause });
@@ -266,6 +485,72 @@ export function openOpenSsl(
   }
 }
 
+/**
+ * libsodium seal: writes `ct || tag` straight into `out` at `off` (a view, no copy). Same
+ * contract as {@link sealOpenSsl}.
+ *
+ * @throws Error if sodium-native is not available
+ */
+export function sealSodium(
+  key: AeadKey,
+  n0: number,
+  n1: number,
+  n2: number,
+  aad: Uint8Array,
+  pt: Uint8Array,
+  out: Uint8Array,
+  off: number,
+): void {
+  const sodium = requireSodium();
+  const c = out.subarray(off, off + pt.length + TAG_SIZE);
+  try {
+    sodium.crypto_aead_chacha20poly1305_ietf_encrypt(
+      c,
+      offHeap(pt),
+      aad.length > 0 ? aad : null,
+      null,
+      setNonce(n0, n1, n2),
+      key.raw,
+    );
+  } catch (cause) {
+    throw new CryptoError('EncryptionFailed', 'ChaCha20-Poly1305 seal failed', { cause });
+  }
+}
+
+/**
+ * libsodium open into a fresh buffer ({@link allocOutput}). Same contract as
+ * {@link openOpenSsl}.
+ *
+ * @throws Error if sodium-native is not available
+ */
+export function openSodium(
+  key: AeadKey,
+  n0: number,
+  n1: number,
+  n2: number,
+  aad: Uint8Array,
+  ctAndTag: Uint8Array,
+): Uint8Array | undefined {
+  const sodium = requireSodium();
+  const len = ctAndTag.length - TAG_SIZE;
+  if (len < 0) return undefined;
+  const pt = allocOutput(len);
+  try {
+    // libsodium checks the tag before decrypting and writes nothing on failure.
+    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(
+      pt,
+      null,
+      offHeap(ctAndTag),
+      aad.length > 0 ? aad : null,
+      setNonce(n0, n1, n2),
+      key.raw,
+    );
+  } catch {
+    return undefined;
+  }
+  return pt;
+}
+
 /** Portable seal (any size; meant for short messages). Same contract as {@link sealOpenSsl}. */
 export function sealPortable(
   key: AeadKey,
@@ -293,9 +578,12 @@ export function openPortable(
   return portable.open(key.words, n0, n1, n2, ctAndTag, aad);
 }
 
+// ---------- Dispatch ----------
+
 /**
  * ChaCha20-Poly1305 seal with the 96-bit nonce given as three little-endian u32 words
- * (`n0` holds nonce bytes 0..3). Writes `ct || tag` (`pt.length + 16` bytes) into `out` at `off`.
+ * (`n0` holds nonce bytes 0..3), by the key's implementation and the message size. Writes
+ * `ct || tag` (`pt.length + 16` bytes) into `out` at `off`; `out` must not overlap `pt`.
  */
 export function aeadSeal(
   key: AeadKey,
@@ -307,8 +595,11 @@ export function aeadSeal(
   off: number,
   aad: Uint8Array = EMPTY,
 ): void {
-  if (LITTLE_ENDIAN && pt.length <= PORTABLE_AEAD_MAX) {
+  const len = pt.length;
+  if (len <= key.portableMax) {
     portable.seal(key.words, n0, n1, n2, pt, aad, out, off);
+  } else if (len <= key.sodiumMax) {
+    sealSodium(key, n0, n1, n2, aad, pt, out, off);
   } else {
     sealOpenSsl(key, n0, n1, n2, aad, pt, out, off);
   }
@@ -323,10 +614,10 @@ export function aeadOpen(
   ctAndTag: Uint8Array,
   aad: Uint8Array = EMPTY,
 ): Uint8Array | undefined {
-  if (ctAndTag.length < TAG_SIZE) return undefined;
-  if (LITTLE_ENDIAN && ctAndTag.length - TAG_SIZE <= PORTABLE_AEAD_MAX) {
-    return portable.open(key.words, n0, n1, n2, ctAndTag, aad);
-  }
+  const len = ctAndTag.length - TAG_SIZE;
+  if (len < 0) return undefined;
+  if (len <= key.portableMax) return portable.open(key.words, n0, n1, n2, ctAndTag, aad);
+  if (len <= key.sodiumMax) return openSodium(key, n0, n1, n2, aad, ctAndTag);
   return openOpenSsl(key, n0, n1, n2, aad, ctAndTag);
 }
 

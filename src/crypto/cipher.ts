@@ -18,7 +18,7 @@
  * @module
  */
 
-import { AeadKey, aeadOpen, aeadSeal, TAG_SIZE } from './backend.js';
+import { type AeadImpl, AeadKey, aeadOpen, aeadSeal, allocOutput, TAG_SIZE } from './backend.js';
 import { CryptoError } from './errors.js';
 
 /** Key size in bytes. */
@@ -36,6 +36,28 @@ export interface CipherOptions {
    * message limit; a real connection always starts at 0.
    */
   readonly startCounter?: bigint;
+}
+
+// Set only for the duration of a constructor call made by cipherWithImpl (single-threaded).
+let forcedImpl: AeadImpl | undefined;
+
+/**
+ * @internal A {@link Cipher} on an explicit AEAD implementation, so tests and benchmarks can run
+ * the same contract against every backend. Not exported from `authp2p/crypto`.
+ *
+ * @throws Error if `impl` is `sodium-native` and it is not available; as the constructor otherwise
+ */
+export function cipherWithImpl(
+  key: Uint8Array,
+  impl: AeadImpl,
+  options: CipherOptions = {},
+): Cipher {
+  forcedImpl = impl;
+  try {
+    return new Cipher(key, options);
+  } finally {
+    forcedImpl = undefined;
+  }
 }
 
 /** One direction of an encrypted stream. Not thread-safe (JS needs it not to be). */
@@ -56,7 +78,7 @@ export class Cipher {
    *   start counter
    */
   constructor(key: Uint8Array, options: CipherOptions = {}) {
-    this.#key = new AeadKey(key);
+    this.#key = forcedImpl === undefined ? new AeadKey(key) : new AeadKey(key, forcedImpl);
     const start = options.startCounter ?? 0n;
     if (start < 0n || start > TWO_96) throw new RangeError('startCounter must be in [0, 2^96]');
     if (start === TWO_96) {
@@ -87,7 +109,7 @@ export class Cipher {
    *   `EncryptionFailed`
    */
   seal(plaintext: Uint8Array): Uint8Array {
-    const out = new Uint8Array(plaintext.length + TAG_SIZE);
+    const out = allocOutput(plaintext.length + TAG_SIZE);
     this.sealInto(plaintext, out, 0);
     return out;
   }

@@ -14,16 +14,22 @@
  *   first authentication failure, refusing to wrap at 2^96.
  * - {@link Transcript}: the BLAKE3 transcript that binds the handshake and yields its keys.
  *
- * All primitives come from node:crypto (OpenSSL) behind one small backend module, except
- * BLAKE3 (@noble/hashes; Node has none) and a portable ChaCha20-Poly1305 used for short messages
- * because it is several times cheaper per call than OpenSSL's for them. Library code never reads
- * ambient randomness: generators take a `{ bytes(n) }` source such as `ctx.rng`, defaulting to
- * the OS CSPRNG only when none is given.
+ * All primitives sit behind one small backend module. By default they come from node:crypto
+ * (OpenSSL), except BLAKE3 (@noble/hashes; Node has none) and a portable ChaCha20-Poly1305 used
+ * for short messages because it is several times cheaper per call than OpenSSL's for them. When
+ * the optional dependency `sodium-native` is installed (prebuilt binaries, no install script),
+ * libsodium takes ChaCha20-Poly1305 up to 16 KiB (~0.6 us per call) and ed25519 signing and
+ * verification (2x OpenSSL); outputs are byte-identical and the verification rule stays
+ * OpenSSL's (below). `AUTHP2P_CRYPTO_BACKEND=node` keeps node:crypto even when it is installed.
+ * Library code never reads ambient randomness: generators take a `{ bytes(n) }` source such as
+ * `ctx.rng`, defaulting to the OS CSPRNG only when none is given.
  *
  * # Security
  *
  * Ed25519 verification is OpenSSL's RFC 8032 check (cofactorless, canonical S), where commonware
- * applies ZIP-215. Both accept every honestly produced signature; they can disagree only on
+ * applies ZIP-215. With sodium-native, libsodium verifies first and only its refusals are
+ * re-checked by OpenSSL (libsodium also refuses small-order keys and `R`), so the verdict is the
+ * same whichever backend is installed. Both accept every honestly produced signature; they can disagree only on
  * crafted signatures with small-order or non-canonical components, which matters for consensus
  * between many verifiers but not for authenticating a peer to one listener.
  *

@@ -74,6 +74,12 @@ export class NoiseReader {
 export class Transcript {
   readonly #hasher: Hasher;
   #pending = 0;
+  /**
+   * The summary of the current state, until the next append or commit: the handshake summarises
+   * the same transcript several times (two `noise` and two `fork` key derivations, the signature)
+   * and each summary clones and finalises a BLAKE3 hasher.
+   */
+  #summary: Uint8Array | undefined;
 
   private constructor(tag: TranscriptTag, key: Uint8Array | undefined) {
     this.#hasher = key === undefined ? blake3.create() : blake3.create({ key });
@@ -101,6 +107,7 @@ export class Transcript {
 
   /** Absorbs `data` into the current packet without closing it. Returns `this`. */
   append(data: Uint8Array): this {
+    this.#summary = undefined;
     this.#hasher.update(data);
     this.#pending += data.length;
     return this;
@@ -118,16 +125,27 @@ export class Transcript {
     return this;
   }
 
-  /** The 32-byte digest of everything absorbed so far (a pending packet is closed on a copy). */
+  /**
+   * The 32-byte digest of everything absorbed so far (a pending packet is closed on a copy).
+   * Computed once per state and returned as a fresh copy each call.
+   */
   summarize(): Uint8Array {
-    const copy = this.#hasher.clone();
-    if (this.#pending !== 0) Transcript.#flush(copy, this.#pending);
-    return copy.digest();
+    return this.#summarized().slice();
+  }
+
+  /** The memoised summary; callers must not modify it. */
+  #summarized(): Uint8Array {
+    if (this.#summary === undefined) {
+      const copy = this.#hasher.clone();
+      if (this.#pending !== 0) Transcript.#flush(copy, this.#pending);
+      this.#summary = copy.digest();
+    }
+    return this.#summary;
   }
 
   /** A child transcript keyed with this one's summary: absorbs `02`, then commits `label`. */
   fork(label: Uint8Array): Transcript {
-    const child = new Transcript(TranscriptTag.Fork, this.summarize());
+    const child = new Transcript(TranscriptTag.Fork, this.#summarized());
     child.commit(label);
     return child;
   }
@@ -137,7 +155,7 @@ export class Transcript {
    * `03` and then `commit(label)`, read as an XOF stream.
    */
   noise(label: Uint8Array): NoiseReader {
-    const t = new Transcript(TranscriptTag.Noise, this.summarize());
+    const t = new Transcript(TranscriptTag.Noise, this.#summarized());
     t.commit(label);
     return new NoiseReader(t.#hasher);
   }

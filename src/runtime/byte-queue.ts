@@ -1,4 +1,16 @@
 /**
+ * `n` uninitialised bytes as a plain Uint8Array, for a copy that overwrites all of them: skips
+ * the zero fill of `new Uint8Array(n)` (measurable for 64 KiB frames spanning two socket reads).
+ * Its own allocation, never a slice of Node's shared Buffer pool (for `n` >= 4 KiB that is what
+ * `Buffer.allocUnsafe` does anyway): the result's `.buffer` then holds these bytes only, not
+ * whatever else the process keeps in the pool.
+ */
+function uninitialised(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/**
  * A FIFO of received chunks with exact-length reads. `take(n)` returns a view into the head
  * chunk when it alone holds `n` bytes (no copy), and copies only when a read spans chunks.
  */
@@ -27,7 +39,7 @@ export class ByteQueue {
       else this.#offset += n;
       return out;
     }
-    const out = new Uint8Array(n);
+    const out = uninitialised(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[this.#head] as Uint8Array;
@@ -46,7 +58,7 @@ export class ByteQueue {
     if (n <= 0) return new Uint8Array(0);
     const first = this.#chunks[this.#head] as Uint8Array;
     if (n <= first.length - this.#offset) return first.subarray(this.#offset, this.#offset + n);
-    const out = new Uint8Array(n);
+    const out = uninitialised(n);
     let filled = 0;
     let offset = this.#offset;
     for (let i = this.#head; filled < n; i++) {

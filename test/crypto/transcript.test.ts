@@ -107,3 +107,37 @@ describe('summary signatures', () => {
     assert.equal(verifySummary(key.publicKey, other, sig), false);
   });
 });
+
+describe('Transcript summary memoisation', () => {
+  const build = (): Transcript => Transcript.new(utf8('memo')).commit(utf8('a')).append(utf8('b'));
+
+  it('returns equal, independent copies until the transcript changes', () => {
+    const t = build();
+    const s1 = t.summarize();
+    s1.fill(0); // a caller scribbling on its copy must not change later summaries
+    const s2 = t.summarize();
+    assert.deepEqual(s2, build().summarize());
+    assert.notDeepEqual(s1, s2);
+    assert.notEqual(s2, t.summarize());
+  });
+
+  it('forgets the summary on append and commit, so derivations follow the new state', () => {
+    const t = build();
+    const before = t.summarize();
+    t.fork(LABEL); // memoises
+    t.append(utf8('c'));
+    const afterAppend = t.summarize();
+    assert.notDeepEqual(afterAppend, before);
+    assert.deepEqual(afterAppend, build().append(utf8('c')).summarize());
+    t.noise(LABEL).bytes(8);
+    t.commit(utf8('d'));
+    const fresh = build().append(utf8('c')).commit(utf8('d'));
+    assert.deepEqual(t.summarize(), fresh.summarize());
+    assert.deepEqual(t.fork(LABEL).summarize(), fresh.fork(LABEL).summarize());
+    assert.deepEqual(t.noise(LABEL).bytes(32), fresh.noise(LABEL).bytes(32));
+    // A fork of a memoised transcript is its own transcript: changing it leaves the parent's.
+    const child = t.fork(LABEL);
+    child.commit(utf8('x'));
+    assert.deepEqual(t.summarize(), fresh.summarize());
+  });
+});

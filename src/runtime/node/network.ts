@@ -86,10 +86,17 @@ class NodeConnection implements Connection {
   #waiters: Waiter[] = [];
   #writeTimer: ReturnType<typeof setTimeout> | undefined;
   #writeDeadline = 0;
-  #writeError: RuntimeError | undefined;
+  /** Set once the peer ended the stream: every later send rejects with `#sinkError()`. */
+  #sinkEnded = false;
+  #sinkErrorValue: RuntimeError | undefined;
 
-  /** Set once the connection is poisoned: every later call rejects with it. */
-  #error: RuntimeError | undefined;
+  /** Set once the connection is poisoned: every later call rejects with `#poisonError()`. */
+  #poisoned = false;
+  /**
+   * The poison error. Undefined after a local `close()` until some caller needs it: the normal
+   * close path then builds no Error (capturing a stack trace is the costly part).
+   */
+  #errorValue: RuntimeError | undefined;
 
   constructor(
     socket: net.Socket,
@@ -117,7 +124,7 @@ class NodeConnection implements Connection {
   // ---------- Stream ----------
 
   recv(n: number): Promise<Uint8Array> {
-    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#poisoned) return Promise.reject(this.#poisonError());
     if (!(n >= 0 && Number.isSafeInteger(n))) {
       return Promise.reject(new RangeError(`recv: invalid length ${n}`));
     }
@@ -185,7 +192,7 @@ class NodeConnection implements Connection {
   // when it fires it checks whether the pending recv (if any) is really overdue.
   readonly #onReadTimer = (): void => {
     this.#readTimer = undefined;
-    if (this.#want === 0 || this.#error !== undefined) return;
+    if (this.#want === 0 || this.#poisoned) return;
     const left = this.#readDeadline - performance.now();
     if (left > 0) {
       this.#readTimer = setTimeout(this.#onReadTimer, left);
@@ -198,8 +205,8 @@ class NodeConnection implements Connection {
   // ---------- Sink ----------
 
   send(data: Uint8Array | readonly Uint8Array[]): Promise<void> {
-    const error = this.#error ?? this.#writeError;
-    if (error !== undefined) return Promise.reject(error);
+    if (this.#poisoned) return Promise.reject(this.#poisonError());
+    if (this.#sinkEnded) return Promise.reject(this.#sinkError());
     const socket = this.#socket;
     if (data instanceof Uint8Array) {
       if (data.length === 0) return RESOLVED;
@@ -270,7 +277,7 @@ class NodeConnection implements Connection {
 
   readonly #onWriteTimer = (): void => {
     this.#writeTimer = undefined;
-    if (this.#waiters.length === 0 || this.#error !== undefined) return;
+    if (this.#waiters.length === 0 || this.#poisoned) return;
     const left = this.#writeDeadline - performance.now();
     if (left > 0) {
       this.#writeTimer = setTimeout(this.#onWriteTimer, left);
@@ -285,14 +292,26 @@ class NodeConnection implements Connection {
   // ---------- Lifecycle ----------
 
   close(): void {
-    this.#poison(new RuntimeError('Closed', 'connection closed'));
+    this.#poison(undefined);
+  }
+
+  /** The error of a poisoned connection (built now if `close()` deferred it); same one each time. */
+  #poisonError(): RuntimeError {
+    this.#errorValue ??= new RuntimeError('Closed', 'connection closed');
+    return this.#errorValue;
+  }
+
+  /** The error of sends after the peer ended the stream; same one each time. */
+  #sinkError(): RuntimeError {
+    this.#sinkErrorValue ??= closedByPeer();
+    return this.#sinkErrorValue;
   }
 
   readonly #onEnd = (): void => {
     // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
     this.#eof = true;
-    this.#writeError ??= closedByPeer();
-    this.#failWaiters(this.#writeError);
+    this.#sinkEnded = true;
+    if (this.#waiters.length > 0) this.#failWaiters(this.#sinkError());
     if (this.#want !== 0) this.#failRecv(closedByPeer());
   };
 
@@ -302,21 +321,27 @@ class NodeConnection implements Connection {
 
   readonly #onClose = (): void => {
     this.#eof = true;
-    this.#writeError ??= closedByPeer();
-    this.#failWaiters(this.#error ?? this.#writeError);
-    if (this.#want !== 0) this.#failRecv(this.#error ?? closedByPeer());
+    this.#sinkEnded = true;
+    if (this.#waiters.length > 0) {
+      this.#failWaiters(this.#poisoned ? this.#poisonError() : this.#sinkError());
+    }
+    if (this.#want !== 0) this.#failRecv(this.#poisoned ? this.#poisonError() : closedByPeer());
     this.#clearTimers();
     this.#open.delete(this);
     this.#resolveClosed();
   };
 
-  /** Any error poisons both halves: buffered bytes are dropped and every call rejects. */
-  #poison(error: RuntimeError): void {
-    if (this.#error !== undefined) return;
-    this.#error = error;
+  /**
+   * Any error poisons both halves: buffered bytes are dropped and every call rejects.
+   * `undefined` is a local close: its error is built only if a pending or later call needs it.
+   */
+  #poison(error: RuntimeError | undefined): void {
+    if (this.#poisoned) return;
+    this.#poisoned = true;
+    this.#errorValue = error;
     this.#queue.clear();
-    if (this.#want !== 0) this.#failRecv(error);
-    this.#failWaiters(error);
+    if (this.#want !== 0) this.#failRecv(this.#poisonError());
+    if (this.#waiters.length > 0) this.#failWaiters(this.#poisonError());
     this.#clearTimers();
     this.#socket.destroy();
   }
