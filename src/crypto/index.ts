@@ -47,7 +47,7 @@
  * @module
  */
 
-export type { RandomSource } from './backend.js';
+export { cryptoBackend, type RandomSource } from './backend.js';
 export { Cipher, type CipherOptions, KEY_SIZE, TAG_SIZE } from './cipher.js';
 export * as ed25519 from './ed25519.js';
 export { CryptoError, type CryptoErrorCode } from './errors.js';
