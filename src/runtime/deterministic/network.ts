@@ -1,3 +1,4 @@
+import { AcceptQueue } from '../accept-queue.js';
 import { ByteQueue } from '../byte-queue.js';
 import type { Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
@@ -416,20 +417,12 @@ class Endpoint implements Connection {
   }
 }
 
-interface Acceptor {
-  readonly resolve: (conn: Connection) => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  handleEvent(): void;
-}
-
 class SimListener implements Listener {
   readonly address: SocketAddr;
   readonly key: string;
   readonly #net: SimNetwork;
-  readonly ready: Endpoint[] = [];
-  #acceptors: Acceptor[] = [];
-  closed = false;
+  /** Unaccepted connections; a dial is refused once 1024 wait here. */
+  readonly queue = new AcceptQueue<Endpoint>(1024);
 
   constructor(net: SimNetwork, address: SocketAddr, key: string) {
     this.#net = net;
@@ -437,50 +430,23 @@ class SimListener implements Listener {
     this.key = key;
   }
 
+  get closed(): boolean {
+    return this.queue.isClosed;
+  }
+
   /** An inbound connection arrived. */
   deliver(conn: Endpoint): void {
-    const acceptor = this.#acceptors.shift();
-    if (acceptor === undefined) {
-      this.ready.push(conn);
-      return;
-    }
-    acceptor.signal?.removeEventListener('abort', acceptor);
-    acceptor.resolve(conn);
+    this.queue.push(conn);
   }
 
   accept(signal?: AbortSignal): Promise<Connection> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const ready = this.ready.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    if (this.closed) return Promise.reject(new RuntimeError('ListenerClosed'));
-    return new Promise((resolve, reject) => {
-      const acceptors = this.#acceptors;
-      const acceptor: Acceptor = {
-        resolve,
-        reject,
-        signal,
-        handleEvent(): void {
-          const i = acceptors.indexOf(acceptor);
-          if (i >= 0) acceptors.splice(i, 1);
-          reject(signal?.reason);
-        },
-      };
-      acceptors.push(acceptor);
-      signal?.addEventListener('abort', acceptor, { once: true });
-    });
+    return this.queue.accept(signal);
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.queue.isClosed) return;
     this.#net.unbind(this);
-    for (const conn of this.ready.splice(0)) conn.close();
-    const acceptors = this.#acceptors;
-    this.#acceptors = [];
-    for (const a of acceptors) {
-      a.signal?.removeEventListener('abort', a);
-      a.reject(new RuntimeError('ListenerClosed'));
-    }
+    this.queue.close();
   }
 }
 
@@ -700,7 +666,7 @@ export class SimNetwork implements SimulatedNetwork {
       this.#listeners.get(`${to.ip}|${to.port}`) ??
       this.#listeners.get(`0.0.0.0|${to.port}`) ??
       this.#listeners.get(`::|${to.port}`);
-    if (listener === undefined || listener.ready.length >= 1024) {
+    if (listener === undefined || listener.queue.isFull) {
       this.digest.kind(EVENT.dialRefused).str(to.ip).f64(to.port);
       throw new RuntimeError('ConnectionRefused', `connection refused: ${to.ip}:${to.port}`);
     }

@@ -1,5 +1,6 @@
 import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
+import { AcceptQueue } from '../accept-queue.js';
 import { ByteQueue } from '../byte-queue.js';
 import type { Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
@@ -369,76 +370,34 @@ class NodeConnection implements Connection {
   }
 }
 
-interface Acceptor {
-  readonly resolve: (conn: Connection) => void;
-  readonly reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  handleEvent(): void;
-}
-
 class NodeListener implements Listener {
   readonly address: SocketAddr;
   readonly #server: net.Server;
   readonly #network: NodeNetwork;
-  readonly #ready: Connection[] = [];
-  #acceptors: Acceptor[] = [];
-  #closed = false;
+  readonly #queue: AcceptQueue<Connection>;
 
   constructor(server: net.Server, network: NodeNetwork) {
     this.#server = server;
     this.#network = network;
+    this.#queue = new AcceptQueue(network.options.acceptBacklog);
     const addr = server.address() as net.AddressInfo;
     this.address = { ip: addr.address, port: addr.port };
     server.on('connection', this.#onConnection);
   }
 
   readonly #onConnection = (socket: net.Socket): void => {
-    const conn = this.#network.wrap(socket);
-    const acceptor = this.#acceptors.shift();
-    if (acceptor !== undefined) {
-      acceptor.signal?.removeEventListener('abort', acceptor);
-      acceptor.resolve(conn);
-    } else if (this.#ready.length < this.#network.options.acceptBacklog) {
-      this.#ready.push(conn);
-    } else {
-      conn.close();
-    }
+    this.#queue.push(this.#network.wrap(socket));
   };
 
   accept(signal?: AbortSignal): Promise<Connection> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const ready = this.#ready.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    if (this.#closed) return Promise.reject(new RuntimeError('ListenerClosed'));
-    return new Promise((resolve, reject) => {
-      const acceptors = this.#acceptors;
-      const acceptor: Acceptor = {
-        resolve,
-        reject,
-        signal,
-        handleEvent(): void {
-          const i = acceptors.indexOf(acceptor);
-          if (i >= 0) acceptors.splice(i, 1);
-          reject(signal?.reason);
-        },
-      };
-      acceptors.push(acceptor);
-      signal?.addEventListener('abort', acceptor, { once: true });
-    });
+    return this.#queue.accept(signal);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#queue.isClosed) return;
     this.#server.close();
     this.#network.listeners.delete(this);
-    for (const conn of this.#ready.splice(0)) conn.close();
-    const acceptors = this.#acceptors;
-    this.#acceptors = [];
-    for (const a of acceptors) {
-      a.signal?.removeEventListener('abort', a);
-      a.reject(new RuntimeError('ListenerClosed'));
-    }
+    this.#queue.close();
   }
 }
 
