@@ -40,20 +40,26 @@ import { streamConfig } from '../src/p2p/lookup/network.js';
 import { PING_FRAME } from '../src/p2p/lookup/types.js';
 import type { Connection, Context, Handle } from '../src/runtime/index.js';
 import { nodeRuntime } from '../src/runtime/index.js';
-import { dial as streamDial, listen as streamListen } from '../src/stream/index.js';
+import {
+  type Config as StreamConfig,
+  dial as streamDial,
+  listen as streamListen,
+} from '../src/stream/index.js';
+import {
+  cpuTimeUs,
+  type Handler,
+  type MemorySample,
+  nowNs,
+  p50p99us,
+  round,
+  sampleMemory,
+  secondsSince,
+  serveRequests,
+} from './common.js';
 
 const NAMESPACE = new TextEncoder().encode('authp2p-bench');
 const DATA = 0;
 const ACK = 1;
-
-const nowNs = (): bigint => process.hrtime.bigint();
-const secondsSince = (t: bigint): number => Number(nowNs() - t) / 1e9;
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function percentileSorted(sorted: Float64Array, p: number): number {
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-}
 
 function u64(n: number): Uint8Array {
   const b = new Uint8Array(8);
@@ -63,34 +69,6 @@ function u64(n: number): Uint8Array {
 
 function readU64(b: Uint8Array): number {
   return Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0, false));
-}
-
-// ---------- Memory (the same method as bench/libp2p/common.mjs sampleMemory) ----------
-
-interface MemorySample {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  arrayBuffers: number;
-}
-
-/** Four forced full GCs 25 ms apart, then process.memoryUsage() (needs --expose-gc). */
-async function sampleMemory(): Promise<MemorySample> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('sampleMemory needs node --expose-gc');
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await sleep(25);
-  }
-  const m = process.memoryUsage();
-  return {
-    rss: m.rss,
-    heapUsed: m.heapUsed,
-    heapTotal: m.heapTotal,
-    external: m.external,
-    arrayBuffers: m.arrayBuffers,
-  };
 }
 
 // ---------- Metrics ----------
@@ -388,14 +366,13 @@ async function flow(p: {
     }
   }
   const seconds = secondsSince(t0);
-  const cpu = process.cpuUsage(cpu0);
   return {
     delivered: acks.count,
     sent,
     refused,
     seconds,
     incomplete,
-    cpuUs: cpu.user + cpu.system,
+    cpuUs: cpuTimeUs(cpu0),
   };
 }
 
@@ -454,12 +431,10 @@ async function rtt(
     await trip();
     samples[done] = Number(nowNs() - t0) / 1e3;
   }
-  const cpu = process.cpuUsage(cpu0);
-  const s = samples.subarray(0, done).sort();
+  const cpuUs = cpuTimeUs(cpu0);
   return {
-    clientCpuUsPerTrip: round((cpu.user + cpu.system) / Math.max(done, 1), 2),
-    p50us: round(percentileSorted(s, 50)),
-    p99us: round(percentileSorted(s, 99)),
+    clientCpuUsPerTrip: round(cpuUs / Math.max(done, 1), 2),
+    ...p50p99us(samples.subarray(0, done)),
     count: done,
   };
 }
@@ -498,6 +473,19 @@ async function memRegister(
 
 const crowd: Connection[] = [];
 
+/** The stream settings a lookup node with key `seed` uses (Config.local), for the crowd's ends. */
+function crowdStreamConfig(seed: number, maxMessageSize: number): StreamConfig {
+  return streamConfig(
+    Config.local({
+      signer: ed25519.PrivateKey.fromSeed(BigInt(seed)),
+      namespace: NAMESPACE,
+      listen: '127.0.0.1:0',
+      maxPeersPerSet: 2,
+      maxMessageSize,
+    }),
+  );
+}
+
 async function memConnect(
   ctx: Context,
   p: {
@@ -515,16 +503,7 @@ async function memConnect(
   let next = 0;
   let retries = 0;
   const one = async (i: number): Promise<void> => {
-    const key = ed25519.PrivateKey.fromSeed(BigInt(p.firstSeed + i));
-    const cfg = streamConfig(
-      Config.local({
-        signer: key,
-        namespace: NAMESPACE,
-        listen: '127.0.0.1:0',
-        maxPeersPerSet: 2,
-        maxMessageSize: p.maxMessageSize,
-      }),
-    );
+    const cfg = crowdStreamConfig(p.firstSeed + i, p.maxMessageSize);
     for (let attempt = 0; ; attempt++) {
       let conn: Connection | undefined;
       try {
@@ -582,16 +561,7 @@ async function streamNodeStart(
   ctx: Context,
   p: { seed: number; maxMessageSize: number },
 ): Promise<{ port: number }> {
-  const key = ed25519.PrivateKey.fromSeed(BigInt(p.seed));
-  const cfg = streamConfig(
-    Config.local({
-      signer: key,
-      namespace: NAMESPACE,
-      listen: '127.0.0.1:0',
-      maxPeersPerSet: 2,
-      maxMessageSize: p.maxMessageSize,
-    }),
-  );
+  const cfg = crowdStreamConfig(p.seed, p.maxMessageSize);
   const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
   ctx.spawn('accept', async (child) => {
     try {
@@ -641,8 +611,7 @@ async function rawCall(_ctx: Context, p: { fn: string; params: unknown }): Promi
 
 // ---------- IPC ----------
 
-type Handler = (ctx: Context, params: never) => Promise<unknown>;
-const handlers: Record<string, Handler> = {
+const handlers: Record<string, Handler<Context>> = {
   start,
   register,
   waitConnected,
@@ -656,48 +625,14 @@ const handlers: Record<string, Handler> = {
   memConnect,
   rawCall,
   heapSnapshot,
-  cpu: async () => {
-    const c = process.cpuUsage();
-    return c.user + c.system;
-  },
+  cpu: async () => cpuTimeUs(),
   streamNodeStart,
   streamNodeCount,
   sleep: (_ctx, p: { ms: number }) => sleep(p.ms).then(() => true),
 };
 
-const lifetimeMs = Number(process.env.P2P_BENCH_LIFETIME_MS ?? 300_000);
-
 await nodeRuntime({ onTaskError: () => {} }).run(async (ctx) => {
-  if (typeof process.send !== 'function') throw new Error('p2p-peer must be started with fork()');
-  const exit = new Promise<void>((resolve) => {
-    // A worker never outlives its budget, nor its parent.
-    setTimeout(() => {
-      console.error(`p2p-peer: lifetime of ${lifetimeMs} ms exceeded, exiting`);
-      resolve();
-    }, lifetimeMs).unref();
-    process.on('disconnect', resolve);
-    process.on('message', (msg: { id: number; cmd: string; params: unknown }) => {
-      if (msg.cmd === 'exit') {
-        resolve();
-        return;
-      }
-      const handler = handlers[msg.cmd];
-      const work =
-        handler === undefined
-          ? Promise.reject(new Error(`unknown command ${msg.cmd}`))
-          : handler(ctx, msg.params as never);
-      work.then(
-        (result) => process.send?.({ id: msg.id, ok: true, result }),
-        (err: unknown) =>
-          process.send?.({
-            id: msg.id,
-            ok: false,
-            error: err instanceof Error ? err.stack : String(err),
-          }),
-      );
-    });
-  });
-  await exit;
+  await serveRequests('p2p-peer', ctx, handlers);
   for (const c of crowd) c.close();
   if (node !== undefined) {
     node.handle.stop();

@@ -40,35 +40,38 @@
  * every worker.
  */
 
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  argValue,
+  CPU_PROF_ARGV,
+  fmt,
+  LIBP2P,
+  type MemorySample,
+  median,
+  nowNs,
+  ROOT,
+  round,
+  runJson,
+  secondsSince,
+  spawnWorker,
+  THROUGHPUT_FULL,
+  THROUGHPUT_QUICK,
+  table,
+  type Worker,
+} from './common.js';
 
 const PEER = fileURLToPath(new URL('./p2p-peer.js', import.meta.url));
 const STREAM = fileURLToPath(new URL('./stream.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const LIBP2P = join(ROOT, 'bench', 'libp2p');
 
 const FULL = {
-  runs: 5,
-  bulk: { totalBytes: 256 * 1048576, chunkBytes: 64 * 1024 },
-  msgs: [
-    { key: 'msgRate32B', size: 32, count: 200_000 },
-    { key: 'msgRate1KiB', size: 1024, count: 100_000 },
-  ],
-  rtt: { size: 32, warmup: 1_000, count: 10_000 },
+  ...THROUGHPUT_FULL,
   mem: { ns: [200, 1000], runs: 3, concurrency: 16, settleMs: 500 },
 };
-const QUICK = {
-  runs: 3,
-  bulk: { totalBytes: 64 * 1048576, chunkBytes: 64 * 1024 },
-  msgs: [
-    { key: 'msgRate32B', size: 32, count: 50_000 },
-    { key: 'msgRate1KiB', size: 1024, count: 25_000 },
-  ],
-  rtt: { size: 32, warmup: 500, count: 3_000 },
+const QUICK: typeof FULL = {
+  ...THROUGHPUT_QUICK,
   mem: { ns: [200, 1000], runs: 1, concurrency: 16, settleMs: 500 },
 };
 type Settings = typeof FULL;
@@ -87,88 +90,18 @@ const PING_FREQUENCY_MS = 5_000; // Config.local's default
 
 // ---------- Helpers ----------
 
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
-const nowNs = (): bigint => process.hrtime.bigint();
-const secondsSince = (t: bigint): number => Number(nowNs() - t) / 1e9;
-
-interface Worker {
-  request<T>(cmd: string, params?: object, timeoutMs?: number): Promise<T>;
-  close(): Promise<void>;
-}
-
 function spawnPeer(name: string, execArgv: string[] = [], lifetimeMs = 300_000): Worker {
-  const prof = process.env.P2P_BENCH_PROF === name ? ['--cpu-prof', '--cpu-prof-dir=prof'] : [];
-  const child: ChildProcess = fork(PEER, [], {
+  const prof = process.env.P2P_BENCH_PROF === name ? CPU_PROF_ARGV : [];
+  return spawnWorker(PEER, name, {
     // P2P_BENCH_FLAGS: extra node flags for every worker (diagnostics, e.g. GC settings).
     execArgv: [
       ...execArgv,
       ...prof,
       ...(process.env.P2P_BENCH_FLAGS ?? '').split(' ').filter(Boolean),
     ],
-    env: { ...process.env, P2P_BENCH_LIFETIME_MS: String(lifetimeMs) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    lifetimeMs,
+    closeGraceMs: 8_000,
   });
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
-  let exited = false;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = true;
-      for (const p of pending.values()) p.reject(new Error(`${name} exited (${code ?? signal})`));
-      pending.clear();
-      resolve();
-    });
-  });
-  child.on('message', (msg: { id: number; ok: boolean; result: never; error: string }) => {
-    const p = pending.get(msg.id);
-    if (p === undefined) return;
-    pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(`${name}: ${msg.error}`));
-  });
-  child.on('error', () => {});
-  return {
-    request<T>(cmd: string, params: object = {}, timeoutMs = 120_000): Promise<T> {
-      if (exited) return Promise.reject(new Error(`${name} exited`));
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${name}.${cmd} timed out after ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, {
-          resolve: (v) => {
-            clearTimeout(timer);
-            resolve(v);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        child.send({ id, cmd, params });
-      });
-    },
-    async close(): Promise<void> {
-      if (!exited) {
-        try {
-          child.send({ id: 0, cmd: 'exit', params: {} });
-        } catch {}
-        const timer = setTimeout(() => {
-          if (!exited) child.kill('SIGKILL');
-        }, 8_000);
-        await exitPromise;
-        clearTimeout(timer);
-      }
-    },
-  };
 }
 
 interface Drops {
@@ -290,12 +223,8 @@ interface MemResult extends MemDelta {
   runs: (MemDelta & Record<string, unknown>)[];
 }
 
-interface MemorySample {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  arrayBuffers: number;
+/** A worker's `memSample` answer; `connected` is the peer count of a lookup node. */
+interface WorkerSample extends MemorySample {
   connected?: number;
 }
 
@@ -337,9 +266,9 @@ async function memLookupOnce(
       maxMessageSize: MAX_MESSAGE_SIZE,
       quotaPerSecond: 1000,
     });
-    const empty = await nodeW.request<MemorySample>('memSample');
+    const empty = await nodeW.request<WorkerSample>('memSample');
     await nodeW.request('memRegister', { n, firstSeed: 1 });
-    const before = await nodeW.request<MemorySample>('memSample');
+    const before = await nodeW.request<WorkerSample>('memSample');
     if (snapshots) snapshots.push(await nodeW.request<string>('heapSnapshot', { tag: 'before' }));
     const t0 = nowNs();
     const info = await crowdW.request<{ retries: number }>(
@@ -358,7 +287,7 @@ async function memLookupOnce(
     await nodeW.request('waitConnected', { n, timeoutMs: 30_000 }, 40_000);
     const setupSeconds = round(secondsSince(t0), 2);
     await crowdW.request('sleep', { ms: cfg.mem.settleMs });
-    const after = await nodeW.request<MemorySample>('memSample');
+    const after = await nodeW.request<WorkerSample>('memSample');
     if (snapshots) snapshots.push(await nodeW.request<string>('heapSnapshot', { tag: 'after' }));
     if (after.connected !== n) {
       throw new Error(`node reports ${after.connected} connected peers, expected ${n}`);
@@ -390,7 +319,7 @@ async function memStreamOnce(
       seed: 0,
       maxMessageSize: MAX_MESSAGE_SIZE,
     });
-    const before = await server.request<MemorySample>('memSample');
+    const before = await server.request<WorkerSample>('memSample');
     if (snapshots) snapshots.push(await server.request<string>('heapSnapshot', { tag: 'before' }));
     await crowdW.request(
       'memConnect',
@@ -406,7 +335,7 @@ async function memStreamOnce(
       120_000,
     );
     await crowdW.request('sleep', { ms: cfg.mem.settleMs });
-    const after = await server.request<MemorySample>('memSample');
+    const after = await server.request<WorkerSample>('memSample');
     if (snapshots) snapshots.push(await server.request<string>('heapSnapshot', { tag: 'after' }));
     const held = await server.request<number>('streamNodeCount');
     if (held !== n) throw new Error(`stream node holds ${held} sessions, expected ${n}`);
@@ -424,13 +353,13 @@ async function memRawOnce(n: number, cfg: Settings): Promise<MemDelta & Record<s
       fn: 'rawListen',
       params: {},
     });
-    const before = await server.request<MemorySample>('memSample');
+    const before = await server.request<WorkerSample>('memSample');
     await client.request('rawCall', {
       fn: 'rawConnect',
       params: { port, n, concurrency: cfg.mem.concurrency },
     });
     await client.request('sleep', { ms: cfg.mem.settleMs });
-    const after = await server.request<MemorySample>('memSample');
+    const after = await server.request<WorkerSample>('memSample');
     const held = await server.request<number>('rawCall', { fn: 'rawCount', params: {} });
     if (held !== n) throw new Error(`raw server holds ${held} sockets, expected ${n}`);
     return { ...delta(before, after, n) };
@@ -660,30 +589,6 @@ function printHeapDiff(before: string, after: string, n: number): void {
 
 // ---------- Other columns ----------
 
-/** Runs a benchmark script (forked, stdout ignored) that writes its JSON to `--json FILE`. */
-async function runJson(
-  script: string,
-  args: string[],
-  execArgv: string[],
-  limitMs: number,
-): Promise<unknown> {
-  const dir = mkdtempSync(join(tmpdir(), 'p2p-bench-'));
-  const file = join(dir, 'out.json');
-  try {
-    const child = fork(script, [...args, '--json', file], {
-      execArgv,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    clearTimeout(timer);
-    if (!existsSync(file)) return undefined;
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function libp2p(quick: boolean, only: string[]): Promise<Results | undefined> {
   if (!existsSync(join(LIBP2P, 'run.mjs')) || !existsSync(join(LIBP2P, 'node_modules'))) {
     process.stderr.write('[p2p bench] bench/libp2p not installed: no js-libp2p column\n');
@@ -691,7 +596,10 @@ async function libp2p(quick: boolean, only: string[]): Promise<Results | undefin
   }
   const args = ['--only', only.join(','), ...(quick ? ['--quick'] : [])];
   process.stderr.write(`[p2p bench] js-libp2p: node bench/libp2p/run.mjs ${args.join(' ')}\n`);
-  return (await runJson(join(LIBP2P, 'run.mjs'), args, [], 1_800_000)) as Results | undefined;
+  return (await runJson(join(LIBP2P, 'run.mjs'), args, {
+    limitMs: 1_800_000,
+    tmpPrefix: 'p2p-bench-',
+  })) as Results | undefined;
 }
 
 async function stream(
@@ -722,30 +630,13 @@ async function stream(
   }
   const args = ['--no-libp2p', '--only', only.join(','), ...(quick ? ['--quick'] : [])];
   process.stderr.write(`[p2p bench] stream: node build/bench/stream.js ${args.join(' ')}\n`);
-  const j = (await runJson(STREAM, args, [], 1_200_000)) as { authp2p?: Results } | undefined;
+  const j = (await runJson(STREAM, args, { limitMs: 1_200_000, tmpPrefix: 'p2p-bench-' })) as
+    | { authp2p?: Results }
+    | undefined;
   return j?.authp2p;
 }
 
 // ---------- Output ----------
-
-function fmt(x: number | undefined, digits = 0): string {
-  if (x === undefined || Number.isNaN(x)) return 'n/a';
-  return x.toLocaleString('en-US', {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]): string =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  return [
-    line(rows[0]!),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.slice(1).map(line),
-  ].join('\n');
-}
 
 interface Row {
   name: string;
@@ -876,11 +767,6 @@ function rows(a: Results, l: Results | undefined, s: Results | undefined): Row[]
     }
   }
   return out.filter((r) => r.ours !== undefined || r.libp2p !== undefined);
-}
-
-function argValue(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
 }
 
 async function main(): Promise<void> {

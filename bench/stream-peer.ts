@@ -13,6 +13,16 @@ import { ed25519 } from '../src/crypto/index.js';
 import type { Connection, Context } from '../src/runtime/index.js';
 import { nodeRuntime } from '../src/runtime/index.js';
 import { Config, dial, listen, type Session } from '../src/stream/index.js';
+import {
+  cpuTimeUs,
+  type Handler,
+  nowNs,
+  p50p99us,
+  percentileSorted,
+  round,
+  secondsSince,
+  serveRequests,
+} from './common.js';
 
 // ---------- Exchange headers: [kind, u64 BE argument] ----------
 const BULK = 1; // argument: payload bytes that follow; the server acks 1 byte after the last
@@ -21,19 +31,13 @@ const ECHO = 3; // argument: messages the server echoes back, one by one
 
 /** The ack carries the CPU time (user + system, us) the server spent on the exchange. */
 function cpuAck(since: NodeJS.CpuUsage): Uint8Array {
-  const d = process.cpuUsage(since);
   const ack = new Uint8Array(8);
-  new DataView(ack.buffer).setFloat64(0, d.user + d.system, false);
+  new DataView(ack.buffer).setFloat64(0, cpuTimeUs(since), false);
   return ack;
 }
 
 function ackCpu(ack: Uint8Array): number {
   return new DataView(ack.buffer, ack.byteOffset, ack.byteLength).getFloat64(0, false);
-}
-
-function cpuSince(since: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(since);
-  return d.user + d.system;
 }
 const SERVER_KEY = ed25519.PrivateKey.fromSeed(1000n);
 const NAMESPACE = new TextEncoder().encode('authp2p-bench_STREAM');
@@ -55,16 +59,6 @@ function header(kind: number, arg: number): Uint8Array {
   new DataView(h.buffer).setBigUint64(1, BigInt(arg), false);
   return h;
 }
-
-const nowNs = (): bigint => process.hrtime.bigint();
-const secondsSince = (t: bigint): number => Number(nowNs() - t) / 1e9;
-
-function percentileSorted(sorted: Float64Array, p: number): number {
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-}
-
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 // ---------- Server ----------
 
@@ -197,7 +191,7 @@ async function bulk(
     MBps: round(bytes / 1e6 / seconds),
     seconds: round(seconds, 3),
     // CPU-bound capacity of each side (MB per CPU-second): robust to other load on the machine.
-    senderCpuMBps: round(bytes / cpuSince(cpu)),
+    senderCpuMBps: round(bytes / cpuTimeUs(cpu)),
     receiverCpuMBps: round(bytes / ackCpu(ack)),
   };
 }
@@ -225,7 +219,7 @@ async function msgs(
   return {
     msgsPerSec: Math.round(p.count / seconds),
     seconds: round(seconds, 3),
-    senderCpuUsPerMsg: round(cpuSince(cpu) / p.count, 2),
+    senderCpuUsPerMsg: round(cpuTimeUs(cpu) / p.count, 2),
     receiverCpuUsPerMsg: round(ackCpu(ack) / p.count, 2),
   };
 }
@@ -248,11 +242,7 @@ async function rtt(
     await receiver.recv();
     samples[i] = Number(nowNs() - t0) / 1e3;
   }
-  samples.sort();
-  return {
-    p50us: round(percentileSorted(samples, 50)),
-    p99us: round(percentileSorted(samples, 99)),
-  };
+  return p50p99us(samples);
 }
 
 async function conns(
@@ -285,7 +275,7 @@ async function conns(
   latencies.sort();
   return {
     perSec: round(p.total / seconds),
-    clientCpuUsPerConn: round(cpuSince(cpu) / p.total),
+    clientCpuUsPerConn: round(cpuTimeUs(cpu) / p.total),
     latencyP50ms: round(percentileSorted(latencies, 50), 2),
     latencyP99ms: round(percentileSorted(latencies, 99), 2),
   };
@@ -332,24 +322,14 @@ async function rawRtt(
     if (i >= p.warmup) samples[i - p.warmup] = Number(nowNs() - t0) / 1e3;
   }
   socket.destroy();
-  samples.sort();
-  return {
-    p50us: round(percentileSorted(samples, 50)),
-    p99us: round(percentileSorted(samples, 99)),
-  };
+  return p50p99us(samples);
 }
 
 // ---------- IPC ----------
 
-type Handler = (ctx: Context, params: never) => Promise<unknown>;
-/** This process's CPU time (user + system) in microseconds. */
-async function cpu(): Promise<number> {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-
-const handlers: Record<string, Handler> = {
-  cpu,
+const handlers: Record<string, Handler<Context>> = {
+  /** This process's CPU time (user + system) in microseconds. */
+  cpu: async () => cpuTimeUs(),
   serverStart,
   rawStart,
   bulk,
@@ -360,32 +340,7 @@ const handlers: Record<string, Handler> = {
 };
 
 await nodeRuntime().run(async (ctx) => {
-  if (typeof process.send !== 'function')
-    throw new Error('stream-peer must be started with fork()');
-  const exit = new Promise<void>((resolve) => {
-    process.on('disconnect', resolve);
-    process.on('message', (msg: { id: number; cmd: string; params: unknown }) => {
-      if (msg.cmd === 'exit') {
-        resolve();
-        return;
-      }
-      const handler = handlers[msg.cmd];
-      const work =
-        handler === undefined
-          ? Promise.reject(new Error(`unknown command ${msg.cmd}`))
-          : handler(ctx, msg.params as never);
-      work.then(
-        (result) => process.send?.({ id: msg.id, ok: true, result }),
-        (err: unknown) =>
-          process.send?.({
-            id: msg.id,
-            ok: false,
-            error: err instanceof Error ? err.stack : String(err),
-          }),
-      );
-    });
-  });
-  await exit;
+  await serveRequests('stream-peer', ctx, handlers);
   main?.conn.close();
 });
 process.exit(0);

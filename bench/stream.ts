@@ -19,109 +19,45 @@
  * --cpu-prof profile of that worker to ./prof.
  */
 
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cryptoBackend } from '../src/crypto/backend.js';
+import {
+  argValue,
+  CPU_PROF_ARGV,
+  fmt,
+  LIBP2P,
+  median,
+  nowNs,
+  runJson,
+  secondsSince,
+  spawnWorker,
+  THROUGHPUT_FULL,
+  THROUGHPUT_QUICK,
+  table,
+  type Worker,
+} from './common.js';
 
 const PEER = fileURLToPath(new URL('./stream-peer.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const LIBP2P = join(ROOT, 'bench', 'libp2p');
 
 const FULL = {
-  runs: 5,
-  bulk: { totalBytes: 256 * 1048576, chunkBytes: 64 * 1024 },
-  msgs: [
-    { key: 'msgRate32B', size: 32, count: 200_000 },
-    { key: 'msgRate1KiB', size: 1024, count: 100_000 },
-  ],
-  rtt: { size: 32, warmup: 1_000, count: 10_000 },
+  ...THROUGHPUT_FULL,
   conns: { total: 400, concurrency: 16, warmupTotal: 200 },
 };
-const QUICK = {
-  runs: 3,
-  bulk: { totalBytes: 64 * 1048576, chunkBytes: 64 * 1024 },
-  msgs: [
-    { key: 'msgRate32B', size: 32, count: 50_000 },
-    { key: 'msgRate1KiB', size: 1024, count: 25_000 },
-  ],
-  rtt: { size: 32, warmup: 500, count: 3_000 },
+const QUICK: typeof FULL = {
+  ...THROUGHPUT_QUICK,
   conns: { total: 160, concurrency: 16, warmupTotal: 100 },
 };
 type Settings = typeof FULL;
 
 // ---------- Helpers ----------
 
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-interface Worker {
-  request<T>(cmd: string, params?: object, timeoutMs?: number): Promise<T>;
-  close(): Promise<void>;
-}
-
 function spawnPeer(name: string): Worker {
-  const child: ChildProcess = fork(PEER, [], {
-    execArgv: process.env.STREAM_BENCH_PROF === name ? ['--cpu-prof', '--cpu-prof-dir=prof'] : [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  return spawnWorker(PEER, name, {
+    execArgv: process.env.STREAM_BENCH_PROF === name ? CPU_PROF_ARGV : [],
   });
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
-  let exited = false;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = true;
-      for (const p of pending.values()) p.reject(new Error(`${name} exited (${code ?? signal})`));
-      pending.clear();
-      resolve();
-    });
-  });
-  child.on('message', (msg: { id: number; ok: boolean; result: never; error: string }) => {
-    const p = pending.get(msg.id);
-    if (p === undefined) return;
-    pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(`${name}: ${msg.error}`));
-  });
-  return {
-    request<T>(cmd: string, params: object = {}, timeoutMs = 120_000): Promise<T> {
-      if (exited) return Promise.reject(new Error(`${name} exited`));
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${name}.${cmd} timed out after ${timeoutMs} ms`));
-        }, timeoutMs);
-        pending.set(id, {
-          resolve: (v) => {
-            clearTimeout(timer);
-            resolve(v);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        child.send({ id, cmd, params });
-      });
-    },
-    async close(): Promise<void> {
-      if (!exited) {
-        child.send({ id: 0, cmd: 'exit', params: {} });
-        const timer = setTimeout(() => {
-          if (!exited) child.kill('SIGKILL');
-        }, 5_000);
-        await exitPromise;
-        clearTimeout(timer);
-      }
-    },
-  };
 }
 
 async function withPair<T>(
@@ -164,6 +100,14 @@ interface MsgsResult {
   runs: MsgsRun[];
 }
 
+interface LatencyRun {
+  p50us: number;
+  p99us: number;
+}
+interface Latency extends LatencyRun {
+  runs: LatencyRun[];
+}
+
 interface ConnsRun {
   perSec: number;
   latencyP50ms: number;
@@ -176,9 +120,9 @@ interface Results {
   bulk?: { MBps: number; senderCpuMBps?: number; receiverCpuMBps?: number; runs: BulkRun[] };
   msgRate32B?: MsgsResult;
   msgRate1KiB?: MsgsResult;
-  rtt32B?: { p50us: number; p99us: number; runs: { p50us: number; p99us: number }[] };
+  rtt32B?: Latency;
   /** Raw node:net echo between the same two kinds of process: the floor for any protocol. */
-  rawRtt32B?: { p50us: number; p99us: number; runs: { p50us: number; p99us: number }[] };
+  rawRtt32B?: Latency;
   connsPerSec?: {
     perSec: number;
     clientCpuUsPerConn?: number;
@@ -193,10 +137,10 @@ async function measure(cfg: Settings, want: (k: string) => boolean): Promise<Res
   const out: Results = {};
   const step = async (key: string, fn: () => Promise<void>): Promise<void> => {
     if (!want(key)) return;
-    const t0 = process.hrtime.bigint();
+    const t0 = nowNs();
     process.stderr.write(`[stream bench] authp2p ${key} ...`);
     await fn();
-    process.stderr.write(` done in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s\n`);
+    process.stderr.write(` done in ${secondsSince(t0).toFixed(1)} s\n`);
   };
   await step('bulk', () =>
     withPair(async (client, port) => {
@@ -227,36 +171,22 @@ async function measure(cfg: Settings, want: (k: string) => boolean): Promise<Res
       }
     }),
   );
-  await step('rtt', () =>
+  // The encrypted stream's round trip, then raw node:net's between the same kinds of process.
+  const rtt = (cmd: string, start: string): Promise<Latency> =>
     withPair(async (client, port) => {
-      const runs = await repeat<{ p50us: number; p99us: number }>(
-        client,
-        'rtt',
-        { port, ...cfg.rtt },
-        cfg.runs,
-      );
-      out.rtt32B = {
+      const runs = await repeat<LatencyRun>(client, cmd, { port, ...cfg.rtt }, cfg.runs);
+      return {
         p50us: median(runs.map((r) => r.p50us)),
         p99us: median(runs.map((r) => r.p99us)),
         runs,
       };
-    }),
-  );
-  await step('rtt', () =>
-    withPair(async (client, port) => {
-      const runs = await repeat<{ p50us: number; p99us: number }>(
-        client,
-        'rawRtt',
-        { port, ...cfg.rtt },
-        cfg.runs,
-      );
-      out.rawRtt32B = {
-        p50us: median(runs.map((r) => r.p50us)),
-        p99us: median(runs.map((r) => r.p99us)),
-        runs,
-      };
-    }, 'rawStart'),
-  );
+    }, start);
+  await step('rtt', async () => {
+    out.rtt32B = await rtt('rtt', 'serverStart');
+  });
+  await step('rtt', async () => {
+    out.rawRtt32B = await rtt('rawRtt', 'rawStart');
+  });
   await step('conns', () =>
     withPair(async (client, port, server) => {
       const { total, concurrency, warmupTotal } = cfg.conns;
@@ -287,43 +217,14 @@ async function libp2p(quick: boolean, only: string[]): Promise<Results | undefin
     process.stderr.write('[stream bench] bench/libp2p not installed: authp2p column only\n');
     return undefined;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'stream-bench-'));
-  const file = join(dir, 'libp2p.json');
-  try {
-    const args = ['--only', only.join(','), '--json', file, ...(quick ? ['--quick'] : [])];
-    process.stderr.write(`[stream bench] js-libp2p: node bench/libp2p/run.mjs ${args.join(' ')}\n`);
-    const child = fork(join(LIBP2P, 'run.mjs'), args, {
-      execArgv: [],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (!existsSync(file)) return undefined;
-    return JSON.parse(readFileSync(file, 'utf8')) as Results;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const args = ['--only', only.join(','), ...(quick ? ['--quick'] : [])];
+  process.stderr.write(`[stream bench] js-libp2p: node bench/libp2p/run.mjs ${args.join(' ')}\n`);
+  return (await runJson(join(LIBP2P, 'run.mjs'), args, { tmpPrefix: 'stream-bench-' })) as
+    | Results
+    | undefined;
 }
 
 // ---------- Output ----------
-
-function fmt(x: number | undefined, digits = 0): string {
-  if (x === undefined || Number.isNaN(x)) return 'n/a';
-  return x.toLocaleString('en-US', {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]): string =>
-    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  return [
-    line(rows[0]!),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.slice(1).map(line),
-  ].join('\n');
-}
 
 interface Row {
   name: string;
@@ -451,10 +352,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const quick = argv.includes('--quick');
   const noLibp2p = argv.includes('--no-libp2p');
-  const onlyIdx = argv.indexOf('--only');
-  const only =
-    onlyIdx >= 0 ? (argv[onlyIdx + 1] ?? '').split(',') : ['bulk', 'msgs', 'rtt', 'conns'];
-  const jsonIdx = argv.indexOf('--json');
+  const only = (argValue(argv, '--only') ?? 'bulk,msgs,rtt,conns').split(',');
+  const jsonFile = argValue(argv, '--json');
   const cfg = quick ? QUICK : FULL;
   const want = (k: string): boolean => only.includes(k);
   const loadStart = loadavg()[0]!;
@@ -503,10 +402,7 @@ async function main(): Promise<void> {
     cryptoBackend: cryptoBackend(),
   };
   console.log(`\n${JSON.stringify(json, null, 2)}`);
-  if (jsonIdx >= 0 && argv[jsonIdx + 1] !== undefined) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(argv[jsonIdx + 1]!, `${JSON.stringify(json, null, 2)}\n`);
-  }
+  if (jsonFile !== undefined) writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {
