@@ -166,8 +166,11 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
    */
   #overflow: T[] = [];
   #ovHead = 0;
-  /** Overflow messages carrying a responder (only tracked for editing policies). */
-  readonly #tracked = new Set<T>();
+  /**
+   * Overflow messages carrying a responder (only tracked for editing policies). Created on first
+   * use: most mailboxes (a peer's relay queues) never hold a responder.
+   */
+  #tracked: Set<T> | undefined;
   readonly #waiters = new Waiters();
   #closed = false;
 
@@ -175,7 +178,8 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
     this.#capacity = capacity;
     this.#policy = policy;
     this.#onBackoff = onBackoff;
-    this.#ready = new Deque<T>(Math.min(capacity, 16));
+    // Storage grows on demand: an idle mailbox (thousands of idle peers) stays small.
+    this.#ready = new Deque<T>(Math.min(capacity, 4));
   }
 
   get capacity(): number {
@@ -223,7 +227,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
   /** Settles responders of messages an editing policy removed from the overflow. */
   #reconcile(added: T | undefined): void {
     const tracked = this.#tracked;
-    if (tracked.size > 0) {
+    if (tracked !== undefined && tracked.size > 0) {
       const live = new Set(this.#overflow);
       for (const m of tracked) {
         if (!live.has(m)) {
@@ -232,7 +236,10 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
         }
       }
     }
-    if (added !== undefined && hasResponder(added)) tracked.add(added);
+    if (added !== undefined && hasResponder(added)) {
+      this.#tracked ??= new Set();
+      this.#tracked.add(added);
+    }
   }
 
   request<R>(make: (responder: Responder<R>) => T): Promise<R | undefined> {
@@ -279,7 +286,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
       const m = overflow[head] as T;
       overflow[head] = undefined as T; // release for GC
       this.#ready.push(m);
-      if (tracked.size > 0) tracked.delete(m);
+      if (tracked !== undefined && tracked.size > 0) tracked.delete(m);
     }
     if (head === overflow.length) {
       this.#overflow = [];
@@ -313,7 +320,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
     const head = this.#ovHead;
     this.#overflow = [];
     this.#ovHead = 0;
-    this.#tracked.clear();
+    this.#tracked = undefined;
     for (let i = head; i < overflow.length; i++) closeResponderOf(overflow[i]);
     this.#waiters.settleAll(false);
   }

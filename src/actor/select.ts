@@ -7,22 +7,45 @@
  */
 interface Record {
   settled: boolean;
-  readonly wake: Set<() => void>;
+  /**
+   * The callbacks of the `select` calls now waiting on this arm: none, one held inline (the usual
+   * case: one loop races its own arms), or a set. Thousands of idle peers each keep a handful of
+   * records alive, so the common case allocates no Set.
+   */
+  wake: (() => void) | Set<() => void> | undefined;
 }
 
 const arms = new WeakMap<PromiseLike<unknown>, Record>();
 /** The same idea for stop signals: one permanent `abort` listener per signal, ever. */
 const signals = new WeakMap<AbortSignal, Record>();
 
+function addWaker(rec: Record, fn: () => void): void {
+  const w = rec.wake;
+  if (w === undefined) rec.wake = fn;
+  else if (typeof w === 'function') rec.wake = new Set([w, fn]);
+  else w.add(fn);
+}
+
+function removeWaker(rec: Record, fn: () => void): void {
+  const w = rec.wake;
+  if (w === fn) rec.wake = undefined;
+  else if (w !== undefined && typeof w !== 'function') w.delete(fn);
+}
+
+function settle(rec: Record): void {
+  rec.settled = true;
+  const w = rec.wake;
+  rec.wake = undefined;
+  if (w === undefined) return;
+  if (typeof w === 'function') w();
+  else for (const f of w) f();
+}
+
 function armRecord(arm: PromiseLike<unknown>): Record {
   let rec = arms.get(arm);
   if (rec === undefined) {
-    const r: Record = { settled: false, wake: new Set() };
-    const done = (): void => {
-      r.settled = true;
-      for (const w of r.wake) w();
-      r.wake.clear();
-    };
+    const r: Record = { settled: false, wake: undefined };
+    const done = (): void => settle(r);
     // Handling rejection here also means a losing arm that later rejects (a sleep cancelled by
     // its AbortSignal) never surfaces as an unhandled rejection.
     arm.then(done, done);
@@ -35,16 +58,8 @@ function armRecord(arm: PromiseLike<unknown>): Record {
 function signalRecord(signal: AbortSignal): Record {
   let rec = signals.get(signal);
   if (rec === undefined) {
-    const r: Record = { settled: false, wake: new Set() };
-    signal.addEventListener(
-      'abort',
-      () => {
-        r.settled = true;
-        for (const w of r.wake) w();
-        r.wake.clear();
-      },
-      { once: true },
-    );
+    const r: Record = { settled: false, wake: undefined };
+    signal.addEventListener('abort', () => settle(r), { once: true });
     signals.set(signal, r);
     rec = r;
   }
@@ -135,8 +150,8 @@ export function select(
     let finished = false;
     const finish = (index: number): void => {
       finished = true;
-      for (const rec of recs) rec.wake.delete(check);
-      stop?.wake.delete(onAbort);
+      for (const rec of recs) removeWaker(rec, check);
+      if (stop !== undefined) removeWaker(stop, onAbort);
       resolve(index);
     };
     function check(): void {
@@ -156,7 +171,7 @@ export function select(
       // it was attached above, so it runs before this microtask and the lowest index wins.
       queueMicrotask(check);
     }
-    for (const rec of recs) if (!rec.settled) rec.wake.add(check);
-    stop?.wake.add(onAbort);
+    for (const rec of recs) if (!rec.settled) addWaker(rec, check);
+    if (stop !== undefined) addWaker(stop, onAbort);
   });
 }

@@ -17,7 +17,8 @@ export const READY_TRUE: Promise<boolean> = Promise.resolve(true);
 export const READY_FALSE: Promise<boolean> = Promise.resolve(false);
 
 export class Waiters {
-  #list: Waiter[] = [];
+  /** Waiters with a signal; created on first use (most waits share `#shared`). */
+  #list: Waiter[] | undefined;
   /**
    * The one pending promise handed to every signal-less `wait()`: repeated `ready()` calls from a
    * loop whose other arm keeps winning share it instead of piling up waiters.
@@ -26,7 +27,7 @@ export class Waiters {
   #resolveShared: ((value: boolean) => void) | undefined;
 
   get count(): number {
-    return this.#list.length + (this.#shared === undefined ? 0 : 1);
+    return (this.#list?.length ?? 0) + (this.#shared === undefined ? 0 : 1);
   }
 
   /** A promise resolved by {@link settleAll}, or with false when `signal` aborts. */
@@ -42,11 +43,13 @@ export class Waiters {
     return new Promise<boolean>((resolve) => {
       const w: Waiter = { resolve, signal, onAbort: undefined };
       w.onAbort = () => {
-        const i = this.#list.indexOf(w);
-        if (i >= 0) this.#list.splice(i, 1);
+        const list = this.#list;
+        const i = list === undefined ? -1 : list.indexOf(w);
+        if (i >= 0) list?.splice(i, 1);
         resolve(false);
       };
       signal.addEventListener('abort', w.onAbort, { once: true });
+      this.#list ??= [];
       this.#list.push(w);
     });
   }
@@ -60,8 +63,8 @@ export class Waiters {
       shared(value);
     }
     const list = this.#list;
-    if (list.length === 0) return;
-    this.#list = [];
+    if (list === undefined || list.length === 0) return;
+    this.#list = undefined;
     for (const w of list) {
       if (w.onAbort !== undefined) w.signal.removeEventListener('abort', w.onAbort);
       w.resolve(value);

@@ -315,11 +315,10 @@ export class Sender {
     const router = shared.router;
     // Not started yet: accepted and discarded (upstream's unbound Messenger).
     if (router === undefined) return allowed;
-    const feedback = router.content(
-      Recipients.some(allowed),
-      encodeData(this.channel, message),
-      priority,
-    );
+    // A single allowed recipient needs no copy: `Recipients.one` is already frozen. Otherwise the
+    // router (which runs later) gets its own frozen copy, as the caller owns `allowed`.
+    const target = recipients.kind === 'one' ? recipients : Recipients.some(allowed);
+    const feedback = router.content(target, encodeData(this.channel, message), priority);
     return feedback === 'ok' || feedback === 'backoff' ? allowed : [];
   }
 

@@ -103,6 +103,17 @@ export type Labels = Readonly<Record<string, string | number>>;
 export interface Counter {
   inc(labels?: Labels, value?: number): void;
   get(labels?: Labels): number;
+  /**
+   * Optional: a handle on one label set, for hot paths. Its `inc` costs no label hashing (counts
+   * may be folded in lazily, but every read and every exposition sees them).
+   */
+  bind?(labels: Labels): BoundCounter;
+}
+
+/** A {@link Counter} fixed to one label set (see {@link Counter.bind}). */
+export interface BoundCounter {
+  /** Adds `value` (default 1; must be finite and >= 0). */
+  inc(value?: number): void;
 }
 export interface Gauge {
   set(labels: Labels | undefined, value: number): void;

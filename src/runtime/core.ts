@@ -4,17 +4,26 @@ import type { MetricsRoot } from './metrics.js';
 /**
  * A cancellation scope: an AbortController plus the scopes spawned beneath it. Aborting a scope
  * aborts its subtree synchronously, parents first (so abort listeners see a consistent tree).
+ *
+ * The AbortController is created on first use (reading {@link signal}, or aborting with no
+ * reason, whose default reason only a controller builds): a task that never looks at its signal
+ * (a Node AbortSignal carries an EventTarget and two Maps) costs a plain object. An abort before
+ * the signal exists is recorded and replayed when the signal is first read, so observers see
+ * the same `aborted`/`reason` either way.
  */
 export class Scope {
-  readonly #controller = new AbortController();
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
   readonly #parent: Scope | undefined;
   #children: Set<Scope> | undefined;
 
   constructor(parent?: Scope) {
     this.#parent = parent;
     if (parent === undefined) return;
-    if (parent.signal.aborted) {
-      this.#controller.abort(parent.signal.reason);
+    if (parent.#aborted) {
+      this.#aborted = true;
+      this.#reason = parent.#reason;
       return;
     }
     parent.#children ??= new Set();
@@ -22,13 +31,37 @@ export class Scope {
   }
 
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    let c = this.#controller;
+    if (c === undefined) {
+      c = new AbortController();
+      this.#controller = c;
+      if (this.#aborted) c.abort(this.#reason);
+    }
+    return c.signal;
+  }
+
+  /** Whether the scope was aborted (without creating its signal). */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** The abort reason (undefined while not aborted), without creating the signal. */
+  get reason(): unknown {
+    return this.#reason;
   }
 
   abort(reason?: unknown): void {
-    if (this.#controller.signal.aborted) return;
-    this.#controller.abort(reason);
-    const actual: unknown = this.#controller.signal.reason;
+    if (this.#aborted) return;
+    this.#aborted = true;
+    if (this.#controller !== undefined || reason === undefined) {
+      // The default reason is the controller's own DOMException: build it the same way.
+      const signal = this.signal;
+      (this.#controller as AbortController).abort(reason);
+      this.#reason = signal.reason;
+    } else {
+      this.#reason = reason;
+    }
+    const actual: unknown = this.#reason;
     const children = this.#children;
     this.#children = undefined;
     if (children !== undefined) for (const c of children) c.abort(actual);
@@ -104,15 +137,15 @@ class Task<T> implements TaskInfo, Handle<T> {
   };
 
   readonly #threw = (error: unknown): undefined => {
-    const signal = this.#scope.signal;
-    if (signal.aborted && error === signal.reason) {
-      this.#tasks.end(this, this.#scope, 'stopped');
+    const scope = this.#scope;
+    if (scope.aborted && error === scope.reason) {
+      this.#tasks.end(this, scope, 'stopped');
       return undefined;
     }
-    this.#tasks.end(this, this.#scope, 'failed');
+    this.#tasks.end(this, scope, 'failed');
     // Errors raised while a task unwinds after being stopped (a closed socket, a closed listener)
     // are shutdown noise: `done` still rejects with them, but the runtime does not fail.
-    if (!signal.aborted && this.id !== 0) this.#tasks.hooks.failed(this, error);
+    if (!scope.aborted && this.id !== 0) this.#tasks.hooks.failed(this, error);
     throw error;
   };
 }
@@ -170,7 +203,6 @@ export class RuntimeContext implements Context {
   readonly clock: Clock;
   readonly rng: Rng;
   readonly network: Network;
-  readonly signal: AbortSignal;
   /** @internal */
   readonly scope: Scope;
   /** @internal */
@@ -185,10 +217,14 @@ export class RuntimeContext implements Context {
     this.tasks = tasks;
     this.label = label;
     this.scope = scope;
-    this.signal = scope.signal;
     this.clock = core.clock;
     this.rng = core.rng;
     this.network = network;
+  }
+
+  /** The task's stop signal (created on first read: see {@link Scope}). */
+  get signal(): AbortSignal {
+    return this.scope.signal;
   }
 
   get metrics(): Metrics {

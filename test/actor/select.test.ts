@@ -159,6 +159,27 @@ describe('select', () => {
     assert.ok(growth < 16 * 1024 * 1024, `heap grew by ${growth} bytes`);
   });
 
+  it('wakes every concurrent select waiting on one arm, and a finished one no longer', async () => {
+    let release!: () => void;
+    const shared = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let releaseOther!: () => void;
+    const other = new Promise<void>((resolve) => {
+      releaseOther = resolve;
+    });
+    // One waiter, then two, then three on `shared`; the first also finishes early via `other`.
+    const first = select(undefined, other, shared);
+    const second = select(undefined, shared);
+    const third = select(undefined, never<void>(), shared);
+    releaseOther();
+    assert.equal(await first, 0);
+    release();
+    assert.deepEqual(await Promise.all([second, third]), [0, 1]);
+    // A settled arm still wins a later select at once.
+    assert.equal(await select(undefined, never<void>(), shared), 1);
+  });
+
   it('never loses a message to a losing ready arm', async () => {
     const [tx, rx] = mailbox<number>(8, reliable());
     const got: number[] = [];

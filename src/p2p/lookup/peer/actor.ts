@@ -9,7 +9,13 @@ import { P2PError } from '../../errors.js';
 import { Relay, type RelayInboxes, type RelayMetrics } from '../../relay.js';
 import { decodeMessage, PING_FRAME } from '../types.js';
 import { Mailbox } from './ingress.js';
-import { dataLabel, type PeerMetrics, peerLabels } from './metrics.js';
+import {
+  type BoundCounter,
+  bindCounter,
+  dataLabel,
+  type PeerMetrics,
+  peerLabels,
+} from './metrics.js';
 
 /** The write half of an authenticated stream (the stream module's `Sender` implements it). */
 export interface StreamSender {
@@ -60,12 +66,29 @@ export interface Config {
   readonly relayMetrics?: RelayMetrics;
 }
 
-/** Per-channel inbound state of one connection. */
+/** Per-channel inbound state of one connection (`inbound` is undefined for pings). */
 interface Route {
-  readonly inbound: InboundChannel;
+  readonly inbound: InboundChannel | undefined;
   readonly limiter: RateLimiter;
   readonly labels: Labels;
+  readonly received: BoundCounter;
 }
+
+/** What the run shares with its two loops. */
+interface LoopState {
+  /** Set once the run decided to end: the loops return at their next step. */
+  halted: boolean;
+  /** Aborted (with {@link HALTED}) at the same moment: cancels the ping timer and quota sleeps. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The reason `halt` aborts with: a preallocated value (a default abort reason is a DOMException,
+ * costly to build). Only cancelled sleeps ever reject with it, and the loops discard those.
+ */
+const HALTED = new P2PError('PeerDisconnected', 'peer halted');
+
+function noop(): void {}
 
 function checkPositive(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 1) {
@@ -135,6 +158,11 @@ export class Actor {
    * other loop, closes the connection and the relay queues, and returns why it ended:
    * `PeerKilled`, `NetworkClosed` (context stopped), `SendFailed`, `ReceiveFailed`,
    * `DecodeFailed` or `InvalidChannel`. Rejects only if called a second time.
+   *
+   * Both loops are plain async functions of this one task (no child tasks: a peer is a single
+   * task, scope and AbortController, plus `halt` below, whatever its traffic). Ending one ends the
+   * other: closing the connection fails a pending `recv`/`sendMany`, closing the queues wakes an
+   * idle sender, and aborting `halt` cancels the ping timer and any quota sleep.
    */
   async run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
     if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
@@ -142,73 +170,92 @@ export class Actor {
     const peer = conn.peer.toHex();
     const log = ctx.log.child({ peer });
     log.debug({}, 'peer started');
-    const sender = ctx.spawn('sender', (c) => this.#sendLoop(c, peer, conn.sender));
-    const receiver = ctx.spawn('receiver', (c) =>
-      this.#recvLoop(c, conn.peer, peer, conn.receiver),
-    );
+    const halt = new AbortController();
+    const state: LoopState = { halted: false, signal: halt.signal };
+    const sender = this.#sendLoop(ctx, state, peer, conn.sender);
+    const receiver = this.#recvLoop(ctx, state, conn.peer, peer, conn.receiver);
     let reason: P2PError;
     try {
-      const arm = await select(ctx.signal, this.#control.killed, sender.done, receiver.done);
+      const arm = await select(ctx.signal, this.#control.killed, sender, receiver);
       if (arm === -1) reason = new P2PError('NetworkClosed');
       else if (arm === 0) reason = new P2PError('PeerKilled', 'peer killed by the tracker');
       else if (arm === 1)
-        reason = await sender.done.then(
-          (r) => r ?? new P2PError('SendFailed'),
+        reason = await sender.then(
+          (r) => r,
           (e) => errorOf('SendFailed', e),
         );
       else
-        reason = await receiver.done.then(
-          (r) => r ?? new P2PError('ReceiveFailed'),
+        reason = await receiver.then(
+          (r) => r,
           (e) => errorOf('ReceiveFailed', e),
         );
     } finally {
-      sender.stop();
-      receiver.stop();
+      state.halted = true;
+      halt.abort(HALTED);
       conn.connection.close();
       this.#queues.high.close();
       this.#queues.low.close();
     }
-    // Both loops return once stopped (a pending recv/sendMany fails with the closed connection).
-    await Promise.allSettled([sender.done, receiver.done]);
+    // Both loops return once halted (a pending recv/sendMany fails with the closed connection).
+    await Promise.allSettled([sender, receiver]);
     log.debug({ reason: reason.code }, 'peer stopped');
     return reason;
   }
 
-  async #sendLoop(ctx: Context, peer: string, stream: StreamSender): Promise<P2PError> {
+  async #sendLoop(
+    ctx: Context,
+    state: LoopState,
+    peer: string,
+    stream: StreamSender,
+  ): Promise<P2PError> {
     const { high, low } = this.#queues;
     const clock = ctx.clock;
     const control = this.#control;
     const batchSize = this.#sendBatchSize;
     const sent = this.#metrics.sent;
-    const pingLabels = peerLabels(peer, 'ping');
-    const dataLabels = new Map<number, Labels>();
+    const pingSent = bindCounter(sent, peerLabels(peer, 'ping'));
+    // Data frames almost always go out on one or two channels: remember the last one's counter.
+    let lastChannel = Number.NaN;
+    let lastSent: BoundCounter | undefined;
+    const dataSent = new Map<number, BoundCounter>();
+    const counterOf = (channel: number): BoundCounter => {
+      let c = dataSent.get(channel);
+      if (c === undefined) {
+        c = bindCounter(sent, peerLabels(peer, channel < 0 ? 'invalid' : dataLabel(channel)));
+        dataSent.set(channel, c);
+      }
+      return c;
+    };
     let deadline = clock.now() + this.#pingFrequencyMs;
+    // One timer per ping period, raced by every idle wait (select attaches to it once); the
+    // `halt` signal cancels it when the peer ends. No per-wait timer or AbortController.
+    let ping = clock.sleepUntil(deadline, state.signal);
+    // A timer replaced before any wait raced it still rejects on halt: never unhandled.
+    ping.catch(noop);
     for (;;) {
-      // Wait only when idle: with frames queued, take them at once (no timer per batch).
+      // Wait only when idle: with frames queued, take them at once. The run's select watches the
+      // stop signal and the kill latch and closes the queues, which wakes this wait.
       if (high.size === 0 && low.size === 0) {
-        const iteration = new AbortController();
-        const arm = await select(
-          ctx.signal,
-          control.killed,
-          high.ready(iteration.signal),
-          low.ready(iteration.signal),
-          clock.sleepUntil(deadline, iteration.signal),
-        );
-        iteration.abort();
-        if (arm === -1) return new P2PError('NetworkClosed');
-      } else if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+        await select(undefined, high.ready(), low.ready(), ping);
+      }
+      if (ctx.signal.aborted) return new P2PError('NetworkClosed');
       if (control.isKilled) return new P2PError('PeerKilled', 'peer killed by the tracker');
       if (high.isClosed && low.isClosed) return new P2PError('PeerDisconnected');
+      if (state.halted) return new P2PError('PeerDisconnected');
 
       // Take what is ready, by priority: the ping, then high, then low.
-      const batch: Uint8Array[] = [];
       const now = clock.now();
+      let pinged = false;
       if (now >= deadline) {
-        batch.push(PING_FRAME);
+        pinged = true;
         deadline = now + this.#pingFrequencyMs;
+        ping = clock.sleepUntil(deadline, state.signal);
+        ping.catch(noop);
       }
-      if (batch.length < batchSize) batch.push(...high.drain(batchSize - batch.length));
-      if (batch.length < batchSize) batch.push(...low.drain(batchSize - batch.length));
+      const batch = high.drain(pinged ? batchSize - 1 : batchSize);
+      if (pinged) batch.unshift(PING_FRAME);
+      if (batch.length < batchSize)
+        for (const f of low.drain(batchSize - batch.length)) batch.push(f);
       if (batch.length === 0) continue;
 
       try {
@@ -218,36 +265,37 @@ export class Actor {
         ctx.log.debug({ peer, err: String(err) }, 'send failed');
         return errorOf('SendFailed', err);
       }
-      for (const frame of batch) {
-        if (frame === PING_FRAME) {
-          sent.inc(pingLabels);
-          continue;
-        }
+      // One count per run of frames on the same channel, not per frame.
+      let runLength = 0;
+      for (let i = pinged ? 1 : 0; i < batch.length; i++) {
         // Frames on the queues were encoded locally by a registered channel's sender.
-        const channel = peekDataChannel(frame) ?? -1;
-        let labels = dataLabels.get(channel);
-        if (labels === undefined) {
-          labels = peerLabels(peer, channel < 0 ? 'invalid' : dataLabel(channel));
-          dataLabels.set(channel, labels);
+        const channel = peekDataChannel(batch[i] as Uint8Array) ?? -1;
+        if (channel !== lastChannel) {
+          if (runLength > 0) lastSent?.inc(runLength);
+          runLength = 0;
+          lastChannel = channel;
+          lastSent = counterOf(channel);
         }
-        sent.inc(labels);
+        runLength++;
       }
+      if (runLength > 0) lastSent?.inc(runLength);
+      if (pinged) pingSent.inc();
     }
   }
 
   async #recvLoop(
     ctx: Context,
+    state: LoopState,
     publicKey: PublicKey,
     peer: string,
     stream: StreamReceiver,
   ): Promise<P2PError> {
     const metrics = this.#metrics;
     const invalid = peerLabels(peer, 'invalid');
-    const ping = {
-      limiter: new RateLimiter(this.#pingQuota, ctx.clock),
-      labels: peerLabels(peer, 'ping'),
-    };
+    const pingLabels = peerLabels(peer, 'ping');
+    let ping: Route | undefined;
     const routes = new Map<number, Route>();
+    const maxMessageSize = this.#channels.maxMessageSize;
     try {
       for (;;) {
         let frame: Uint8Array;
@@ -258,11 +306,12 @@ export class Actor {
           ctx.log.debug({ peer, err: String(err) }, 'receive failed');
           return errorOf('ReceiveFailed', err);
         }
+        if (state.halted) return new P2PError('PeerDisconnected');
 
         let msg: ReturnType<typeof decodeMessage>;
         try {
           // The payload bound is the application's limit, not the (slightly larger) frame limit.
-          msg = decodeMessage(frame, { max: this.#channels.maxMessageSize });
+          msg = decodeMessage(frame, { max: maxMessageSize });
         } catch (err) {
           metrics.received.inc(invalid);
           const code = err instanceof CodecError ? err.code : 'unknown';
@@ -271,8 +320,14 @@ export class Actor {
         }
 
         if (msg.type === 'ping') {
-          metrics.received.inc(ping.labels);
-          await this.#throttle(ctx, ping.limiter, ping.labels);
+          ping ??= {
+            inbound: undefined,
+            limiter: new RateLimiter(this.#pingQuota, ctx.clock),
+            labels: pingLabels,
+            received: bindCounter(metrics.received, pingLabels),
+          };
+          ping.received.inc();
+          if (!(await this.#throttle(ctx, state, ping))) return new P2PError('PeerDisconnected');
           continue; // pings only keep the connection alive
         }
 
@@ -285,17 +340,19 @@ export class Actor {
             ctx.log.debug({ peer, channel: msg.channel }, 'data on an unknown channel');
             return new P2PError('InvalidChannel', `unknown channel ${msg.channel}`);
           }
+          const labels = peerLabels(peer, dataLabel(msg.channel));
           route = {
             inbound,
             limiter: new RateLimiter(inbound.quota, ctx.clock),
-            labels: peerLabels(peer, dataLabel(msg.channel)),
+            labels,
+            received: bindCounter(metrics.received, labels),
           };
           routes.set(msg.channel, route);
         }
-        metrics.received.inc(route.labels);
-        await this.#throttle(ctx, route.limiter, route.labels);
+        route.received.inc();
+        if (!(await this.#throttle(ctx, state, route))) return new P2PError('PeerDisconnected');
         // A full channel queue drops this message (counted by the channel), never blocks.
-        route.inbound.deliver(publicKey, msg.message);
+        route.inbound?.deliver(publicKey, msg.message);
       }
     } catch (err) {
       // Only a sleep cancelled by shutdown lands here.
@@ -304,14 +361,20 @@ export class Actor {
     }
   }
 
-  /** Waits (counting once) until `limiter` grants a cell: backpressure, nothing is dropped. */
-  async #throttle(ctx: Context, limiter: RateLimiter, labels: Labels): Promise<void> {
-    let next = limiter.check();
-    if (next === true) return;
-    this.#metrics.rateLimited.inc(labels);
+  /**
+   * Waits (counting once) until the route's limiter grants a cell: backpressure, nothing is
+   * dropped. Returns false if the peer was halted meanwhile (the frame must not be delivered).
+   * A stop of `ctx` halts the peer too, so the sleep listens to `halt` only.
+   */
+  async #throttle(ctx: Context, state: LoopState, route: Route): Promise<boolean> {
+    let next = route.limiter.check();
+    if (next === true) return true;
+    this.#metrics.rateLimited.inc(route.labels);
     while (next !== true) {
-      await ctx.clock.sleepUntil(next, ctx.signal);
-      next = limiter.check();
+      await ctx.clock.sleepUntil(next, state.signal);
+      if (state.halted) return false;
+      next = route.limiter.check();
     }
+    return true;
   }
 }

@@ -1,5 +1,3 @@
-import { P2PError } from '../../errors.js';
-
 /**
  * The control handle of one lookup peer actor (upstream `peer/ingress.rs`, whose only message is
  * `Kill`). The tracker holds it and calls {@link Mailbox.kill} when the peer becomes ineligible
@@ -9,27 +7,30 @@ import { P2PError } from '../../errors.js';
  * repeating it is harmless, and it is observed ahead of any queued data (control > high > low).
  */
 export class Mailbox {
-  readonly #controller = new AbortController();
   /** Settles once killed; raced (never consumed) by the actor. */
   readonly #killed: Promise<void>;
+  #resolve: (() => void) | undefined;
+  #isKilled = false;
 
   constructor() {
-    const signal = this.#controller.signal;
+    // A bare latch (no AbortController: a Node AbortSignal carries two Maps, per peer).
     this.#killed = new Promise<void>((resolve) => {
-      signal.addEventListener('abort', () => resolve(), { once: true });
+      this.#resolve = resolve;
     });
   }
 
   /** Asks the peer actor to end the connection (`PeerKilled`). Never waits; idempotent. */
   kill(): void {
-    if (!this.#controller.signal.aborted) {
-      this.#controller.abort(new P2PError('PeerKilled', 'peer killed by the tracker'));
-    }
+    if (this.#isKilled) return;
+    this.#isKilled = true;
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    resolve?.();
   }
 
   /** Whether {@link kill} has been called. */
   get isKilled(): boolean {
-    return this.#controller.signal.aborted;
+    return this.#isKilled;
   }
 
   /** @internal A promise that resolves on kill (a readiness arm for `select`). */

@@ -1,4 +1,6 @@
-import type { Counter, Labels, Metrics } from '../../../runtime/context.js';
+import type { BoundCounter, Counter, Labels, Metrics } from '../../../runtime/context.js';
+
+export type { BoundCounter };
 
 /**
  * The per-message counters of the lookup peer actors (upstream `lookup/metrics.rs`), registered
@@ -43,4 +45,13 @@ export function dataLabel(channel: number): string {
 /** Label set for one peer and one message kind. */
 export function peerLabels(peer: string, message: string): Labels {
   return Object.freeze({ peer, message });
+}
+
+/**
+ * `counter` fixed to `labels`: the counter's own cheap handle when it has one (the runtime's
+ * counters do; label hashing per message is measurable), else a closure over `inc(labels, v)`.
+ */
+export function bindCounter(counter: Counter, labels: Labels): BoundCounter {
+  if (counter.bind !== undefined) return counter.bind(labels);
+  return { inc: (value = 1) => counter.inc(labels, value) };
 }
