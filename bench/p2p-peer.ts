@@ -19,12 +19,12 @@
  * IPC: the parent sends `{ id, cmd, params }`; the worker answers `{ id, ok, result | error }`.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { ed25519 } from '../src/crypto/index.js';
 import {
   Config,
@@ -441,10 +441,73 @@ async function rtt(
 
 // ---------- Memory: node and crowd ----------
 
-async function memSample(): Promise<MemorySample & { connected: number }> {
+/**
+ * Where the resident memory is, in bytes (diagnostics for the memory benchmark):
+ * - `v8Physical`: resident pages of every V8 heap space (`physical_space_size`), of which
+ *   `v8NewPhysical` / `v8NewCommitted` are the young generation's (its semi-spaces grow to
+ *   16 MiB each under allocation pressure and are not shrunk by `gc()`);
+ * - `mallocBrk`: the `[heap]` mapping (glibc's main malloc arena: libuv handles, OpenSSL and
+ *   libsodium objects, ArrayBuffer backing stores);
+ * - `anonOther`: other anonymous mappings minus V8's pages (mmap'd malloc chunks, thread arenas,
+ *   stacks);
+ * - `fileBacked`: mapped files (the node binary and shared libraries).
+ * Linux only (/proc/self/smaps); zeros elsewhere.
+ */
+interface RssBreakdown {
+  v8Physical: number;
+  v8NewPhysical: number;
+  v8NewCommitted: number;
+  mallocBrk: number;
+  anonOther: number;
+  fileBacked: number;
+}
+
+function rssBreakdown(): RssBreakdown {
+  let v8Physical = 0;
+  let v8NewPhysical = 0;
+  let v8NewCommitted = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    v8Physical += s.physical_space_size;
+    if (s.space_name === 'new_space' || s.space_name === 'new_large_object_space') {
+      v8NewPhysical += s.physical_space_size;
+      v8NewCommitted += s.space_size;
+    }
+  }
+  let brk = 0;
+  let anon = 0;
+  let file = 0;
+  let smaps = '';
+  try {
+    smaps = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return { v8Physical, v8NewPhysical, v8NewCommitted, mallocBrk: 0, anonOther: 0, fileBacked: 0 };
+  }
+  let kind: 'brk' | 'anon' | 'file' = 'anon';
+  for (const line of smaps.split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      const name = line.split(/\s+/)[5] ?? '';
+      kind = name === '[heap]' ? 'brk' : name === '' || name.startsWith('[') ? 'anon' : 'file';
+    } else if (line.startsWith('Rss:')) {
+      const bytes = Number(line.split(/\s+/)[1]) * 1024;
+      if (kind === 'brk') brk += bytes;
+      else if (kind === 'anon') anon += bytes;
+      else file += bytes;
+    }
+  }
+  return {
+    v8Physical,
+    v8NewPhysical,
+    v8NewCommitted,
+    mallocBrk: brk,
+    anonOther: anon - v8Physical,
+    fileBacked: file,
+  };
+}
+
+async function memSample(): Promise<MemorySample & { connected: number; breakdown: RssBreakdown }> {
   const m = await sampleMemory();
   const connected = node === undefined ? 0 : await connectedCount(node);
-  return { ...m, connected };
+  return { ...m, connected, breakdown: rssBreakdown() };
 }
 
 async function memRegister(

@@ -206,6 +206,8 @@ interface Results {
     runs: { p50us: number; p99us: number }[];
   };
   memory?: Record<string, MemResult>;
+  /** Marginal per-peer cost between the smallest and largest N, by series (see `marginal`). */
+  memoryMarginal?: Record<string, MemDelta & { fromN: number; toN: number }>;
   tuning?: Tuning;
   errors?: Record<string, string>;
 }
@@ -216,6 +218,11 @@ interface MemDelta {
   externalKiB: number;
   heapTotalKiB?: number;
   arrayBuffersKiB?: number;
+  /** Per peer, KiB: where the RSS growth is (see `rssBreakdown` in p2p-peer.ts). */
+  breakdown?: Record<string, number>;
+  /** RSS / peer again after `--mem-idle` ms more of idling (V8's memory reducer may run). */
+  idleRssKiB?: number;
+  idleBreakdown?: Record<string, number>;
 }
 interface MemResult extends MemDelta {
   n: number;
@@ -226,28 +233,102 @@ interface MemResult extends MemDelta {
 /** A worker's `memSample` answer; `connected` is the peer count of a lookup node. */
 interface WorkerSample extends MemorySample {
   connected?: number;
+  breakdown?: Record<string, number>;
 }
 
-function delta(before: MemorySample, after: MemorySample, n: number): MemDelta {
+function breakdownDelta(
+  before: WorkerSample,
+  after: WorkerSample,
+  n: number,
+): Record<string, number> | undefined {
+  const a = after.breakdown;
+  const b = before.breakdown;
+  if (a === undefined || b === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(a)) out[k] = round((a[k]! - (b[k] ?? 0)) / n / 1024, 2);
+  return out;
+}
+
+/** Extra idle time before a second "after" sample (`--mem-idle MS`; 0: none). */
+let memIdleMs = 0;
+
+/** The second sample after `memIdleMs`, as extra fields of a run. */
+async function idleSample(w: Worker, before: WorkerSample, n: number): Promise<Partial<MemDelta>> {
+  if (memIdleMs <= 0) return {};
+  await new Promise((resolve) => setTimeout(resolve, memIdleMs));
+  const late = await w.request<WorkerSample>('memSample');
+  const d = delta(before, late, n);
+  const idleBreakdown = breakdownDelta(before, late, n);
+  return { idleRssKiB: d.rssKiB, ...(idleBreakdown === undefined ? {} : { idleBreakdown }) };
+}
+
+function delta(before: WorkerSample, after: WorkerSample, n: number): MemDelta {
   const kib = (k: 'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers'): number =>
     round((after[k] - before[k]) / n / 1024, 2);
+  const breakdown = breakdownDelta(before, after, n);
   return {
     rssKiB: kib('rss'),
     heapUsedKiB: kib('heapUsed'),
     externalKiB: kib('external'),
     heapTotalKiB: kib('heapTotal'),
     arrayBuffersKiB: kib('arrayBuffers'),
+    ...(breakdown === undefined ? {} : { breakdown }),
   };
 }
 
+/** Median of each key over the runs that have the record. */
+function medianRecord(
+  records: (Record<string, number> | undefined)[],
+): Record<string, number> | undefined {
+  const present = records.filter((r): r is Record<string, number> => r !== undefined);
+  if (present.length === 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(present[0]!)) out[k] = median(present.map((r) => r[k] ?? 0));
+  return out;
+}
+
 function summarizeMem(n: number, runs: (MemDelta & Record<string, unknown>)[]): MemResult {
+  const breakdown = medianRecord(runs.map((r) => r.breakdown));
+  const idle = runs.filter((r) => r.idleRssKiB !== undefined);
+  const idleBreakdown = medianRecord(idle.map((r) => r.idleBreakdown));
   return {
     n,
     rssKiB: median(runs.map((r) => r.rssKiB)),
     heapUsedKiB: median(runs.map((r) => r.heapUsedKiB)),
     externalKiB: median(runs.map((r) => r.externalKiB)),
     heapTotalKiB: median(runs.map((r): number => r.heapTotalKiB ?? Number.NaN)),
+    ...(breakdown === undefined ? {} : { breakdown }),
+    ...(idle.length === 0 ? {} : { idleRssKiB: median(idle.map((r) => r.idleRssKiB!)) }),
+    ...(idleBreakdown === undefined ? {} : { idleBreakdown }),
     runs,
+  };
+}
+
+/**
+ * The marginal cost per peer between the smallest and largest N of a series, from the medians:
+ * (total(N2) - total(N1)) / (N2 - N1). Fixed costs that a connection burst incurs once (V8's
+ * young generation growing, malloc arenas) cancel out here, unlike in (after - before) / N.
+ */
+function marginal(
+  memory: Record<string, MemResult>,
+  prefix: string,
+): (MemDelta & { fromN: number; toN: number }) | undefined {
+  const series = Object.entries(memory)
+    .filter(([k]) => k.startsWith(`${prefix}_`))
+    .map(([, v]) => v)
+    .sort((a, b) => a.n - b.n);
+  if (series.length < 2) return undefined;
+  const lo = series[0]!;
+  const hi = series[series.length - 1]!;
+  const per = (f: (x: MemResult) => number): number =>
+    round((f(hi) * hi.n - f(lo) * lo.n) / (hi.n - lo.n), 2);
+  return {
+    fromN: lo.n,
+    toN: hi.n,
+    rssKiB: per((x) => x.rssKiB),
+    heapUsedKiB: per((x) => x.heapUsedKiB),
+    externalKiB: per((x) => x.externalKiB),
+    heapTotalKiB: per((x) => x.heapTotalKiB),
   };
 }
 
@@ -293,8 +374,10 @@ async function memLookupOnce(
       throw new Error(`node reports ${after.connected} connected peers, expected ${n}`);
     }
     const registration = delta(empty, before, n);
+    const idle = await idleSample(nodeW, before, n);
     return {
       ...delta(before, after, n),
+      ...idle,
       connected: after.connected,
       setupSeconds,
       retries: info.retries,
@@ -339,7 +422,7 @@ async function memStreamOnce(
     if (snapshots) snapshots.push(await server.request<string>('heapSnapshot', { tag: 'after' }));
     const held = await server.request<number>('streamNodeCount');
     if (held !== n) throw new Error(`stream node holds ${held} sessions, expected ${n}`);
-    return { ...delta(before, after, n) };
+    return { ...delta(before, after, n), ...(await idleSample(server, before, n)) };
   } finally {
     await Promise.all([crowdW.close(), server.close()]);
   }
@@ -516,6 +599,12 @@ async function measure(
       memory[`rawTcpPairInProcess_${n}`] = summarizeMem(n, runs);
     }
     out.memory = memory;
+    const marginals: Record<string, MemDelta & { fromN: number; toN: number }> = {};
+    for (const prefix of ['lookup', 'streamSession', 'rawTcpServerSocket']) {
+      const m = marginal(memory, prefix);
+      if (m !== undefined) marginals[prefix] = m;
+    }
+    out.memoryMarginal = marginals;
   });
   return out;
 }
@@ -765,6 +854,54 @@ function rows(a: Results, l: Results | undefined, s: Results | undefined): Row[]
         target: '',
       });
     }
+    // Where the RSS is (diagnostics, ours only): V8's resident heap pages (young generation
+    // apart), glibc's main arena, other anonymous memory.
+    const b = x.breakdown;
+    if (b !== undefined) {
+      for (const [k, what] of [
+        ['v8Physical', 'V8 heap resident'],
+        ['v8NewPhysical', 'of which young gen'],
+        ['mallocBrk', 'malloc main arena'],
+        ['anonOther', 'other anonymous'],
+      ] as const) {
+        out.push({
+          name: `${label}   ${what} / peer`,
+          unit: 'KiB',
+          digits: 1,
+          ours: b[k],
+          libp2p: undefined,
+          target: '',
+        });
+      }
+    }
+    if (x.idleRssKiB !== undefined) {
+      out.push({
+        name: `${label} RSS / peer after --mem-idle`,
+        unit: 'KiB',
+        digits: 1,
+        ours: x.idleRssKiB,
+        libp2p: undefined,
+        target: '',
+      });
+    }
+  }
+  for (const [prefix, m] of Object.entries(a.memoryMarginal ?? {})) {
+    out.push({
+      name: `marginal ${prefix} ${m.fromN}->${m.toN} RSS / peer`,
+      unit: 'KiB',
+      digits: 1,
+      ours: m.rssKiB,
+      libp2p: undefined,
+      target: '',
+    });
+    out.push({
+      name: `marginal ${prefix} ${m.fromN}->${m.toN} heapUsed / peer`,
+      unit: 'KiB',
+      digits: 1,
+      ours: m.heapUsedKiB,
+      libp2p: undefined,
+      target: '',
+    });
   }
   return out.filter((r) => r.ours !== undefined || r.libp2p !== undefined);
 }
@@ -775,7 +912,7 @@ async function main(): Promise<void> {
     console.log(
       'usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem] [--no-libp2p]\n' +
         '       [--stream-json FILE | --with-stream] [--json FILE] [--window N] [--bulk-window N]\n' +
-        '       [--mailbox N] [--batch N] [--profile-mem N [--profile-stream]]',
+        '       [--mailbox N] [--batch N] [--profile-mem N [--profile-stream]] [--mem-idle MS]',
     );
     return;
   }
@@ -796,6 +933,7 @@ async function main(): Promise<void> {
       `[p2p bench] warning: load average ${loadStart.toFixed(2)} on ${cpus().length} CPUs; figures will be contended\n`,
     );
   }
+  memIdleMs = Number(argValue(argv, '--mem-idle') ?? 0);
   const profileMem = argValue(argv, '--profile-mem');
   if (profileMem !== undefined) {
     const n = Number(profileMem);

@@ -45,6 +45,13 @@ export interface Sodium {
   crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void;
   /** libsodium's (strict) Ed25519 verification. */
   crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
+  /** X25519 public key of the scalar `n` (clamped) into `q`. */
+  crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void;
+  /**
+   * X25519(`n`, `p`) into `q`; throws when libsodium refuses (a small-order `p`, or an all-zero
+   * result).
+   */
+  crypto_scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): void;
 }
 
 /** The backend names {@link loadSodium} understands in `AUTHP2P_CRYPTO_BACKEND`. */
@@ -76,7 +83,9 @@ function tryLoad(): Sodium | null {
     // A partial or mismatched module must not be half used: check what we call.
     if (
       typeof sodium.crypto_aead_chacha20poly1305_ietf_encrypt !== 'function' ||
-      typeof sodium.crypto_sign_verify_detached !== 'function'
+      typeof sodium.crypto_sign_verify_detached !== 'function' ||
+      typeof sodium.crypto_scalarmult !== 'function' ||
+      typeof sodium.crypto_scalarmult_base !== 'function'
     ) {
       throw new Error('sodium-native lacks the expected functions');
     }

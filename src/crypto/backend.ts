@@ -16,7 +16,15 @@
  *   dwarfs the work; the threshold {@link PORTABLE_AEAD_MAX} was chosen by measurement (see
  *   bench/crypto.ts).
  *
- * X25519 stays on OpenSSL in both (the handshake's key objects are node:crypto's).
+ * X25519 is libsodium's in `sodium-native` and OpenSSL's in `node` (same outputs, same refusals).
+ *
+ * Memory: a connection must not keep native objects alive after its handshake. OpenSSL keys are
+ * KeyObjects whose EVP_PKEY (and the allocations of importing it) live until V8 collects the
+ * wrapper, which for an object promoted during a handshake means the next full GC; thousands of
+ * handshakes then leave malloc holding scattered OpenSSL allocations. So with libsodium the
+ * per-handshake X25519 keys are plain bytes (no KeyObject at all), and a peer's ed25519 public
+ * key gets a KeyObject only when OpenSSL must judge a signature libsodium refused
+ * ({@link ed25519SodiumAccepts}).
  *
  * @internal
  */
@@ -212,6 +220,25 @@ export function ed25519Verify(
   }
 }
 
+/**
+ * True when libsodium (the default backend) accepts the signature of `raw` over `message`; false
+ * when libsodium is not the backend or refuses it, and the caller must ask {@link ed25519Verify}
+ * (OpenSSL's rule is final, see there). Lets a public key skip importing a KeyObject for the
+ * honest case: `raw` is 32 bytes, `signature` 64.
+ */
+export function ed25519SodiumAccepts(
+  raw: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  const sodium = loadSodium();
+  return (
+    sodium !== undefined &&
+    signature.length === 64 &&
+    sodium.crypto_sign_verify_detached(signature, message, raw)
+  );
+}
+
 /** @internal libsodium's own verdict, without the OpenSSL re-check; for tests of the rule. */
 export function ed25519VerifySodiumOnly(
   raw: Uint8Array,
@@ -231,7 +258,7 @@ export interface X25519KeyPair {
   readonly publicKey: Uint8Array;
 }
 
-/** Imports 32 raw secret bytes as an X25519 scalar (clamped by OpenSSL, RFC 7748). */
+/** Imports 32 raw secret bytes as an X25519 scalar in OpenSSL (clamped on use, RFC 7748). */
 export function x25519FromSecret(secret: Uint8Array): X25519KeyPair {
   const privateKey = privateFromRaw('X25519', X25519_PKCS8_PREFIX, secret);
   return { privateKey, publicKey: rawPublicOf(privateKey) };
@@ -256,6 +283,62 @@ export function x25519(privateKey: KeyObject, peer: Uint8Array): Uint8Array {
   for (let i = 0; i < shared.length; i++) acc |= shared[i]!;
   if (acc === 0) throw new CryptoError('NonContributory', 'X25519 shared secret is all zero');
   return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength);
+}
+
+/** The implementations of X25519. */
+export type X25519Impl = 'sodium-native' | 'node';
+
+/** The X25519 implementations usable in this process (for tests and benchmarks). */
+export function availableX25519Impls(): X25519Impl[] {
+  return loadSodium() === undefined ? ['node'] : ['sodium-native', 'node'];
+}
+
+/**
+ * An X25519 secret as its implementation holds it: the scalar bytes for libsodium (in an
+ * ArrayBuffer of their own, off the V8 heap, so no GC ever copies them), a KeyObject for OpenSSL.
+ */
+export type X25519Secret = Uint8Array | KeyObject;
+
+/**
+ * Takes 32 secret bytes as an X25519 scalar (clamped on use, RFC 7748) and computes its public
+ * key. With libsodium the scalar is copied; the caller wipes `secret` either way.
+ */
+export function x25519Secret(
+  secret: Uint8Array,
+  impl: X25519Impl = loadSodium() === undefined ? 'node' : 'sodium-native',
+): { readonly secret: X25519Secret; readonly publicKey: Uint8Array } {
+  if (impl === 'node') {
+    const pair = x25519FromSecret(secret);
+    return { secret: pair.privateKey, publicKey: pair.publicKey };
+  }
+  const sodium = requireSodium();
+  if (secret.length !== 32) throw new CryptoError('InvalidLength', 'scalar must be 32 bytes');
+  const scalar = new Uint8Array(new ArrayBuffer(32));
+  scalar.set(secret);
+  const publicKey = new Uint8Array(32);
+  sodium.crypto_scalarmult_base(publicKey, scalar);
+  return { secret: scalar, publicKey };
+}
+
+/**
+ * X25519(secret, peer) with the secret's implementation; a libsodium scalar is wiped afterwards
+ * (an ephemeral secret serves one exchange). Throws `NonContributory` for what either library
+ * refuses (every low-order point, including non-canonical encodings) and for an all-zero result.
+ */
+export function x25519Agree(secret: X25519Secret, peer: Uint8Array): Uint8Array {
+  if (!(secret instanceof Uint8Array)) return x25519(secret, peer);
+  const shared = new Uint8Array(32);
+  try {
+    (loadSodium() as Sodium).crypto_scalarmult(shared, secret, peer);
+  } catch (cause) {
+    throw new CryptoError('NonContributory', 'X25519 rejected the peer point', { cause });
+  } finally {
+    secret.fill(0);
+  }
+  let acc = 0;
+  for (let i = 0; i < 32; i++) acc |= shared[i]!;
+  if (acc === 0) throw new CryptoError('NonContributory', 'X25519 shared secret is all zero');
+  return shared;
 }
 
 // ---------- ChaCha20 (test-key derivation) ----------
@@ -329,8 +412,9 @@ export class AeadKey {
    * shared Buffer pool, so no other buffer's `.buffer` can reach it.
    */
   readonly raw: Buffer;
-  /** The key as eight little-endian words for the portable code. */
-  readonly words: Int32Array;
+  // The key as words for the portable code; made on first use, since a key that libsodium
+  // serves never needs them and every connection holds two keys.
+  #words: Int32Array | undefined;
   /** Which implementation serves this key. */
   readonly impl: AeadImpl;
   /** Messages up to this length go to the portable code (-1: none). */
@@ -347,7 +431,6 @@ export class AeadKey {
     if (key.length !== 32) throw new CryptoError('InvalidLength', 'AEAD key must be 32 bytes');
     this.raw = Buffer.alloc(32);
     this.raw.set(key);
-    this.words = portable.keyWords(key);
     this.impl = impl;
     if (impl === 'sodium-native') requireSodium();
     this.portableMax = !LITTLE_ENDIAN
@@ -358,6 +441,12 @@ export class AeadKey {
           ? PORTABLE_AEAD_MAX
           : -1;
     this.sodiumMax = impl === 'sodium-native' ? SODIUM_AEAD_MAX : -1;
+  }
+
+  /** The key as eight little-endian words for the portable code. */
+  get words(): Int32Array {
+    this.#words ??= portable.keyWords(this.raw);
+    return this.#words;
   }
 }
 

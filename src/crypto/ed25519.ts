@@ -19,9 +19,11 @@ import type { KeyObject } from 'node:crypto';
 import { isValidPoint } from './_edwards.js';
 import {
   chacha20Keystream,
+  cryptoBackend,
   ed25519FromSeed,
   ed25519PublicKeyObject,
   ed25519Sign,
+  ed25519SodiumAccepts,
   ed25519Verify,
   OS_RANDOM,
   type RandomSource,
@@ -147,12 +149,12 @@ export class PublicKey {
    */
   verify(namespace: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
     if (signature.length !== SIGNATURE_SIZE) return false;
-    return ed25519Verify(this.#keyObject(), unionUnique(namespace, message), signature);
+    return this.#verify(unionUnique(namespace, message), signature);
   }
 
   /** @internal Verifies a raw (not namespaced) RFC 8032 signature; for test vectors. */
   verifyRaw(message: Uint8Array, signature: Uint8Array): boolean {
-    return ed25519Verify(this.#keyObject(), message, signature);
+    return this.#verify(message, signature);
   }
 
   /** True iff both keys have the same bytes. */
@@ -171,10 +173,21 @@ export class PublicKey {
     return 0;
   }
 
-  /** Imports the key into the backend once, on first verification. */
-  #keyObject(): KeyObject {
-    this.#key ??= ed25519PublicKeyObject(this.#bytes);
-    return this.#key;
+  /**
+   * libsodium's acceptance is final and needs only the bytes; otherwise OpenSSL judges (see
+   * backend.ts). With libsodium the OpenSSL KeyObject is made for that one call and not kept: a
+   * refused signature is rare (it ends a handshake), while a KeyObject kept per key would hold
+   * native memory for every connected peer. Without libsodium every verification needs it, so
+   * it is imported once, on first use, and kept.
+   */
+  #verify(message: Uint8Array, signature: Uint8Array): boolean {
+    if (ed25519SodiumAccepts(this.#bytes, message, signature)) return true;
+    let key = this.#key;
+    if (key === undefined) {
+      key = ed25519PublicKeyObject(this.#bytes, 'node');
+      if (cryptoBackend() === 'node') this.#key = key;
+    }
+    return ed25519Verify(key, message, signature);
   }
 
   /** Shows the hex in `console.log` and `util.inspect`. */

@@ -10,8 +10,14 @@
  * @module
  */
 
-import type { KeyObject } from 'node:crypto';
-import { OS_RANDOM, type RandomSource, x25519, x25519FromSecret } from './backend.js';
+import {
+  OS_RANDOM,
+  type RandomSource,
+  type X25519Impl,
+  type X25519Secret,
+  x25519Agree,
+  x25519Secret,
+} from './backend.js';
 import { CryptoError } from './errors.js';
 
 /** X25519 public key size in bytes. */
@@ -21,15 +27,19 @@ export const SHARED_SECRET_SIZE = 32;
 
 /** A single-use X25519 secret. */
 export class EphemeralSecret {
-  #key: KeyObject | undefined;
+  // libsodium's scalar bytes or OpenSSL's KeyObject (backend.ts); dropped by the exchange.
+  #key: X25519Secret | undefined;
   /** The raw 32-byte public key to send to the peer. */
   readonly publicKey: Uint8Array;
 
-  private constructor(secret: Uint8Array) {
-    const pair = x25519FromSecret(secret);
-    secret.fill(0);
-    this.#key = pair.privateKey;
-    this.publicKey = pair.publicKey;
+  private constructor(secret: Uint8Array, impl?: X25519Impl) {
+    try {
+      const pair = impl === undefined ? x25519Secret(secret) : x25519Secret(secret, impl);
+      this.#key = pair.secret;
+      this.publicKey = pair.publicKey;
+    } finally {
+      secret.fill(0);
+    }
   }
 
   /**
@@ -51,6 +61,15 @@ export class EphemeralSecret {
     return new EphemeralSecret(scalar.slice());
   }
 
+  /**
+   * @internal As {@link EphemeralSecret.fromScalar}, on an explicit implementation, so tests can
+   * run the RFC 7748 vectors against every backend.
+   */
+  static fromScalarWithImpl(scalar: Uint8Array, impl: X25519Impl): EphemeralSecret {
+    if (scalar.length !== 32) throw new CryptoError('InvalidLength', 'scalar must be 32 bytes');
+    return new EphemeralSecret(scalar.slice(), impl);
+  }
+
   /** True once {@link EphemeralSecret.exchange} has been called. */
   get consumed(): boolean {
     return this.#key === undefined;
@@ -70,6 +89,6 @@ export class EphemeralSecret {
     if (peerPublic.length !== PUBLIC_KEY_SIZE) {
       throw new CryptoError('InvalidLength', 'X25519 public key must be 32 bytes');
     }
-    return x25519(key, peerPublic);
+    return x25519Agree(key, peerPublic);
   }
 }

@@ -58,6 +58,9 @@ const BATCH_FRAME_MAX = 16 * 1024;
 /** How many bytes one batched read takes at most (one socket read in the Node runtime). */
 const BATCH_BYTES = 64 * 1024;
 
+/** The empty batch, shared by every receiver with nothing buffered. */
+const NO_BATCH = new Uint8Array(0);
+
 /** Size on the wire of the frame carrying a plaintext of `len` bytes. */
 function frameSize(len: number): number {
   const body = len + TAG_SIZE;
@@ -242,7 +245,7 @@ export class Receiver {
   readonly #batchFrameMax: number;
   #failure: StreamError | undefined;
   // ---------- Batch of frames already read but not yet opened ----------
-  #batch: Uint8Array = new Uint8Array(0);
+  #batch: Uint8Array = NO_BATCH;
   #offset = 0;
 
   /**
@@ -281,7 +284,14 @@ export class Receiver {
     const prefix = parsePrefix(batch, this.#offset)!;
     const start = this.#offset + prefix.length;
     const end = start + prefix.value;
-    this.#offset = end;
+    if (end === batch.length) {
+      // The batch is a view of a socket read: drop it with its last frame, so an idle
+      // connection does not keep its last read buffer (native memory) alive.
+      this.#batch = NO_BATCH;
+      this.#offset = 0;
+    } else {
+      this.#offset = end;
+    }
     return this.#open(batch.subarray(start, end));
   }
 
@@ -355,7 +365,7 @@ export class Receiver {
   #fail(err: StreamError): StreamError {
     if (this.#failure === undefined) {
       this.#failure = err;
-      this.#batch = new Uint8Array(0);
+      this.#batch = NO_BATCH;
       this.#offset = 0;
       this.#connection.close();
     }

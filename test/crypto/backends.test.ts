@@ -12,7 +12,7 @@ import {
   ed25519VerifySodiumOnly,
 } from '../../src/crypto/backend.js';
 import { cipherWithImpl } from '../../src/crypto/cipher.js';
-import { CryptoError } from '../../src/crypto/index.js';
+import { CryptoError, ed25519 } from '../../src/crypto/index.js';
 import { hex, toHex, vectors } from './helpers.js';
 
 interface Rfc8032 {
@@ -125,6 +125,18 @@ describe('ed25519 backends agree', () => {
       if (impls.includes('sodium-native')) {
         // libsodium alone would refuse: the OpenSSL re-check is what keeps the rule.
         assert.equal(ed25519VerifySodiumOnly(c.key, msg, c.sig), false, c.name);
+      }
+    }
+  });
+
+  it('through PublicKey, which verifies from its bytes: the same verdicts, repeatedly', () => {
+    for (const c of cases()) {
+      const pk = ed25519.PublicKey.fromBytes(c.key);
+      const bad = c.sig.slice();
+      bad[40]! ^= 1;
+      for (let i = 0; i < 2; i++) {
+        assert.equal(pk.verifyRaw(msg, c.sig), true, c.name);
+        assert.equal(pk.verifyRaw(msg, bad), false, c.name);
       }
     }
   });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { availableX25519Impls } from '../../src/crypto/backend.js';
 import { CryptoError, x25519 } from '../../src/crypto/index.js';
 import { hex, toHex, vectors } from './helpers.js';
 
@@ -92,4 +94,55 @@ describe('x25519 ephemeral secrets', () => {
       assert.throws(() => s.exchange(hex(p.u)), isCode('NonContributory'));
     });
   }
+});
+
+describe('x25519 on every backend', () => {
+  for (const impl of availableX25519Impls()) {
+    it(`${impl}: reproduces the RFC 7748 scalar multiplication vectors`, () => {
+      for (const v of V.scalarMult) {
+        const s = x25519.EphemeralSecret.fromScalarWithImpl(hex(v.scalar), impl);
+        assert.equal(toHex(s.exchange(hex(v.u))), v.output);
+      }
+    });
+
+    it(`${impl}: derives the section 6.1 public keys and shared secret`, () => {
+      const d = V.diffieHellman;
+      const alice = x25519.EphemeralSecret.fromScalarWithImpl(hex(d.alicePrivate), impl);
+      const bob = x25519.EphemeralSecret.fromScalarWithImpl(hex(d.bobPrivate), impl);
+      assert.equal(toHex(alice.publicKey), d.alicePublic);
+      assert.equal(toHex(bob.publicKey), d.bobPublic);
+      assert.equal(toHex(alice.exchange(bob.publicKey)), d.shared);
+    });
+
+    it(`${impl}: refuses every low-order point as NonContributory and is consumed`, () => {
+      for (const p of V.lowOrder) {
+        const s = x25519.EphemeralSecret.fromScalarWithImpl(new Uint8Array(32).fill(7), impl);
+        assert.throws(() => s.exchange(hex(p.u)), isCode('NonContributory'), p.name);
+        assert.equal(s.consumed, true);
+      }
+    });
+  }
+
+  it('the backends agree on public keys and shared secrets for random scalars and points', () => {
+    const impls = availableX25519Impls();
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (scalar, point) => {
+          const outcome = (impl: (typeof impls)[number]): string => {
+            const s = x25519.EphemeralSecret.fromScalarWithImpl(scalar, impl);
+            try {
+              return `${toHex(s.publicKey)}:${toHex(s.exchange(point))}`;
+            } catch (e) {
+              return `${toHex(s.publicKey)}:${e instanceof CryptoError ? e.code : 'other'}`;
+            }
+          };
+          const first = outcome(impls[0]!);
+          for (const impl of impls) assert.equal(outcome(impl), first, impl);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
+  });
 });
