@@ -10,7 +10,7 @@
  *
  * Verification is OpenSSL's (RFC 8032, cofactorless, canonical `S`), whereas commonware verifies
  * with ZIP-215 rules. They agree on every honestly generated signature and differ only on crafted
- * edge cases (small-order components, non-canonical `R`/`A`); see docs/protocol/crypto.md.
+ * edge cases (small-order components, non-canonical `R`/`A`); see PROTOCOL.md (Cryptography).
  *
  * @module
  */

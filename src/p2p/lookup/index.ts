@@ -32,7 +32,7 @@
  *
  * Every connection carries lookup messages inside the encrypted stream: `Data`
  * (`0x00 || varint(channel) || varint(len) || bytes`) or `Ping` (`0x01`); see
- * `docs/protocol/lookup.md`.
+ * PROTOCOL.md (The lookup network protocol).
  *
  * # Security
  *
