@@ -212,9 +212,15 @@ async function main(): Promise<number> {
         stats[i]!.inboundLimited = sumMetric(text, /messages_rate_limited$/);
       }
     };
+    const deadline = start + opts.durationS * 1000;
+    let lastPrint = start;
+    /** Prints the table; rates are since the last print, or over the whole run when `final`. */
     const table = (final: boolean): void => {
       const lines: string[] = [];
-      const t = ((ctx.clock.now() - start) / 1000).toFixed(0);
+      const now = ctx.clock.now();
+      const t = ((now - start) / 1000).toFixed(0);
+      const seconds = Math.max((final ? deadline - start : now - lastPrint) / 1000, 0.001);
+      const rate = (n: number): string => String(Math.round(n / seconds)).padStart(6);
       lines.push(
         `t=${t}s   peer  connected  heard-from  sent/s  recv/s   sent total  recv total  limited  dropped`,
       );
@@ -225,17 +231,18 @@ async function main(): Promise<number> {
         lines.push(
           `       ${String(i).padStart(4)}  ${`${connected}/${opts.peers - 1}`.padStart(9)}  ` +
             `${`${s.heardFrom.size}/${opts.peers - 1}`.padStart(10)}  ` +
-            `${String(s.sent - s.sentLast).padStart(6)}  ${String(s.received - s.receivedLast).padStart(6)}  ` +
+            `${final ? rate(s.sent) : rate(s.sent - s.sentLast)}  ` +
+            `${final ? rate(s.received) : rate(s.received - s.receivedLast)}  ` +
             `${String(s.sent).padStart(11)}  ${String(s.received).padStart(10)}  ${String(s.rateLimited + s.inboundLimited).padStart(7)}  ${String(s.dropped).padStart(7)}`,
         );
         s.sentLast = s.sent;
         s.receivedLast = s.received;
       }
+      lastPrint = now;
       if (process.stdout.isTTY && !final) process.stdout.write('\x1b[H\x1b[2J');
       console.log(lines.join('\n'));
     };
 
-    const deadline = start + opts.durationS * 1000;
     while (ctx.clock.now() < deadline) {
       await ctx.clock.sleep(Math.min(1000, deadline - ctx.clock.now()));
       if (process.stdout.isTTY || Math.round((ctx.clock.now() - start) / 1000) % 5 === 0) {
@@ -262,6 +269,10 @@ async function main(): Promise<number> {
     console.log(
       `\n${opts.peers} peers, ${sent} messages sent, ${received} received, ` +
         `shutdown in ${ctx.clock.now() - stopStarted} ms`,
+    );
+    console.log(
+      'sent counts the recipients Sender.send attempted (connected and within quota); the few\n' +
+        'not received were sent while connections were being set up at start-up.',
     );
     console.log(
       everyone
