@@ -37,7 +37,7 @@
 export type { Feedback } from './actor/index.js';
 export { CodecError } from './codec/index.js';
 export { CryptoError, ed25519 } from './crypto/index.js';
-export type { Address, Ingress } from './p2p/address.js';
+export type { Address, DnsIngress, Ingress } from './p2p/address.js';
 export { P2PError } from './p2p/errors.js';
 export * as lookup from './p2p/lookup/index.js';
 export type { PeerSetUpdate, TrackedPeers } from './p2p/types.js';

@@ -3,21 +3,28 @@
  *
  * An {@link Ingress} is what we dial: a socket address, or a DNS name and port resolved at dial
  * time. An {@link Address} is what the lookup network registers for a peer: `symmetric` (one
- * socket address, dialed and expected as the source of the peer's inbound connections) or
+ * socket address, dialed and expected as the source of the peer's inbound connections),
  * `asymmetric` (an ingress to dial plus the egress socket address whose IP inbound connections
- * must come from, for peers behind NAT or a load balancer, or reachable by DNS name).
+ * must come from, for peers behind NAT or a load balancer, or reachable by DNS name), or `named`
+ * (a bare DNS name and port, with no known egress IP).
+ *
+ * Trade-off of `named`: with no egress IP there is nothing to match an inbound connection's
+ * source IP against, so such a peer is accepted from any source IP (its key is still
+ * authenticated by the handshake), and while at least one eligible, unblocked peer is `named`
+ * the listener lets connections from any (policy-allowed) IP reach the handshake. Register
+ * `{ ingress: 'name:port', egress: 'ip:port' }` instead to keep the source-IP filter.
  *
  * Text forms accepted by the parsers (strict; anything else throws `P2PError('InvalidAddress')`):
  * - `'203.0.113.7:3000'` (dotted-quad IPv4, no leading zeros),
  * - `'[2001:db8::1]:3000'` (IPv6 in brackets, no zone id),
- * - `'node.example.com:3000'` (a hostname per RFC 1123; ingress only, since an address needs an
- *   egress IP: pass `{ ingress: 'node.example.com:3000', egress: '203.0.113.7:0' }`).
+ * - `'node.example.com:3000'` (a hostname per RFC 1123; as an address, the `named` variant).
  * Ports are decimal without leading zeros, 0-65535. IP text is canonicalised (lower case,
  * RFC 5952 compression) so equal addresses compare equal.
  *
  * Wire forms (never sent by the lookup protocol itself, but stable):
  * `Ingress = 0x00 || SocketAddr | 0x01 || Hostname || port u16 BE`;
- * `Address = 0x00 || SocketAddr | 0x01 || Ingress || SocketAddr`.
+ * `Address = 0x00 || SocketAddr | 0x01 || Ingress || SocketAddr`. commonware's `Address` has no
+ * `named` variant, so {@link addressCodec} refuses to encode one (TypeError).
  *
  * @module
  */
@@ -41,10 +48,21 @@ export type Ingress =
   | { readonly kind: 'socket'; readonly addr: SocketAddr }
   | { readonly kind: 'dns'; readonly host: string; readonly port: number };
 
-/** A lookup peer's registered address: where to dial it and where its connections come from. */
+/** An {@link Ingress} that is a DNS name. */
+export type DnsIngress = Extract<Ingress, { readonly kind: 'dns' }>;
+
+/**
+ * A lookup peer's registered address: where to dial it and where its connections come from.
+ *
+ * `named` is a bare DNS name: dialed by resolving the name, but with no known egress IP, so the
+ * peer's inbound connections are accepted from any source IP (the handshake still authenticates
+ * its key) and, while such a peer is eligible and unblocked, the listener's source-IP pre-filter
+ * admits every IP to the handshake. See the module documentation.
+ */
 export type Address =
   | { readonly kind: 'symmetric'; readonly addr: SocketAddr }
-  | { readonly kind: 'asymmetric'; readonly ingress: Ingress; readonly egress: SocketAddr };
+  | { readonly kind: 'asymmetric'; readonly ingress: Ingress; readonly egress: SocketAddr }
+  | { readonly kind: 'named'; readonly ingress: DnsIngress };
 
 /** What callers may pass where an {@link Ingress} is expected. */
 export type IngressInput = string | SocketAddr | Ingress;
@@ -152,17 +170,21 @@ export function parseIngress(input: IngressInput): Ingress {
 }
 
 /**
- * Parses an address: `'ip:port'` / `'[ipv6]:port'` (symmetric), a `{ ingress, egress }` pair
- * (asymmetric; the ingress may be a hostname, the egress must be an IP socket address), a
- * `{ ip, port }` object, or an already-built {@link Address} (canonicalised).
+ * Parses an address: `'ip:port'` / `'[ipv6]:port'` (symmetric), `'hostname:port'` (named: no
+ * egress IP, so inbound connections from the peer are accepted from any source IP and the
+ * listener's IP pre-filter is opened while the peer is eligible; prefer `{ ingress, egress }` to
+ * keep that filter), a `{ ingress, egress }` pair (asymmetric; the ingress may be a hostname, the
+ * egress must be an IP socket address), a `{ ip, port }` object, or an already-built
+ * {@link Address} (canonicalised).
  *
- * @throws P2PError `InvalidAddress`, also for `'hostname:port'`, which has no egress IP.
+ * @throws P2PError `InvalidAddress`.
  */
 export function parseAddress(input: AddressInput): Address {
   if (typeof input === 'object' && input !== null) {
     if ('kind' in input) {
       if (input.kind === 'symmetric') return Address.symmetric(input.addr);
       if (input.kind === 'asymmetric') return Address.asymmetric(input.ingress, input.egress);
+      if (input.kind === 'named') return Address.named(input.ingress);
       throw invalid('address', input, 'unknown kind');
     }
     if ('ingress' in input) return Address.asymmetric(input.ingress, input.egress);
@@ -170,13 +192,7 @@ export function parseAddress(input: AddressInput): Address {
   }
   if (typeof input === 'string') {
     const ingress = parseIngress(input);
-    if (ingress.kind === 'dns') {
-      throw invalid(
-        'address',
-        input,
-        'a hostname needs an explicit egress IP: use { ingress, egress }',
-      );
-    }
+    if (ingress.kind === 'dns') return Object.freeze({ kind: 'named', ingress });
     return Object.freeze({ kind: 'symmetric', addr: ingress.addr });
   }
   throw invalid('address', input, 'expected a string or an object');
@@ -213,6 +229,19 @@ export const Address = {
       egress: parseSocketAddr(egress),
     });
   },
+  /**
+   * Dial the DNS name `ingress` (`'hostname:port'` or a `dns` ingress); no egress IP is known, so
+   * inbound connections are accepted from any source IP (see {@link Address}).
+   *
+   * @throws P2PError `InvalidAddress`, also if `ingress` is not a DNS name.
+   */
+  named(ingress: string | DnsIngress): Address {
+    const parsed = parseIngress(ingress);
+    if (parsed.kind !== 'dns') {
+      throw invalid('named address', ingress, 'not a DNS name: use a symmetric address');
+    }
+    return Object.freeze({ kind: 'named', ingress: parsed });
+  },
 } as const;
 
 // ---------- Accessors ----------
@@ -224,14 +253,24 @@ export function ingressOf(address: Address): Ingress {
     : address.ingress;
 }
 
-/** The socket address a peer's inbound connections are expected from. */
-export function egressOf(address: Address): SocketAddr {
-  return address.kind === 'symmetric' ? address.addr : address.egress;
+/** The socket address a peer's inbound connections are expected from; `undefined` if unknown (`named`). */
+export function egressOf(address: Address): SocketAddr | undefined {
+  switch (address.kind) {
+    case 'symmetric':
+      return address.addr;
+    case 'asymmetric':
+      return address.egress;
+    case 'named':
+      return undefined;
+  }
 }
 
-/** The IP a peer's inbound connections must come from (unless the IP check is bypassed). */
-export function egressIp(address: Address): string {
-  return egressOf(address).ip;
+/**
+ * The IP a peer's inbound connections must come from (unless the IP check is bypassed);
+ * `undefined` for a `named` address, whose connections are accepted from any IP.
+ */
+export function egressIp(address: Address): string | undefined {
+  return egressOf(address)?.ip;
 }
 
 /** The port to dial. */
@@ -267,6 +306,7 @@ export function ingressEquals(a: Ingress, b: Ingress): boolean {
 /** Whether two addresses are the same (a changed address severs the peer's connection). */
 export function addressEquals(a: Address, b: Address): boolean {
   if (a.kind === 'symmetric') return b.kind === 'symmetric' && socketEquals(a.addr, b.addr);
+  if (a.kind === 'named') return b.kind === 'named' && ingressEquals(a.ingress, b.ingress);
   return (
     b.kind === 'asymmetric' &&
     ingressEquals(a.ingress, b.ingress) &&
@@ -286,11 +326,19 @@ export function formatIngress(ingress: Ingress): string {
     : `${ingress.host}:${ingress.port}`;
 }
 
-/** `'ip:port'` for a symmetric address, `'ingress=<ingress> egress=<socket>'` otherwise. */
+/**
+ * `'ip:port'` for a symmetric address, `'hostname:port'` for a named one,
+ * `'ingress=<ingress> egress=<socket>'` for an asymmetric one.
+ */
 export function formatAddress(address: Address): string {
-  return address.kind === 'symmetric'
-    ? formatSocketAddr(address.addr)
-    : `ingress=${formatIngress(address.ingress)} egress=${formatSocketAddr(address.egress)}`;
+  switch (address.kind) {
+    case 'symmetric':
+      return formatSocketAddr(address.addr);
+    case 'named':
+      return formatIngress(address.ingress);
+    case 'asymmetric':
+      return `ingress=${formatIngress(address.ingress)} egress=${formatSocketAddr(address.egress)}`;
+  }
 }
 
 // ---------- Codecs ----------
@@ -328,14 +376,32 @@ export const ingressCodec: Codec<Ingress> = {
   },
 };
 
-/** `Address`: `0x00 || SocketAddr` or `0x01 || Ingress || SocketAddr (egress)`. */
+/** commonware's `Address` has no bare-name variant: a `named` address cannot be encoded. */
+function unencodable(v: Address & { readonly kind: 'named' }): TypeError {
+  return new TypeError(
+    `Address: a named address (${formatIngress(v.ingress)}) has no wire form; ` +
+      'encode { ingress, egress } or the ingress alone',
+  );
+}
+
+/**
+ * `Address`: `0x00 || SocketAddr` or `0x01 || Ingress || SocketAddr (egress)`.
+ *
+ * @throws TypeError when encoding a `named` address (commonware's wire form has no such variant;
+ *   p2p never sends an `Address` on the wire). Decoding never yields one.
+ */
 export const addressCodec: Codec<Address> = {
-  encodeSize: (v) =>
-    1 +
-    (v.kind === 'symmetric'
-      ? socketAddrCodec.encodeSize(v.addr)
-      : ingressCodec.encodeSize(v.ingress) + socketAddrCodec.encodeSize(v.egress)),
+  encodeSize: (v) => {
+    if (v.kind === 'named') throw unencodable(v);
+    return (
+      1 +
+      (v.kind === 'symmetric'
+        ? socketAddrCodec.encodeSize(v.addr)
+        : ingressCodec.encodeSize(v.ingress) + socketAddrCodec.encodeSize(v.egress))
+    );
+  },
   write: (v, w) => {
+    if (v.kind === 'named') throw unencodable(v);
     if (v.kind === 'symmetric') {
       w.u8(ADDRESS_SYMMETRIC);
       socketAddrCodec.write(v.addr, w);

@@ -7,6 +7,7 @@ import {
   addressCodec,
   addressEquals,
   egressIp,
+  egressOf,
   formatAddress,
   formatIngress,
   formatSocketAddr,
@@ -66,6 +67,21 @@ describe('Ingress and Address wire format', () => {
       assert.throws(() => decode(ingressCodec, bytes), CodecError, name);
     }
     assert.throws(() => decode(addressCodec, Uint8Array.from([2])), CodecError);
+  });
+
+  it('refuses to encode a named address with a TypeError (no such variant upstream)', () => {
+    const named = parseAddress('example.com:443');
+    const message = /named address \(example\.com:443\) has no wire form/;
+    assert.throws(
+      () => encode(addressCodec, named),
+      (e: unknown) => {
+        return e instanceof TypeError && message.test(e.message);
+      },
+    );
+    assert.throws(() => addressCodec.encodeSize(named), TypeError);
+    // Its ingress alone still encodes (and decodes back).
+    const bytes = encode(ingressCodec, ingressOf(named));
+    assert.deepEqual(decode(ingressCodec, bytes), ingressOf(named));
   });
 });
 
@@ -193,8 +209,25 @@ describe('address parsing', () => {
     }
   });
 
-  it('requires an explicit egress for a DNS address', () => {
-    assert.throws(() => parseAddress('example.com:443'), isInvalidAddress);
+  it('accepts a bare DNS name as a named address with no egress', () => {
+    const named = parseAddress('example.com:443');
+    assert.deepEqual(named, {
+      kind: 'named',
+      ingress: { kind: 'dns', host: 'example.com', port: 443 },
+    });
+    assert.ok(Object.isFrozen(named));
+    assert.equal(egressOf(named), undefined);
+    assert.equal(egressIp(named), undefined);
+    assert.deepEqual(ingressOf(named), { kind: 'dns', host: 'example.com', port: 443 });
+    assert.deepEqual(parseAddress('localhost:3001'), Address.named('localhost:3001'));
+    assert.deepEqual(parseAddress(named), named, 'an already-built named address');
+    assert.deepEqual(Address.named({ kind: 'dns', host: 'example.com', port: 443 }), named);
+    assert.throws(() => Address.named('1.2.3.4:1'), isInvalidAddress);
+    assert.throws(() => parseAddress('example.com:99999'), isInvalidAddress);
+    assert.throws(() => parseAddress('-bad-.com:1'), isInvalidAddress);
+  });
+
+  it('also accepts a DNS ingress with an explicit egress', () => {
     const a = parseAddress({ ingress: 'example.com:443', egress: '203.0.113.7:0' });
     assert.equal(a.kind, 'asymmetric');
     assert.equal(egressIp(a), '203.0.113.7');
@@ -223,6 +256,9 @@ describe('address parsing', () => {
       formatAddress(Address.asymmetric('example.com:1', '[::1]:0')),
       'ingress=example.com:1 egress=[::1]:0',
     );
+    assert.equal(formatAddress(parseAddress('node.example.com:3000')), 'node.example.com:3000');
+    const named = parseAddress('node.example.com:3000');
+    assert.deepEqual(parseAddress(formatAddress(named)), named, 'round-trips');
   });
 
   it('gives the egress IP of symmetric and asymmetric addresses', () => {
@@ -236,6 +272,13 @@ describe('address parsing', () => {
     assert.ok(
       !addressEquals(parseAddress('1.2.3.4:1'), Address.asymmetric('1.2.3.4:1', '1.2.3.4:1')),
     );
+    const named = parseAddress('a.example:1');
+    assert.ok(addressEquals(named, parseAddress('a.example:1')));
+    assert.ok(!addressEquals(named, parseAddress('a.example:2')));
+    assert.ok(!addressEquals(named, parseAddress('b.example:1')));
+    assert.ok(!addressEquals(named, Address.asymmetric('a.example:1', '1.2.3.4:0')));
+    assert.ok(!addressEquals(Address.asymmetric('a.example:1', '1.2.3.4:0'), named));
+    assert.ok(!addressEquals(parseAddress('1.2.3.4:1'), named));
   });
 });
 

@@ -73,7 +73,11 @@ export interface Config {
   /**
    * Whether inbound connections skip the check that they come from the peer's registered egress
    * IP. Default: `false` (both presets). Local. Enabling it lets any holder of a peer's key
-   * connect from anywhere.
+   * connect from anywhere. Even when `false`, a peer registered by a bare DNS name
+   * (`'host:port'`, a `named` address) has no known egress IP and is accepted from any source
+   * IP, and while such a peer is eligible the listener admits every source IP to the handshake
+   * (per-IP, per-subnet and concurrency limits still apply); register
+   * `{ ingress: 'host:port', egress: 'ip:port' }` to keep the IP check for that peer.
    */
   readonly bypassIpCheck: boolean;
   /**

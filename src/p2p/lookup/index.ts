@@ -38,7 +38,8 @@
  *
  * - Only registered peers get in: the bouncer rejects an unknown key before the handshake's
  *   cryptography, and, unless `bypassIpCheck`, a socket whose source IP is not a registered
- *   egress IP is closed before the handshake starts.
+ *   egress IP is closed before the handshake starts (while a peer registered by a bare DNS name,
+ *   which has no known egress IP, is eligible, every source IP gets to the handshake).
  * - Handshake floods are bounded per IP, per /24 (IPv4) or /48 (IPv6) subnet and in total;
  *   every refusal is counted (`handshakes_blocked`, `handshake_ip_rate_limited`,
  *   `handshake_subnet_rate_limited`, `handshake_concurrent_rate_limited`, `handshakes_failed`).

@@ -7,7 +7,9 @@
  * 1. Unless `allowPrivateIps`, a source IP that is not global is refused (`handshakes_blocked`).
  * 2. Unless `bypassIpCheck`, a source IP that is not the registered egress IP of an eligible,
  *    unblocked peer is refused (`handshakes_blocked`). The allow-list is pushed by the tracker
- *    (latest wins) and compared with IPv4-mapped IPv6 addresses reduced to IPv4.
+ *    (latest wins) and compared with IPv4-mapped IPv6 addresses reduced to IPv4. While some
+ *    eligible, unblocked peer has a `named` address (no known egress IP), the list's `any` flag
+ *    is set and every source IP passes this step (the bouncer and handshake still apply).
  * 3. Every 16,384 accepted connections, both keyed limiters forget fully replenished keys.
  * 4. The per-IP and the per-subnet (/24, /48) handshake limiters are both checked (both consume a
  *    cell when they allow); a refusal by either closes the socket
@@ -37,6 +39,7 @@ import { isGlobal, subnetKey, unmappedIp } from '../net.js';
 import type { ListenerMetrics } from './metrics.js';
 import type { PeerConnection } from './peer/index.js';
 import type { Releasable } from './spawner/index.js';
+import type { ListenerAllowList } from './tracker/directory.js';
 
 /** Accepted connections between two sweeps of the keyed limiters. */
 export const LIMITER_PRUNE_INTERVAL = 16_384;
@@ -74,8 +77,8 @@ export interface ListenerConfig {
 export interface ListenerDependencies {
   readonly tracker: ListenerTracker;
   readonly spawner: ListenerSpawner;
-  /** The tracker's allow-list ring (egress IPs of eligible, unblocked peers). */
-  readonly allowList: RingInbox<ReadonlySet<string>>;
+  /** The tracker's allow-list ring (egress IPs of eligible, unblocked peers; `any` flag). */
+  readonly allowList: RingInbox<ListenerAllowList>;
   readonly metrics: ListenerMetrics;
 }
 
@@ -92,12 +95,14 @@ export class Listener {
   readonly #config: ListenerConfig;
   readonly #tracker: ListenerTracker;
   readonly #spawner: ListenerSpawner;
-  readonly #allowListRing: RingInbox<ReadonlySet<string>>;
+  readonly #allowListRing: RingInbox<ListenerAllowList>;
   readonly #metrics: ListenerMetrics;
 
   // ---------- State ----------
   /** Registered source IPs (canonical form); empty until the tracker pushes a list. */
   #allowed: ReadonlySet<string> = new Set();
+  /** Whether every source IP is admitted (a peer without a known egress IP is eligible). */
+  #allowAny = false;
   #inFlight = 0;
   #accepted = 0;
   readonly #bound: Promise<SocketAddr | undefined>;
@@ -190,7 +195,7 @@ export class Listener {
     }
     if (!config.bypassIpCheck) {
       this.#refreshAllowList();
-      if (!this.#allowed.has(ip)) {
+      if (!this.#allowAny && !this.#allowed.has(ip)) {
         metrics.handshakesBlocked.inc();
         log.debug({ ip }, 'connection from an unregistered IP blocked');
         conn.close();
@@ -268,14 +273,15 @@ export class Listener {
   /** Takes the latest allow-list pushed by the tracker, if any (latest wins). */
   #refreshAllowList(): void {
     const ring = this.#allowListRing;
-    let latest: ReadonlySet<string> | undefined;
+    let latest: ListenerAllowList | undefined;
     for (let s = ring.tryRecv(); s !== undefined; s = ring.tryRecv()) latest = s;
     if (latest === undefined) return;
     const next = new Set<string>();
-    for (const ip of latest) {
+    for (const ip of latest.ips) {
       const c = canonical(ip);
       if (c !== undefined) next.add(c);
     }
     this.#allowed = next;
+    this.#allowAny = latest.any;
   }
 }

@@ -10,7 +10,12 @@ import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Handle, Logger } from '../../../runtime/context.js';
 import { PeerMap } from '../../peer-map.js';
 import type { AddressableTrackedPeers } from '../../types.js';
-import { Directory, type DirectoryConfig, type DirectoryMetrics } from './directory.js';
+import {
+  Directory,
+  type DirectoryConfig,
+  type DirectoryMetrics,
+  type ListenerAllowList,
+} from './directory.js';
 import { Mailbox, type Message, type PeerControl, type Subscriber } from './ingress.js';
 import type { JitterRng } from './record.js';
 
@@ -51,7 +56,7 @@ const DONE = Symbol('tracker iteration done');
 export class Actor {
   // ---------- Message-Passing ----------
   readonly #inbox: Inbox<Message>;
-  readonly #allowList: RingSender<ReadonlySet<string>>;
+  readonly #allowList: RingSender<ListenerAllowList>;
 
   // ---------- State ----------
   readonly #directory: Directory;
@@ -62,7 +67,7 @@ export class Actor {
 
   private constructor(
     inbox: Inbox<Message>,
-    allowList: RingSender<ReadonlySet<string>>,
+    allowList: RingSender<ListenerAllowList>,
     directory: Directory,
   ) {
     this.#inbox = inbox;
@@ -79,7 +84,7 @@ export class Actor {
    */
   static create(config: Config, deps: Dependencies): [Actor, Mailbox] {
     const [sender, inbox] = mailbox<Message>(config.mailboxSize, reliable());
-    const [allowTx, allowRx] = ring<ReadonlySet<string>>(1);
+    const [allowTx, allowRx] = ring<ListenerAllowList>(1);
     const mb = new Mailbox(sender, allowRx);
     const directory = new Directory(config.myself, config, {
       rng: deps.rng,

@@ -54,6 +54,19 @@ export interface DirectoryConfig {
   readonly blockDurationMs: number;
 }
 
+/**
+ * What the listener's source-IP pre-filter admits (pushed by the tracker, latest wins).
+ */
+export interface ListenerAllowList {
+  /** Registered egress IPs of eligible, unblocked peers. */
+  readonly ips: ReadonlySet<string>;
+  /**
+   * Whether every source IP is admitted to the handshake: some eligible, unblocked peer has a
+   * `named` address, so its connections may come from anywhere.
+   */
+  readonly any: boolean;
+}
+
 // ---------- Metrics ----------
 
 /**
@@ -465,19 +478,26 @@ export class Directory {
   }
 
   /**
-   * The egress IPs inbound connections may come from: those of eligible, unblocked peers whose
-   * egress IP is global (or private IPs are allowed). Several peers may share an IP (NAT); it is
-   * listed while any of them qualifies.
+   * The source IPs inbound connections may come from: the egress IPs of eligible, unblocked
+   * peers whose egress IP is global (or private IPs are allowed). Several peers may share an IP
+   * (NAT); it is listed while any of them qualifies. `any` is set while at least one eligible,
+   * unblocked peer has a `named` address (no known egress IP): the listener then lets every
+   * source IP reach the handshake.
    */
-  listenerAllowList(now: number): Set<string> {
-    const out = new Set<string>();
+  listenerAllowList(now: number): ListenerAllowList {
+    const ips = new Set<string>();
+    let any = false;
     for (const [key, record] of this.#peers) {
       if (!record.eligible() || this.isBlocked(key, now)) continue;
       const ip = record.egressIp();
-      if (ip === undefined) continue;
-      if (this.#config.allowPrivateIps || isGlobal(ip)) out.add(ip);
+      if (ip === undefined) {
+        // Ourselves is never eligible, so this is a peer without a known egress IP.
+        any = true;
+        continue;
+      }
+      if (this.#config.allowPrivateIps || isGlobal(ip)) ips.add(ip);
     }
-    return out;
+    return { ips, any };
   }
 
   // ---------- Inspection ----------

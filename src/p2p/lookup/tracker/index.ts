@@ -13,7 +13,8 @@
  * The tracker ends connections it no longer wants through each peer's control handle (kept from
  * `connect` until `release`): on a block, when a peer leaves every retained set, and when a
  * peer's address changes (`register` with a new address, or `overwrite`). It pushes the
- * listener's allow-list (the egress IPs of eligible, unblocked peers) over a ring of capacity 1
+ * listener's allow-list (the egress IPs of eligible, unblocked peers, and whether one of them
+ * has no known egress IP so that any source IP is admitted) over a ring of capacity 1
  * whenever that list may change, including when a block expires, and it publishes a
  * `PeerSetUpdate` to subscribers on every accepted registration.
  *
@@ -26,6 +27,7 @@ export {
   Directory,
   type DirectoryConfig,
   DirectoryMetrics,
+  type ListenerAllowList,
   type OverwriteResult,
 } from './directory.js';
 export { Mailbox, type Message, type PeerControl, type Subscriber } from './ingress.js';

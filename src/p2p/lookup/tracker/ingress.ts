@@ -6,7 +6,7 @@ import type {
   PeerSetUpdate,
   TrackedPeers,
 } from '../../types.js';
-import type { Dialable, DialReservation } from './directory.js';
+import type { Dialable, DialReservation, ListenerAllowList } from './directory.js';
 import type { Metadata } from './metadata.js';
 import type { Reservation } from './reservation.js';
 
@@ -82,10 +82,10 @@ export type Message =
  */
 export class Mailbox {
   readonly #sender: Sender<Message>;
-  readonly #allowList: RingInbox<ReadonlySet<string>>;
+  readonly #allowList: RingInbox<ListenerAllowList>;
 
   /** @internal Made by the tracker actor's `create`. */
-  constructor(sender: Sender<Message>, allowList: RingInbox<ReadonlySet<string>>) {
+  constructor(sender: Sender<Message>, allowList: RingInbox<ListenerAllowList>) {
     this.#sender = sender;
     this.#allowList = allowList;
   }
@@ -133,10 +133,11 @@ export class Mailbox {
 
   /**
    * The listener's allow-list: a ring (capacity 1, latest wins) of the egress IPs inbound
-   * connections may come from. The tracker pushes a fresh set whenever it may have changed. There
+   * connections may come from, and whether any IP is admitted (a peer with a `named` address is
+   * eligible). The tracker pushes a fresh list whenever it may have changed. There
    * is one ring per tracker; hand it to exactly one listener.
    */
-  listenerAllowList(): RingInbox<ReadonlySet<string>> {
+  listenerAllowList(): RingInbox<ListenerAllowList> {
     return this.#allowList;
   }
 

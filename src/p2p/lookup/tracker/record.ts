@@ -132,7 +132,10 @@ export class Record implements RecordView {
     return this.#address.kind === 'known' ? ingressOf(this.#address.address) : undefined;
   }
 
-  /** The IP inbound connections must come from, or `undefined` for ourselves. */
+  /**
+   * The IP inbound connections must come from, or `undefined` for ourselves and for a `named`
+   * address (no known egress IP: accepted from any source IP).
+   */
   egressIp(): string | undefined {
     return this.#address.kind === 'known' ? egressIp(this.#address.address) : undefined;
   }
@@ -169,13 +172,15 @@ export class Record implements RecordView {
   /**
    * Whether an inbound connection from this peer, arriving from `sourceIp`, may proceed: eligible,
    * inert (one connection per peer), and `sourceIp` equal to the registered egress IP unless
-   * `bypassIpCheck`.
+   * `bypassIpCheck`. A `named` address has no known egress IP, so any `sourceIp` is acceptable
+   * (the handshake still authenticates the peer's key).
    */
   acceptable(sourceIp: string, bypassIpCheck: boolean): boolean {
     if (!this.eligible() || this.#status !== 'inert') return false;
     if (bypassIpCheck) return true;
     if (this.#address.kind === 'myself') return false;
-    return sameIp(egressIp(this.#address.address), sourceIp);
+    const expected = egressIp(this.#address.address);
+    return expected === undefined || sameIp(expected, sourceIp);
   }
 
   /** No set membership, not persistent, and inert: nothing would be lost by deleting it. */

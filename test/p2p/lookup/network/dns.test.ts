@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deterministicRuntime, simulatedNetwork } from '../../../../src/runtime/index.js';
-import { counter, fullMesh, isConnected, type Peer, startPeer, stopAll, until } from './helpers.js';
+import {
+  counter,
+  fullMesh,
+  ipOf,
+  isConnected,
+  type Peer,
+  signer,
+  startPeer,
+  stopAll,
+  until,
+} from './helpers.js';
 
 describe('lookup network with DNS addresses (deterministic)', () => {
   test('a peer registered by DNS name is resolved, dialed and connected', async () => {
@@ -24,6 +34,70 @@ describe('lookup network with DNS addresses (deterministic)', () => {
     const a = await run();
     const b = await run();
     assert.equal(a.digest, b.digest);
+  });
+
+  test('two peers registered with each other only by bare DNS names connect, whichever side dials', async () => {
+    const run = (dialerIndex: 0 | 1) =>
+      deterministicRuntime({ seed: 53 }).run(async (ctx) => {
+        const net = simulatedNetwork(ctx);
+        const p0 = startPeer(ctx, 0);
+        const p1 = startPeer(ctx, 1);
+        net.setDns('p0.example', [p0.ip]);
+        net.setDns('p1.example', [p1.ip]);
+        const name = (p: Peer) => `p${p.i}.example:3000`;
+        const [dialer, listener] = dialerIndex === 0 ? [p0, p1] : [p1, p0];
+        // No IP is registered anywhere: only names. The dialer lists the other as a primary
+        // (so it dials); the listener lists the dialer as a secondary (accepted, never dialed).
+        dialer.oracle.register(0, [
+          [dialer.pk, name(dialer)],
+          [listener.pk, name(listener)],
+        ]);
+        listener.oracle.register(0, {
+          primary: [[listener.pk, name(listener)]],
+          secondary: [[dialer.pk, name(dialer)]],
+        });
+        await until(ctx, () => fullMesh([p0, p1]), 'connected by names');
+        const links = net.connections().map((c) => [c.dialer.ip, c.listener.ip]);
+        assert.deepEqual(links, [[dialer.ip, listener.ip]], 'one link, opened by the dialer');
+        assert.equal(
+          counter(listener, 'dialer', 'attempts', ['peer']).get({ peer: dialer.hex }),
+          0,
+        );
+        assert.equal(counter(listener, 'listener', 'handshakes_blocked').get(), 0);
+        await stopAll([p0, p1]);
+        return ctx.clock.now();
+      });
+    const a = await run(0);
+    const b = await run(1);
+    assert.equal((await run(0)).digest, a.digest, 'deterministic');
+    assert.ok(a.result > 0 && b.result > 0);
+  });
+
+  test('the listener admits an unregistered source IP to the handshake only while a named peer is eligible', async () => {
+    await deterministicRuntime({ seed: 54 }).run(async (ctx) => {
+      const net = simulatedNetwork(ctx);
+      const p0 = startPeer(ctx, 0);
+      const blocked = () => counter(p0, 'listener', 'handshakes_blocked').get();
+      const probe = async () => {
+        // A raw connection from an IP nobody registered; it never handshakes.
+        const conn = await net.host('10.0.9.9').dial({ ip: p0.ip, port: 3000 });
+        await ctx.clock.sleep(1);
+        conn.close();
+      };
+      p0.oracle.register(0, [[signer(1).publicKey, `${ipOf(1)}:3000`]]);
+      await ctx.clock.sleep(10);
+      await probe();
+      assert.equal(blocked(), 1, 'refused before the handshake');
+      p0.oracle.register(1, [[signer(2).publicKey, 'p2.example:3000']]);
+      await ctx.clock.sleep(10);
+      await probe();
+      assert.equal(blocked(), 1, 'let through to the handshake');
+      p0.oracle.block(signer(2).publicKey);
+      await ctx.clock.sleep(10);
+      await probe();
+      assert.equal(blocked(), 2, 'the named peer is blocked: refused again');
+      await stopAll([p0]);
+    });
   });
 
   test('a name that resolves only to private IPs is not dialed when private IPs are not allowed', async () => {

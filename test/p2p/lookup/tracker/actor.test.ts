@@ -7,6 +7,7 @@ import {
   Actor,
   type Config,
   DirectoryMetrics,
+  type ListenerAllowList,
   type Mailbox,
 } from '../../../../src/p2p/lookup/tracker/index.js';
 import type { Context } from '../../../../src/runtime/context.js';
@@ -34,11 +35,14 @@ interface Harness {
   readonly ctx: Context;
   readonly mailbox: Mailbox;
   readonly oracle: Oracle;
-  readonly allow: RingInbox<ReadonlySet<string>>;
+  readonly allow: RingInbox<ListenerAllowList>;
   readonly metrics: DirectoryMetrics;
   /** Lets the tracker handle everything queued. */
   settle(): Promise<void>;
-  /** The latest allow-list pushed (sorted), or undefined if none since the last call. */
+  /**
+   * The latest allow-list pushed (sorted IPs, then `'*'` if its `any` flag is set), or undefined
+   * if none since the last call.
+   */
   allowList(): string[] | undefined;
   stop(): Promise<void>;
 }
@@ -72,9 +76,10 @@ function harness(ctx: Context, overrides: Partial<Config> = {}): Harness {
     metrics,
     settle: () => ctx.clock.sleep(1),
     allowList() {
-      let latest: ReadonlySet<string> | undefined;
+      let latest: ListenerAllowList | undefined;
       for (let s = allow.tryRecv(); s !== undefined; s = allow.tryRecv()) latest = s;
-      return latest === undefined ? undefined : [...latest].sort();
+      if (latest === undefined) return undefined;
+      return [...[...latest.ips].sort(), ...(latest.any ? ['*'] : [])];
     },
     async stop() {
       handle.stop();
@@ -214,6 +219,31 @@ describe('lookup tracker actor', () => {
       await h.settle();
       assert.deepEqual(h.allowList(), [ip(1), ip(2)]);
       assert.equal(await h.mailbox.acceptable(pk(1), ip(1)), true);
+      await h.stop();
+    });
+  });
+
+  test('pushes the any flag while a named peer is eligible and unblocked, and accepts it from any IP', async () => {
+    await run(async (ctx) => {
+      const h = harness(ctx, { blockDurationMs: 10_000 });
+      h.oracle.register(0, [
+        [pk(1), addr(1)],
+        [pk(2), 'p2.example:3000'],
+      ]);
+      await h.settle();
+      assert.deepEqual(h.allowList(), [ip(1), '*']);
+      assert.equal(await h.mailbox.acceptable(pk(2), '10.9.9.9'), true);
+      const blockedAt = ctx.clock.now();
+      h.oracle.block(pk(2));
+      await h.settle();
+      assert.deepEqual(h.allowList(), [ip(1)]);
+      await ctx.clock.sleepUntil(blockedAt + 10_000);
+      await h.settle();
+      assert.deepEqual(h.allowList(), [ip(1), '*'], 'block expired');
+      h.oracle.register(1, [[pk(1), addr(1)]]);
+      h.oracle.register(2, [[pk(1), addr(1)]]);
+      await h.settle();
+      assert.deepEqual(h.allowList(), [ip(1)], 'named peer evicted');
       await h.stop();
     });
   });

@@ -231,7 +231,7 @@ describe('Directory.track', () => {
     assert.equal(dir.record(A)?.secondarySets, 0);
     assert.equal(dir.record(A)?.egressIp(), '8.8.8.8');
     assert.deepEqual(hexes(dir.dialable(0).peers), [A.toHex()]);
-    const allow = dir.listenerAllowList(0);
+    const allow = dir.listenerAllowList(0).ips;
     assert.ok(allow.has('8.8.8.8') && !allow.has('9.9.9.9'));
   });
 
@@ -352,7 +352,7 @@ describe('Directory.overwrite', () => {
     assert.equal(dir.acceptable(A, '8.8.8.8', 0), false);
     assert.equal(dir.listen(A, '8.8.8.8', 0), undefined);
     assert.ok(dir.acceptable(A, '9.9.9.9', 0));
-    const allow = dir.listenerAllowList(0);
+    const allow = dir.listenerAllowList(0).ips;
     assert.ok(allow.has('9.9.9.9') && !allow.has('8.8.8.8'));
   });
 });
@@ -395,11 +395,11 @@ describe('Directory blocking', () => {
   it('removes a blocked peer from the listener allow-list (test_blocked_peer_not_listenable)', () => {
     const { dir } = harness();
     track(dir, 0, [[A, '8.8.8.8:1235']]);
-    assert.ok(dir.listenerAllowList(0).has('8.8.8.8'));
+    assert.ok(dir.listenerAllowList(0).ips.has('8.8.8.8'));
     dir.block(A, 0);
-    assert.equal(dir.listenerAllowList(0).has('8.8.8.8'), false);
+    assert.equal(dir.listenerAllowList(0).ips.has('8.8.8.8'), false);
     dir.unblockExpired(100_001);
-    assert.ok(dir.listenerAllowList(100_001).has('8.8.8.8'));
+    assert.ok(dir.listenerAllowList(100_001).ips.has('8.8.8.8'));
   });
 
   it('refuses a connect for a peer blocked after its reservation', () => {
@@ -526,11 +526,11 @@ describe('Directory blocking', () => {
       [A, '203.0.113.1:8080'],
       [B, '203.0.113.1:8081'],
     ]);
-    assert.ok(dir.listenerAllowList(0).has('203.0.113.1'));
+    assert.ok(dir.listenerAllowList(0).ips.has('203.0.113.1'));
     dir.block(A, 0);
-    assert.ok(dir.listenerAllowList(0).has('203.0.113.1'), 'one eligible peer keeps it');
+    assert.ok(dir.listenerAllowList(0).ips.has('203.0.113.1'), 'one eligible peer keeps it');
     dir.block(B, 0);
-    assert.equal(dir.listenerAllowList(0).has('203.0.113.1'), false);
+    assert.equal(dir.listenerAllowList(0).ips.has('203.0.113.1'), false);
   });
 });
 
@@ -601,7 +601,7 @@ describe('Directory reservations', () => {
     assert.ok(dir.acceptable(B, '9.9.9.9', 0));
     const r = dir.listen(B, '9.9.9.9', 0)!;
     assert.ok(dir.connect(B, 0));
-    assert.ok(dir.listenerAllowList(0).has('9.9.9.9'));
+    assert.ok(dir.listenerAllowList(0).ips.has('9.9.9.9'));
     r.release();
   });
 
@@ -673,7 +673,7 @@ describe('Directory address policy', () => {
     ]);
     assert.ok(dir.record(B) !== undefined);
     assert.deepEqual(hexes(dir.dialable(0).peers), [A.toHex()]);
-    const allow = dir.listenerAllowList(0);
+    const allow = dir.listenerAllowList(0).ips;
     assert.ok(allow.has('8.8.8.8') && !allow.has('10.0.0.1'));
   });
 
@@ -692,7 +692,55 @@ describe('Directory address policy', () => {
       host: 'node.example.com',
       port: 8080,
     });
-    const allow = dir.listenerAllowList(0);
+    const allow = dir.listenerAllowList(0).ips;
     assert.deepEqual([...allow].sort(), ['192.168.1.1', '192.168.1.2']);
+    assert.equal(dir.listenerAllowList(0).any, false, 'every peer has an egress IP');
+  });
+
+  it('dials a named peer by its DNS ingress and accepts it from any source IP', () => {
+    const { dir } = harness({ allowPrivateIps: false });
+    track(dir, 0, [[A, 'a.example:8080']]);
+    assert.equal(dir.record(A)?.egressIp(), undefined);
+    assert.deepEqual(hexes(dir.dialable(0).peers), [A.toHex()]);
+    assert.deepEqual(dir.dial(A, 0)?.ingress, { kind: 'dns', host: 'a.example', port: 8080 });
+    const { dir: dir2 } = harness();
+    track(dir2, 0, [[A, 'a.example:8080']]);
+    assert.ok(dir2.acceptable(A, '8.8.8.8', 0));
+    assert.ok(dir2.acceptable(A, '10.0.0.9', 0));
+    assert.equal(dir2.acceptable(B, '8.8.8.8', 0), false, 'an unregistered key still is not');
+  });
+
+  it('sets the allow-list any flag while an eligible, unblocked named peer exists', () => {
+    const { dir } = harness({ trackedPeerSets: 1 });
+    const allow = (now = 0) => {
+      const l = dir.listenerAllowList(now);
+      return { ips: [...l.ips].sort(), any: l.any };
+    };
+    track(dir, 0, [[A, '8.8.8.8:1']]);
+    assert.deepEqual(allow(), { ips: ['8.8.8.8'], any: false }, 'no named peer');
+    // A named peer joins (as a secondary: still eligible, so it may connect in).
+    track(dir, 1, [[A, '8.8.8.8:1']], [[B, 'b.example:1']]);
+    assert.deepEqual(allow(), { ips: ['8.8.8.8'], any: true }, 'named peer joined');
+    // Blocked: no longer admitted; the flag drops until the block expires.
+    dir.block(B, 0);
+    assert.deepEqual(allow(), { ips: ['8.8.8.8'], any: false }, 'named peer blocked');
+    assert.deepEqual(allow(100_001), { ips: ['8.8.8.8'], any: true }, 'block expired');
+    dir.unblockExpired(100_001);
+    assert.deepEqual(allow(100_001), { ips: ['8.8.8.8'], any: true });
+    // Re-registered with an egress IP: the flag drops, its IP is listed.
+    dir.overwrite([[B, Address.asymmetric('b.example:1', '9.9.9.9:0')]]);
+    assert.deepEqual(allow(100_001), { ips: ['8.8.8.8', '9.9.9.9'], any: false }, 'egress known');
+    dir.overwrite([[B, parseAddress('b.example:1')]]);
+    assert.deepEqual(allow(100_001), { ips: ['8.8.8.8'], any: true }, 'named again');
+    // The named peer leaves (its set is evicted): the flag drops.
+    track(dir, 2, [[A, '8.8.8.8:1']]);
+    assert.equal(dir.record(B), undefined);
+    assert.deepEqual(allow(100_001), { ips: ['8.8.8.8'], any: false }, 'named peer left');
+    // Ourselves never counts, whatever address a set gives us.
+    track(dir, 3, [
+      [A, '8.8.8.8:1'],
+      [ME, 'me.example:1'],
+    ]);
+    assert.deepEqual(allow(100_001), { ips: ['8.8.8.8'], any: false }, 'myself is not a peer');
   });
 });

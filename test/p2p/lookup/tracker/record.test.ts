@@ -147,6 +147,26 @@ describe('Record', () => {
     assert.equal(asym.acceptable('10.0.0.1', false), false);
   });
 
+  it('accepts a named peer (no known egress IP) from any source IP, but only when eligible and inert', () => {
+    const r = Record.known(addr('peer.example:3000'));
+    assert.equal(r.egressIp(), undefined);
+    assert.deepEqual(r.ingress(), { kind: 'dns', host: 'peer.example', port: 3000 });
+    assert.equal(r.acceptable('8.8.8.8', false), false, 'not eligible');
+    r.incrementSecondary();
+    for (const ip of ['8.8.8.8', '10.1.2.3', '2001:db8::1', '::ffff:1.2.3.4']) {
+      assert.equal(r.acceptable(ip, false), true, ip);
+    }
+    r.reserve(0, 0, fixedRng());
+    assert.equal(r.acceptable('8.8.8.8', false), false, 'reserved');
+    r.release();
+    // Changing to an address with an egress IP restores the check.
+    assert.equal(r.update(Address.asymmetric('peer.example:3000', '8.8.8.8:0')), true);
+    assert.equal(r.acceptable('8.8.8.8', false), true);
+    assert.equal(r.acceptable('1.2.3.4', false), false);
+    assert.equal(r.update(addr('peer.example:3000')), true, 'named again is a change');
+    assert.equal(r.update(addr('peer.example:3000')), false, 'same name is no change');
+  });
+
   it('marks a live connection stale on an address change, which blocks connect', () => {
     const r = Record.known(addr('8.8.8.8:1'));
     r.incrementPrimary();
