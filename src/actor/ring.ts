@@ -1,4 +1,5 @@
 import type { Feedback } from './feedback.js';
+import type { Inbox } from './mailbox.js';
 import { Deque } from './queue.js';
 import { closeResponderOf } from './responder.js';
 import { READY_FALSE, READY_TRUE, Waiters } from './waiters.js';
@@ -13,23 +14,14 @@ export interface RingSender<T> {
   readonly isClosed: boolean;
 }
 
-/** The consumer half of a {@link ring} channel. `T` must not include `undefined`. */
-export interface RingInbox<T> {
-  /** Takes the oldest retained item, or `undefined` if none. */
-  tryRecv(): T | undefined;
-  /** Takes up to `max` retained items, oldest first. */
-  drain(max?: number): T[];
-  /** Non-consuming wait: true when an item is queued, false once closed or aborted. */
-  ready(signal?: AbortSignal): Promise<boolean>;
-  /** Waits for and takes one item; `undefined` if closed or aborted. */
-  recv(signal?: AbortSignal): Promise<T | undefined>;
-  readonly size: number;
-  readonly capacity: number;
+/**
+ * The consumer half of a {@link ring} channel: the same operations as a mailbox {@link Inbox}
+ * (closing settles carried responders), plus the count of items evicted because the ring was
+ * full. `T` must not include `undefined`.
+ */
+export interface RingInbox<T> extends Inbox<T> {
   /** Items evicted so far because the ring was full. */
   readonly evicted: number;
-  readonly isClosed: boolean;
-  /** Discards queued items (settling carried responders), wakes waiters with false. Idempotent. */
-  close(): void;
 }
 
 class RingState<T> implements RingSender<T>, RingInbox<T> {
