@@ -97,6 +97,9 @@ interface Entry extends InboundChannel {
 
 const NO_PEERS: PeerSnapshot = Object.freeze([]);
 
+/** The result of a finished receiver iteration. */
+const ITER_DONE: IteratorResult<ChannelMessage> = Object.freeze({ value: undefined, done: true });
+
 /**
  * The registry of application channels of one network. Register every channel, then hand the
  * router to {@link Channels.start}; the network calls {@link Channels.close} when it stops.
@@ -387,9 +390,15 @@ export class Receiver implements AsyncIterable<ChannelMessage> {
    * @throws P2PError `NetworkClosed` once the network has stopped; `signal.reason` if `signal`
    *   aborts first (the pending wait is removed, no message is lost).
    */
-  async recv(options?: { readonly signal?: AbortSignal }): Promise<ChannelMessage> {
+  recv(options?: { readonly signal?: AbortSignal }): Promise<ChannelMessage> {
+    // A queued message is returned at once (even if `signal` has aborted, as before).
+    const m = this.#inbox.tryRecv();
+    if (m !== undefined) return Promise.resolve(m);
+    return this.#recvWait(options?.signal);
+  }
+
+  async #recvWait(signal: AbortSignal | undefined): Promise<ChannelMessage> {
     const inbox = this.#inbox;
-    const signal = options?.signal;
     for (;;) {
       const m = inbox.tryRecv();
       if (m !== undefined) return m;
@@ -399,18 +408,36 @@ export class Receiver implements AsyncIterable<ChannelMessage> {
     }
   }
 
-  /** Iterates messages until the network stops (then ends without throwing). */
-  async *[Symbol.asyncIterator](): AsyncIterator<ChannelMessage> {
-    for (;;) {
-      let m: ChannelMessage;
-      try {
-        m = await this.recv();
-      } catch (err) {
-        if (err instanceof P2PError && err.code === 'NetworkClosed') return;
-        throw err;
-      }
-      yield m;
-    }
+  /**
+   * Iterates messages until the network stops (then ends without throwing). Hand-rolled rather
+   * than an async generator: a queued message costs one resolved promise, not a generator
+   * resumption.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ChannelMessage> {
+    const inbox = this.#inbox;
+    let done = false;
+    const finish = (): IteratorResult<ChannelMessage> => {
+      done = true;
+      return ITER_DONE;
+    };
+    const iterator: AsyncIterableIterator<ChannelMessage> = {
+      next: (): Promise<IteratorResult<ChannelMessage>> => {
+        if (done) return Promise.resolve(ITER_DONE);
+        const m = inbox.tryRecv();
+        if (m !== undefined) return Promise.resolve({ value: m, done: false });
+        return this.#recvWait(undefined).then(
+          (value) => ({ value, done: false }),
+          (err) => {
+            if (err instanceof P2PError && err.code === 'NetworkClosed') return finish();
+            done = true;
+            throw err;
+          },
+        );
+      },
+      return: (): Promise<IteratorResult<ChannelMessage>> => Promise.resolve(finish()),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /** Messages waiting to be received. */

@@ -98,7 +98,21 @@ export function readDataBody(r: Reader, limit: RangeCfg): Data {
  */
 export function encodeData(channel: number, message: Uint8Array): Uint8Array {
   checkChannel(channel);
-  const size = 1 + dataBodySize(channel, message.length);
+  const len = message.length;
+  if (channel < 0x80 && len < 0x4000) {
+    // The common case (a low channel, a message under 16 KiB) without a Writer: the same bytes.
+    const head = len < 0x80 ? 3 : 4;
+    const out = new Uint8Array(head + len);
+    out[1] = channel; // out[0] = DATA_TAG (0)
+    if (head === 3) out[2] = len;
+    else {
+      out[2] = (len & 0x7f) | 0x80;
+      out[3] = len >>> 7;
+    }
+    out.set(message, head);
+    return out;
+  }
+  const size = 1 + dataBodySize(channel, len);
   const w = new Writer(size);
   w.u8(DATA_TAG);
   writeDataBody({ channel, message }, w);
@@ -112,6 +126,8 @@ export function encodeData(channel: number, message: Uint8Array): Uint8Array {
  */
 export function peekDataChannel(frame: Uint8Array): number | undefined {
   if (frame.length === 0 || frame[0] !== DATA_TAG) return undefined;
+  // A one-byte channel varint (every channel below 128) needs no Reader.
+  if (frame.length > 1 && (frame[1] as number) < 0x80) return frame[1];
   try {
     const r = new Reader(frame);
     r.skip(1);
@@ -120,4 +136,30 @@ export function peekDataChannel(frame: Uint8Array): number | undefined {
     if (err instanceof CodecError) return undefined;
     throw err;
   }
+}
+
+/**
+ * The offset of the message in `frame` if it is a data frame with a one-byte channel (below 128),
+ * a canonical one- or two-byte length of at most `max`, and exactly that many bytes after the
+ * header; -1 otherwise (the caller then decodes in full, which also reports any error). The
+ * channel is then `frame[1]`. A fast path for the receive loop: no Reader, no allocation.
+ */
+export function smallDataStart(frame: Uint8Array, max: number): number {
+  const n = frame.length;
+  if (n < 3 || frame[0] !== DATA_TAG || (frame[1] as number) >= 0x80) return -1;
+  const b2 = frame[2] as number;
+  let len: number;
+  let start: number;
+  if (b2 < 0x80) {
+    len = b2;
+    start = 3;
+  } else {
+    if (n < 4) return -1;
+    const b3 = frame[3] as number;
+    // Canonical two-byte varint only: a zero (or continued) last byte goes the slow way.
+    if (b3 === 0 || b3 >= 0x80) return -1;
+    len = (b2 & 0x7f) | (b3 << 7);
+    start = 4;
+  }
+  return len <= max && start + len === n ? start : -1;
 }

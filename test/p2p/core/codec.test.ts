@@ -7,6 +7,7 @@ import {
   encodeData,
   MAX_PAYLOAD_OVERHEAD,
   peekDataChannel,
+  smallDataStart,
 } from '../../../src/p2p/data.js';
 import { P2PError } from '../../../src/p2p/errors.js';
 import {
@@ -93,6 +94,53 @@ describe('Data and lookup Message codecs', () => {
     assert.equal(peekDataChannel(PING_FRAME), undefined);
     assert.equal(peekDataChannel(new Uint8Array(0)), undefined);
     assert.equal(peekDataChannel(Uint8Array.of(DATA_TAG, 0x80)), undefined);
+  });
+
+  it('encodes the small-frame fast path exactly as the codec does (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        (channel, len) => {
+          const message = new Uint8Array(len).fill(0xab);
+          const frame = encodeData(channel, message);
+          assert.deepEqual(frame, encodeMessage({ type: 'data', channel, message }));
+          assert.equal(peekDataChannel(frame), channel);
+        },
+      ),
+    );
+  });
+
+  it('takes the receive fast path only for frames the full decoder accepts, identically', () => {
+    const check = (frame: Uint8Array, max: number): void => {
+      const start = smallDataStart(frame, max);
+      if (start < 0) return;
+      const msg = decodeMessage(frame, { max });
+      assert.equal(msg.type, 'data');
+      if (msg.type !== 'data') return;
+      assert.equal(msg.channel, frame[1]);
+      assert.deepEqual(msg.message, frame.subarray(start));
+    };
+    // Non-canonical length (80 00), trailing byte, short body, over the limit, ping, 2-byte channel.
+    for (const h of ['00018000', '0001010203', '000102aa', '0001030102', '01', '00800101aa']) {
+      assert.equal(smallDataStart(bytes(h), 16), -1, h);
+    }
+    assert.equal(smallDataStart(bytes('0001020102'), 1), -1);
+    assert.equal(smallDataStart(bytes('0001020102'), 2), 3);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 300 }), check),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 127 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        (channel, len) => {
+          const frame = encodeData(channel, new Uint8Array(len));
+          assert.equal(smallDataStart(frame, len) >= 0, len < 0x4000);
+          check(frame, len);
+        },
+      ),
+    );
   });
 
   it('round-trips every message (fast-check)', () => {

@@ -4,7 +4,7 @@ import type { PublicKey } from '../../../crypto/ed25519.js';
 import { Quota, RateLimiter } from '../../../quota/index.js';
 import type { Context, Labels } from '../../../runtime/context.js';
 import type { InboundChannel } from '../../channels.js';
-import { peekDataChannel } from '../../data.js';
+import { peekDataChannel, smallDataStart } from '../../data.js';
 import { P2PError } from '../../errors.js';
 import { Relay, type RelayInboxes, type RelayMetrics } from '../../relay.js';
 import { decodeMessage, PING_FRAME } from '../types.js';
@@ -295,6 +295,8 @@ export class Actor {
     const pingLabels = peerLabels(peer, 'ping');
     let ping: Route | undefined;
     const routes = new Map<number, Route>();
+    let lastChannel = Number.NaN;
+    let lastRoute: Route | undefined;
     const maxMessageSize = this.#channels.maxMessageSize;
     try {
       for (;;) {
@@ -308,51 +310,68 @@ export class Actor {
         }
         if (state.halted) return new P2PError('PeerDisconnected');
 
-        let msg: ReturnType<typeof decodeMessage>;
-        try {
-          // The payload bound is the application's limit, not the (slightly larger) frame limit.
-          msg = decodeMessage(frame, { max: maxMessageSize });
-        } catch (err) {
-          metrics.received.inc(invalid);
-          const code = err instanceof CodecError ? err.code : 'unknown';
-          ctx.log.debug({ peer, code }, 'failed to decode message');
-          return new P2PError('DecodeFailed', undefined, { cause: err });
+        // Fast path: a small data frame on a low channel, read without a Reader.
+        let channel: number;
+        let message: Uint8Array;
+        const start = smallDataStart(frame, maxMessageSize);
+        if (start >= 0) {
+          channel = frame[1] as number;
+          message = frame.subarray(start);
+        } else {
+          let msg: ReturnType<typeof decodeMessage>;
+          try {
+            // The payload bound is the application's limit, not the (slightly larger) frame limit.
+            msg = decodeMessage(frame, { max: maxMessageSize });
+          } catch (err) {
+            metrics.received.inc(invalid);
+            const code = err instanceof CodecError ? err.code : 'unknown';
+            ctx.log.debug({ peer, code }, 'failed to decode message');
+            return new P2PError('DecodeFailed', undefined, { cause: err });
+          }
+
+          if (msg.type === 'ping') {
+            ping ??= {
+              inbound: undefined,
+              limiter: new RateLimiter(this.#pingQuota, ctx.clock),
+              labels: pingLabels,
+              received: bindCounter(metrics.received, pingLabels),
+            };
+            ping.received.inc();
+            if (!(await this.#throttle(ctx, state, ping))) return new P2PError('PeerDisconnected');
+            continue; // pings only keep the connection alive
+          }
+          channel = msg.channel;
+          message = msg.message;
         }
 
-        if (msg.type === 'ping') {
-          ping ??= {
-            inbound: undefined,
-            limiter: new RateLimiter(this.#pingQuota, ctx.clock),
-            labels: pingLabels,
-            received: bindCounter(metrics.received, pingLabels),
-          };
-          ping.received.inc();
-          if (!(await this.#throttle(ctx, state, ping))) return new P2PError('PeerDisconnected');
-          continue; // pings only keep the connection alive
-        }
-
-        let route = routes.get(msg.channel);
+        // Data almost always arrives on one or two channels: remember the last route.
+        let route = channel === lastChannel ? lastRoute : routes.get(channel);
         if (route === undefined) {
-          const inbound = this.#channels.inbound(msg.channel);
+          const inbound = this.#channels.inbound(channel);
           if (inbound === undefined) {
             // Never a metric label with the remote's channel number: constant cardinality.
             metrics.received.inc(invalid);
-            ctx.log.debug({ peer, channel: msg.channel }, 'data on an unknown channel');
-            return new P2PError('InvalidChannel', `unknown channel ${msg.channel}`);
+            ctx.log.debug({ peer, channel }, 'data on an unknown channel');
+            return new P2PError('InvalidChannel', `unknown channel ${channel}`);
           }
-          const labels = peerLabels(peer, dataLabel(msg.channel));
+          const labels = peerLabels(peer, dataLabel(channel));
           route = {
             inbound,
             limiter: new RateLimiter(inbound.quota, ctx.clock),
             labels,
             received: bindCounter(metrics.received, labels),
           };
-          routes.set(msg.channel, route);
+          routes.set(channel, route);
         }
+        lastChannel = channel;
+        lastRoute = route;
         route.received.inc();
-        if (!(await this.#throttle(ctx, state, route))) return new P2PError('PeerDisconnected');
+        // Within quota (the usual case) the frame is delivered without an extra await.
+        const next = route.limiter.check();
+        if (next !== true && !(await this.#wait(ctx, state, route, next)))
+          return new P2PError('PeerDisconnected');
         // A full channel queue drops this message (counted by the channel), never blocks.
-        route.inbound?.deliver(publicKey, msg.message);
+        route.inbound?.deliver(publicKey, message);
       }
     } catch (err) {
       // Only a sleep cancelled by shutdown lands here.
@@ -367,9 +386,18 @@ export class Actor {
    * A stop of `ctx` halts the peer too, so the sleep listens to `halt` only.
    */
   async #throttle(ctx: Context, state: LoopState, route: Route): Promise<boolean> {
-    let next = route.limiter.check();
-    if (next === true) return true;
+    const next = route.limiter.check();
+    return next === true ? true : this.#wait(ctx, state, route, next);
+  }
+
+  /**
+   * The slow half of {@link #throttle}, once a check was refused (`first`: the time it named):
+   * counts once and sleeps until
+   * the limiter grants a cell. Returns false if the peer was halted meanwhile.
+   */
+  async #wait(ctx: Context, state: LoopState, route: Route, first: number): Promise<boolean> {
     this.#metrics.rateLimited.inc(route.labels);
+    let next: true | number = first;
     while (next !== true) {
       await ctx.clock.sleepUntil(next, state.signal);
       if (state.halted) return false;
