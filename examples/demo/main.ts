@@ -271,8 +271,8 @@ async function main(): Promise<number> {
         `shutdown in ${ctx.clock.now() - stopStarted} ms`,
     );
     console.log(
-      'sent counts the recipients Sender.send attempted (connected and within quota); the few\n' +
-        'not received were sent while connections were being set up at start-up.',
+      'sent counts the recipients Sender.send attempted (connected and within quota); messages\n' +
+        'sent in the first seconds, while duplicate connections are being resolved, may not arrive.',
     );
     console.log(
       everyone
