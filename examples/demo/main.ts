@@ -272,7 +272,7 @@ async function main(): Promise<number> {
     );
     console.log(
       'sent counts the recipients Sender.send attempted (connected and within quota); messages\n' +
-        'sent in the first seconds, while duplicate connections are being resolved, may not arrive.',
+        'sent in the first seconds, while connections are still being set up, may not arrive.',
     );
     console.log(
       everyone
