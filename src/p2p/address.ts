@@ -273,11 +273,6 @@ export function egressIp(address: Address): string | undefined {
   return egressOf(address)?.ip;
 }
 
-/** The port to dial. */
-export function ingressPort(ingress: Ingress): number {
-  return ingress.kind === 'socket' ? ingress.addr.port : ingress.port;
-}
-
 /**
  * Whether policy allows dialing `ingress`: a socket address needs a global IP unless
  * `allowPrivateIps`; a DNS name needs `allowDns` (its resolved IPs are filtered after resolution).
