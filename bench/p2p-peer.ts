@@ -34,10 +34,10 @@ import {
   type Receiver,
   Recipients,
   type Sender,
-} from '../src/p2p/lookup/index.js';
+} from '../src/p2p/authenticated/lookup/index.js';
 // The crowd speaks the lookup wire protocol without a network: internal, not public API.
-import { streamConfig } from '../src/p2p/lookup/network.js';
-import { PING_FRAME } from '../src/p2p/lookup/types.js';
+import { streamConfig } from '../src/p2p/authenticated/lookup/network.js';
+import { PING_FRAME } from '../src/p2p/authenticated/lookup/types.js';
 import type { Connection, Context, Handle } from '../src/runtime/index.js';
 import { nodeRuntime } from '../src/runtime/index.js';
 import {

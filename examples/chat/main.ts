@@ -21,7 +21,7 @@ import {
   Quota,
   type Receiver,
   Recipients,
-} from '../../src/p2p/lookup/index.js';
+} from '../../src/p2p/authenticated/lookup/index.js';
 import type { Context, Metrics } from '../../src/runtime/index.js';
 import { type LogLevel, nodeRuntime } from '../../src/runtime/index.js';
 

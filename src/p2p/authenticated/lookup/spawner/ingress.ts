@@ -1,0 +1,39 @@
+import type { Feedback, Sender } from '../../../../actor/index.js';
+import type { PeerConnection } from '../peer/actor.js';
+
+/** What the spawner needs from a reservation: an idempotent release (the tracker's `Reservation`). */
+export interface Releasable {
+  release(): void;
+}
+
+/** The spawner's only message (upstream `spawner/ingress.rs`). */
+export type Message = {
+  readonly type: 'spawn';
+  readonly connection: PeerConnection;
+  readonly reservation: Releasable;
+};
+
+/** The spawner's handle, held by the dialer and the listener. */
+export class Mailbox {
+  readonly #sender: Sender<Message>;
+
+  /** @internal Made by `Spawner.create`. */
+  constructor(sender: Sender<Message>) {
+    this.#sender = sender;
+  }
+
+  /**
+   * Hands an authenticated connection, and the reservation that admitted it, to the spawner.
+   * Never waits. If the spawner is full (`'dropped'`) or stopped (`'closed'`), the reservation is
+   * released and the connection closed here: a connection that would sit in a backlog would time
+   * out anyway (upstream rationale).
+   */
+  spawn(connection: PeerConnection, reservation: Releasable): Feedback {
+    const feedback = this.#sender.enqueue({ type: 'spawn', connection, reservation });
+    if (feedback === 'dropped' || feedback === 'closed') {
+      connection.connection.close();
+      reservation.release();
+    }
+    return feedback;
+  }
+}

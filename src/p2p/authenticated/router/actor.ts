@@ -1,0 +1,147 @@
+import { type Inbox, mailbox, type RingSender, select } from '../../../actor/index.js';
+import type { PublicKey } from '../../../crypto/ed25519.js';
+import type { Context, Handle } from '../../../runtime/context.js';
+import { PeerMap } from '../../peer-map.js';
+import type { Recipients } from '../../types.js';
+import type { Relay } from '../relay.js';
+import {
+  Mailbox,
+  type Message,
+  type PeerSnapshot,
+  type RouterState,
+  routerPolicy,
+} from './ingress.js';
+
+/** Router configuration. */
+export interface Config {
+  /**
+   * Capacity of the router mailbox, in messages: `mailboxSize` plus the sum of the channels'
+   * inbound capacities (upstream `network.rs`). Beyond it `content` is rejected.
+   */
+  readonly mailboxSize: number;
+}
+
+/** Most messages handled per wake-up before yielding to other tasks. */
+const BATCH = 256;
+
+/**
+ * The router actor (upstream `router/actor.rs`): owns the table of connected peers and fans
+ * every outbound payload out to their relays. Every relay send is non-blocking, so one slow peer
+ * (a full relay) loses its own copy and delays no one else.
+ */
+export class Actor {
+  // ---------- Message-Passing ----------
+  readonly #context: Context;
+  readonly #inbox: Inbox<Message>;
+  readonly #state: RouterState;
+
+  // ---------- State ----------
+  /** Connected peers and their relays. */
+  readonly #peers = new PeerMap<Relay, PublicKey>();
+  /** Subscribers to the connected-peer snapshots. */
+  readonly #subscribers: RingSender<PeerSnapshot>[] = [];
+  /** The current sorted snapshot, rebuilt on every change. */
+  #snapshot: PeerSnapshot = Object.freeze([]);
+
+  private constructor(context: Context, inbox: Inbox<Message>, state: RouterState) {
+    this.#context = context;
+    this.#inbox = inbox;
+    this.#state = state;
+  }
+
+  /**
+   * Creates the router and its mailbox. Lifecycle messages sent before {@link start} are queued;
+   * content sent before it is accepted and discarded.
+   *
+   * @throws RangeError if `config.mailboxSize` is not a positive safe integer.
+   */
+  static create(context: Context, config: Config): [Actor, Mailbox] {
+    const [sender, inbox] = mailbox<Message>(config.mailboxSize, routerPolicy);
+    const state: RouterState = { started: false };
+    return [new Actor(context, inbox, state), new Mailbox(sender, state)];
+  }
+
+  /** Spawns the router loop (task `router`). It runs until the context stops. */
+  start(): Handle<void> {
+    this.#state.started = true;
+    return this.#context.spawn('router', (ctx) => this.#run(ctx));
+  }
+
+  async #run(ctx: Context): Promise<void> {
+    const inbox = this.#inbox;
+    try {
+      while ((await select(ctx.signal, inbox.ready(ctx.signal))) === 0 && !inbox.isClosed) {
+        for (const m of inbox.drain(BATCH)) this.#handle(m);
+      }
+    } finally {
+      inbox.close();
+      this.#peers.clear();
+      this.#subscribers.length = 0;
+      ctx.log.debug({}, 'router stopped');
+    }
+  }
+
+  #handle(m: Message): void {
+    switch (m.type) {
+      case 'ready':
+        this.#peers.set(m.peer, m.relay);
+        this.#changed();
+        return;
+      case 'release': {
+        const current = this.#peers.get(m.peer);
+        if (current === undefined || (m.relay !== undefined && current !== m.relay)) return;
+        this.#peers.delete(m.peer);
+        this.#changed();
+        return;
+      }
+      case 'content':
+        this.#fanOut(m.recipients, m.encoded, m.priority);
+        return;
+      case 'subscribePeers':
+        if (m.sender.send(this.#snapshot) !== 'closed') this.#subscribers.push(m.sender);
+        return;
+      default:
+        m satisfies never;
+    }
+  }
+
+  /** Sends to each connected recipient once; a full relay drops (and counts) its own copy. */
+  #fanOut(recipients: Recipients, encoded: Uint8Array, priority: boolean): void {
+    switch (recipients.kind) {
+      case 'one':
+        this.#peers.get(recipients.publicKey)?.send(encoded, priority);
+        return;
+      case 'some': {
+        const keys = recipients.publicKeys;
+        if (keys.length === 1) {
+          this.#peers.get(keys[0]!)?.send(encoded, priority);
+          return;
+        }
+        const seen = new Set<string>();
+        for (const pk of keys) {
+          const hex = pk.toHex();
+          if (seen.has(hex)) continue;
+          seen.add(hex);
+          this.#peers.getByHex(hex)?.send(encoded, priority);
+        }
+        return;
+      }
+      case 'all':
+        for (const relay of this.#peers.values()) relay.send(encoded, priority);
+        return;
+      default:
+        recipients satisfies never;
+    }
+  }
+
+  /** Rebuilds the snapshot and pushes it to every live subscriber (dropping closed ones). */
+  #changed(): void {
+    const keys = [...this.#peers.keys()].sort((a, b) => a.compare(b));
+    this.#snapshot = Object.freeze(keys);
+    let live = 0;
+    for (const sub of this.#subscribers) {
+      if (sub.send(this.#snapshot) !== 'closed') this.#subscribers[live++] = sub;
+    }
+    this.#subscribers.length = live;
+  }
+}
