@@ -19,6 +19,10 @@
  * - `InvalidChannel`: a channel number is not a non-negative safe integer, or unknown.
  * - `InvalidPeerSet`: a peer set is malformed (too many peers, index not increasing, ...).
  * - `DecodeFailed`: a peer sent bytes that do not decode.
+ * - `ListenFailed`: the network could not bind its listen address (`cause`: the OS error); the
+ *   network's handle rejects with it.
+ * - `MissingGreeting`, `DuplicateGreeting`, `GreetingMismatch` (discovery): the first message of
+ *   a connection was not a Greeting, a second Greeting came, or its key is not the handshake's.
  * - `PeerKilled`: the tracker asked the peer actor to stop.
  * - `PeerDisconnected`: the remote end closed the connection.
  * - `SendFailed` / `ReceiveFailed`: the underlying stream failed while writing / reading.
@@ -35,7 +39,11 @@ export type P2PErrorCode =
   | 'PeerKilled'
   | 'PeerDisconnected'
   | 'SendFailed'
-  | 'ReceiveFailed';
+  | 'ReceiveFailed'
+  | 'ListenFailed'
+  | 'MissingGreeting'
+  | 'DuplicateGreeting'
+  | 'GreetingMismatch';
 
 /** Every error the p2p module throws on purpose. Switch on `code`; wrapped causes are in `cause`. */
 export class P2PError extends Error {

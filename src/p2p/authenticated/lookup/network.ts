@@ -5,45 +5,22 @@
  * @module
  */
 
-import { type RingInbox, select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Quota } from '../../../quota/index.js';
 import type { Context, Handle, SocketAddr } from '../../../runtime/context.js';
-import { Config as StreamConfig } from '../../../stream/index.js';
-import { P2PError } from '../../errors.js';
-import { Channels, type Receiver, type Sender } from '../channels.js';
-import { MAX_PAYLOAD_OVERHEAD } from '../data.js';
-import { type PeerSnapshot, Actor as Router } from '../router/index.js';
+import type { Receiver, Sender } from '../channels.js';
+import { NetworkCore } from '../network.js';
 import type { Config } from './config.js';
-import { Dialer } from './dialer.js';
-import { Listener } from './listener.js';
-import { DialerMetrics, ListenerMetrics } from './metrics.js';
 import { Oracle } from './oracle.js';
-import { Spawner } from './spawner/index.js';
+import { peerFlavour } from './peer/index.js';
+import { RegisteredIps } from './registered-ips.js';
 import {
   DirectoryMetrics,
   Actor as Tracker,
   type Mailbox as TrackerMailbox,
 } from './tracker/index.js';
 
-const NO_PEERS: PeerSnapshot = Object.freeze([]);
-
-const STREAM_SUFFIX = new TextEncoder().encode('_STREAM');
-
-/** The stream configuration a lookup network uses: namespace `ns || "_STREAM"`, frames of `maxMessageSize + 16`. */
-export function streamConfig(config: Config): StreamConfig {
-  const namespace = new Uint8Array(config.namespace.length + STREAM_SUFFIX.length);
-  namespace.set(config.namespace, 0);
-  namespace.set(STREAM_SUFFIX, config.namespace.length);
-  return new StreamConfig({
-    signer: config.signer,
-    namespace,
-    maxMessageSize: config.maxMessageSize + MAX_PAYLOAD_OVERHEAD,
-    synchronyBoundMs: config.synchronyBoundMs,
-    maxHandshakeAgeMs: config.maxHandshakeAgeMs,
-    handshakeTimeoutMs: config.handshakeTimeoutMs,
-  });
-}
+export { streamConfig } from '../network.js';
 
 /**
  * A lookup network: authenticated, encrypted connections to the peers the application registers
@@ -51,28 +28,15 @@ export function streamConfig(config: Config): StreamConfig {
  * {@link Network.start} it.
  */
 export class Network {
-  readonly #context: Context;
   readonly #config: Config;
-  readonly #channels: Channels;
+  readonly #core: NetworkCore;
   readonly #tracker: Tracker;
   readonly #trackerMailbox: TrackerMailbox;
-  readonly #stream: StreamConfig;
-  #listener: Listener | undefined;
-  #peers: RingInbox<PeerSnapshot> | undefined;
-  #connected: PeerSnapshot = NO_PEERS;
-  #started = false;
-  readonly #address: Promise<SocketAddr | undefined>;
-  #resolveAddress: (addr: SocketAddr | undefined) => void = () => {};
 
   private constructor(context: Context, config: Config) {
-    this.#context = context;
     this.#config = config;
-    this.#stream = streamConfig(config);
+    this.#core = new NetworkCore(context, config, config.maxPeersPerSet * config.trackedPeerSets);
     const network = context.child('network');
-    this.#channels = new Channels(network, {
-      maxMessageSize: config.maxMessageSize,
-      retainedPeers: config.maxPeersPerSet * config.trackedPeerSets,
-    });
     [this.#tracker, this.#trackerMailbox] = Tracker.create(
       {
         myself: config.signer.publicKey,
@@ -87,9 +51,6 @@ export class Network {
       },
       { rng: context.rng, metrics: DirectoryMetrics.register(network.child('tracker').metrics) },
     );
-    this.#address = new Promise((resolve) => {
-      this.#resolveAddress = resolve;
-    });
   }
 
   /**
@@ -121,10 +82,7 @@ export class Network {
    *   not a non-negative safe integer, `InvalidConfig` after {@link start}.
    */
   register(channel: number, quota: Quota): [Sender, Receiver] {
-    if (this.#started) {
-      throw new P2PError('InvalidConfig', 'channels must be registered before the network starts');
-    }
-    return this.#channels.register(channel, quota);
+    return this.#core.register(channel, quota);
   }
 
   /**
@@ -132,7 +90,7 @@ export class Network {
    * has; `undefined` if the network stopped before binding (or binding failed).
    */
   address(): Promise<SocketAddr | undefined> {
-    return this.#address;
+    return this.#core.address();
   }
 
   /**
@@ -140,94 +98,22 @@ export class Network {
    * and dialer. If any of them ends (or fails), all are stopped. `handle.stop()` shuts down;
    * `await handle.done` resolves once every task has ended, every connection is closed and
    * every receiver rejects with `NetworkClosed`. If the listen address cannot be bound, the
-   * error is logged, the network stops on its own and {@link address} resolves `undefined`.
+   * error is logged, the network stops its other tasks, {@link address} resolves `undefined`
+   * and `handle.done` rejects with `P2PError('ListenFailed')` (its `cause` is the OS error).
    *
    * @throws P2PError `InvalidConfig` if called twice.
    */
   start(): Handle<void> {
-    if (this.#started) throw new P2PError('InvalidConfig', 'the network is already started');
-    this.#started = true;
-    return this.#context.spawn('network', (ctx) => this.#run(ctx));
-  }
-
-  async #run(ctx: Context): Promise<void> {
     const config = this.#config;
-    const channels = this.#channels;
-    const trackerMailbox = this.#trackerMailbox;
-    const handles: Handle<void>[] = [];
-    try {
-      const [router, routerMailbox] = Router.create(ctx, {
-        mailboxSize: config.mailboxSize + channels.capacity,
-      });
-      const [spawner, spawnerMailbox] = Spawner.create(ctx, {
-        tracker: trackerMailbox,
-        router: routerMailbox,
-        channels,
-        config: {
-          mailboxSize: config.mailboxSize,
-          sendBatchSize: config.sendBatchSize,
-          pingFrequencyMs: config.pingFrequencyMs,
-        },
-      });
-      const listener = new Listener(
-        {
-          address: config.listen,
-          stream: this.#stream,
-          allowPrivateIps: config.allowPrivateIps,
-          bypassIpCheck: config.bypassIpCheck,
-          maxConcurrentHandshakes: config.maxConcurrentHandshakes,
-          allowedHandshakeRatePerIp: config.allowedHandshakeRatePerIp,
-          allowedHandshakeRatePerSubnet: config.allowedHandshakeRatePerSubnet,
-        },
-        {
-          tracker: trackerMailbox,
-          spawner: spawnerMailbox,
-          allowList: trackerMailbox.listenerAllowList(),
-          metrics: ListenerMetrics.register(ctx.child('listener').metrics),
-        },
-      );
-      this.#listener = listener;
-      void listener.bound.then(this.#resolveAddress);
-      const dialer = new Dialer(
-        {
-          stream: this.#stream,
-          dialFrequencyMs: config.dialFrequencyMs,
-          peerConnectionCooldownMs: config.peerConnectionCooldownMs,
-          dialTimeoutMs: config.dialTimeoutMs,
-          allowPrivateIps: config.allowPrivateIps,
-        },
-        {
-          tracker: trackerMailbox,
-          spawner: spawnerMailbox,
-          metrics: DialerMetrics.register(ctx.child('dialer').metrics),
-        },
-      );
-      channels.start(routerMailbox);
-      this.#peers = routerMailbox.subscribePeers();
-      handles.push(
-        this.#tracker.start(ctx),
-        router.start(),
-        spawner.start(),
-        listener.start(ctx),
-        dialer.start(ctx),
-      );
-      ctx.log.info({ publicKey: config.signer.publicKey.toHex() }, 'network started');
-
-      // Run until shutdown or until any actor ends: the network is useless without any of them.
-      const first = await select(ctx.signal, ...handles.map((h) => h.done));
-      if (first >= 0)
-        ctx.log.warn({ actor: ACTORS[first] }, 'network actor ended; stopping the network');
-    } finally {
-      for (const h of handles) h.stop();
-      channels.close();
-      this.#peers?.close();
-      this.#peers = undefined;
-      this.#connected = NO_PEERS;
-      this.#resolveAddress(undefined);
-      // An actor's failure was already reported to the runtime by its own task.
-      await Promise.allSettled(handles.map((h) => h.done));
-      ctx.log.info({}, 'network stopped');
-    }
+    const tracker = this.#tracker;
+    const mailbox = this.#trackerMailbox;
+    const peers = peerFlavour(config, this.#core.channels, mailbox);
+    return this.#core.start(() => ({
+      startTracker: (ctx) => tracker.start(ctx),
+      tracker: mailbox,
+      peers,
+      ...(config.bypassIpCheck ? {} : { filter: new RegisteredIps(mailbox.listenerAllowList()) }),
+    }));
   }
 
   /**
@@ -235,17 +121,11 @@ export class Network {
    * network starts and after it stops.
    */
   connectedPeers(): PublicKey[] {
-    const ring = this.#peers;
-    if (ring !== undefined) {
-      for (let s = ring.tryRecv(); s !== undefined; s = ring.tryRecv()) this.#connected = s;
-    }
-    return [...this.#connected];
+    return this.#core.connectedPeers();
   }
 
   /** Handshakes in progress on the listener (for tests and diagnostics). */
   get handshakesInFlight(): number {
-    return this.#listener?.inFlight ?? 0;
+    return this.#core.handshakesInFlight;
   }
 }
-
-const ACTORS = ['tracker', 'router', 'spawner', 'listener', 'dialer'] as const;

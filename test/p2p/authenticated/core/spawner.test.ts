@@ -4,10 +4,13 @@ import type { Feedback } from '../../../../src/actor/index.js';
 import type { ed25519 } from '../../../../src/crypto/index.js';
 import { Channels } from '../../../../src/p2p/authenticated/channels.js';
 import { encodeData } from '../../../../src/p2p/authenticated/data.js';
-import type { Mailbox as PeerMailbox } from '../../../../src/p2p/authenticated/lookup/peer/index.js';
-import { Spawner } from '../../../../src/p2p/authenticated/lookup/spawner/index.js';
+import {
+  type Mailbox as PeerMailbox,
+  peerFlavour,
+} from '../../../../src/p2p/authenticated/lookup/peer/index.js';
 import type { Relay } from '../../../../src/p2p/authenticated/relay.js';
 import { Actor as Router } from '../../../../src/p2p/authenticated/router/index.js';
+import { Spawner } from '../../../../src/p2p/authenticated/spawner/index.js';
 import { Recipients } from '../../../../src/p2p/types.js';
 import type { Context } from '../../../../src/runtime/context.js';
 import {
@@ -80,15 +83,14 @@ describe('lookup spawner', () => {
       const rec = new Recorder();
       const inbound = new FakeInbound(ctx, 0, Quota.perSecond(100));
       const [spawner, mailbox] = Spawner.create(ctx, {
-        tracker: rec.tracker,
         router: rec.router,
-        channels: routes(inbound),
-        config: SETTINGS,
+        mailboxSize: SETTINGS.mailboxSize,
+        flavour: peerFlavour(SETTINGS, routes(inbound), rec.tracker),
       });
       spawner.start();
       const conn = rec.conn(5);
       const reservation = rec.reservation('5');
-      assert.equal(mailbox.spawn(conn, reservation), 'ok');
+      assert.equal(mailbox.spawn(conn, reservation, false), 'ok');
       await ctx.clock.sleep(1);
       assert.equal(spawner.live, 1);
       assert.deepEqual(rec.events, [`connect ${short(5)}`, `ready ${short(5)}`]);
@@ -123,15 +125,14 @@ describe('lookup spawner', () => {
       const rec = new Recorder();
       rec.killOnConnect = true;
       const [spawner, mailbox] = Spawner.create(ctx, {
-        tracker: rec.tracker,
         router: rec.router,
-        channels: routes(),
-        config: SETTINGS,
+        mailboxSize: SETTINGS.mailboxSize,
+        flavour: peerFlavour(SETTINGS, routes(), rec.tracker),
       });
       spawner.start();
       const conn = rec.conn(6);
       const reservation = rec.reservation('6');
-      mailbox.spawn(conn, reservation);
+      mailbox.spawn(conn, reservation, false);
       await ctx.clock.sleep(1);
       assert.equal(conn.closed, true);
       assert.equal(reservation.count, 1);
@@ -143,14 +144,13 @@ describe('lookup spawner', () => {
     await run(async (ctx) => {
       const rec = new Recorder();
       const [spawner, mailbox] = Spawner.create(ctx, {
-        tracker: rec.tracker,
         router: rec.router,
-        channels: routes(),
-        config: { ...SETTINGS, mailboxSize: 2 },
+        mailboxSize: 2,
+        flavour: peerFlavour(SETTINGS, routes(), rec.tracker),
       });
       const conns = [1, 2, 3].map((n) => rec.conn(n));
       const reservations = [1, 2, 3].map((n) => rec.reservation(String(n)));
-      const feedback = conns.map((c, i) => mailbox.spawn(c, reservations[i]!));
+      const feedback = conns.map((c, i) => mailbox.spawn(c, reservations[i]!, false));
       assert.deepEqual(feedback, ['ok', 'ok', 'dropped']);
       assert.equal(conns[2]!.closed, true);
       assert.equal(reservations[2]!.count, 1);
@@ -171,7 +171,7 @@ describe('lookup spawner', () => {
       // After it stopped, spawn is refused the same way.
       const late = rec.conn(4);
       const lateReservation = rec.reservation('4');
-      assert.equal(mailbox.spawn(late, lateReservation), 'closed');
+      assert.equal(mailbox.spawn(late, lateReservation, false), 'closed');
       assert.equal(late.closed, true);
       assert.equal(lateReservation.count, 1);
     });
@@ -194,12 +194,11 @@ describe('lookup spawner', () => {
         };
         const controls: PeerMailbox[] = [];
         const [spawner, spawnerMailbox] = Spawner.create(child, {
-          tracker: {
-            connect: (_p: ed25519.PublicKey, control: PeerMailbox) => controls.push(control),
-          },
           router: routerMailbox,
-          channels,
-          config: SETTINGS,
+          mailboxSize: SETTINGS.mailboxSize,
+          flavour: peerFlavour(SETTINGS, channels, {
+            connect: (_p: ed25519.PublicKey, control: PeerMailbox) => controls.push(control),
+          }),
         });
         router.start();
         spawner.start();
@@ -209,8 +208,8 @@ describe('lookup spawner', () => {
       const one = side(ctx, 'one');
       const two = side(ctx, 'two');
       const { a, b } = await streamPair(ctx);
-      one.spawnerMailbox.spawn(a, one.reservation);
-      two.spawnerMailbox.spawn(b, two.reservation);
+      one.spawnerMailbox.spawn(a, one.reservation, false);
+      two.spawnerMailbox.spawn(b, two.reservation, false);
       await ctx.clock.sleep(1);
       assert.deepEqual(
         one.sender.send(Recipients.all(), utf8('hi two'), false).map((k) => k.toHex()),
@@ -240,10 +239,11 @@ describe('lookup spawner', () => {
       const [sender] = channels.register(0, Quota.perSecond(10_000));
       const [router, routerMailbox] = Router.create(ctx, { mailboxSize: 1000 });
       const [spawner, mailbox] = Spawner.create(ctx, {
-        tracker: { connect: () => undefined },
         router: routerMailbox,
-        channels,
-        config: { ...SETTINGS, mailboxSize: 4, pingFrequencyMs: 60_000 },
+        mailboxSize: 4,
+        flavour: peerFlavour({ ...SETTINGS, mailboxSize: 4, pingFrequencyMs: 60_000 }, channels, {
+          connect: () => undefined,
+        }),
       });
       router.start();
       spawner.start();
@@ -252,8 +252,8 @@ describe('lookup spawner', () => {
       slow.gate = new Promise(() => {}); // the first write never completes
       const fast = new FakeConn(pk(2));
       const release = { release(): void {} };
-      mailbox.spawn(slow, release);
-      mailbox.spawn(fast, release);
+      mailbox.spawn(slow, release, false);
+      mailbox.spawn(fast, release, false);
       await ctx.clock.sleep(1);
       const start = ctx.clock.now();
       for (let i = 0; i < 100; i++) {

@@ -22,13 +22,18 @@
  *
  * @module
  */
+export type {
+  InboundRoutes,
+  PeerConnection,
+  StreamReceiver,
+  StreamSender,
+} from '../../peer/actor.js';
+export { Mailbox } from '../../peer/ingress.js';
+export { dataLabel, PeerMetrics, peerLabels } from '../../peer/metrics.js';
 export {
   Actor,
   type Config,
-  type InboundRoutes,
-  type PeerConnection,
-  type StreamReceiver,
-  type StreamSender,
+  type PeerSettings,
+  peerFlavour,
+  type TrackerConnector,
 } from './actor.js';
-export { Mailbox } from './ingress.js';
-export { dataLabel, PeerMetrics, peerLabels } from './metrics.js';

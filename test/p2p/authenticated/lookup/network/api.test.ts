@@ -163,12 +163,19 @@ describe('lookup network API', () => {
     });
   });
 
-  test('a network whose listen address is taken stops on its own and reports no address', async () => {
+  test('a network whose listen address is taken rejects its handle with ListenFailed and stops every task', async () => {
     await deterministicRuntime({ seed: 34 }).run(async (ctx) => {
       const blocker = await ctx.network.bind({ ip: '10.0.0.1', port: 3000 });
       const [network] = Network.create(ctx, config(0));
       const handle = network.start();
-      await handle.done;
+      const err = await handle.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof P2PError, 'done rejects with a P2PError');
+      assert.equal(err.code, 'ListenFailed');
+      assert.match(err.message, /10\.0\.0\.1:3000/);
+      assert.ok(err.cause !== undefined, 'the OS error is the cause');
       assert.equal(await network.address(), undefined);
       assert.deepEqual(
         runningTasks(ctx).filter((l) => l !== ''),

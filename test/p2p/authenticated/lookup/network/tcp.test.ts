@@ -4,12 +4,13 @@
  */
 
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import type { Receiver, Sender } from '../../../../../src/p2p/authenticated/channels.js';
 import { Config } from '../../../../../src/p2p/authenticated/lookup/config.js';
 import { Network } from '../../../../../src/p2p/authenticated/lookup/network.js';
 import type { Oracle } from '../../../../../src/p2p/authenticated/lookup/oracle.js';
+import { P2PError } from '../../../../../src/p2p/errors.js';
 import { Recipients } from '../../../../../src/p2p/types.js';
 import { Quota } from '../../../../../src/quota/index.js';
 import type { Context, Handle, SocketAddr } from '../../../../../src/runtime/context.js';
@@ -164,5 +165,41 @@ describe('lookup network on loopback TCP', () => {
       for (const p of peers) p.handle.stop();
       await deadline(Promise.all(peers.map((p) => p.handle.done)), 10_000, 'shutdown');
     });
+  });
+
+  test('a port already in use rejects handle.done with ListenFailed naming the address', {
+    timeout: 30_000,
+  }, async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await nodeRuntime().run(async (ctx) => {
+        const config = Config.local({
+          signer: signer(0),
+          namespace: NAMESPACE,
+          listen: `127.0.0.1:${port}`,
+          maxPeersPerSet: 4,
+          maxMessageSize: 1024,
+        });
+        const [network] = Network.create(ctx, config);
+        const handle = network.start();
+        const err = await deadline(
+          handle.done.then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+          10_000,
+          'the network reports the failure',
+        );
+        assert.ok(err instanceof P2PError);
+        assert.equal(err.code, 'ListenFailed');
+        assert.ok(err.message.includes(`127.0.0.1:${port}`), err.message);
+        assert.ok(err.cause !== undefined);
+        assert.equal(await network.address(), undefined);
+      });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

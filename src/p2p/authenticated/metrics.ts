@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Counter, Metrics } from '../../../runtime/context.js';
+import type { Counter, Metrics } from '../../runtime/context.js';
 
 /** The dialer's counters. */
 export interface DialerMetrics {

@@ -1,6 +1,7 @@
 /**
- * The lookup dialer (commonware `lookup/actors/dialer.rs`): opens outbound connections to the
- * tracked primary peers.
+ * The dialer of both flavours (commonware `{discovery,lookup}/actors/dialer.rs`): opens outbound
+ * connections to the peers the tracker says are dialable (primaries, and discovery's
+ * bootstrappers).
  *
  * Loop, one tick at a time (the first tick is immediate):
  * 1. If the local queue is empty, ask the tracker which peers are dialable now and shuffle them
@@ -19,23 +20,36 @@
  * @module
  */
 
-import type { Feedback } from '../../../actor/index.js';
-import type { PublicKey } from '../../../crypto/ed25519.js';
-import type { Connection, Context, Handle, SocketAddr } from '../../../runtime/context.js';
-import { RuntimeError } from '../../../runtime/errors.js';
-import { withTimeout } from '../../../runtime/timeout.js';
+import type { Feedback } from '../../actor/index.js';
+import type { PublicKey } from '../../crypto/ed25519.js';
+import type { Connection, Context, Handle, SocketAddr } from '../../runtime/context.js';
+import { RuntimeError } from '../../runtime/errors.js';
+import { withTimeout } from '../../runtime/timeout.js';
 import {
   type Session,
   type Config as StreamConfig,
   dial as streamDial,
-} from '../../../stream/index.js';
-import { formatIngress, type Ingress } from '../../address.js';
-import { P2PError } from '../../errors.js';
-import { isGlobal } from '../../net.js';
+} from '../../stream/index.js';
+import { formatIngress, type Ingress } from '../address.js';
+import { P2PError } from '../errors.js';
+import { isGlobal } from '../net.js';
 import type { DialerMetrics } from './metrics.js';
-import type { PeerConnection } from './peer/index.js';
+import type { PeerConnection } from './peer/actor.js';
 import type { Releasable } from './spawner/index.js';
-import type { Dialable, DialReservation } from './tracker/index.js';
+
+/** What the tracker answers to `dialable`: who may be dialed now, and when to ask again. */
+export interface Dialable {
+  /** Peers that may be dialed now, sorted by key. */
+  readonly peers: readonly PublicKey[];
+  /** The earliest time (ms) another peer may become dialable, if any will. */
+  readonly nextQueryAt: number | undefined;
+}
+
+/** A granted dial: the reservation that holds the peer's slot, and where to dial. */
+export interface DialReservation {
+  readonly reservation: Releasable & { readonly publicKey: PublicKey };
+  readonly ingress: Ingress;
+}
 
 /** What the dialer needs from the tracker (the tracker `Mailbox` implements it). */
 export interface DialerTracker {
@@ -45,7 +59,7 @@ export interface DialerTracker {
 
 /** What the dialer needs from the spawner (the spawner `Mailbox` implements it). */
 export interface DialerSpawner {
-  spawn(connection: PeerConnection, reservation: Releasable): Feedback;
+  spawn(connection: PeerConnection, reservation: Releasable, dialer: boolean): Feedback;
 }
 
 /** Configuration of the {@link Dialer}. */
@@ -179,6 +193,7 @@ export class Dialer {
             connection: session.connection,
           },
           reservation,
+          true,
         );
       } catch (err) {
         log.debug({ err: String(err) }, 'dial failed');

@@ -1,4 +1,4 @@
-import type { Feedback, Sender } from '../../../../actor/index.js';
+import type { Feedback, Sender } from '../../../actor/index.js';
 import type { PeerConnection } from '../peer/actor.js';
 
 /** What the spawner needs from a reservation: an idempotent release (the tracker's `Reservation`). */
@@ -11,6 +11,8 @@ export type Message = {
   readonly type: 'spawn';
   readonly connection: PeerConnection;
   readonly reservation: Releasable;
+  /** Whether we dialed the connection (false: the listener accepted it). */
+  readonly dialer: boolean;
 };
 
 /** The spawner's handle, held by the dialer and the listener. */
@@ -28,8 +30,8 @@ export class Mailbox {
    * released and the connection closed here: a connection that would sit in a backlog would time
    * out anyway (upstream rationale).
    */
-  spawn(connection: PeerConnection, reservation: Releasable): Feedback {
-    const feedback = this.#sender.enqueue({ type: 'spawn', connection, reservation });
+  spawn(connection: PeerConnection, reservation: Releasable, dialer: boolean): Feedback {
+    const feedback = this.#sender.enqueue({ type: 'spawn', connection, reservation, dialer });
     if (feedback === 'dropped' || feedback === 'closed') {
       connection.connection.close();
       reservation.release();

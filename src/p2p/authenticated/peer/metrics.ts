@@ -1,4 +1,4 @@
-import type { BoundCounter, Counter, Labels, Metrics } from '../../../../runtime/context.js';
+import type { BoundCounter, Counter, Labels, Metrics } from '../../../runtime/context.js';
 
 export type { BoundCounter };
 

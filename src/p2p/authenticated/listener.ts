@@ -1,15 +1,13 @@
 /**
- * The lookup listener (commonware `lookup/actors/listener.rs`): accepts inbound connections and
- * admits only those worth a handshake.
+ * The listener of both flavours (commonware `{discovery,lookup}/actors/listener.rs`): accepts
+ * inbound connections and admits only those worth a handshake.
  *
  * For every accepted connection, in order (any rejection simply closes the socket, nothing is
  * sent back):
  * 1. Unless `allowPrivateIps`, a source IP that is not global is refused (`handshakes_blocked`).
- * 2. Unless `bypassIpCheck`, a source IP that is not the registered egress IP of an eligible,
- *    unblocked peer is refused (`handshakes_blocked`). The allow-list is pushed by the tracker
- *    (latest wins) and compared with IPv4-mapped IPv6 addresses reduced to IPv4. While some
- *    eligible, unblocked peer has a `named` address (no known egress IP), the list's `any` flag
- *    is set and every source IP passes this step (the bouncer and handshake still apply).
+ * 2. The flavour's source filter, if any (lookup's registered-IP pre-filter, unless
+ *    `bypassIpCheck`): a source IP it does not admit is refused (`handshakes_blocked`). IPs are
+ *    passed with IPv4-mapped IPv6 addresses reduced to IPv4.
  * 3. Every 16,384 accepted connections, both keyed limiters forget fully replenished keys.
  * 4. The per-IP and the per-subnet (/24, /48) handshake limiters are both checked (both consume a
  *    cell when they allow); a refusal by either closes the socket
@@ -24,22 +22,23 @@
  * @module
  */
 
-import type { Feedback, RingInbox } from '../../../actor/index.js';
-import type { PublicKey } from '../../../crypto/ed25519.js';
-import { KeyedRateLimiter, type Quota } from '../../../quota/index.js';
+import type { Feedback } from '../../actor/index.js';
+import type { PublicKey } from '../../crypto/ed25519.js';
+import { KeyedRateLimiter, type Quota } from '../../quota/index.js';
 import type {
   Connection,
   Context,
   Handle,
   Listener as NetListener,
   SocketAddr,
-} from '../../../runtime/context.js';
-import { type Config as StreamConfig, listen as streamListen } from '../../../stream/index.js';
-import { isGlobal, subnetKey, unmappedIp } from '../../net.js';
+} from '../../runtime/context.js';
+import { type Config as StreamConfig, listen as streamListen } from '../../stream/index.js';
+import { formatSocketAddr } from '../address.js';
+import { P2PError } from '../errors.js';
+import { isGlobal, subnetKey, unmappedIp } from '../net.js';
 import type { ListenerMetrics } from './metrics.js';
-import type { PeerConnection } from './peer/index.js';
+import type { PeerConnection } from './peer/actor.js';
 import type { Releasable } from './spawner/index.js';
-import type { ListenerAllowList } from './tracker/directory.js';
 
 /** Accepted connections between two sweeps of the keyed limiters. */
 export const LIMITER_PRUNE_INTERVAL = 16_384;
@@ -52,7 +51,15 @@ export interface ListenerTracker {
 
 /** What the listener needs from the spawner (the spawner `Mailbox` implements it). */
 export interface ListenerSpawner {
-  spawn(connection: PeerConnection, reservation: Releasable): Feedback;
+  spawn(connection: PeerConnection, reservation: Releasable, dialer: boolean): Feedback;
+}
+
+/**
+ * A flavour's pre-filter on source IPs, consulted before any rate limit or cryptography (lookup:
+ * the registered egress IPs). `ip` is canonical (IPv4-mapped IPv6 reduced to IPv4).
+ */
+export interface SourceFilter {
+  admits(ip: string): boolean;
 }
 
 /** Configuration of the {@link Listener}. */
@@ -63,8 +70,6 @@ export interface ListenerConfig {
   readonly stream: StreamConfig;
   /** Whether non-global source IPs may connect. */
   readonly allowPrivateIps: boolean;
-  /** Whether to skip the registered-IP check. */
-  readonly bypassIpCheck: boolean;
   /** Most handshakes in progress at once. */
   readonly maxConcurrentHandshakes: number;
   /** Handshake rate per source IP. */
@@ -77,12 +82,17 @@ export interface ListenerConfig {
 export interface ListenerDependencies {
   readonly tracker: ListenerTracker;
   readonly spawner: ListenerSpawner;
-  /** The tracker's allow-list ring (egress IPs of eligible, unblocked peers; `any` flag). */
-  readonly allowList: RingInbox<ListenerAllowList>;
+  /** The flavour's source-IP pre-filter; none admits every IP. */
+  readonly filter?: SourceFilter;
   readonly metrics: ListenerMetrics;
 }
 
-function canonical(ip: string): string | undefined {
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `ip` with an IPv4-mapped IPv6 address reduced to IPv4, or undefined if it is not an IP. */
+export function canonical(ip: string): string | undefined {
   try {
     return unmappedIp(ip);
   } catch {
@@ -90,21 +100,18 @@ function canonical(ip: string): string | undefined {
   }
 }
 
-/** The inbound side of the lookup network. */
+/** The inbound side of a network. */
 export class Listener {
   readonly #config: ListenerConfig;
   readonly #tracker: ListenerTracker;
   readonly #spawner: ListenerSpawner;
-  readonly #allowListRing: RingInbox<ListenerAllowList>;
+  readonly #filter: SourceFilter | undefined;
   readonly #metrics: ListenerMetrics;
 
   // ---------- State ----------
-  /** Registered source IPs (canonical form); empty until the tracker pushes a list. */
-  #allowed: ReadonlySet<string> = new Set();
-  /** Whether every source IP is admitted (a peer without a known egress IP is eligible). */
-  #allowAny = false;
   #inFlight = 0;
   #accepted = 0;
+  #failure: P2PError | undefined;
   readonly #bound: Promise<SocketAddr | undefined>;
   #resolveBound: (addr: SocketAddr | undefined) => void = () => {};
 
@@ -112,7 +119,7 @@ export class Listener {
     this.#config = config;
     this.#tracker = deps.tracker;
     this.#spawner = deps.spawner;
-    this.#allowListRing = deps.allowList;
+    this.#filter = deps.filter;
     this.#metrics = deps.metrics;
     this.#bound = new Promise((resolve) => {
       this.#resolveBound = resolve;
@@ -122,6 +129,11 @@ export class Listener {
   /** The bound address once listening (the real port when `address.port` is 0); `undefined` if binding failed or never happened before shutdown. */
   get bound(): Promise<SocketAddr | undefined> {
     return this.#bound;
+  }
+
+  /** Why the listener ended on its own (`ListenFailed`), if it did. */
+  get failure(): P2PError | undefined {
+    return this.#failure;
   }
 
   /** Handshakes in progress. */
@@ -140,8 +152,16 @@ export class Listener {
       listener = await ctx.network.bind(this.#config.address);
     } catch (err) {
       this.#resolveBound(undefined);
-      // Not a task failure: the network notices the listener ended and stops (upstream panics).
-      ctx.log.error({ address: this.#config.address, err: String(err) }, 'failed to bind listener');
+      if (ctx.signal.aborted) return;
+      // The network's failure, not the runtime's: the task ends and the network, seeing
+      // `failure`, stops and rejects its own handle with it.
+      const address = formatSocketAddr(this.#config.address);
+      this.#failure = new P2PError(
+        'ListenFailed',
+        `cannot listen on ${address}: ${messageOf(err)}`,
+        { cause: err },
+      );
+      ctx.log.error({ address, err: messageOf(err) }, 'failed to bind listener');
       return;
     }
     this.#resolveBound(listener.address);
@@ -193,14 +213,11 @@ export class Listener {
       conn.close();
       return;
     }
-    if (!config.bypassIpCheck) {
-      this.#refreshAllowList();
-      if (!this.#allowAny && !this.#allowed.has(ip)) {
-        metrics.handshakesBlocked.inc();
-        log.debug({ ip }, 'connection from an unregistered IP blocked');
-        conn.close();
-        return;
-      }
+    if (this.#filter !== undefined && !this.#filter.admits(ip)) {
+      metrics.handshakesBlocked.inc();
+      log.debug({ ip }, 'connection from an unregistered IP blocked');
+      conn.close();
+      return;
     }
     if (++this.#accepted % LIMITER_PRUNE_INTERVAL === 0) {
       ipLimiter.retainRecent();
@@ -261,6 +278,7 @@ export class Listener {
           connection: conn,
         },
         reservation,
+        false,
       );
     } catch (err) {
       if (!ctx.signal.aborted) this.#metrics.handshakesFailed.inc();
@@ -268,20 +286,5 @@ export class Listener {
     } finally {
       if (!handedOver) conn.close();
     }
-  }
-
-  /** Takes the latest allow-list pushed by the tracker, if any (latest wins). */
-  #refreshAllowList(): void {
-    const ring = this.#allowListRing;
-    let latest: ListenerAllowList | undefined;
-    for (let s = ring.tryRecv(); s !== undefined; s = ring.tryRecv()) latest = s;
-    if (latest === undefined) return;
-    const next = new Set<string>();
-    for (const ip of latest.ips) {
-      const c = canonical(ip);
-      if (c !== undefined) next.add(c);
-    }
-    this.#allowed = next;
-    this.#allowAny = latest.any;
   }
 }

@@ -1,0 +1,484 @@
+import { select } from '../../../actor/index.js';
+import type { PublicKey } from '../../../crypto/ed25519.js';
+import { type Quota, RateLimiter } from '../../../quota/index.js';
+import type { Context, Labels } from '../../../runtime/context.js';
+import { P2PError } from '../../errors.js';
+import type { InboundChannel } from '../channels.js';
+import { peekDataChannel, smallDataStart } from '../data.js';
+import { Relay, type RelayInboxes, type RelayMetrics } from '../relay.js';
+import { Mailbox } from './ingress.js';
+import {
+  type BoundCounter,
+  bindCounter,
+  dataLabel,
+  type PeerMetrics,
+  peerLabels,
+} from './metrics.js';
+
+/** The write half of an authenticated stream (the stream module's `Sender` implements it). */
+export interface StreamSender {
+  /** Writes each message as its own frame, in order; rejects if the connection fails. */
+  sendMany(messages: readonly Uint8Array[]): Promise<void>;
+}
+
+/** The read half of an authenticated stream (the stream module's `Receiver` implements it). */
+export interface StreamReceiver {
+  /** Resolves with the next message; rejects once the connection fails or closes. */
+  recv(): Promise<Uint8Array>;
+}
+
+/** An authenticated connection handed to a peer actor. */
+export interface PeerConnection {
+  /** The authenticated key of the remote peer. */
+  readonly peer: PublicKey;
+  readonly sender: StreamSender;
+  readonly receiver: StreamReceiver;
+  /** The underlying connection; closed when the actor ends (which fails a pending `recv`). */
+  readonly connection: { close(): void };
+}
+
+/** Where the peer actor delivers inbound data (the {@link Channels} registry implements it). */
+export interface InboundRoutes {
+  /** The inbound side of `channel`, or `undefined` if it is not registered. */
+  inbound(channel: number): InboundChannel | undefined;
+  /** The largest application payload a Data message may carry, in bytes. */
+  readonly maxMessageSize: number;
+}
+
+/**
+ * A gate on one kind of inbound frame of one connection: its limiter, metric labels and counter.
+ * Made by {@link PeerIo.gate}; the flavour's protocol throttles its own control frames on them.
+ */
+export interface Gate {
+  readonly limiter: RateLimiter;
+  readonly labels: Labels;
+  readonly received: BoundCounter;
+}
+
+/** What a flavour's {@link Protocol} may use while the connection runs. */
+export interface PeerIo {
+  /** The connection's context (clock, log). */
+  readonly ctx: Context;
+  /** The authenticated remote key. */
+  readonly peer: PublicKey;
+  /** The remote key in hex (metric label). */
+  readonly peerHex: string;
+  /** The largest application payload a Data message may carry, in bytes. */
+  readonly maxMessageSize: number;
+  /** A gate for frames labelled `message` (e.g. `ping`, `bit_vec`), limited by `quota`. */
+  gate(message: string, quota: Quota): Gate;
+  /**
+   * Counts a frame on `gate` and waits (counting `messages_rate_limited` once) until its limiter
+   * grants a cell: backpressure on this connection, nothing dropped. Resolves false if the peer
+   * ended meanwhile.
+   */
+  throttle(gate: Gate): Promise<boolean>;
+  /** Counts a frame that did not decode (`messages_received{message="invalid"}`). */
+  invalid(): void;
+}
+
+/** What a received non-fast-path frame turned out to be, as the flavour's protocol decoded it. */
+export type Received =
+  /** Application data: route it to `channel` as any data frame. */
+  | { readonly channel: number; readonly message: Uint8Array }
+  /** A control frame the protocol handled itself. */
+  | null
+  /** A protocol violation or failure: the connection ends with this reason. */
+  | P2PError;
+
+/**
+ * The flavour's part of a peer actor (lookup: Ping; discovery: Greeting, BitVec, Peers). The
+ * harness owns the connection, the queues, batching, data routing and throttling; a protocol
+ * decides what is written besides data and what every non-data frame means.
+ */
+export interface Protocol {
+  /** Frames written before anything else, in one write (discovery's Greeting). */
+  readonly preamble: readonly Uint8Array[];
+  /** The flavour's timer period in ms (lookup: ping; discovery: gossip). */
+  readonly tickMs: number;
+  /** Whether the first tick is due at start (discovery) or one period after it (lookup). */
+  readonly tickAtStart: boolean;
+  /** The `messages_sent` label of the frame {@link tick} returns. */
+  readonly tickLabel: string;
+  /** A tick fired: a frame to write first in the next batch, or undefined. */
+  tick(): Uint8Array | undefined;
+  /**
+   * Whether data frames may take the fast path: false until a flavour's handshake-level message
+   * has arrived (discovery's Greeting), so every frame reaches {@link receive} until then.
+   */
+  readonly open: boolean;
+  /** Decodes and handles a frame that is not fast-path data. */
+  receive(frame: Uint8Array, io: PeerIo): Received | Promise<Received>;
+}
+
+/** Configuration of one peer actor. */
+export interface Config {
+  /** Capacity of each of the relay's high and low queues, and of the control queue, in messages. */
+  readonly mailboxSize: number;
+  /** Most messages written with one `sendMany`. */
+  readonly sendBatchSize: number;
+  /** The registered channels. */
+  readonly channels: InboundRoutes;
+  /** Shared message counters. */
+  readonly metrics: PeerMetrics;
+  /** Shared relay drop counters. */
+  readonly relayMetrics?: RelayMetrics;
+}
+
+/** Per-channel inbound state of one connection. */
+interface Route extends Gate {
+  readonly inbound: InboundChannel;
+}
+
+/** What the run shares with its two loops. */
+interface LoopState {
+  /** Set once the run decided to end: the loops return at their next step. */
+  halted: boolean;
+  /** Aborted (with {@link HALTED}) at the same moment: cancels the tick timer and quota sleeps. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The reason `halt` aborts with: a preallocated value (a default abort reason is a DOMException,
+ * costly to build). Only cancelled sleeps ever reject with it, and the loops discard those.
+ */
+const HALTED = new P2PError('PeerDisconnected', 'peer halted');
+
+function noop(): void {}
+
+/** @throws P2PError `InvalidConfig` unless `v` is a positive safe integer. */
+export function checkPositive(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new P2PError('InvalidConfig', `${name} must be a positive integer, got ${v}`);
+  }
+}
+
+function errorOf(code: 'SendFailed' | 'ReceiveFailed', err: unknown): P2PError {
+  return err instanceof P2PError ? err : new P2PError(code, undefined, { cause: err });
+}
+
+/**
+ * The peer actor harness shared by both flavours (upstream `actors/peer/actor.rs`): runs one
+ * authenticated connection with two loops.
+ *
+ * - Sender: writes the protocol's preamble, then waits for a kill, control frames, high or low
+ *   queued payloads, or the protocol's tick; takes what is ready up to `sendBatchSize` (tick
+ *   frame, control, high, low) and writes it with one `sendMany`.
+ * - Receiver: small data frames on a low channel take a fast path once the protocol is open;
+ *   every other frame goes to the protocol. Data on an unregistered channel ends the connection
+ *   (`InvalidChannel`, counted as `invalid`); data on a registered channel waits for this peer's
+ *   per-channel inbound quota (sleeping: backpressure on this connection only, nothing dropped)
+ *   and is then delivered to the channel.
+ *
+ * The first loop to end ends the connection: the other is stopped and the connection closed.
+ */
+export class Actor {
+  // ---------- Configuration ----------
+  readonly #sendBatchSize: number;
+  readonly #channels: InboundRoutes;
+  readonly #metrics: PeerMetrics;
+  readonly #protocol: Protocol;
+
+  // ---------- Message-Passing ----------
+  readonly #control: Mailbox;
+  readonly #queues: RelayInboxes;
+
+  #ran = false;
+
+  private constructor(config: Config, protocol: Protocol, control: Mailbox, queues: RelayInboxes) {
+    this.#sendBatchSize = config.sendBatchSize;
+    this.#channels = config.channels;
+    this.#metrics = config.metrics;
+    this.#protocol = protocol;
+    this.#control = control;
+    this.#queues = queues;
+  }
+
+  /**
+   * Creates a peer actor running `protocol`, its control mailbox (for the tracker) and its relay
+   * (for the router).
+   *
+   * @throws P2PError `InvalidConfig` if a size or period is not a positive integer.
+   */
+  static create(config: Config, protocol: Protocol): [Actor, Mailbox, Relay] {
+    checkPositive('mailboxSize', config.mailboxSize);
+    checkPositive('sendBatchSize', config.sendBatchSize);
+    checkPositive('tick period', protocol.tickMs);
+    const [relay, queues] = Relay.create(config.mailboxSize, config.relayMetrics);
+    const control = new Mailbox(config.mailboxSize);
+    return [new Actor(config, protocol, control, queues), control, relay];
+  }
+
+  /** The control mailbox made by {@link create}. */
+  get control(): Mailbox {
+    return this.#control;
+  }
+
+  /**
+   * Runs the connection until a loop ends, the peer is killed, or `ctx` stops; then stops the
+   * other loop, closes the connection and the queues, and returns why it ended:
+   * `PeerKilled`, `NetworkClosed` (context stopped), `SendFailed`, `ReceiveFailed`,
+   * `DecodeFailed`, `InvalidChannel` or the protocol's own reason. Rejects only if called twice.
+   *
+   * Both loops are plain async functions of this one task (no child tasks: a peer is a single
+   * task, scope and AbortController, plus `halt` below, whatever its traffic). Ending one ends the
+   * other: closing the connection fails a pending `recv`/`sendMany`, closing the queues wakes an
+   * idle sender, and aborting `halt` cancels the tick timer and any quota sleep.
+   */
+  async run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
+    if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
+    this.#ran = true;
+    const peer = conn.peer.toHex();
+    const log = ctx.log.child({ peer });
+    log.debug({}, 'peer started');
+    const halt = new AbortController();
+    const state: LoopState = { halted: false, signal: halt.signal };
+    const sender = this.#sendLoop(ctx, state, peer, conn.sender);
+    const receiver = this.#recvLoop(ctx, state, conn.peer, peer, conn.receiver);
+    let reason: P2PError;
+    try {
+      const arm = await select(ctx.signal, this.#control.killed, sender, receiver);
+      if (arm === -1) reason = new P2PError('NetworkClosed');
+      else if (arm === 0) reason = this.#control.reason;
+      else if (arm === 1)
+        reason = await sender.then(
+          (r) => r,
+          (e) => errorOf('SendFailed', e),
+        );
+      else
+        reason = await receiver.then(
+          (r) => r,
+          (e) => errorOf('ReceiveFailed', e),
+        );
+    } finally {
+      state.halted = true;
+      halt.abort(HALTED);
+      conn.connection.close();
+      this.#queues.high.close();
+      this.#queues.low.close();
+      this.#control.close();
+    }
+    // Both loops return once halted (a pending recv/sendMany fails with the closed connection).
+    await Promise.allSettled([sender, receiver]);
+    log.debug({ reason: reason.code }, 'peer stopped');
+    return reason;
+  }
+
+  async #sendLoop(
+    ctx: Context,
+    state: LoopState,
+    peer: string,
+    stream: StreamSender,
+  ): Promise<P2PError> {
+    const { high, low } = this.#queues;
+    const clock = ctx.clock;
+    const control = this.#control;
+    const protocol = this.#protocol;
+    const batchSize = this.#sendBatchSize;
+    const sent = this.#metrics.sent;
+    const tickSent = bindCounter(sent, peerLabels(peer, protocol.tickLabel));
+    // Data frames almost always go out on one or two channels: remember the last one's counter.
+    let lastChannel = Number.NaN;
+    let lastSent: BoundCounter | undefined;
+    const dataSent = new Map<number, BoundCounter>();
+    const counterOf = (channel: number): BoundCounter => {
+      let c = dataSent.get(channel);
+      if (c === undefined) {
+        c = bindCounter(sent, peerLabels(peer, channel < 0 ? 'invalid' : dataLabel(channel)));
+        dataSent.set(channel, c);
+      }
+      return c;
+    };
+    const tickMs = protocol.tickMs;
+    let deadline = clock.now() + (protocol.tickAtStart ? 0 : tickMs);
+    // One timer per tick period, raced by every idle wait (select attaches to it once); the
+    // `halt` signal cancels it when the peer ends. No per-wait timer or AbortController.
+    let tick = clock.sleepUntil(deadline, state.signal);
+    // A timer replaced before any wait raced it still rejects on halt: never unhandled.
+    tick.catch(noop);
+    let batch: Uint8Array[] = protocol.preamble.length > 0 ? [...protocol.preamble] : [];
+    for (;;) {
+      // Wait only when idle: with frames queued, take them at once. The run's select watches the
+      // stop signal and the kill latch and closes the queues, which wakes this wait.
+      if (batch.length === 0 && high.size === 0 && low.size === 0 && control.size === 0) {
+        if (control.carriesFrames)
+          await select(undefined, high.ready(), low.ready(), tick, control.ready());
+        else await select(undefined, high.ready(), low.ready(), tick);
+      }
+      if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+      if (control.isKilled) return control.reason;
+      if (high.isClosed && low.isClosed) return new P2PError('PeerDisconnected');
+      if (state.halted) return new P2PError('PeerDisconnected');
+
+      // Take what is ready, by priority: the tick frame, control frames, then high, then low.
+      const now = clock.now();
+      let ticked = false;
+      if (now >= deadline) {
+        deadline = now + tickMs;
+        tick = clock.sleepUntil(deadline, state.signal);
+        tick.catch(noop);
+        const frame = protocol.tick();
+        if (frame !== undefined) {
+          ticked = true;
+          batch.push(frame);
+        }
+      }
+      // Frames before `controlEnd` (preamble, tick, control) are not data: the data counts
+      // below skip them.
+      if (control.size > 0) control.drainInto(batch, batchSize - batch.length);
+      const controlEnd = batch.length;
+      if (batch.length < batchSize)
+        for (const f of high.drain(batchSize - batch.length)) batch.push(f);
+      if (batch.length < batchSize)
+        for (const f of low.drain(batchSize - batch.length)) batch.push(f);
+      if (batch.length === 0) continue;
+
+      try {
+        await stream.sendMany(batch);
+      } catch (err) {
+        if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+        ctx.log.debug({ peer, err: String(err) }, 'send failed');
+        return errorOf('SendFailed', err);
+      }
+      // One count per run of frames on the same channel, not per frame.
+      let runLength = 0;
+      for (let i = controlEnd; i < batch.length; i++) {
+        // Frames on the queues were encoded locally by a registered channel's sender.
+        const channel = peekDataChannel(batch[i] as Uint8Array) ?? -1;
+        if (channel !== lastChannel) {
+          if (runLength > 0) lastSent?.inc(runLength);
+          runLength = 0;
+          lastChannel = channel;
+          lastSent = counterOf(channel);
+        }
+        runLength++;
+      }
+      if (runLength > 0) lastSent?.inc(runLength);
+      if (ticked) tickSent.inc();
+      batch = [];
+    }
+  }
+
+  async #recvLoop(
+    ctx: Context,
+    state: LoopState,
+    publicKey: PublicKey,
+    peer: string,
+    stream: StreamReceiver,
+  ): Promise<P2PError> {
+    const metrics = this.#metrics;
+    const protocol = this.#protocol;
+    const invalid = peerLabels(peer, 'invalid');
+    const routes = new Map<number, Route>();
+    let lastChannel = Number.NaN;
+    let lastRoute: Route | undefined;
+    const maxMessageSize = this.#channels.maxMessageSize;
+    const io: PeerIo = {
+      ctx,
+      peer: publicKey,
+      peerHex: peer,
+      maxMessageSize,
+      gate: (message, quota) => {
+        const labels = peerLabels(peer, message);
+        return {
+          limiter: new RateLimiter(quota, ctx.clock),
+          labels,
+          received: bindCounter(metrics.received, labels),
+        };
+      },
+      throttle: (gate) => this.#throttle(ctx, state, gate),
+      invalid: () => metrics.received.inc(invalid),
+    };
+    try {
+      for (;;) {
+        let frame: Uint8Array;
+        try {
+          frame = await stream.recv();
+        } catch (err) {
+          if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+          ctx.log.debug({ peer, err: String(err) }, 'receive failed');
+          return errorOf('ReceiveFailed', err);
+        }
+        if (state.halted) return new P2PError('PeerDisconnected');
+
+        // Fast path: a small data frame on a low channel, read without a Reader.
+        let channel: number;
+        let message: Uint8Array;
+        const start = protocol.open ? smallDataStart(frame, maxMessageSize) : -1;
+        if (start >= 0) {
+          channel = frame[1] as number;
+          message = frame.subarray(start);
+        } else {
+          let received = protocol.receive(frame, io);
+          // Most control frames are handled synchronously: no extra turn for those.
+          if (received instanceof Promise) received = await received;
+          if (state.halted) return new P2PError('PeerDisconnected');
+          if (received === null) continue;
+          if (received instanceof P2PError) return received;
+          channel = received.channel;
+          message = received.message;
+        }
+
+        // Data almost always arrives on one or two channels: remember the last route.
+        let route = channel === lastChannel ? lastRoute : routes.get(channel);
+        if (route === undefined) {
+          const inbound = this.#channels.inbound(channel);
+          if (inbound === undefined) {
+            // Never a metric label with the remote's channel number: constant cardinality.
+            metrics.received.inc(invalid);
+            ctx.log.debug({ peer, channel }, 'data on an unknown channel');
+            return new P2PError('InvalidChannel', `unknown channel ${channel}`);
+          }
+          const labels = peerLabels(peer, dataLabel(channel));
+          route = {
+            inbound,
+            limiter: new RateLimiter(inbound.quota, ctx.clock),
+            labels,
+            received: bindCounter(metrics.received, labels),
+          };
+          routes.set(channel, route);
+        }
+        lastChannel = channel;
+        lastRoute = route;
+        route.received.inc();
+        // Within quota (the usual case) the frame is delivered without an extra await.
+        const next = route.limiter.check();
+        if (next !== true && !(await this.#wait(ctx, state, route, next)))
+          return new P2PError('PeerDisconnected');
+        // A full channel queue drops this message (counted by the channel), never blocks.
+        route.inbound.deliver(publicKey, message);
+      }
+    } catch (err) {
+      // Only a sleep cancelled by shutdown lands here.
+      if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+      return errorOf('ReceiveFailed', err);
+    }
+  }
+
+  /**
+   * Counts a frame on `gate`, then waits until its limiter grants a cell: backpressure, nothing
+   * is dropped. Returns false if the peer was halted meanwhile (the frame must not be handled).
+   * A stop of `ctx` halts the peer too, so the sleep listens to `halt` only.
+   */
+  async #throttle(ctx: Context, state: LoopState, gate: Gate): Promise<boolean> {
+    gate.received.inc();
+    const next = gate.limiter.check();
+    return next === true ? true : this.#wait(ctx, state, gate, next);
+  }
+
+  /**
+   * The slow half of {@link #throttle}, once a check was refused (`first`: the time it named):
+   * counts once and sleeps until the limiter grants a cell. Returns false if the peer was halted
+   * meanwhile.
+   */
+  async #wait(ctx: Context, state: LoopState, gate: Gate, first: number): Promise<boolean> {
+    this.#metrics.rateLimited.inc(gate.labels);
+    let next: true | number = first;
+    while (next !== true) {
+      await ctx.clock.sleepUntil(next, state.signal);
+      if (state.halted) return false;
+      next = gate.limiter.check();
+    }
+    return true;
+  }
+}

@@ -1,0 +1,150 @@
+import { type Feedback, type Inbox, mailbox, select, unreliable } from '../../../actor/index.js';
+import type { PublicKey } from '../../../crypto/ed25519.js';
+import type { Context, Handle } from '../../../runtime/context.js';
+import type { Actor as PeerActor } from '../peer/actor.js';
+import type { Mailbox as PeerMailbox } from '../peer/ingress.js';
+import { PeerMetrics } from '../peer/metrics.js';
+import type { Relay } from '../relay.js';
+import { type RelayMetrics, relayMetrics } from '../relay.js';
+import { Mailbox, type Message } from './ingress.js';
+
+/** What the spawner needs from the router (the router `Mailbox` implements it). */
+export interface RouterLifecycle {
+  ready(peer: PublicKey, relay: Relay): Feedback;
+  release(peer: PublicKey, relay?: Relay): Feedback;
+}
+
+/** The counters every peer actor of one network shares (registered once by the spawner). */
+export interface SharedPeerMetrics {
+  readonly metrics: PeerMetrics;
+  readonly relayMetrics: RelayMetrics;
+}
+
+/**
+ * A network flavour's part of the spawner: how to make a peer actor for a new connection, and
+ * how to report that connection to the flavour's tracker.
+ */
+export interface PeerFlavour {
+  /** Makes the peer actor, its control mailbox and its relay for a connection with `peer`. */
+  create(peer: PublicKey, shared: SharedPeerMetrics): [PeerActor, PeerMailbox, Relay];
+  /**
+   * Reports the connection to the tracker, `dialer` telling whether we dialed it. Resolves false
+   * if the peer is no longer eligible: the connection is then closed without running the peer
+   * (lookup's tracker answers by killing the control instead, so it always resolves true).
+   */
+  connect(peer: PublicKey, control: PeerMailbox, dialer: boolean): boolean | Promise<boolean>;
+}
+
+/** Everything {@link Spawner.create} wires together. */
+export interface SpawnerConfig {
+  readonly router: RouterLifecycle;
+  readonly flavour: PeerFlavour;
+  /** Spawner mailbox capacity, in spawn requests. */
+  readonly mailboxSize: number;
+  /** Message counters; registered under the spawner's context if omitted. */
+  readonly metrics?: PeerMetrics;
+  /** Relay drop counters; registered under the spawner's context if omitted. */
+  readonly relayMetrics?: RelayMetrics;
+}
+
+/** Most messages handled per wake-up. */
+const BATCH = 64;
+
+/**
+ * The spawner (upstream `actors/spawner/actor.rs`, one for both flavours): turns each
+ * authenticated connection into a running peer actor. For each spawn it creates the flavour's
+ * peer actor and its relay, reports the connection to the tracker (the flavour's `connect`; a
+ * peer no longer eligible is closed at once), registers the relay with the router (`ready`), runs
+ * the peer (which closes the connection when it ends), then releases the router entry and only
+ * then the reservation, so the router forgets this connection before the tracker can admit a new
+ * one for the same peer.
+ */
+export class Spawner {
+  // ---------- Configuration ----------
+  readonly #context: Context;
+  readonly #shared: SharedPeerMetrics;
+  readonly #flavour: PeerFlavour;
+
+  // ---------- Message-Passing ----------
+  readonly #inbox: Inbox<Message>;
+  readonly #router: RouterLifecycle;
+
+  // ---------- State ----------
+  #live = 0;
+
+  private constructor(context: Context, config: SpawnerConfig, inbox: Inbox<Message>) {
+    this.#context = context;
+    this.#shared = {
+      metrics: config.metrics ?? PeerMetrics.create(context.metrics),
+      relayMetrics: config.relayMetrics ?? relayMetrics(context.metrics),
+    };
+    this.#flavour = config.flavour;
+    this.#inbox = inbox;
+    this.#router = config.router;
+  }
+
+  /**
+   * Creates the spawner and its mailbox (capacity `config.mailboxSize`; a spawn beyond it is
+   * rejected, releasing its reservation and closing its connection).
+   *
+   * @throws RangeError if `mailboxSize` is not a positive safe integer.
+   */
+  static create(context: Context, config: SpawnerConfig): [Spawner, Mailbox] {
+    const [sender, inbox] = mailbox<Message>(config.mailboxSize, unreliable());
+    return [new Spawner(context, config, inbox), new Mailbox(sender)];
+  }
+
+  /** Spawns the spawner loop (task `spawner`); peers run as its children (tasks `peer`). */
+  start(): Handle<void> {
+    return this.#context.spawn('spawner', (ctx) => this.#run(ctx));
+  }
+
+  /** Number of peer actors currently running. */
+  get live(): number {
+    return this.#live;
+  }
+
+  async #run(ctx: Context): Promise<void> {
+    const inbox = this.#inbox;
+    try {
+      while ((await select(ctx.signal, inbox.ready(ctx.signal))) === 0 && !inbox.isClosed) {
+        for (const m of inbox.drain(BATCH)) this.#spawn(ctx, m);
+      }
+    } finally {
+      // Connections still queued never ran: give their slots back.
+      for (const m of inbox.drain()) {
+        m.connection.connection.close();
+        m.reservation.release();
+      }
+      inbox.close();
+      ctx.log.debug({}, 'spawner stopped');
+    }
+  }
+
+  #spawn(ctx: Context, m: Message): void {
+    const { connection, reservation, dialer } = m;
+    const peer = connection.peer;
+    const [actor, control, relay] = this.#flavour.create(peer, this.#shared);
+    this.#live++;
+    ctx.spawn('peer', async (peerCtx) => {
+      let ready = false;
+      try {
+        let eligible = this.#flavour.connect(peer, control, dialer);
+        if (eligible instanceof Promise) eligible = await eligible;
+        if (!eligible || peerCtx.signal.aborted) {
+          peerCtx.log.debug({ peer: peer.toHex() }, 'peer no longer eligible; closing');
+          return;
+        }
+        ready = true;
+        this.#router.ready(peer, relay);
+        const reason = await actor.run(peerCtx, connection);
+        peerCtx.log.debug({ peer: peer.toHex(), reason: reason.code }, 'peer exited');
+      } finally {
+        this.#live--;
+        if (ready) this.#router.release(peer, relay);
+        connection.connection.close();
+        reservation.release();
+      }
+    });
+  }
+}
