@@ -48,7 +48,7 @@ export const BIT_VEC_TAG = 0x02;
 /** The payload discriminant of `peers`. */
 export const PEERS_TAG = 0x03;
 
-/** One discovery payload. Byte strings and bitmaps in a decoded payload are described per variant. */
+/** One discovery payload: the content of one encrypted frame. */
 export type Payload =
   /** Application data on a channel; `message` is a view into the decoded frame. */
   | { readonly type: 'data'; readonly channel: number; readonly message: Uint8Array }
@@ -60,8 +60,8 @@ export type Payload =
   | { readonly type: 'peers'; readonly peers: readonly Info[] };
 
 /**
- * Limits for decoding a {@link Payload} (upstream `PayloadConfig`). Every field must match what
- * honest peers may send, or their messages fail to decode and their connections end.
+ * Limits for decoding a {@link Payload} (upstream `PayloadConfig`). Each must be at least what
+ * honest peers send, or their messages fail to decode and their connections end.
  */
 export interface PayloadConfig {
   /** The longest BitVec, in bits (the network's `maxPeersPerSet`). */

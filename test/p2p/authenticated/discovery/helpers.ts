@@ -1,13 +1,7 @@
-import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CodecError, type CodecErrorCode } from '../../../../src/codec/index.js';
 import { ed25519 } from '../../../../src/crypto/index.js';
 import { Ingress } from '../../../../src/p2p/address.js';
 import { Info } from '../../../../src/p2p/authenticated/discovery/info.js';
-
-/** Hex (spaces allowed) to bytes. */
-export const fromHex = (h: string): Uint8Array =>
-  Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
 
 /** Bytes to lower-case hex, no separators. */
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -19,17 +13,6 @@ export const APP_NAMESPACE: Uint8Array = new TextEncoder().encode('my-app');
 export const KEYS: readonly ed25519.PrivateKey[] = [1n, 2n, 3n, 4n].map((s) =>
   ed25519.PrivateKey.fromSeed(s),
 );
-
-/** Returns the code of the CodecError `fn` throws; fails if it throws anything else or nothing. */
-export function codecErrorCode(fn: () => unknown): CodecErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof CodecError, `expected a CodecError, got ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('expected a CodecError, nothing was thrown');
-}
 
 // ---------- Arbitraries ----------
 

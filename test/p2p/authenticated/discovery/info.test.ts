@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CodecError, decode, encode } from '../../../../src/codec/index.js';
+import { decode, encode } from '../../../../src/codec/index.js';
 import { unionUnique } from '../../../../src/crypto/index.js';
 import { Ingress } from '../../../../src/p2p/address.js';
 import {
@@ -13,7 +13,8 @@ import {
   infoNamespace,
 } from '../../../../src/p2p/authenticated/discovery/info.js';
 import { P2PError, type P2PErrorCode } from '../../../../src/p2p/errors.js';
-import { APP_NAMESPACE, codecErrorCode, fromHex, infoArb, KEYS, toHex } from './helpers.js';
+import { hex as fromHex, throwsCodec } from '../../../codec/helpers.js';
+import { APP_NAMESPACE, infoArb, KEYS, toHex } from './helpers.js';
 
 // ---------- The worked vector (PROTOCOL.md, The discovery network protocol) ----------
 
@@ -61,6 +62,15 @@ describe('Info wire form and signature', () => {
     assert.ok(KEY.publicKey.verifyRaw(signed, info.signature));
     assert.equal(toHex(KEY.signRaw(signed)), toHex(info.signature));
     assert.equal(toHex(info.signature), SIGNATURE_HEX);
+  });
+
+  it('writes the signed timestamp as 8 big-endian bytes across the whole safe range', () => {
+    const tail = (ts: number): string =>
+      toHex(Info.sign(KEY, APP_NAMESPACE, INGRESS, ts).signedMessage.subarray(8));
+    assert.equal(tail(0), '0000000000000000');
+    assert.equal(tail(0xffffffff), '00000000ffffffff');
+    assert.equal(tail(2 ** 32), '0000000100000000');
+    assert.equal(tail(Number.MAX_SAFE_INTEGER), '001fffffffffffff');
   });
 
   it('encodes as Ingress || varint(timestamp) || public key || signature, 110 bytes', () => {
@@ -117,16 +127,9 @@ describe('Info codec', () => {
   it('fails with EndOfBuffer on every truncation of the vector', () => {
     const wire = fromHex(WIRE_HEX);
     for (let n = 0; n < wire.length; n++) {
-      assert.equal(
-        codecErrorCode(() => decode(infoCodec, wire.subarray(0, n))),
-        'EndOfBuffer',
-        `n=${n}`,
-      );
+      throwsCodec(() => decode(infoCodec, wire.subarray(0, n)), 'EndOfBuffer');
     }
-    assert.equal(
-      codecErrorCode(() => decode(infoCodec, fromHex(`${WIRE_HEX} 00`))),
-      'ExtraData',
-    );
+    throwsCodec(() => decode(infoCodec, fromHex(`${WIRE_HEX} 00`)), 'ExtraData');
   });
 
   it('rejects a timestamp above 2^53 - 1, an unknown ingress tag and a bad public key', () => {
@@ -134,35 +137,24 @@ describe('Info codec', () => {
     const bigTs = fromHex(
       `${INGRESS_HEX} 80 80 80 80 80 80 80 10 ${PUBLIC_KEY_HEX} ${SIGNATURE_HEX}`,
     );
-    assert.equal(
-      codecErrorCode(() => decode(infoCodec, bigTs)),
-      'InvalidUsize',
-    );
+    throwsCodec(() => decode(infoCodec, bigTs), 'InvalidUsize');
     // 2^53 - 1 is accepted (and then fails the synchrony bound, not the codec).
     const maxTs = fromHex(
       `${INGRESS_HEX} ff ff ff ff ff ff ff 0f ${PUBLIC_KEY_HEX} ${SIGNATURE_HEX}`,
     );
     assert.equal(decode(infoCodec, maxTs).timestampMs, Number.MAX_SAFE_INTEGER);
     const badTag = fromHex(`02 ${WIRE_HEX.slice(3)}`);
-    assert.equal(
-      codecErrorCode(() => decode(infoCodec, badTag)),
-      'InvalidEnum',
-    );
+    throwsCodec(() => decode(infoCodec, badTag), 'InvalidEnum');
     // y = 2 is not the y-coordinate of a curve point (not a square).
     const badKey = `02${'00'.repeat(31)}`;
-    const err = (() => {
-      try {
+    const err = throwsCodec(
+      () =>
         decode(
           infoCodec,
           fromHex(`${INGRESS_HEX} ${TIMESTAMP_VARINT_HEX} ${badKey} ${SIGNATURE_HEX}`),
-        );
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
-    assert.ok(err instanceof CodecError);
-    assert.equal(err.code, 'Invalid');
+        ),
+      'Invalid',
+    );
     assert.equal(err.context, 'PublicKey');
   });
 

@@ -16,7 +16,8 @@ import {
   type PayloadConfig,
   PEERS_TAG,
 } from '../../../../src/p2p/authenticated/discovery/types.js';
-import { APP_NAMESPACE, codecErrorCode, fromHex, infoArb, KEYS, toHex } from './helpers.js';
+import { hex as fromHex, throwsCodec } from '../../../codec/helpers.js';
+import { APP_NAMESPACE, infoArb, KEYS, toHex } from './helpers.js';
 
 const CFG: PayloadConfig = { maxBitVec: 32, maxPeers: 4, maxDataLength: 1024 };
 
@@ -148,30 +149,16 @@ describe('discovery Payload codec', () => {
 
   it('rejects unknown tags with InvalidEnum, empty input with EndOfBuffer, trailing bytes with ExtraData', () => {
     for (let tag = 4; tag < 256; tag++) {
-      assert.equal(
-        codecErrorCode(() => decodePayload(Uint8Array.of(tag, 0, 0, 0), CFG)),
-        'InvalidEnum',
-      );
+      throwsCodec(() => decodePayload(Uint8Array.of(tag, 0, 0, 0), CFG), 'InvalidEnum');
     }
-    const err = (() => {
-      try {
-        decodePayload(Uint8Array.of(4), CFG);
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
-    assert.ok(err instanceof CodecError && err.context === 'discovery::Payload');
     assert.equal(
-      codecErrorCode(() => decodePayload(new Uint8Array(0), CFG)),
-      'EndOfBuffer',
+      throwsCodec(() => decodePayload(Uint8Array.of(4), CFG), 'InvalidEnum').context,
+      'discovery::Payload',
     );
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex('0300 00'), CFG)),
-      'ExtraData',
-    );
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex('02 01 00 00 00 00 00 00 00 03 05 00'), CFG)),
+    throwsCodec(() => decodePayload(new Uint8Array(0), CFG), 'EndOfBuffer');
+    throwsCodec(() => decodePayload(fromHex('0300 00'), CFG), 'ExtraData');
+    throwsCodec(
+      () => decodePayload(fromHex('02 01 00 00 00 00 00 00 00 03 05 00'), CFG),
       'ExtraData',
     );
   });
@@ -185,11 +172,7 @@ describe('discovery Payload codec', () => {
     ];
     for (const frame of frames) {
       for (let n = 0; n < frame.length; n++) {
-        assert.equal(
-          codecErrorCode(() => decodePayload(frame.subarray(0, n), CFG)),
-          'EndOfBuffer',
-          `n=${n}`,
-        );
+        throwsCodec(() => decodePayload(frame.subarray(0, n), CFG), 'EndOfBuffer');
       }
     }
   });
@@ -197,64 +180,37 @@ describe('discovery Payload codec', () => {
   it('checks the BitVec bit length against maxBitVec before reading the body', () => {
     const at = (bits: number): Uint8Array => encodeBitVec(0, new BitMap(bits));
     decodePayload(at(CFG.maxBitVec), CFG);
-    assert.equal(
-      codecErrorCode(() => decodePayload(at(CFG.maxBitVec + 1), CFG)),
-      'InvalidLength',
-    );
+    throwsCodec(() => decodePayload(at(CFG.maxBitVec + 1), CFG), 'InvalidLength');
     // A 2^64 - 1 bit length with no body: refused on the length, before any body is read or
     // allocated (an unchecked length would report EndOfBuffer, or try to allocate 2^61 bytes).
     const huge = fromHex('02 00 ff ff ff ff ff ff ff ff');
-    assert.equal(
-      codecErrorCode(() => decodePayload(huge, CFG)),
-      'InvalidLength',
-    );
+    throwsCodec(() => decodePayload(huge, CFG), 'InvalidLength');
     // A bit set past the length is not a valid BitMap.
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex('02 01 00 00 00 00 00 00 00 03 0d'), CFG)),
-      'Invalid',
-    );
+    throwsCodec(() => decodePayload(fromHex('02 01 00 00 00 00 00 00 00 03 0d'), CFG), 'Invalid');
   });
 
   it('checks the Peers count against maxPeers before reading any record', () => {
     const atMax = encodePeers([INFO, INFO, INFO, INFO]);
     assert.equal(decodePayload(atMax, CFG).type, 'peers');
     const over = encodePeers([INFO, INFO, INFO, INFO, INFO]);
-    assert.equal(
-      codecErrorCode(() => decodePayload(over, CFG)),
-      'InvalidLength',
-    );
+    throwsCodec(() => decodePayload(over, CFG), 'InvalidLength');
     // u32::MAX records claimed in 6 bytes: refused on the count, nothing read or allocated.
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex('03 ff ff ff ff 0f'), CFG)),
-      'InvalidLength',
-    );
+    throwsCodec(() => decodePayload(fromHex('03 ff ff ff ff 0f'), CFG), 'InvalidLength');
     // A count within the limit but more records than bytes: EndOfBuffer after what is there.
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex(`03 03 ${INFO_HEX}`), CFG)),
-      'EndOfBuffer',
-    );
+    throwsCodec(() => decodePayload(fromHex(`03 03 ${INFO_HEX}`), CFG), 'EndOfBuffer');
   });
 
   it('checks the Data length against maxDataLength and the channel and index against 2^53 - 1', () => {
     const msg = new Uint8Array(CFG.maxDataLength + 1);
     decodePayload(encodeData(1, msg.subarray(1)), CFG);
-    assert.equal(
-      codecErrorCode(() => decodePayload(encodeData(1, msg), CFG)),
-      'InvalidLength',
-    );
+    throwsCodec(() => decodePayload(encodeData(1, msg), CFG), 'InvalidLength');
     // 2^53 as a varint: 80 80 80 80 80 80 80 10.
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex('00 8080808080808010 00'), CFG)),
+    throwsCodec(() => decodePayload(fromHex('00 8080808080808010 00'), CFG), 'InvalidUsize');
+    throwsCodec(
+      () => decodePayload(fromHex('02 8080808080808010 0000000000000000'), CFG),
       'InvalidUsize',
     );
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex('02 8080808080808010 0000000000000000'), CFG)),
-      'InvalidUsize',
-    );
-    assert.equal(
-      codecErrorCode(() => decodePayload(fromHex('02 80 00 0000000000000000'), CFG)),
-      'InvalidVarint',
-    );
+    throwsCodec(() => decodePayload(fromHex('02 80 00 0000000000000000'), CFG), 'InvalidVarint');
   });
 
   it('refuses to encode an index or channel that is not a non-negative safe integer', () => {
