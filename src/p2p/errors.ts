@@ -26,6 +26,12 @@
  * - `PeerKilled`: the tracker asked the peer actor to stop.
  * - `PeerDisconnected`: the remote end closed the connection.
  * - `SendFailed` / `ReceiveFailed`: the underlying stream failed while writing / reading.
+ * - `TooManyPeers`: a discovery peer sent more signed peer records in one message than
+ *   `peerGossipMaxCount`.
+ * - `ReceivedSelf`: a discovery peer sent a signed peer record about ourselves.
+ * - `SynchronyBound`: a signed peer record is timestamped further in the future than
+ *   `synchronyBoundMs` allows.
+ * - `InvalidSignature`: a signed peer record's signature does not verify.
  */
 export type P2PErrorCode =
   | 'MessageTooLarge'
@@ -43,7 +49,11 @@ export type P2PErrorCode =
   | 'ListenFailed'
   | 'MissingGreeting'
   | 'DuplicateGreeting'
-  | 'GreetingMismatch';
+  | 'GreetingMismatch'
+  | 'TooManyPeers'
+  | 'ReceivedSelf'
+  | 'SynchronyBound'
+  | 'InvalidSignature';
 
 /** Every error the p2p module throws on purpose. Switch on `code`; wrapped causes are in `cause`. */
 export class P2PError extends Error {
