@@ -1,23 +1,13 @@
-import {
-  type Inbox,
-  mailbox,
-  type RingSender,
-  reliable,
-  ring,
-  select,
-} from '../../../../actor/index.js';
+import { type Inbox, mailbox, type RingSender, reliable, ring } from '../../../../actor/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
-import type { Context, Handle, Logger } from '../../../../runtime/context.js';
-import { PeerMap } from '../../../peer-map.js';
+import type { Logger } from '../../../../runtime/context.js';
 import type { AddressableTrackedPeers } from '../../../types.js';
-import {
-  Directory,
-  type DirectoryConfig,
-  type DirectoryMetrics,
-  type ListenerAllowList,
-} from './directory.js';
-import { Mailbox, type Message, type PeerControl, type Subscriber } from './ingress.js';
-import type { JitterRng } from './record.js';
+import { ActorBase } from '../../tracker/actor.js';
+import type { SharedMessage } from '../../tracker/ingress.js';
+import type { DirectoryMetrics } from '../../tracker/metrics.js';
+import type { JitterRng } from '../../tracker/record.js';
+import { Directory, type DirectoryConfig, type ListenerAllowList } from './directory.js';
+import { Mailbox, type Message, type PeerControl } from './ingress.js';
 
 /** Configuration of the tracker actor. */
 export interface Config extends DirectoryConfig {
@@ -34,49 +24,34 @@ export interface Dependencies {
   readonly metrics?: DirectoryMetrics;
 }
 
-/** Most messages handled per wake-up before yielding to other tasks. */
-const BATCH = 256;
-
-/** A promise that never settles: the timer arm when nothing is blocked. */
-const NEVER: Promise<never> = new Promise<never>(() => {});
-
-/** Abort reason for the per-iteration timers (cheap to build, never surfaced). */
-const DONE = Symbol('tracker iteration done');
-
 /**
  * The lookup tracker (upstream `lookup/actors/tracker/actor.rs`): the only owner of the
  * {@link Directory}. Everyone else talks to it through its {@link Mailbox}.
  *
- * Its loop is biased: a due block expiry is handled first (unblock, then push the listener
- * allow-list), then queued messages in order. Every handler is synchronous over the directory.
- * It holds each connected peer's control handle so that it can end a connection when the peer
- * is blocked, leaves every retained set, or changes address; and it pushes the set of allowed
- * source IPs to the listener whenever that set may have changed.
+ * The loop and the shared handlers are {@link ActorBase}'s. Lookup adds the listener
+ * allow-list, pushed whenever the set of allowed source IPs may have changed (at start, after a
+ * registration, a new block, an expiry or an address overwrite), and kills a connection whose
+ * peer changed address.
  */
-export class Actor {
+export class Actor extends ActorBase<Message, AddressableTrackedPeers, PeerControl> {
   // ---------- Message-Passing ----------
-  readonly #inbox: Inbox<Message>;
   readonly #allowList: RingSender<ListenerAllowList>;
 
   // ---------- State ----------
   readonly #directory: Directory;
-  /** Control handles of connected peers, set on connect, cleared on release, kill or block. */
-  readonly #controls = new PeerMap<PeerControl, PublicKey>();
-  readonly #subscribers: Subscriber[] = [];
-  #started = false;
 
   private constructor(
     inbox: Inbox<Message>,
     allowList: RingSender<ListenerAllowList>,
     directory: Directory,
   ) {
-    this.#inbox = inbox;
+    super(inbox, directory);
     this.#allowList = allowList;
     this.#directory = directory;
   }
 
   /**
-   * Creates the tracker and its mailbox. Messages sent before {@link start} are queued (the
+   * Creates the tracker and its mailbox. Messages sent before `start` are queued (the
    * mailbox is reliable), so the oracle works before the network starts.
    *
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not positive;
@@ -107,154 +82,52 @@ export class Actor {
     this.#directory.checkSize(peers);
   }
 
-  /** Spawns the tracker loop (task `tracker`) under `parent`. Start once. */
-  start(parent: Context): Handle<void> {
-    if (this.#started) throw new TypeError('the tracker is already started');
-    this.#started = true;
-    return parent.spawn('tracker', (ctx) => this.#run(ctx));
+  // The listener starts with an empty allow-list; send the real one (registrations may have
+  // been queued before the start, and each will push again).
+  protected override onStart(now: number): void {
+    this.#pushAllowList(now);
   }
 
-  async #run(ctx: Context): Promise<void> {
-    const inbox = this.#inbox;
-    const clock = ctx.clock;
-    const log = ctx.log;
-    // The listener starts with an empty allow-list; send the real one (registrations may have
-    // been queued before the start, and each will push again).
-    this.#pushAllowList(clock.now());
-    try {
-      for (;;) {
-        const next = this.#directory.nextUnblockAt();
-        const iteration = new AbortController();
-        const arm = await select(
-          ctx.signal,
-          next === undefined ? NEVER : clock.sleepUntil(next, iteration.signal),
-          inbox.ready(iteration.signal),
-        );
-        iteration.abort(DONE);
-        if (arm === -1) return;
-        const now = clock.now();
-        if (next !== undefined && now >= next) {
-          const unblocked = this.#directory.unblockExpired(now);
-          if (unblocked.length > 0) {
-            log.debug({ peers: unblocked.map((k) => k.toHex()) }, 'unblocked peers');
-            this.#pushAllowList(now);
-          }
-        }
-        if (inbox.isClosed) return;
-        for (const m of inbox.drain(BATCH)) this.#handle(m, clock.now(), log);
-      }
-    } finally {
-      inbox.close();
-      for (const s of this.#subscribers) s.end();
-      this.#subscribers.length = 0;
-      this.#controls.clear();
-      log.debug({}, 'tracker stopped');
-    }
+  protected override onTracked(now: number): void {
+    this.#pushAllowList(now);
   }
 
-  /** Handles one message at time `now`. Synchronous and exhaustive. */
-  #handle(m: Message, now: number, log: Logger): void {
-    const directory = this.#directory;
+  protected override onBlocked(_peer: PublicKey, added: boolean, now: number): void {
+    if (added) this.#pushAllowList(now);
+  }
+
+  protected override onUnblocked(_unblocked: PublicKey[], now: number): void {
+    this.#pushAllowList(now);
+  }
+
+  /** Handles lookup's own messages at time `now`. Synchronous and exhaustive. */
+  protected handle(
+    m: Exclude<Message, SharedMessage<AddressableTrackedPeers>>,
+    now: number,
+    log: Logger,
+  ): void {
     switch (m.type) {
-      case 'register': {
-        let kill: PublicKey[] | undefined;
-        try {
-          kill = directory.track(m.index, m.peers);
-        } catch (err) {
-          // The oracle validates first; this guards the actor against a bypassing caller.
-          log.warn({ index: m.index, err: String(err) }, 'invalid peer set ignored');
-          return;
-        }
-        if (kill === undefined) {
-          log.warn(
-            { index: m.index, latest: directory.latestIndex() },
-            'peer set index must monotonically increase; ignored',
-          );
-          return;
-        }
-        for (const key of kill) this.#kill(key, log, 'no longer tracked or address changed');
-        this.#pushAllowList(now);
-        const update = directory.latestUpdate();
-        if (update !== undefined) this.#publish(update);
-        return;
-      }
       case 'overwrite': {
-        const { updated, kill } = directory.overwrite(m.peers);
-        for (const key of kill) this.#kill(key, log, 'address overwritten');
+        const { updated, kill } = this.#directory.overwrite(m.peers);
+        for (const key of kill) this.kill(key, log, 'address overwritten');
         if (updated.length > 0) this.#pushAllowList(now);
         return;
       }
-      case 'peerSet': {
-        const set = directory.peerSet(m.index);
-        if (set === undefined) m.responder.close();
-        else m.responder.send(set);
-        return;
-      }
-      case 'subscribe': {
-        const update = directory.latestUpdate();
-        if (update !== undefined && !m.subscriber.push(update)) return;
-        this.#subscribers.push(m.subscriber);
-        return;
-      }
-      case 'block': {
-        const added = directory.block(m.peer, now);
-        // Kill even when already blocked: a connection must not survive a block.
-        this.#kill(m.peer, log, 'blocked');
-        if (added) this.#pushAllowList(now);
-        return;
-      }
       case 'connect': {
-        if (!directory.connect(m.peer, now)) {
+        if (!this.#directory.connect(m.peer, now)) {
           log.debug({ peer: m.peer.toHex() }, 'killing ineligible or stale connection');
           m.control.kill();
           return;
         }
-        this.#controls.set(m.peer, m.control);
+        this.setControl(m.peer, m.control);
         return;
       }
-      case 'dialable':
-        m.responder.send(directory.dialable(now));
-        return;
-      case 'dial': {
-        const r = directory.dial(m.peer, now);
-        if (r === undefined) m.responder.close();
-        else if (!m.responder.send(r)) r.reservation.release();
-        return;
-      }
-      case 'acceptable':
-        m.responder.send(directory.acceptable(m.peer, m.sourceIp, now));
-        return;
-      case 'listen': {
-        const r = directory.listen(m.peer, m.sourceIp, now);
-        if (r === undefined) m.responder.close();
-        else if (!m.responder.send(r)) r.release();
-        return;
-      }
-      case 'release':
-        this.#controls.delete(m.metadata.publicKey);
-        directory.release(m.metadata);
-        return;
       default:
         m satisfies never;
     }
   }
 
-  /** Ends `key`'s connection, if it has one, and forgets its control handle. */
-  #kill(key: PublicKey, log: Logger, why: string): void {
-    const control = this.#controls.get(key);
-    if (control === undefined) return;
-    this.#controls.delete(key);
-    log.debug({ peer: key.toHex(), why }, 'killing peer');
-    control.kill();
-  }
-
   #pushAllowList(now: number): void {
     this.#allowList.send(this.#directory.listenerAllowList(now));
-  }
-
-  #publish(update: NonNullable<ReturnType<Directory['latestUpdate']>>): void {
-    let live = 0;
-    for (const s of this.#subscribers) if (s.push(update)) this.#subscribers[live++] = s;
-    this.#subscribers.length = live;
   }
 }

@@ -8,7 +8,9 @@
  * only code that touches it; the spawner, dialer, listener and oracle reach it through its
  * {@link Mailbox}, whose queue is reliable (nothing is dropped while the tracker runs; requests
  * resolve `undefined` once it has stopped). A {@link Reservation} is a peer's single connection
- * slot; releasing it sends a `release` message back.
+ * slot; releasing it sends a `release` message back. What both flavours' trackers share (the
+ * loop, sets, blocks, reservations) lives in `../../tracker`; this folder adds lookup's
+ * addresses.
  *
  * The tracker ends connections it no longer wants through each peer's control handle (kept from
  * `connect` until `release`): on a block, when a peer leaves every retained set, and when a
@@ -20,16 +22,19 @@
  *
  * @module
  */
-export { Actor, type Config, type Dependencies } from './actor.js';
 export {
   type Dialable,
   type DialReservation,
+  DirectoryMetrics,
+  Metadata,
+  type Releaser,
+  Reservation,
+} from '../../tracker/index.js';
+export { Actor, type Config, type Dependencies } from './actor.js';
+export {
   Directory,
   type DirectoryConfig,
-  DirectoryMetrics,
   type ListenerAllowList,
   type OverwriteResult,
 } from './directory.js';
 export { Mailbox, type Message, type PeerControl, type Subscriber } from './ingress.js';
-export { Metadata } from './metadata.js';
-export { type Releaser, Reservation } from './reservation.js';

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PrivateKey } from '../../../../../src/crypto/ed25519.js';
-import {
-  Directory,
-  DirectoryMetrics,
-} from '../../../../../src/p2p/authenticated/lookup/tracker/directory.js';
+import { Directory } from '../../../../../src/p2p/authenticated/lookup/tracker/directory.js';
+import { DirectoryMetrics } from '../../../../../src/p2p/authenticated/tracker/metrics.js';
 import { AddressableTrackedPeers } from '../../../../../src/p2p/types.js';
 import { MetricsRoot } from '../../../../../src/runtime/metrics.js';
 

@@ -5,10 +5,10 @@ import { Address, parseAddress } from '../../../../../src/p2p/address.js';
 import {
   Directory,
   type DirectoryConfig,
-  type DirectoryMetrics,
 } from '../../../../../src/p2p/authenticated/lookup/tracker/directory.js';
-import type { Metadata } from '../../../../../src/p2p/authenticated/lookup/tracker/metadata.js';
 import type { JitterRng } from '../../../../../src/p2p/authenticated/lookup/tracker/record.js';
+import type { Metadata } from '../../../../../src/p2p/authenticated/tracker/metadata.js';
+import type { DirectoryMetrics } from '../../../../../src/p2p/authenticated/tracker/metrics.js';
 import { P2PError } from '../../../../../src/p2p/errors.js';
 import { AddressableTrackedPeers } from '../../../../../src/p2p/types.js';
 import type { Counter, Gauge, Labels } from '../../../../../src/runtime/context.js';

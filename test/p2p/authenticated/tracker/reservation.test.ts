@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PrivateKey } from '../../../../../src/crypto/ed25519.js';
-import { Metadata } from '../../../../../src/p2p/authenticated/lookup/tracker/metadata.js';
-import { Reservation } from '../../../../../src/p2p/authenticated/lookup/tracker/reservation.js';
+import { PrivateKey } from '../../../../src/crypto/ed25519.js';
+import { Metadata } from '../../../../src/p2p/authenticated/tracker/metadata.js';
+import { Reservation } from '../../../../src/p2p/authenticated/tracker/reservation.js';
 
 describe('Reservation', () => {
   it('calls the releaser exactly once with its metadata', () => {

@@ -1,7 +1,7 @@
 /**
  * A peer's single connection slot, held by whoever is connecting to it.
  *
- * Mirrors commonware `lookup/actors/tracker/reservation.rs`, where dropping the value sends
+ * Mirrors commonware `tracker/reservation.rs` (both flavours), where dropping the value sends
  * `Release(metadata)` to the tracker. JavaScript has no destructors, so the holder calls
  * {@link Reservation.release} explicitly (in a `finally`); it is idempotent, so a release on
  * every exit path is safe.
@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { PublicKey } from '../../../../crypto/ed25519.js';
+import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Metadata } from './metadata.js';
 
 /** Called once when a reservation is released; the tracker actor turns it into a message. */

@@ -1,0 +1,264 @@
+/**
+ * The loop and the handlers both tracker actors share (commonware `tracker/actor.rs` of
+ * `discovery` and `lookup`).
+ *
+ * {@link ActorBase} owns the inbox, the flavour's directory (through {@link ActorDirectory}),
+ * the control handles of connected peers and the peer-set subscribers. Its loop is biased: a
+ * due block expiry is handled first, then queued messages in order. It handles every
+ * {@link SharedMessage} itself and hands the rest to the flavour, which also hears about
+ * accepted registrations, blocks and expiries through hooks.
+ *
+ * A bookkeeping slip (a release for an unknown key or an inert record, or any error a handler
+ * throws) is logged and counted in the `bookkeeping_errors{kind}` counter, and the message's
+ * responder, if any, is settled with `undefined`: a tracker bug must not take the whole network
+ * down, and the state it guards (one reservation per peer) is left as it was.
+ *
+ * @module
+ */
+
+import { closeResponderOf, type Inbox, select } from '../../../actor/index.js';
+import type { PublicKey } from '../../../crypto/ed25519.js';
+import type { Context, Counter, Handle, Logger } from '../../../runtime/context.js';
+import { PeerMap } from '../../peer-map.js';
+import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
+import type { Dialable, DialReservation, ReleaseResult } from './directory.js';
+import { type Killable, SHARED_TYPES, type SharedMessage, type Subscriber } from './ingress.js';
+import type { Metadata } from './metadata.js';
+import type { Reservation } from './reservation.js';
+
+/** What the shared handlers need of a flavour's directory. `P` is a registration's payload. */
+export interface ActorDirectory<P> {
+  /** See the flavour's `Directory.track`; may throw `P2PError('InvalidPeerSet')`. */
+  track(index: number, peers: P): PublicKey[] | undefined;
+  latestIndex(): number | undefined;
+  latestUpdate(): PeerSetUpdate | undefined;
+  peerSet(index: number): TrackedPeers | undefined;
+  block(key: PublicKey, now: number): boolean;
+  unblockExpired(now: number): PublicKey[];
+  nextUnblockAt(): number | undefined;
+  dialable(now: number): Dialable;
+  dial(key: PublicKey, now: number): DialReservation | undefined;
+  acceptable(key: PublicKey, sourceIp: string, now: number): boolean;
+  listen(key: PublicKey, sourceIp: string, now: number): Reservation | undefined;
+  release(metadata: Metadata): ReleaseResult;
+}
+
+/** Most messages handled per wake-up before yielding to other tasks. */
+const BATCH = 256;
+
+/** A promise that never settles: the timer arm when nothing is blocked. */
+const NEVER: Promise<never> = new Promise<never>(() => {});
+
+/** Abort reason for the per-iteration timers (cheap to build, never surfaced). */
+const DONE = Symbol('tracker iteration done');
+
+/**
+ * A tracker actor's shared part. `M` is the flavour's message union (a superset of
+ * {@link SharedMessage}), `P` a registration's payload, `C` a connected peer's control handle.
+ */
+export abstract class ActorBase<M extends { readonly type: string }, P, C extends Killable> {
+  // ---------- Message-Passing ----------
+  readonly #inbox: Inbox<M>;
+
+  // ---------- State ----------
+  readonly #directory: ActorDirectory<P>;
+  /** Control handles of connected peers, set on connect, cleared on release, kill or block. */
+  readonly #controls = new PeerMap<C, PublicKey>();
+  readonly #subscribers: Subscriber[] = [];
+  #slips: Counter | undefined;
+  #started = false;
+
+  protected constructor(inbox: Inbox<M>, directory: ActorDirectory<P>) {
+    this.#inbox = inbox;
+    this.#directory = directory;
+  }
+
+  /** Spawns the tracker loop (task `tracker`) under `parent`. Start once. */
+  start(parent: Context): Handle<void> {
+    if (this.#started) throw new TypeError('the tracker is already started');
+    this.#started = true;
+    return parent.spawn('tracker', (ctx) => this.#run(ctx));
+  }
+
+  // ---------- Hooks ----------
+
+  /** Called once when the loop starts, before any message. */
+  protected onStart(_now: number): void {}
+
+  /** Called after a registration was accepted and its kills sent, before subscribers hear. */
+  protected onTracked(_now: number): void {}
+
+  /** Called after a block (`added`: a new block entry was made) and the kill. */
+  protected onBlocked(_peer: PublicKey, _added: boolean, _now: number): void {}
+
+  /** Called after expired blocks were removed (`unblocked` is never empty). */
+  protected onUnblocked(_unblocked: PublicKey[], _now: number): void {}
+
+  /** Handles a message that is not a {@link SharedMessage}. Synchronous. */
+  protected abstract handle(m: Exclude<M, SharedMessage<P>>, now: number, log: Logger): void;
+
+  // ---------- Helpers for the flavour ----------
+
+  /** Remembers `control` as `key`'s live connection. */
+  protected setControl(key: PublicKey, control: C): void {
+    this.#controls.set(key, control);
+  }
+
+  /** `key`'s live connection's control handle, if any. */
+  protected control(key: PublicKey): C | undefined {
+    return this.#controls.get(key);
+  }
+
+  /** Ends `key`'s connection, if it has one, and forgets its control handle. */
+  protected kill(key: PublicKey, log: Logger, why: string): void {
+    const control = this.#controls.get(key);
+    if (control === undefined) return;
+    this.#controls.delete(key);
+    log.debug({ peer: key.toHex(), why }, 'killing peer');
+    control.kill();
+  }
+
+  /** Logs and counts a bookkeeping slip of kind `kind` (never fatal). */
+  protected slip(kind: string, log: Logger, details: object): void {
+    this.#slips?.inc({ kind });
+    log.warn({ kind, ...details }, 'tracker bookkeeping slip');
+  }
+
+  // ---------- Loop ----------
+
+  async #run(ctx: Context): Promise<void> {
+    const inbox = this.#inbox;
+    const clock = ctx.clock;
+    const log = ctx.log;
+    const directory = this.#directory;
+    this.#slips = ctx.metrics.counter(
+      'bookkeeping_errors',
+      'Tracker bookkeeping slips (logged and ignored)',
+      ['kind'],
+    );
+    this.onStart(clock.now());
+    try {
+      for (;;) {
+        const next = directory.nextUnblockAt();
+        const iteration = new AbortController();
+        const arm = await select(
+          ctx.signal,
+          next === undefined ? NEVER : clock.sleepUntil(next, iteration.signal),
+          inbox.ready(iteration.signal),
+        );
+        iteration.abort(DONE);
+        if (arm === -1) return;
+        const now = clock.now();
+        if (next !== undefined && now >= next) {
+          const unblocked = directory.unblockExpired(now);
+          if (unblocked.length > 0) {
+            log.debug({ peers: unblocked.map((k) => k.toHex()) }, 'unblocked peers');
+            this.onUnblocked(unblocked, now);
+          }
+        }
+        if (inbox.isClosed) return;
+        for (const m of inbox.drain(BATCH)) this.#dispatch(m, clock.now(), log);
+      }
+    } finally {
+      inbox.close();
+      for (const s of this.#subscribers) s.end();
+      this.#subscribers.length = 0;
+      this.#controls.clear();
+      log.debug({}, 'tracker stopped');
+    }
+  }
+
+  #dispatch(m: M, now: number, log: Logger): void {
+    try {
+      if (SHARED_TYPES.has(m.type)) this.#handleShared(m as unknown as SharedMessage<P>, now, log);
+      else this.handle(m as Exclude<M, SharedMessage<P>>, now, log);
+    } catch (err) {
+      // The actor's state machine refused a transition: keep running, but make it visible.
+      this.slip('handler', log, { type: m.type, err: String(err) });
+      closeResponderOf(m);
+    }
+  }
+
+  /** Handles one shared message at time `now`. Synchronous and exhaustive. */
+  #handleShared(m: SharedMessage<P>, now: number, log: Logger): void {
+    const directory = this.#directory;
+    switch (m.type) {
+      case 'register': {
+        let kill: PublicKey[] | undefined;
+        try {
+          kill = directory.track(m.index, m.peers);
+        } catch (err) {
+          // The oracle validates first; this guards the actor against a bypassing caller.
+          log.warn({ index: m.index, err: String(err) }, 'invalid peer set ignored');
+          return;
+        }
+        if (kill === undefined) {
+          log.warn(
+            { index: m.index, latest: directory.latestIndex() },
+            'peer set index must monotonically increase; ignored',
+          );
+          return;
+        }
+        for (const key of kill) this.kill(key, log, 'no longer tracked or address changed');
+        this.onTracked(now);
+        const update = directory.latestUpdate();
+        if (update !== undefined) this.#publish(update);
+        return;
+      }
+      case 'peerSet': {
+        const set = directory.peerSet(m.index);
+        if (set === undefined) m.responder.close();
+        else m.responder.send(set);
+        return;
+      }
+      case 'subscribe': {
+        const update = directory.latestUpdate();
+        if (update !== undefined && !m.subscriber.push(update)) return;
+        this.#subscribers.push(m.subscriber);
+        return;
+      }
+      case 'block': {
+        const added = directory.block(m.peer, now);
+        // Kill even when already blocked: a connection must not survive a block.
+        this.kill(m.peer, log, 'blocked');
+        this.onBlocked(m.peer, added, now);
+        return;
+      }
+      case 'dialable':
+        m.responder.send(directory.dialable(now));
+        return;
+      case 'dial': {
+        const r = directory.dial(m.peer, now);
+        if (r === undefined) m.responder.close();
+        else if (!m.responder.send(r)) r.reservation.release();
+        return;
+      }
+      case 'acceptable':
+        m.responder.send(directory.acceptable(m.peer, m.sourceIp, now));
+        return;
+      case 'listen': {
+        const r = directory.listen(m.peer, m.sourceIp, now);
+        if (r === undefined) m.responder.close();
+        else if (!m.responder.send(r)) r.release();
+        return;
+      }
+      case 'release': {
+        const key = m.metadata.publicKey;
+        this.#controls.delete(key);
+        const result = directory.release(m.metadata);
+        if (result !== 'released') {
+          this.slip(`release_${result}`, log, { peer: key.toHex(), holder: m.metadata.kind });
+        }
+        return;
+      }
+      default:
+        m satisfies never;
+    }
+  }
+
+  #publish(update: PeerSetUpdate): void {
+    let live = 0;
+    for (const s of this.#subscribers) if (s.push(update)) this.#subscribers[live++] = s;
+    this.#subscribers.length = live;
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * The part of a tracker's directory both flavours share (commonware `tracker/directory.rs` in
+ * `discovery` and `lookup`): the records, the window of retained peer sets, the block list, the
+ * single reservation per peer and the metrics that follow them.
+ *
+ * A flavour's `Directory` extends {@link DirectoryBase} with its own record type and what it
+ * alone does (lookup: addresses, `overwrite`, the listener allow-list; discovery: `Info`s,
+ * knowledge bits, gossip answers). Pure logic owned by the tracker actor: time (`now`, ms since
+ * the Unix epoch) and randomness are parameters, releases go out through an injected
+ * {@link Releaser}, and metrics through an injected {@link DirectoryMetrics}.
+ *
+ * Invariants:
+ * - at most one reservation per peer (a record is `inert`, `reserved` or `active`);
+ * - a record exists for ourselves, for every persistent peer and for every peer named by a
+ *   retained set, plus any peer still holding a reservation after its last set was evicted
+ *   (deleted on release);
+ * - the block list is the source of truth for blocking: it holds keys with or without records,
+ *   survives record deletion, and an entry whose time has passed no longer blocks even before
+ *   {@link DirectoryBase.unblockExpired} removes it.
+ *
+ * @module
+ */
+
+import type { PublicKey } from '../../../crypto/ed25519.js';
+import type { Ingress } from '../../address.js';
+import { P2PError } from '../../errors.js';
+import { PeerMap } from '../../peer-map.js';
+import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
+import { BlockList } from './blocks.js';
+import type { Metadata } from './metadata.js';
+import { DirectoryMetrics } from './metrics.js';
+import { PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
+import type { DialStatus, JitterRng, RecordBase } from './record.js';
+import { type Releaser, Reservation } from './reservation.js';
+
+// ---------- Configuration ----------
+
+/** The directory configuration both flavours share, taken from the network `Config`. */
+export interface DirectoryConfig {
+  /** Whether non-global IPs may be dialed and accepted. */
+  readonly allowPrivateIps: boolean;
+  /** Whether DNS ingress addresses may be dialed. */
+  readonly allowDns: boolean;
+  /** How many peer sets are retained (the lowest index is evicted beyond this). At least 1. */
+  readonly trackedPeerSets: number;
+  /** Maximum distinct peers per set, counting ourselves (+1 if we are not in the set). */
+  readonly maxPeersPerSet: number;
+  /** Minimum time between two reservations of one peer (ms). */
+  readonly peerConnectionCooldownMs: number;
+  /** How long a block lasts (ms). */
+  readonly blockDurationMs: number;
+}
+
+/** What a directory takes besides its configuration. */
+export interface DirectoryDependencies {
+  /** Randomness for dial jitter. */
+  readonly rng: JitterRng;
+  /** Called when a {@link Reservation} is released (the actor turns it into a message). */
+  readonly releaser: Releaser;
+  /** Metrics; {@link DirectoryMetrics.noop} if omitted. */
+  readonly metrics?: DirectoryMetrics;
+}
+
+// ---------- Results ----------
+
+/** Result of a directory's `dialable`. */
+export interface Dialable {
+  /** Peers that may be dialed now, sorted by key. */
+  readonly peers: PublicKey[];
+  /** The earliest time (ms) another peer may become dialable, if any will. */
+  readonly nextQueryAt: number | undefined;
+}
+
+/** A dial reservation and where to dial. */
+export interface DialReservation {
+  readonly reservation: Reservation;
+  readonly ingress: Ingress;
+}
+
+/**
+ * Outcome of {@link DirectoryBase.release}: `released`, or a bookkeeping slip (a release for a
+ * key with no record, or for a record that holds no reservation). A slip changes nothing; the
+ * actor logs and counts it.
+ */
+export type ReleaseResult = 'released' | 'unknown' | 'inert';
+
+/** Records, retained sets, blocks and reservations: the state both trackers share. */
+export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = StoredSet> {
+  // ---------- Configuration ----------
+  readonly #config: DirectoryConfig;
+  readonly #myself: PublicKey;
+
+  // ---------- State ----------
+  /** Every record, ourselves included. */
+  protected readonly peers: PeerMap<R, PublicKey> = new PeerMap<R, PublicKey>();
+  /** The retained sets, ascending by index. */
+  protected readonly sets: PeerSetWindow<S>;
+  readonly #blocks: BlockList;
+
+  // ---------- Collaborators ----------
+  readonly #rng: JitterRng;
+  readonly #releaser: Releaser;
+  /** The directory's metrics. */
+  protected readonly metrics: DirectoryMetrics;
+
+  /**
+   * @param myself - our own key and its record (persistent, never eligible).
+   * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not a positive
+   *   integer.
+   */
+  protected constructor(
+    myself: readonly [PublicKey, R],
+    config: DirectoryConfig,
+    deps: DirectoryDependencies,
+  ) {
+    if (!Number.isSafeInteger(config.trackedPeerSets) || config.trackedPeerSets < 1) {
+      throw new P2PError('InvalidConfig', 'trackedPeerSets must be a positive integer');
+    }
+    if (!Number.isSafeInteger(config.maxPeersPerSet) || config.maxPeersPerSet < 1) {
+      throw new P2PError('InvalidConfig', 'maxPeersPerSet must be a positive integer');
+    }
+    this.#config = config;
+    this.#myself = myself[0];
+    this.#rng = deps.rng;
+    this.#releaser = deps.releaser;
+    this.metrics = deps.metrics ?? DirectoryMetrics.noop();
+    this.sets = new PeerSetWindow<S>(config.trackedPeerSets);
+    this.#blocks = new BlockList(config.blockDurationMs, this.metrics.blocked);
+    this.peers.set(myself[0], myself[1]);
+    this.metrics.tracked.set(undefined, 0);
+  }
+
+  /** Our own key. */
+  get myself(): PublicKey {
+    return this.#myself;
+  }
+
+  // ---------- Peer sets ----------
+
+  /**
+   * Throws unless a set of `primary` and `secondary` keys fits `maxPeersPerSet`: the distinct
+   * keys across both roles, plus one for ourselves if we are not among them (we always occupy a
+   * connection slot's worth of identity in every set).
+   *
+   * @throws P2PError `InvalidPeerSet`.
+   */
+  protected checkKeys(primary: Iterable<PublicKey>, secondary: Iterable<PublicKey>): void {
+    const hex = new Set<string>();
+    for (const k of primary) hex.add(k.toHex());
+    for (const k of secondary) hex.add(k.toHex());
+    const count = hex.size + (hex.has(this.#myself.toHex()) ? 0 : 1);
+    if (count > this.#config.maxPeersPerSet) {
+      throw new P2PError(
+        'InvalidPeerSet',
+        `peer set has ${count} peers (including self) but maxPeersPerSet is ${this.#config.maxPeersPerSet}`,
+      );
+    }
+  }
+
+  /**
+   * The first step of a flavour's `track`: throws on an invalid index; returns whether `index`
+   * exceeds every retained index (if not, the registration is ignored).
+   *
+   * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer.
+   */
+  protected admits(index: number): boolean {
+    checkPeerSetIndex(index);
+    return this.sets.accepts(index);
+  }
+
+  /**
+   * The last step of a flavour's `track`, once the set's members have their counts: stores
+   * `set`, evicts the lowest indices beyond `trackedPeerSets` (decrementing their members,
+   * queueing for kill those that now need teardown, deleting inert ones with no membership),
+   * and returns `kill` deduplicated and sorted.
+   */
+  protected commit(set: S, kill: PublicKey[]): PublicKey[] {
+    for (const evicted of this.sets.push(set)) {
+      for (const key of evicted.peers.primary) {
+        this.peers.get(key)!.decrementPrimary();
+        this.#afterEviction(key, kill);
+      }
+      for (const key of evicted.peers.secondary) {
+        this.peers.get(key)!.decrementSecondary();
+        this.#afterEviction(key, kill);
+      }
+    }
+    return sortedUnique(kill);
+  }
+
+  /** Adds a record for `key` (counted in the `tracked` gauge). */
+  protected insert(key: PublicKey, record: R): R {
+    this.peers.set(key, record);
+    this.metrics.tracked.inc();
+    return record;
+  }
+
+  /** The peers tracked at `index`, or `undefined` if that index is not retained. */
+  peerSet(index: number): TrackedPeers | undefined {
+    return this.sets.get(index)?.peers;
+  }
+
+  /** The highest retained index, if any. */
+  latestIndex(): number | undefined {
+    return this.sets.latest()?.index;
+  }
+
+  /** Every tracked peer: primary if primary in any retained set, else secondary. */
+  all(): TrackedPeers {
+    return this.sets.all();
+  }
+
+  /** The update to send subscribers: the latest set and the union of all, or `undefined`. */
+  latestUpdate(): PeerSetUpdate | undefined {
+    const last = this.sets.latest();
+    if (last === undefined) return undefined;
+    return { index: last.index, latest: last.peers, all: this.all() };
+  }
+
+  // ---------- Blocking ----------
+
+  /**
+   * Blocks `key` until `now + blockDurationMs`. Works for keys without a record (the block
+   * applies when they are later tracked). No-op while an unexpired block exists, and for
+   * ourselves. Returns whether a block was added. The caller kills any connection.
+   */
+  block(key: PublicKey, now: number): boolean {
+    if (this.peers.get(key)?.isBlockable() === false) return false;
+    return this.#blocks.block(key, now);
+  }
+
+  /** Whether `key` is blocked at `now` (an entry exists and has not expired). */
+  isBlocked(key: PublicKey, now: number): boolean {
+    return this.#blocks.isBlocked(key, now);
+  }
+
+  /** Removes every block that has expired by `now`; returns the unblocked keys in expiry order. */
+  unblockExpired(now: number): PublicKey[] {
+    return this.#blocks.unblockExpired(now);
+  }
+
+  /** When the earliest block expires (ms), or `undefined` if nothing is blocked. */
+  nextUnblockAt(): number | undefined {
+    return this.#blocks.nextUnblockAt();
+  }
+
+  /** Number of block entries (including expired ones not yet swept). */
+  get blockedCount(): number {
+    return this.#blocks.size;
+  }
+
+  // ---------- Connections ----------
+
+  /** Whether `key` may hold a connection: tracked (or persistent), not us, not blocked. */
+  eligible(key: PublicKey, now: number): boolean {
+    if (this.#blocks.isBlocked(key, now)) return false;
+    return this.peers.get(key)?.eligible() === true;
+  }
+
+  /** Whether `record` may be dialed at `now` as far as its address and policy go. */
+  protected abstract dialStatus(record: R, now: number): DialStatus;
+
+  /**
+   * Peers the dialer may dial at `now`, sorted by key, and when to ask again: the earliest of
+   * every pending dial time and every block expiry of an otherwise-tracked peer.
+   */
+  dialable(now: number): Dialable {
+    const peers: PublicKey[] = [];
+    let nextQueryAt: number | undefined;
+    const consider = (t: number) => {
+      if (nextQueryAt === undefined || t < nextQueryAt) nextQueryAt = t;
+    };
+    for (const [key, record] of this.peers) {
+      const until = this.#blocks.blockedUntil(key, now);
+      if (until !== undefined) {
+        consider(until);
+        continue;
+      }
+      const status = this.dialStatus(record, now);
+      if (status.kind === 'now') peers.push(key);
+      else if (status.kind === 'after') consider(status.at);
+    }
+    return { peers: sortedUnique(peers), nextQueryAt };
+  }
+
+  /**
+   * Takes `metadata.publicKey`'s single reservation at `now`: it must be eligible (tracked, not
+   * blocked) and reservable (inert, past its cooldown; a refusal by the cooldown is counted in
+   * `limits`).
+   */
+  protected reserve(metadata: Metadata, now: number): Reservation | undefined {
+    const key = metadata.publicKey;
+    if (!this.eligible(key, now)) return undefined;
+    const record = this.peers.get(key)!;
+    switch (record.reserve(now, this.#config.peerConnectionCooldownMs, this.#rng)) {
+      case 'reserved':
+        this.metrics.reserved.inc();
+        return new Reservation(metadata, this.#releaser);
+      case 'rateLimited':
+        this.metrics.limits.inc({ peer: key.toHex() });
+        return undefined;
+      case 'unavailable':
+        return undefined;
+    }
+  }
+
+  /**
+   * Marks the reserved `key` active at `now` and returns its record, or `undefined` if the
+   * connection must be killed instead: no record, not reserved, no longer eligible (evicted or
+   * blocked), or refused by the flavour's record.
+   */
+  protected activate(key: PublicKey, now: number): R | undefined {
+    const record = this.peers.get(key);
+    if (record === undefined || record.status !== 'reserved') return undefined;
+    if (!this.eligible(key, now)) return undefined;
+    if (!record.connect()) return undefined;
+    this.metrics.connected.set({ peer: key.toHex() }, now);
+    return record;
+  }
+
+  /**
+   * Ends the reservation or connection described by `metadata` (sent by
+   * {@link Reservation.release}). Deletes the record if nothing references it any more. A
+   * release for an unknown key or an inert record is a bookkeeping slip: nothing changes and
+   * the slip is returned for the caller to log and count.
+   */
+  release(metadata: Metadata): ReleaseResult {
+    const key = metadata.publicKey;
+    const record = this.peers.get(key);
+    if (record === undefined) return 'unknown';
+    if (record.status === 'inert') return 'inert';
+    record.release();
+    this.metrics.connected.remove({ peer: key.toHex() });
+    this.metrics.reserved.dec();
+    this.released(key, record, metadata);
+    this.deleteIfNeeded(key);
+    return 'released';
+  }
+
+  /** Called after `record` was released, before it may be deleted. */
+  protected released(_key: PublicKey, _record: R, _metadata: Metadata): void {}
+
+  // ---------- Inspection ----------
+
+  /** Number of records, excluding ourselves. */
+  get trackedCount(): number {
+    return this.peers.size - 1;
+  }
+
+  // ---------- Helpers ----------
+
+  #afterEviction(key: PublicKey, kill: PublicKey[]): void {
+    if (this.peers.get(key)!.needsTeardown()) kill.push(key);
+    this.deleteIfNeeded(key);
+  }
+
+  /** Deletes `key`'s record if it is {@link RecordBase.deletable}; returns whether it did. */
+  protected deleteIfNeeded(key: PublicKey): boolean {
+    const record = this.peers.get(key);
+    if (record === undefined || !record.deletable()) return false;
+    // The block entry (and its gauge) outlive the record: a block persists until it expires.
+    this.peers.delete(key);
+    this.metrics.tracked.dec();
+    return true;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Who holds a reservation: the dialer (outbound) or the listener (inbound), and for which peer.
+ * Mirrors commonware `tracker/metadata.rs` of both flavours; travels back to the tracker in a
+ * `release` message when the reservation ends.
+ *
+ * Discovery's dialer also records the ingress it dialed, so that the release can count a dial
+ * failure against that address only (a newer address learned meanwhile is not penalised).
+ * Lookup's dialer carries no ingress.
+ *
+ * @module
+ */
+
+import type { PublicKey } from '../../../crypto/ed25519.js';
+import type { Ingress } from '../../address.js';
+
+/** The holder of a reservation and the peer it reserves. */
+export type Metadata =
+  | {
+      readonly kind: 'dialer';
+      readonly publicKey: PublicKey;
+      /** The ingress dialed (discovery only). */
+      readonly ingress?: Ingress;
+    }
+  | { readonly kind: 'listener'; readonly publicKey: PublicKey };
+
+/** Constructors for {@link Metadata}. */
+export const Metadata = {
+  /**
+   * A reservation taken by the dialer for an outbound connection to `publicKey`, at `ingress`
+   * when the flavour tracks it (discovery).
+   */
+  dialer(publicKey: PublicKey, ingress?: Ingress): Metadata {
+    return ingress === undefined
+      ? { kind: 'dialer', publicKey }
+      : { kind: 'dialer', publicKey, ingress };
+  },
+  /** A reservation taken by the listener for an inbound connection from `publicKey`. */
+  listener(publicKey: PublicKey): Metadata {
+    return { kind: 'listener', publicKey };
+  },
+} as const;

@@ -1,0 +1,201 @@
+/**
+ * The connection state every tracker record has, whatever the flavour (commonware
+ * `tracker/record.rs` in both `discovery` and `lookup`).
+ *
+ * A record's status moves `inert` -> `reserved` -> `active` -> `inert` (a reservation may also
+ * end before it becomes active). It counts how many retained primary and secondary peer sets
+ * name the peer, whether it is persistent (ourselves; discovery's bootstrappers), and the two
+ * timers that throttle reservations (`nextReservableAt`) and dials (`nextDialAt`). A flavour's
+ * record extends {@link RecordBase} with what it knows of the peer's address.
+ *
+ * Pure: time (`now`, ms since the epoch) and randomness are parameters.
+ *
+ * @module
+ */
+
+import type { Rng } from '../../../runtime/context.js';
+
+/**
+ * Connection status. `inert`: no connection and no attempt. `reserved`: a dialer or listener
+ * holds the single reservation and is handshaking. `active`: connected. Every non-inert status
+ * returns to `inert` on release.
+ */
+export type Status = 'inert' | 'reserved' | 'active';
+
+/** Outcome of {@link RecordBase.reserve}. */
+export type ReserveResult = 'reserved' | 'rateLimited' | 'unavailable';
+
+/** Outcome of a record's `dialable`: dial now, not before `at` (ms), or not at all. */
+export type DialStatus =
+  | { readonly kind: 'now' }
+  | { readonly kind: 'after'; readonly at: number }
+  | { readonly kind: 'unavailable' };
+
+/** The randomness a record needs: a uniform integer in `[min, max)` for dial jitter. */
+export type JitterRng = Pick<Rng, 'int'>;
+
+const UNAVAILABLE: DialStatus = Object.freeze({ kind: 'unavailable' });
+const NOW: DialStatus = Object.freeze({ kind: 'now' });
+
+/** Read-only view of the connection state of a record. */
+export interface RecordBaseView {
+  readonly status: Status;
+  readonly primarySets: number;
+  readonly secondarySets: number;
+  readonly persistent: boolean;
+  readonly nextReservableAt: number;
+  readonly nextDialAt: number;
+  eligible(): boolean;
+  isOutboundTarget(): boolean;
+  deletable(): boolean;
+  needsTeardown(): boolean;
+  isBlockable(): boolean;
+}
+
+/** One peer's connection state. Mutated only by the directory that owns it. */
+export abstract class RecordBase implements RecordBaseView {
+  // ---------- State ----------
+  #status: Status = 'inert';
+  #primarySets = 0;
+  #secondarySets = 0;
+  readonly #persistent: boolean;
+  // Both start at the epoch: a new record may be reserved and dialed at once.
+  #nextReservableAt = 0;
+  #nextDialAt = 0;
+
+  /** @param persistent - kept without set membership (ourselves, a bootstrapper). */
+  protected constructor(persistent: boolean) {
+    this.#persistent = persistent;
+  }
+
+  /** Whether this is our own record: never eligible, reserved, dialed or blocked. */
+  abstract isMyself(): boolean;
+
+  // ---------- Getters ----------
+
+  get status(): Status {
+    return this.#status;
+  }
+  get primarySets(): number {
+    return this.#primarySets;
+  }
+  get secondarySets(): number {
+    return this.#secondarySets;
+  }
+  get persistent(): boolean {
+    return this.#persistent;
+  }
+  /** Earliest time (ms) a new reservation (inbound or outbound) is allowed. */
+  get nextReservableAt(): number {
+    return this.#nextReservableAt;
+  }
+  /** Earliest time (ms) the dialer should dial this peer again (cooldown plus jitter). */
+  get nextDialAt(): number {
+    return this.#nextDialAt;
+  }
+
+  /** Only our own record cannot be blocked (the directory keeps the block list itself). */
+  isBlockable(): boolean {
+    return !this.isMyself();
+  }
+
+  /** Not ourselves, and in a retained primary or secondary set (or persistent). */
+  eligible(): boolean {
+    if (this.isMyself()) return false;
+    return this.#primarySets > 0 || this.#secondarySets > 0 || this.#persistent;
+  }
+
+  /**
+   * Whether we dial this peer: a primary, or persistent (a bootstrapper). Secondaries are
+   * accepted inbound, never dialed; ourselves never.
+   */
+  isOutboundTarget(): boolean {
+    if (this.isMyself()) return false;
+    return this.#primarySets > 0 || this.#persistent;
+  }
+
+  /** No set membership, not persistent, and inert: nothing would be lost by deleting it. */
+  deletable(): boolean {
+    return (
+      this.#primarySets === 0 &&
+      this.#secondarySets === 0 &&
+      !this.#persistent &&
+      this.#status === 'inert'
+    );
+  }
+
+  /** Holds a reservation or connection that must be torn down (no longer eligible). */
+  needsTeardown(): boolean {
+    return this.#status !== 'inert' && !this.eligible();
+  }
+
+  /**
+   * When an outbound target may be dialed, ignoring the address (the flavour checks that):
+   * `unavailable` unless inert and an outbound target, else `now` or `after(nextDialAt)`.
+   */
+  protected dialTiming(now: number): DialStatus {
+    if (this.#status !== 'inert' || !this.isOutboundTarget()) return UNAVAILABLE;
+    return this.#nextDialAt > now ? { kind: 'after', at: this.#nextDialAt } : NOW;
+  }
+
+  // ---------- Setters ----------
+
+  incrementPrimary(): void {
+    this.#primarySets += 1;
+  }
+
+  /** @throws Error if the count is already zero (a directory bookkeeping bug). */
+  decrementPrimary(): void {
+    if (this.#primarySets === 0) throw new Error('invariant: primary set count below zero');
+    this.#primarySets -= 1;
+  }
+
+  incrementSecondary(): void {
+    this.#secondarySets += 1;
+  }
+
+  /** @throws Error if the count is already zero (a directory bookkeeping bug). */
+  decrementSecondary(): void {
+    if (this.#secondarySets === 0) throw new Error('invariant: secondary set count below zero');
+    this.#secondarySets -= 1;
+  }
+
+  /**
+   * Takes the peer's single reservation. `unavailable` for ourselves or when not inert;
+   * `rateLimited` before `nextReservableAt`. On success `nextReservableAt = now + cooldownMs` and
+   * `nextDialAt = nextReservableAt + U[0, 2 * floor(cooldownMs / 2)]`: the jitter breaks the
+   * symmetry of two peers dialing each other at the same instant (each side's listener refuses
+   * the other while reserved, so both attempts fail; jitter makes the retries diverge).
+   */
+  reserve(now: number, cooldownMs: number, rng: JitterRng): ReserveResult {
+    if (this.isMyself() || this.#status !== 'inert') return 'unavailable';
+    if (now < this.#nextReservableAt) return 'rateLimited';
+    const half = Math.floor(cooldownMs / 2);
+    this.#status = 'reserved';
+    this.#nextReservableAt = now + cooldownMs;
+    this.#nextDialAt = this.#nextReservableAt + rng.int(0, 2 * half + 1);
+    return 'reserved';
+  }
+
+  /**
+   * Marks the reserved peer connected. Returns `true`; a flavour may refuse (return `false`,
+   * leaving the record reserved) for reasons of its own.
+   *
+   * @throws Error if the record is not reserved (a tracker bookkeeping bug).
+   */
+  connect(): boolean {
+    if (this.#status !== 'reserved') throw new Error(`invariant: connect while ${this.#status}`);
+    this.#status = 'active';
+    return true;
+  }
+
+  /**
+   * Drops the reservation or connection.
+   *
+   * @throws Error if the record is already inert (a tracker bookkeeping bug).
+   */
+  release(): void {
+    if (this.#status === 'inert') throw new Error('invariant: release of an inert record');
+    this.#status = 'inert';
+  }
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ed25519 } from '../../../../src/crypto/index.js';
+import { parseAddress } from '../../../../src/p2p/address.js';
+import { Actor } from '../../../../src/p2p/authenticated/lookup/tracker/index.js';
+import { Metadata } from '../../../../src/p2p/authenticated/tracker/index.js';
+import { AddressableTrackedPeers } from '../../../../src/p2p/types.js';
+import type { Context } from '../../../../src/runtime/context.js';
+import { deterministicRuntime } from '../../../../src/runtime/index.js';
+
+// The shared loop is exercised through the lookup tracker, its first user.
+
+const pk = (i: number) => ed25519.PrivateKey.fromSeed(BigInt(i)).publicKey;
+
+function start(ctx: Context) {
+  const [actor, mailbox] = Actor.create(
+    {
+      myself: pk(0),
+      mailboxSize: 4,
+      allowPrivateIps: true,
+      allowDns: true,
+      bypassIpCheck: false,
+      trackedPeerSets: 2,
+      maxPeersPerSet: 8,
+      peerConnectionCooldownMs: 1_000,
+      blockDurationMs: 10_000,
+    },
+    { rng: ctx.rng },
+  );
+  const handle = actor.start(ctx);
+  const metrics = ctx.child('tracker').metrics;
+  /** The `bookkeeping_errors{kind}` count in the exposition (0 if absent). */
+  const slips = async (kind: string): Promise<number> => {
+    const text = await metrics.encode();
+    const re = new RegExp(
+      `^tracker_bookkeeping_errors(?:_total)?\\{kind="${kind}"\\} (\\d+)$`,
+      'm',
+    );
+    return Number(re.exec(text)?.[1] ?? 0);
+  };
+  return { mailbox, handle, slips };
+}
+
+describe('tracker actor core', () => {
+  test('a release for an unknown key or an inert record is counted and logged, not fatal', async () => {
+    await deterministicRuntime({ seed: 3 }).run(async (ctx) => {
+      const { mailbox, handle, slips } = start(ctx);
+      mailbox.register(0, AddressableTrackedPeers.from([[pk(1), parseAddress('10.0.0.1:1')]]));
+      mailbox.release(Metadata.dialer(pk(9)));
+      mailbox.release(Metadata.listener(pk(1)));
+      await ctx.clock.sleep(1);
+      assert.equal(await slips('release_unknown'), 1);
+      assert.equal(await slips('release_inert'), 1);
+      // A real reservation released twice by metadata: the second is a slip, the first counts.
+      const granted = await mailbox.dial(pk(1));
+      assert.ok(granted);
+      mailbox.release(granted.reservation.metadata);
+      mailbox.release(granted.reservation.metadata);
+      await ctx.clock.sleep(1);
+      assert.equal(await slips('release_inert'), 2);
+      // The tracker still answers.
+      const dialable = await mailbox.dialable();
+      assert.ok(dialable !== undefined);
+      assert.equal(mailbox.isClosed, false);
+      handle.stop();
+      await handle.done;
+    });
+  });
+});
