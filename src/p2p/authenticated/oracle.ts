@@ -1,0 +1,190 @@
+/**
+ * What the lookup and discovery oracles share (commonware `Provider + Blocker`, and the checks of
+ * `Manager::track`): the application's handle on a tracker's peer sets.
+ *
+ * A flavour's oracle extends {@link BaseOracle} and adds only its registration shape (lookup:
+ * peers with addresses, plus `overwrite`; discovery: bare keys). The base validates a
+ * registration at the call (index, then the flavour's normalisation, then the size), logs every
+ * block as a warning (upstream's `block!`), answers `peerSet` and hands out
+ * {@link PeerSetSubscription}s. Once the tracker has stopped, every method answers at once:
+ * `'closed'`, `undefined`, or a subscription that has ended.
+ *
+ * @module
+ */
+
+import type { Feedback } from '../../actor/index.js';
+import type { PublicKey } from '../../crypto/ed25519.js';
+import type { Logger } from '../../runtime/context.js';
+import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../types.js';
+
+/**
+ * The tracker's end of a peer-set subscription. `push` returns false once the consumer has gone
+ * (the tracker then forgets it); `end` tells the consumer no more updates will come.
+ */
+export interface Subscriber {
+  push(update: PeerSetUpdate): boolean;
+  end(): void;
+}
+
+/**
+ * What an oracle needs from its tracker's mailbox; both flavours' tracker `Mailbox` fit it.
+ * `T` is the flavour's normalised registration.
+ */
+export interface OracleMailbox<T> {
+  /** Tracks `peers` (already validated) at `index`. */
+  register(index: number, peers: T): Feedback;
+  /** The peers tracked at `index`; `undefined` if not retained or the tracker has stopped. */
+  peerSet(index: number): Promise<TrackedPeers | undefined>;
+  /** Registers `subscriber`; ends it at once if the tracker has stopped. */
+  subscribe(subscriber: Subscriber): Feedback;
+  /** Disconnects and refuses `peer` for the block duration. */
+  block(peer: PublicKey): Feedback;
+  /** True once the tracker has stopped. */
+  readonly isClosed: boolean;
+}
+
+/**
+ * A stream of peer-set updates: the latest one as soon as the tracker handles the subscription
+ * (if any set is registered), then one per accepted registration. Iterate it with `for await`;
+ * iteration ends when the network stops or after {@link close}.
+ *
+ * Updates queue without bound until read; they are produced only by `register` calls, which the
+ * application controls.
+ */
+export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscriber {
+  readonly #queue: PeerSetUpdate[] = [];
+  #head = 0;
+  #ended = false;
+  #closed = false;
+  #wake: (() => void) | undefined;
+
+  /** @internal Called by the tracker. Returns false once the consumer closed the subscription. */
+  push(update: PeerSetUpdate): boolean {
+    if (this.#closed) return false;
+    if (this.#ended) return false;
+    this.#queue.push(update);
+    this.#notify();
+    return true;
+  }
+
+  /** @internal Called by the tracker when it stops: queued updates stay readable. */
+  end(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  /**
+   * The next update, or `undefined` once the subscription has ended (network stopped, or
+   * {@link close} called) and every queued update has been read.
+   */
+  async next(): Promise<PeerSetUpdate | undefined> {
+    for (;;) {
+      if (this.#closed) return undefined;
+      if (this.#head < this.#queue.length) {
+        const u = this.#queue[this.#head]!;
+        this.#head++;
+        if (this.#head === this.#queue.length) {
+          this.#queue.length = 0;
+          this.#head = 0;
+        }
+        return u;
+      }
+      if (this.#ended) return undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /** Stops the subscription: queued updates are discarded and the tracker forgets it. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#notify();
+  }
+
+  /** Updates queued and not yet read. */
+  get size(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<PeerSetUpdate> {
+    try {
+      for (let u = await this.next(); u !== undefined; u = await this.next()) yield u;
+    } finally {
+      this.close();
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+/**
+ * The oracle methods both flavours share. Every method returns at once; a change takes effect
+ * when the tracker handles it (in call order). Methods never throw after the network has
+ * stopped: they report `'closed'` (or resolve `undefined`).
+ *
+ * @typeParam T - the flavour's normalised registration.
+ * @typeParam M - the flavour's tracker mailbox.
+ */
+export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
+  readonly #tracker: M;
+  readonly #checkSize: (peers: T) => void;
+  readonly #log: Logger;
+
+  /**
+   * @param tracker - the tracker's mailbox.
+   * @param checkSize - throws `P2PError('InvalidPeerSet')` unless a registration fits
+   *   `maxPeersPerSet` (counting ourselves); pure, so it runs at the call.
+   * @param log - where blocks are logged.
+   */
+  protected constructor(tracker: M, checkSize: (peers: T) => void, log: Logger) {
+    this.#tracker = tracker;
+    this.#checkSize = checkSize;
+    this.#log = log;
+  }
+
+  /**
+   * Validates and submits a registration: the index first, then `normalise` (which throws on a
+   * malformed input), then the size. Nothing is submitted if any check throws.
+   *
+   * @throws P2PError `InvalidPeerSet`, or whatever `normalise` throws.
+   */
+  protected track(index: number, normalise: () => T): Feedback {
+    checkPeerSetIndex(index);
+    const peers = normalise();
+    this.#checkSize(peers);
+    return this.enqueue((tracker) => tracker.register(index, peers));
+  }
+
+  /** Runs `send` against the tracker's mailbox and returns its feedback. */
+  protected enqueue(send: (tracker: M) => Feedback): Feedback {
+    return send(this.#tracker);
+  }
+
+  /**
+   * Disconnects `peer` and refuses it (inbound and outbound) for `blockDurationMs`. Blocking an
+   * already-blocked peer does not extend the block. Logged as a warning, as upstream's `block!`.
+   */
+  block(peer: PublicKey): Feedback {
+    this.#log.warn({ peer: peer.toHex() }, 'blocking peer');
+    return this.#tracker.block(peer);
+  }
+
+  /** The peers tracked at `index`, or `undefined` if that index is not retained (or the network stopped). */
+  peerSet(index: number): Promise<TrackedPeers | undefined> {
+    return this.#tracker.peerSet(index);
+  }
+
+  /** Subscribes to peer-set updates (see {@link PeerSetSubscription}). */
+  subscribe(): PeerSetSubscription {
+    const subscription = new PeerSetSubscription();
+    this.#tracker.subscribe(subscription);
+    return subscription;
+  }
+}
