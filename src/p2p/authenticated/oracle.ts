@@ -54,46 +54,49 @@ export interface OracleMailbox<T> {
 export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscriber {
   readonly #queue: PeerSetUpdate[] = [];
   #head = 0;
+  /**
+   * Pending {@link next} calls, oldest first. There are waiters only while the queue is empty: a
+   * pushed update goes straight to the oldest one, so concurrent readers each get their own.
+   */
+  readonly #waiters: ((update: PeerSetUpdate | undefined) => void)[] = [];
   #ended = false;
   #closed = false;
-  #wake: (() => void) | undefined;
 
-  /** @internal Called by the tracker. Returns false once the consumer closed the subscription. */
+  /** @internal Called by the tracker. Returns false once the subscription has ended or closed. */
   push(update: PeerSetUpdate): boolean {
-    if (this.#closed) return false;
-    if (this.#ended) return false;
-    this.#queue.push(update);
-    this.#notify();
+    if (this.#closed || this.#ended) return false;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter(update);
+    else this.#queue.push(update);
     return true;
   }
 
   /** @internal Called by the tracker when it stops: queued updates stay readable. */
   end(): void {
     this.#ended = true;
-    this.#notify();
+    this.#release();
   }
 
   /**
    * The next update, or `undefined` once the subscription has ended (network stopped, or
-   * {@link close} called) and every queued update has been read.
+   * {@link close} called) and every queued update has been read. Concurrent calls are answered
+   * in call order, each with a different update.
    */
-  async next(): Promise<PeerSetUpdate | undefined> {
-    for (;;) {
-      if (this.#closed) return undefined;
-      if (this.#head < this.#queue.length) {
-        const u = this.#queue[this.#head]!;
-        this.#head++;
-        if (this.#head === this.#queue.length) {
-          this.#queue.length = 0;
-          this.#head = 0;
-        }
-        return u;
+  next(): Promise<PeerSetUpdate | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    if (this.#head < this.#queue.length) {
+      const u = this.#queue[this.#head]!;
+      this.#head++;
+      if (this.#head === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#head = 0;
       }
-      if (this.#ended) return undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
+      return Promise.resolve(u);
     }
+    if (this.#ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+    });
   }
 
   /** Stops the subscription: queued updates are discarded and the tracker forgets it. Idempotent. */
@@ -101,7 +104,7 @@ export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscr
     this.#closed = true;
     this.#queue.length = 0;
     this.#head = 0;
-    this.#notify();
+    this.#release();
   }
 
   /** Updates queued and not yet read. */
@@ -109,6 +112,7 @@ export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscr
     return this.#queue.length - this.#head;
   }
 
+  /** Iterates the updates until the subscription ends; leaving the loop early closes it. */
   async *[Symbol.asyncIterator](): AsyncIterator<PeerSetUpdate> {
     try {
       for (let u = await this.next(); u !== undefined; u = await this.next()) yield u;
@@ -117,10 +121,10 @@ export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscr
     }
   }
 
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+  /** Answers every pending {@link next} with `undefined` (the queue is empty when there are any). */
+  #release(): void {
+    const waiters = this.#waiters.splice(0);
+    for (const w of waiters) w(undefined);
   }
 }
 
