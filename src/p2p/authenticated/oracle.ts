@@ -6,8 +6,14 @@
  * peers with addresses, plus `overwrite`; discovery: bare keys). The base validates a
  * registration at the call (index, then the flavour's normalisation, then the size), logs every
  * block as a warning (upstream's `block!`), answers `peerSet` and hands out
- * {@link PeerSetSubscription}s. Once the tracker has stopped, every method answers at once:
- * `'closed'`, `undefined`, or a subscription that has ended.
+ * {@link PeerSetSubscription}s.
+ *
+ * Once the tracker has stopped, or the network's context has (whether or not the network was
+ * ever started, since a tracker that never runs never closes its mailbox), every method answers
+ * at once: `'closed'`, `undefined`, or a subscription that has ended; a `peerSet` request or a
+ * subscription still pending when the context stops is answered the same way. The oracle listens
+ * to the context's signal only while it has such a request or subscription (one listener per
+ * oracle).
  *
  * @module
  */
@@ -61,6 +67,16 @@ export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscr
   readonly #waiters: ((update: PeerSetUpdate | undefined) => void)[] = [];
   #ended = false;
   #closed = false;
+  /** Called once, when the subscription first ends or closes. */
+  #onFinish: (() => void) | undefined;
+
+  /**
+   * @internal Made by the oracle.
+   * @param onFinish - called once, when the subscription first ends or closes.
+   */
+  constructor(onFinish?: () => void) {
+    this.#onFinish = onFinish;
+  }
 
   /** @internal Called by the tracker. Returns false once the subscription has ended or closed. */
   push(update: PeerSetUpdate): boolean {
@@ -121,10 +137,16 @@ export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscr
     }
   }
 
-  /** Answers every pending {@link next} with `undefined` (the queue is empty when there are any). */
+  /**
+   * Answers every pending {@link next} with `undefined` (the queue is empty when there are any)
+   * and reports the end once.
+   */
   #release(): void {
     const waiters = this.#waiters.splice(0);
     for (const w of waiters) w(undefined);
+    const onFinish = this.#onFinish;
+    this.#onFinish = undefined;
+    onFinish?.();
   }
 }
 
@@ -140,17 +162,34 @@ export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
   readonly #tracker: M;
   readonly #checkSize: (peers: T) => void;
   readonly #log: Logger;
+  readonly #signal: AbortSignal | undefined;
+  /** What to answer when the context stops: pending `peerSet` requests, live subscriptions. */
+  readonly #onStop = new Set<() => void>();
+  #listening = false;
 
   /**
    * @param tracker - the tracker's mailbox.
    * @param checkSize - throws `P2PError('InvalidPeerSet')` unless a registration fits
    *   `maxPeersPerSet` (counting ourselves); pure, so it runs at the call.
    * @param log - where blocks are logged.
+   * @param signal - the network's context signal: once it aborts the oracle answers as after
+   *   shutdown. Without it, only the tracker's own stop closes the oracle.
    */
-  protected constructor(tracker: M, checkSize: (peers: T) => void, log: Logger) {
+  protected constructor(
+    tracker: M,
+    checkSize: (peers: T) => void,
+    log: Logger,
+    signal: AbortSignal | undefined,
+  ) {
     this.#tracker = tracker;
     this.#checkSize = checkSize;
     this.#log = log;
+    this.#signal = signal;
+  }
+
+  /** True once the tracker has stopped or the network's context has: every call answers at once. */
+  get isClosed(): boolean {
+    return this.#tracker.isClosed || this.#signal?.aborted === true;
   }
 
   /**
@@ -166,9 +205,9 @@ export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
     return this.enqueue((tracker) => tracker.register(index, peers));
   }
 
-  /** Runs `send` against the tracker's mailbox and returns its feedback. */
+  /** Runs `send` against the tracker's mailbox and returns its feedback; `'closed'` once closed. */
   protected enqueue(send: (tracker: M) => Feedback): Feedback {
-    return send(this.#tracker);
+    return this.isClosed ? 'closed' : send(this.#tracker);
   }
 
   /**
@@ -176,19 +215,71 @@ export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
    * already-blocked peer does not extend the block. Logged as a warning, as upstream's `block!`.
    */
   block(peer: PublicKey): Feedback {
+    if (this.isClosed) return 'closed';
     this.#log.warn({ peer: peer.toHex() }, 'blocking peer');
     return this.#tracker.block(peer);
   }
 
   /** The peers tracked at `index`, or `undefined` if that index is not retained (or the network stopped). */
   peerSet(index: number): Promise<TrackedPeers | undefined> {
-    return this.#tracker.peerSet(index);
+    if (this.isClosed) return Promise.resolve(undefined);
+    const request = this.#tracker.peerSet(index);
+    if (this.#signal === undefined) return request;
+    return new Promise((resolve, reject) => {
+      const stop = (): void => resolve(undefined);
+      this.#watch(stop);
+      request.then(
+        (peers) => {
+          this.#unwatch(stop);
+          resolve(peers);
+        },
+        (err: unknown) => {
+          this.#unwatch(stop);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Subscribes to peer-set updates (see {@link PeerSetSubscription}). */
   subscribe(): PeerSetSubscription {
-    const subscription = new PeerSetSubscription();
+    if (this.isClosed) {
+      const ended = new PeerSetSubscription();
+      ended.end();
+      return ended;
+    }
+    if (this.#signal === undefined) {
+      const subscription = new PeerSetSubscription();
+      this.#tracker.subscribe(subscription);
+      return subscription;
+    }
+    const stop = (): void => subscription.end();
+    const subscription = new PeerSetSubscription(() => this.#unwatch(stop));
+    // Watched before subscribing: a tracker that has just stopped ends it at once, unwatching it.
+    this.#watch(stop);
     this.#tracker.subscribe(subscription);
     return subscription;
   }
+
+  // ---------- Context stop ----------
+
+  #watch(onStop: () => void): void {
+    this.#onStop.add(onStop);
+    if (this.#listening) return;
+    this.#listening = true;
+    this.#signal?.addEventListener('abort', this.#stopped, { once: true });
+  }
+
+  #unwatch(onStop: () => void): void {
+    if (!this.#onStop.delete(onStop) || this.#onStop.size > 0 || !this.#listening) return;
+    this.#listening = false;
+    this.#signal?.removeEventListener('abort', this.#stopped);
+  }
+
+  readonly #stopped = (): void => {
+    this.#listening = false;
+    const pending = [...this.#onStop];
+    this.#onStop.clear();
+    for (const onStop of pending) onStop();
+  };
 }

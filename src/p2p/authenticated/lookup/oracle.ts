@@ -28,13 +28,18 @@ export { PeerSetSubscription } from '../oracle.js';
  * network has stopped: they report `'closed'` (or resolve `undefined`).
  */
 export class Oracle extends BaseOracle<AddressableTrackedPeers, TrackerMailbox> {
-  /** @internal Made by `Network.create`. */
+  /**
+   * @internal Made by `Network.create`.
+   * @param signal - the network's context signal; once it aborts, the oracle answers as after
+   *   shutdown even if the network never started.
+   */
   constructor(
     tracker: TrackerMailbox,
     checkSize: (peers: AddressableTrackedPeers) => void,
     log: Logger,
+    signal?: AbortSignal,
   ) {
-    super(tracker, checkSize, log);
+    super(tracker, checkSize, log, signal);
   }
 
   /**
