@@ -21,6 +21,7 @@
 import type { Feedback } from '../../actor/index.js';
 import type { PublicKey } from '../../crypto/ed25519.js';
 import type { Logger } from '../../runtime/context.js';
+import { P2PError } from '../errors.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../types.js';
 
 /**
@@ -47,6 +48,29 @@ export interface OracleMailbox<T> {
   block(peer: PublicKey): Feedback;
   /** True once the tracker has stopped. */
   readonly isClosed: boolean;
+}
+
+/**
+ * Throws unless the distinct `keys` of a registration, plus ourselves if we are not among them,
+ * fit `maxPeersPerSet` (upstream `track` asserts this; we hold an identity in every set). For
+ * a flavour's `checkSize`, e.g. `(p) => checkPeerSetSize(TrackedPeers.union(p), myself, max)`.
+ *
+ * @throws P2PError `InvalidPeerSet`.
+ */
+export function checkPeerSetSize(
+  keys: Iterable<PublicKey>,
+  myself: PublicKey,
+  maxPeersPerSet: number,
+): void {
+  const hex = new Set<string>();
+  for (const k of keys) hex.add(k.toHex());
+  const count = hex.size + (hex.has(myself.toHex()) ? 0 : 1);
+  if (count > maxPeersPerSet) {
+    throw new P2PError(
+      'InvalidPeerSet',
+      `peer set has ${count} peers (including self) but maxPeersPerSet is ${maxPeersPerSet}`,
+    );
+  }
 }
 
 /**
@@ -168,19 +192,17 @@ export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
   #listening = false;
 
   /**
+   * @internal Made by the flavour's `Network.create`.
    * @param tracker - the tracker's mailbox.
    * @param checkSize - throws `P2PError('InvalidPeerSet')` unless a registration fits
-   *   `maxPeersPerSet` (counting ourselves); pure, so it runs at the call.
+   *   `maxPeersPerSet` counting ourselves (see {@link checkPeerSetSize}); pure, so it runs at
+   *   the call.
    * @param log - where blocks are logged.
-   * @param signal - the network's context signal: once it aborts the oracle answers as after
-   *   shutdown. Without it, only the tracker's own stop closes the oracle.
+   * @param signal - the network's context signal: once it aborts, the oracle answers as after
+   *   shutdown even if the network never started. Without it, only the tracker's own stop
+   *   closes the oracle.
    */
-  protected constructor(
-    tracker: M,
-    checkSize: (peers: T) => void,
-    log: Logger,
-    signal: AbortSignal | undefined,
-  ) {
+  constructor(tracker: M, checkSize: (peers: T) => void, log: Logger, signal?: AbortSignal) {
     this.#tracker = tracker;
     this.#checkSize = checkSize;
     this.#log = log;

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import { ed25519 } from '../../../src/crypto/index.js';
+import { Config as LookupConfig } from '../../../src/p2p/authenticated/lookup/config.js';
 import { Oracle } from '../../../src/p2p/authenticated/lookup/oracle.js';
 import {
-  type Config,
   Actor as Tracker,
+  type Config as TrackerConfig,
 } from '../../../src/p2p/authenticated/lookup/tracker/index.js';
 import { PeerSetSubscription } from '../../../src/p2p/authenticated/oracle.js';
 import { type PeerSetUpdate, TrackedPeers } from '../../../src/p2p/types.js';
@@ -89,17 +90,15 @@ describe('PeerSetSubscription', () => {
   });
 });
 
-const TRACKER: Config = {
-  myself: pk(0),
-  mailboxSize: 4,
-  allowPrivateIps: true,
-  allowDns: true,
-  bypassIpCheck: false,
-  trackedPeerSets: 2,
+/** The lookup tracker's settings, from the local preset: ourselves = pk(0), maxPeersPerSet = 3. */
+const SETTINGS = LookupConfig.local({
+  signer: ed25519.PrivateKey.fromSeed(0n),
+  namespace: new TextEncoder().encode('oracle-test'),
+  listen: '10.0.0.1:3000',
   maxPeersPerSet: 3,
-  peerConnectionCooldownMs: 1_000,
-  blockDurationMs: 10_000,
-};
+  maxMessageSize: 64,
+});
+const TRACKER: TrackerConfig = { ...SETTINGS, myself: SETTINGS.signer.publicKey };
 
 /** A lookup oracle on a real tracker (not started), answering to `ctx`'s signal. */
 function lookupOracle(ctx: Context): { oracle: Oracle; tracker: Tracker } {

@@ -14,7 +14,6 @@
 
 import type { Feedback } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import type { Logger } from '../../../runtime/context.js';
 import { type AddressInput, parseAddress } from '../../address.js';
 import { type AddressableInput, AddressableTrackedPeers, type PeerAddress } from '../../types.js';
 import { BaseOracle } from '../oracle.js';
@@ -25,23 +24,10 @@ export { PeerSetSubscription } from '../oracle.js';
 /**
  * Registers peer sets, updates addresses and blocks peers. Every method returns at once; the
  * change takes effect when the tracker handles it (in call order). Methods never throw after the
- * network has stopped: they report `'closed'` (or resolve `undefined`).
+ * network has stopped, nor once its context has (whether or not it was started): they report
+ * `'closed'` (or resolve `undefined`, or return an ended subscription).
  */
 export class Oracle extends BaseOracle<AddressableTrackedPeers, TrackerMailbox> {
-  /**
-   * @internal Made by `Network.create`.
-   * @param signal - the network's context signal; once it aborts, the oracle answers as after
-   *   shutdown even if the network never started.
-   */
-  constructor(
-    tracker: TrackerMailbox,
-    checkSize: (peers: AddressableTrackedPeers) => void,
-    log: Logger,
-    signal?: AbortSignal,
-  ) {
-    super(tracker, checkSize, log, signal);
-  }
-
   /**
    * Tracks `peers` at `index`: a list of `[publicKey, address]` (all primary), or
    * `{ primary, secondary }`. Primaries are dialed and accepted; secondaries are only accepted.
