@@ -176,8 +176,9 @@ export class PeerSetSubscription implements AsyncIterable<PeerSetUpdate>, Subscr
 
 /**
  * The oracle methods both flavours share. Every method returns at once; a change takes effect
- * when the tracker handles it (in call order). Methods never throw after the network has
- * stopped: they report `'closed'` (or resolve `undefined`).
+ * when the tracker handles it (in call order). Methods never throw once the network or its
+ * context has stopped: they report `'closed'`, resolve `undefined` or return an ended
+ * subscription.
  *
  * @typeParam T - the flavour's normalised registration.
  * @typeParam M - the flavour's tracker mailbox.
@@ -270,11 +271,6 @@ export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
       ended.end();
       return ended;
     }
-    if (this.#signal === undefined) {
-      const subscription = new PeerSetSubscription();
-      this.#tracker.subscribe(subscription);
-      return subscription;
-    }
     const stop = (): void => subscription.end();
     const subscription = new PeerSetSubscription(() => this.#unwatch(stop));
     // Watched before subscribing: a tracker that has just stopped ends it at once, unwatching it.
@@ -285,19 +281,24 @@ export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
 
   // ---------- Context stop ----------
 
+  /** Answers with `onStop` if the context stops first (nothing to watch without a signal). */
   #watch(onStop: () => void): void {
+    const signal = this.#signal;
+    if (signal === undefined) return;
     this.#onStop.add(onStop);
     if (this.#listening) return;
     this.#listening = true;
-    this.#signal?.addEventListener('abort', this.#stopped, { once: true });
+    signal.addEventListener('abort', this.#stopped, { once: true });
   }
 
+  /** Forgets `onStop`; the last one removes the listener. */
   #unwatch(onStop: () => void): void {
     if (!this.#onStop.delete(onStop) || this.#onStop.size > 0 || !this.#listening) return;
     this.#listening = false;
     this.#signal?.removeEventListener('abort', this.#stopped);
   }
 
+  /** The context stopped: answer everything pending. */
   readonly #stopped = (): void => {
     this.#listening = false;
     const pending = [...this.#onStop];
