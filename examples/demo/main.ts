@@ -271,8 +271,9 @@ async function main(): Promise<number> {
         `shutdown in ${ctx.clock.now() - stopStarted} ms`,
     );
     console.log(
-      'sent counts the recipients Sender.send attempted (connected and within quota); messages\n' +
-        'sent in the first seconds, while connections are still being set up, may not arrive.',
+      'sent counts the recipients Sender.send returned: peers connected at the time and within\n' +
+        'quota (a direct send that returned none, unconnected or over quota, counts in limited);\n' +
+        'a counted message can still be dropped by a full queue (dropped) or lost with its connection.',
     );
     console.log(
       everyone

@@ -5,14 +5,16 @@
  *
  * # Outbound
  *
- * {@link Sender.send} checks the size (`MessageTooLarge` throws before anything else), expands
- * `Recipients.all()` to the latest snapshot of connected peers, then applies the channel quota
- * per recipient with a keyed GCRA limiter shared by every clone of the sender: a rate-limited
- * recipient is filtered out (for `one`, the send returns `[]`), and every allowed recipient
- * consumes a cell even if the router then rejects the message. The payload is encoded once and
- * handed to the router with the allowed list. The return value is "who we will attempt", not
- * "who received". Before the network starts, sends are accepted and discarded; after it stops,
- * they return `[]` and never throw.
+ * {@link Sender.send} checks the size (`MessageTooLarge` throws before anything else), keeps the
+ * recipients that are connected according to the latest snapshot from the router
+ * (`Recipients.all()` is that whole snapshot), then applies the channel quota per recipient with
+ * a keyed GCRA limiter shared by every clone of the sender. A recipient that is not connected or
+ * is rate limited is filtered out (for `one`, the send returns `[]`); the connection filter runs
+ * first, so only a connected recipient consumes a cell, and it does so even if the router then
+ * rejects the message. The payload is encoded once and handed to the router with the kept list.
+ * The return value is "who we will attempt", not "who received": a peer that disconnects before
+ * the router handles the message, or whose queue is full, loses it. Before the network starts
+ * nobody is connected, so sends return `[]`; after it stops, they return `[]` and never throw.
  *
  * # Inbound
  *
@@ -84,8 +86,13 @@ interface Shared {
   readonly maxMessageSize: number;
   router: ContentRouter | undefined;
   peers: RingInbox<PeerSnapshot> | undefined;
-  /** The latest snapshot of connected peers (for `Recipients.all()`). */
+  /** The latest snapshot of connected peers. */
   connected: PeerSnapshot;
+  /**
+   * The hex keys of {@link Shared.connected}, built on the first `one`/`some` send after the
+   * snapshot changes (snapshots change per connection, sends happen per message).
+   */
+  connectedHex: ReadonlySet<string> | undefined;
   closed: boolean;
 }
 
@@ -132,6 +139,7 @@ export class Channels {
       router: undefined,
       peers: undefined,
       connected: NO_PEERS,
+      connectedHex: undefined,
       closed: false,
     };
     // Stopping the context that owns the channels closes them too (the network also calls
@@ -189,15 +197,15 @@ export class Channels {
     return [...this.#entries.keys()];
   }
 
-  /**
-   * Sum of the inbound capacities (`R * burst` per channel). The router mailbox capacity is
-   * `mailboxSize` plus this.
-   */
   /** The largest message a sender may send and a peer may deliver, in bytes. */
   get maxMessageSize(): number {
     return this.#shared.maxMessageSize;
   }
 
+  /**
+   * Sum of the inbound capacities (`R * burst` per channel). The router mailbox capacity is
+   * `mailboxSize` plus this.
+   */
   get capacity(): number {
     return this.#capacity;
   }
@@ -214,7 +222,7 @@ export class Channels {
 
   /**
    * Binds every sender to `router` and subscribes to its connected-peer snapshots. Sends made
-   * before this were accepted and discarded. Idempotent for the same router.
+   * before this returned `[]`. Idempotent for the same router.
    *
    * @throws P2PError `NetworkClosed` after {@link close}; `InvalidConfig` if already bound to
    *   another router.
@@ -243,6 +251,7 @@ export class Channels {
     shared.peers?.close();
     shared.peers = undefined;
     shared.connected = NO_PEERS;
+    shared.connectedHex = undefined;
     for (const e of this.#entries.values()) e.inbox.close();
   }
 }
@@ -296,10 +305,11 @@ export class Sender {
   }
 
   /**
-   * Sends `message` to the connected, non-rate-limited `recipients` with high (`priority =
-   * true`) or low priority, and returns the peers it will be attempted to (`[]` if none). Never
-   * waits; delivery is best effort (offline peers, full peer queues and an overloaded router all
-   * drop silently).
+   * Sends `message` to the `recipients` that are connected (per the router's latest snapshot)
+   * and within the channel quota, with high (`priority = true`) or low priority, and returns the
+   * peers it will be attempted to (`[]` if none, and always before the network starts). Never
+   * waits; delivery is best effort (a peer that disconnects meanwhile, a full peer queue and an
+   * overloaded router all drop silently).
    *
    * @throws P2PError `MessageTooLarge` if `message` is longer than `maxMessageSize` (nothing is
    *   sent and no quota is used).
@@ -312,12 +322,11 @@ export class Sender {
         `message of ${message.length} bytes exceeds maxMessageSize ${shared.maxMessageSize}`,
       );
     }
-    if (shared.closed) return [];
+    const router = shared.router;
+    // Closed, or not started (nobody can be connected yet): nothing is attempted.
+    if (shared.closed || router === undefined) return [];
     const allowed = this.#check(recipients);
     if (allowed.length === 0) return [];
-    const router = shared.router;
-    // Not started yet: accepted and discarded (upstream's unbound Messenger).
-    if (router === undefined) return allowed;
     // A single allowed recipient needs no copy: `Recipients.one` is already frozen. Otherwise the
     // router (which runs later) gets its own frozen copy, as the caller owns `allowed`.
     const target = recipients.kind === 'one' ? recipients : Recipients.some(allowed);
@@ -326,8 +335,8 @@ export class Sender {
   }
 
   /**
-   * The recipients that pass the quota, consuming one cell for each (upstream `limited.rs`
-   * `check`). Duplicates are checked once.
+   * The recipients that are connected and pass the quota, consuming one cell for each (upstream
+   * `limited.rs` `check`, after the router's connected filter). Duplicates are checked once.
    */
   #check(recipients: Recipients): PublicKey[] {
     const limiter = this.#limiter;
@@ -336,12 +345,16 @@ export class Sender {
       this.#sweepAt = Math.max(LIMITER_SWEEP, limiter.size * 2);
     }
     switch (recipients.kind) {
-      case 'one':
-        return limiter.check(recipients.publicKey.toHex()) === true ? [recipients.publicKey] : [];
+      case 'one': {
+        const pk = recipients.publicKey;
+        const hex = pk.toHex();
+        return this.#connectedHex().has(hex) && limiter.check(hex) === true ? [pk] : [];
+      }
       case 'some':
-        return checkEach(limiter, recipients.publicKeys);
+        return checkEach(limiter, recipients.publicKeys, this.#connectedHex());
       case 'all':
-        return checkEach(limiter, this.#connected());
+        // A snapshot is sorted and free of duplicates, and every key in it is connected.
+        return checkEach(limiter, this.#connected(), undefined);
       default:
         return recipients satisfies never;
     }
@@ -352,17 +365,42 @@ export class Sender {
     const shared = this.#shared;
     const peers = shared.peers;
     if (peers !== undefined) {
-      for (let s = peers.tryRecv(); s !== undefined; s = peers.tryRecv()) shared.connected = s;
+      for (let s = peers.tryRecv(); s !== undefined; s = peers.tryRecv()) {
+        shared.connected = s;
+        shared.connectedHex = undefined;
+      }
     }
     return shared.connected;
   }
+
+  /** The hex keys of the latest connected-peer snapshot. */
+  #connectedHex(): ReadonlySet<string> {
+    const snapshot = this.#connected();
+    const shared = this.#shared;
+    let hex = shared.connectedHex;
+    if (hex === undefined) {
+      hex = new Set(snapshot.map((pk) => pk.toHex()));
+      shared.connectedHex = hex;
+    }
+    return hex;
+  }
 }
 
-function checkEach(limiter: KeyedRateLimiter<string>, keys: readonly PublicKey[]): PublicKey[] {
+/**
+ * The keys of `keys` that pass `limiter`, consuming a cell for each. With `connected`, keys not
+ * in it are skipped before the limiter (they use no cell) and duplicates are checked once;
+ * without it, `keys` must be free of duplicates (a snapshot).
+ */
+function checkEach(
+  limiter: KeyedRateLimiter<string>,
+  keys: readonly PublicKey[],
+  connected: ReadonlySet<string> | undefined,
+): PublicKey[] {
   const out: PublicKey[] = [];
-  const seen = keys.length > 1 ? new Set<string>() : undefined;
+  const seen = connected !== undefined && keys.length > 1 ? new Set<string>() : undefined;
   for (const pk of keys) {
     const hex = pk.toHex();
+    if (connected !== undefined && !connected.has(hex)) continue;
     if (seen !== undefined) {
       if (seen.has(hex)) continue;
       seen.add(hex);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ring } from '../../../../src/actor/index.js';
+import type { PublicKey } from '../../../../src/crypto/ed25519.js';
 import { Channels } from '../../../../src/p2p/authenticated/channels.js';
 import { encodeData } from '../../../../src/p2p/authenticated/data.js';
 import { Relay, type RelayInboxes } from '../../../../src/p2p/authenticated/relay.js';
@@ -49,6 +50,7 @@ describe('Channels', () => {
       const { channels, router, queues } = await network(ctx, 1, { maxMessageSize: 10 });
       const [sender] = channels.register(0, Quota.perSecond(1));
       channels.start(router);
+      await tick(ctx);
       assert.throws(
         () => sender.send(Recipients.one(pk(1)), new Uint8Array(11), false),
         isCode('MessageTooLarge'),
@@ -72,6 +74,7 @@ describe('Channels', () => {
       const { channels, router, queues } = await network(ctx, 2);
       const [sender] = channels.register(3, Quota.perSecond(2)); // burst 2, one every 500 ms
       channels.start(router);
+      await tick(ctx);
       const one = (): number => sender.send(Recipients.one(pk(1)), utf8('x'), true).length;
       assert.deepEqual([one(), one(), one()], [1, 1, 0]);
       await ctx.clock.sleep(499);
@@ -113,16 +116,17 @@ describe('Channels', () => {
       queues.push(q);
       await tick(ctx);
       assert.deepEqual(hexes(sender.send(Recipients.all(), utf8('b'), false)), [pk(4).toHex()]);
-      // One/Some to a peer that is not connected are attempted (the router drops them).
-      assert.deepEqual(hexes(sender.send(Recipients.one(pk(7)), utf8('c'), false)), [
-        pk(7).toHex(),
+      // One/Some to a peer that is not connected are not attempted.
+      assert.deepEqual(sender.send(Recipients.one(pk(7)), utf8('c'), false), []);
+      assert.deepEqual(hexes(sender.send(Recipients.some([pk(7), pk(4)]), utf8('c'), false)), [
+        pk(4).toHex(),
       ]);
       router.release(pk(4));
       await tick(ctx);
       assert.deepEqual(sender.send(Recipients.all(), utf8('d'), false), []);
       assert.deepEqual(
         q.low.drain().map((b) => text(b.subarray(3))),
-        ['b'],
+        ['b', 'c'],
       );
     });
   });
@@ -211,26 +215,66 @@ describe('Channels', () => {
     });
   });
 
-  it('accepts and discards sends before start, and sends after start', async () => {
+  it('returns [] before start, using no quota, and sends after start', async () => {
     await run(async (ctx) => {
       const { channels, router, queues } = await network(ctx, 1);
-      const [sender] = channels.register(9, Quota.perSecond(100));
-      assert.deepEqual(hexes(sender.send(Recipients.one(pk(1)), utf8('early'), true)), [
-        pk(1).toHex(),
-      ]);
-      assert.deepEqual(
-        sender.send(Recipients.all(), utf8('early'), true),
-        [],
-        'nobody known before start',
-      );
+      const [sender] = channels.register(9, Quota.perSecond(1));
+      for (const recipients of [
+        Recipients.one(pk(1)),
+        Recipients.some([pk(1)]),
+        Recipients.all(),
+      ]) {
+        assert.deepEqual(sender.send(recipients, utf8('early'), true), [], 'nobody known yet');
+      }
       await tick(ctx);
       assert.equal(queues[0]!.high.size, 0);
       channels.start(router);
       channels.start(router); // idempotent
       await tick(ctx);
-      assert.deepEqual(hexes(sender.send(Recipients.all(), utf8('late'), true)), [pk(1).toHex()]);
+      // The early sends used no cell: the only one is still there.
+      assert.deepEqual(hexes(sender.send(Recipients.one(pk(1)), utf8('late'), true)), [
+        pk(1).toHex(),
+      ]);
       await tick(ctx);
       assert.equal(queues[0]!.high.size, 1);
+    });
+  });
+
+  it('one and some attempt only connected recipients; the others use no quota', async () => {
+    await run(async (ctx) => {
+      const { channels, router, queues } = await network(ctx, 2);
+      const [sender] = channels.register(2, Quota.perSecond(1)); // burst 1
+      channels.start(router);
+      await tick(ctx);
+      const stranger = pk(9); // not connected (yet)
+      assert.deepEqual(sender.send(Recipients.one(stranger), utf8('a'), true), []);
+      assert.deepEqual(
+        hexes(sender.send(Recipients.some([stranger, pk(2), stranger, pk(2)]), utf8('b'), true)),
+        [pk(2).toHex()],
+      );
+      router.release(pk(1));
+      await tick(ctx);
+      // pk(1) is gone: not attempted, and its cell is kept for when it is back.
+      assert.deepEqual(sender.send(Recipients.one(pk(1)), utf8('c'), true), []);
+      assert.deepEqual(sender.send(Recipients.some([pk(1), pk(2)]), utf8('d'), true), []);
+      const [relay, q] = Relay.create(10);
+      router.ready(pk(1), relay);
+      router.ready(stranger, Relay.create(10)[0]);
+      await tick(ctx);
+      assert.deepEqual(hexes(sender.send(Recipients.one(pk(1)), utf8('e'), true)), [pk(1).toHex()]);
+      assert.deepEqual(hexes(sender.send(Recipients.one(stranger), utf8('f'), true)), [
+        stranger.toHex(),
+      ]);
+      await tick(ctx);
+      assert.equal(queues[0]!.high.size, 0);
+      assert.deepEqual(
+        q.high.drain().map((b) => text(b.subarray(3))),
+        ['e'],
+      );
+      assert.deepEqual(
+        queues[1]!.high.drain().map((b) => text(b.subarray(3))),
+        ['b'],
+      );
     });
   });
 
@@ -239,12 +283,14 @@ describe('Channels', () => {
       const channels = new Channels(ctx, { maxMessageSize: 100, retainedPeers: 1 });
       const [sender] = channels.register(0, Quota.perSecond(1));
       let calls = 0;
+      const [snapshots, peers] = ring<readonly PublicKey[]>(1);
+      snapshots.send([pk(1)]);
       channels.start({
         content: () => {
           calls++;
           return 'dropped';
         },
-        subscribePeers: () => ring<never>(1)[1],
+        subscribePeers: () => peers,
       });
       assert.deepEqual(sender.send(Recipients.one(pk(1)), utf8('x'), true), []);
       // The check consumed the only cell even though the router rejected the message.
