@@ -67,6 +67,7 @@ export class Network {
       network.#trackerMailbox,
       (peers) => tracker.checkSize(peers),
       context.log.child({ actor: 'oracle' }),
+      context.signal,
     );
     return [network, oracle];
   }
@@ -75,8 +76,8 @@ export class Network {
    * Registers `channel` with its per-peer rate `quota` (applied both to what we send to each peer
    * and to what each peer may send us) and returns its sender and receiver. Memory bound: the
    * channel's inbound queue holds up to `maxPeersPerSet * trackedPeerSets * quota.burstSize`
-   * messages of up to `maxMessageSize` bytes. Sends made before {@link start} are accepted and
-   * discarded.
+   * messages of up to `maxMessageSize` bytes. Sends made before {@link start} reach nobody and
+   * return `[]`.
    *
    * @throws P2PError `DuplicateChannel` if already registered, `InvalidChannel` if `channel` is
    *   not a non-negative safe integer, `InvalidConfig` after {@link start}.

@@ -10,7 +10,7 @@
  * (`one`/`some`: only those currently connected, duplicates once; `all`: every connected peer).
  * Subscribers of {@link Mailbox.subscribePeers} receive a sorted snapshot of the connected peers
  * on every change (a ring of capacity 1: only the latest matters); channel senders use it to
- * expand `Recipients.all()` before rate limiting.
+ * keep only connected recipients (and to expand `Recipients.all()`) before rate limiting.
  *
  * # Backpressure
  *
