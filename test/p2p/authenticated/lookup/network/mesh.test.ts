@@ -18,7 +18,7 @@ async function lookupMesh(ctx: Context, n: number, mode: Mode): Promise<[number,
     ctx,
     peers.map((p) => ({
       ...p,
-      rateLimited: counter(p, undefined, 'messages_rate_limited', ['peer', 'message']),
+      rateLimited: () => counter(p, undefined, 'messages_rate_limited', ['peer', 'message']),
     })),
     mode,
   );
