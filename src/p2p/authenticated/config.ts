@@ -270,3 +270,33 @@ export function buildConfig(
   merged.namespace = c.namespace.slice();
   return merged as SharedConfig & Record<string, unknown>;
 }
+
+/** The two presets every flavour's `Config` offers. */
+export interface Presets<I, C> {
+  /**
+   * Production defaults (commonware `recommended`): public IPs only, 60 s reconnection
+   * cooldown, 1 handshake per 5 s per IP, 4 h blocks; each field's doc gives its value.
+   *
+   * @throws P2PError `InvalidConfig` naming the first invalid field.
+   */
+  recommended(input: I): C;
+  /**
+   * Defaults for peers on one machine or LAN (commonware `local`): private IPs allowed, 1 s
+   * cooldown, higher handshake rates, faster dialing and keep-alive, 1 h blocks.
+   *
+   * @throws P2PError `InvalidConfig` naming the first invalid field.
+   */
+  local(input: I): C;
+}
+
+/** The {@link Presets} of a flavour whose `build` merges an input over one of two default sets. */
+export function presets<I, C, D>(
+  build: (input: I, defaults: D) => C,
+  recommended: () => D,
+  local: () => D,
+): Presets<I, C> {
+  return Object.freeze({
+    recommended: (input: I): C => build(input, recommended()),
+    local: (input: I): C => build(input, local()),
+  });
+}

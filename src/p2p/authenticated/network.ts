@@ -231,3 +231,68 @@ export class NetworkCore {
     return this.#listener?.inFlight ?? 0;
   }
 }
+
+/**
+ * What both flavours' `Network` classes have in common: channel registration, the bound address
+ * and connection state, all delegated to one {@link NetworkCore}.
+ */
+export abstract class BaseNetwork {
+  /** The core this network runs on. */
+  protected readonly core: NetworkCore;
+
+  protected constructor(core: NetworkCore) {
+    this.core = core;
+  }
+
+  /**
+   * Registers `channel` with its per-peer rate `quota` (applied both to what we send to each peer
+   * and to what each peer may send us) and returns its sender and receiver. Memory bound: the
+   * channel's inbound queue holds up to `retainedPeers * quota.burstSize` messages of up to
+   * `maxMessageSize` bytes, where `retainedPeers` is `maxPeersPerSet * trackedPeerSets` (plus,
+   * in discovery, the bootstrappers). Sends made before `start` reach nobody and return `[]`.
+   *
+   * @throws P2PError `DuplicateChannel` if already registered, `InvalidChannel` if `channel` is
+   *   not a non-negative safe integer, `InvalidConfig` after `start`.
+   */
+  register(channel: number, quota: Quota): [Sender, Receiver] {
+    return this.core.register(channel, quota);
+  }
+
+  /**
+   * The address the listener bound (with the real port when the configured port is 0), once it
+   * has; `undefined` if the network stopped before binding (or binding failed).
+   */
+  address(): Promise<SocketAddr | undefined> {
+    return this.core.address();
+  }
+
+  /**
+   * Starts the network: spawns a `network` task running the tracker, router, spawner, listener
+   * and dialer. If any of them ends (or fails), all are stopped. `handle.stop()` shuts down;
+   * `await handle.done` resolves once every task has ended, every connection is closed and
+   * every receiver rejects with `NetworkClosed`. If the listen address cannot be bound, the
+   * error is logged, the network stops its other tasks, {@link address} resolves `undefined`
+   * and `handle.done` rejects with `P2PError('ListenFailed')` (its `cause` is the OS error).
+   *
+   * @throws P2PError `InvalidConfig` if called twice.
+   */
+  start(): Handle<void> {
+    return this.core.start((ctx) => this.parts(ctx));
+  }
+
+  /** The flavour's tracker, peer protocol and listener filter, made when the network starts. */
+  protected abstract parts(ctx: Context): FlavourParts;
+
+  /**
+   * The peers connected right now (sorted by key), as the router sees them: empty before the
+   * network starts and after it stops.
+   */
+  connectedPeers(): PublicKey[] {
+    return this.core.connectedPeers();
+  }
+
+  /** Handshakes in progress on the listener (for tests and diagnostics). */
+  get handshakesInFlight(): number {
+    return this.core.handshakesInFlight;
+  }
+}

@@ -23,6 +23,8 @@ import type { SocketAddr } from '../../../runtime/context.js';
 import {
   buildConfig,
   Checker,
+  type Presets,
+  presets,
   type Required,
   type SharedConfig,
   localDefaults as sharedLocal,
@@ -80,24 +82,9 @@ function build(input: ConfigInput, defaults: Defaults): Config {
   return Object.freeze(c as unknown as Config);
 }
 
-/** The presets that build a {@link Config}. */
-export const Config = {
-  /**
-   * Production defaults: public IPs only, 60 s reconnection cooldown, 1 handshake per 5 s per
-   * IP, 4 h blocks.
-   *
-   * @throws P2PError `InvalidConfig` naming the first invalid field.
-   */
-  recommended(input: ConfigInput): Config {
-    return build(input, recommendedDefaults());
-  },
-  /**
-   * Defaults for peers on one machine or LAN: private IPs allowed, 1 s cooldown, higher
-   * handshake rates, faster dialing and pinging, 1 h blocks.
-   *
-   * @throws P2PError `InvalidConfig` naming the first invalid field.
-   */
-  local(input: ConfigInput): Config {
-    return build(input, localDefaults());
-  },
-} as const;
+/** The presets that build a {@link Config}: `Config.recommended(...)` and `Config.local(...)`. */
+export const Config: Presets<ConfigInput, Config> = presets(
+  build,
+  recommendedDefaults,
+  localDefaults,
+);

@@ -5,11 +5,8 @@
  * @module
  */
 
-import type { PublicKey } from '../../../crypto/ed25519.js';
-import type { Quota } from '../../../quota/index.js';
-import type { Context, Handle, SocketAddr } from '../../../runtime/context.js';
-import type { Receiver, Sender } from '../channels.js';
-import { NetworkCore } from '../network.js';
+import type { Context } from '../../../runtime/context.js';
+import { BaseNetwork, type FlavourParts, NetworkCore } from '../network.js';
 import type { Config } from './config.js';
 import { Oracle } from './oracle.js';
 import { peerFlavour } from './peer/index.js';
@@ -27,15 +24,14 @@ export { streamConfig } from '../network.js';
  * with their addresses. Create it with {@link Network.create}, register channels, then
  * {@link Network.start} it.
  */
-export class Network {
+export class Network extends BaseNetwork {
   readonly #config: Config;
-  readonly #core: NetworkCore;
   readonly #tracker: Tracker;
   readonly #trackerMailbox: TrackerMailbox;
 
   private constructor(context: Context, config: Config) {
+    super(new NetworkCore(context, config, config.maxPeersPerSet * config.trackedPeerSets));
     this.#config = config;
-    this.#core = new NetworkCore(context, config, config.maxPeersPerSet * config.trackedPeerSets);
     const network = context.child('network');
     [this.#tracker, this.#trackerMailbox] = Tracker.create(
       {
@@ -72,61 +68,15 @@ export class Network {
     return [network, oracle];
   }
 
-  /**
-   * Registers `channel` with its per-peer rate `quota` (applied both to what we send to each peer
-   * and to what each peer may send us) and returns its sender and receiver. Memory bound: the
-   * channel's inbound queue holds up to `maxPeersPerSet * trackedPeerSets * quota.burstSize`
-   * messages of up to `maxMessageSize` bytes. Sends made before {@link start} reach nobody and
-   * return `[]`.
-   *
-   * @throws P2PError `DuplicateChannel` if already registered, `InvalidChannel` if `channel` is
-   *   not a non-negative safe integer, `InvalidConfig` after {@link start}.
-   */
-  register(channel: number, quota: Quota): [Sender, Receiver] {
-    return this.#core.register(channel, quota);
-  }
-
-  /**
-   * The address the listener bound (with the real port when the configured port is 0), once it
-   * has; `undefined` if the network stopped before binding (or binding failed).
-   */
-  address(): Promise<SocketAddr | undefined> {
-    return this.#core.address();
-  }
-
-  /**
-   * Starts the network: spawns a `network` task running the tracker, router, spawner, listener
-   * and dialer. If any of them ends (or fails), all are stopped. `handle.stop()` shuts down;
-   * `await handle.done` resolves once every task has ended, every connection is closed and
-   * every receiver rejects with `NetworkClosed`. If the listen address cannot be bound, the
-   * error is logged, the network stops its other tasks, {@link address} resolves `undefined`
-   * and `handle.done` rejects with `P2PError('ListenFailed')` (its `cause` is the OS error).
-   *
-   * @throws P2PError `InvalidConfig` if called twice.
-   */
-  start(): Handle<void> {
+  protected parts(): FlavourParts {
     const config = this.#config;
     const tracker = this.#tracker;
     const mailbox = this.#trackerMailbox;
-    const peers = peerFlavour(config, this.#core.channels, mailbox);
-    return this.#core.start(() => ({
+    return {
       startTracker: (ctx) => tracker.start(ctx),
       tracker: mailbox,
-      peers,
+      peers: peerFlavour(config, this.core.channels, mailbox),
       ...(config.bypassIpCheck ? {} : { filter: new RegisteredIps(mailbox.listenerAllowList()) }),
-    }));
-  }
-
-  /**
-   * The peers connected right now (sorted by key), as the router sees them: empty before the
-   * network starts and after it stops.
-   */
-  connectedPeers(): PublicKey[] {
-    return this.#core.connectedPeers();
-  }
-
-  /** Handshakes in progress on the listener (for tests and diagnostics). */
-  get handshakesInFlight(): number {
-    return this.#core.handshakesInFlight;
+    };
   }
 }

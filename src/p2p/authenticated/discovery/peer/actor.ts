@@ -1,0 +1,275 @@
+/**
+ * The discovery peer protocol (commonware `discovery/actors/peer/actor.rs`) on the shared peer
+ * harness (`../../peer/actor.ts`).
+ *
+ * - Sender: our Greeting (own signed {@link Info}) is the first frame of the connection; the
+ *   gossip timer fires at once and then every `gossipBitVecFrequencyMs`, each time asking the
+ *   tracker to `construct` a BitVec, which the tracker queues on this peer's control mailbox
+ *   (with any Peers answer) ahead of data.
+ * - Receiver: the first frame must be a Greeting (`MissingGreeting`), whose key must be the
+ *   handshake's (`GreetingMismatch`) and whose record must validate; a second Greeting ends the
+ *   connection (`DuplicateGreeting`). Data takes the harness's route; BitVec goes to the
+ *   tracker, Peers are validated and go to the tracker. Inbound BitVec and Peers are each limited
+ *   to one per `max(gossipBitVecFrequencyMs / 2, 1)` ms, the first of each exempt; over the limit
+ *   the receiver sleeps (backpressure), nothing is dropped. A frame that does not decode, or a
+ *   record that does not validate, ends the connection.
+ *
+ * @module
+ */
+
+import type { Feedback } from '../../../../actor/index.js';
+import { type BitMap, CodecError } from '../../../../codec/index.js';
+import type { PublicKey } from '../../../../crypto/ed25519.js';
+import { Quota } from '../../../../quota/index.js';
+import { P2PError } from '../../../errors.js';
+import {
+  checkPositive,
+  type Gate,
+  Actor as Harness,
+  type InboundRoutes,
+  type PeerIo,
+  type Protocol,
+  type Received,
+} from '../../peer/actor.js';
+import type { Mailbox } from '../../peer/ingress.js';
+import {
+  type BoundCounter,
+  bindCounter,
+  type PeerMetrics,
+  peerLabels,
+} from '../../peer/metrics.js';
+import type { PeerFlavour } from '../../spawner/index.js';
+import type { Info, InfoVerifier } from '../info.js';
+import { decodePayload, encodeBitVec, encodeGreeting, encodePeers } from '../types.js';
+
+/** A BitVec as the tracker builds and reads it. */
+export interface BitVec {
+  readonly index: number;
+  readonly bits: BitMap;
+}
+
+/**
+ * The tracker's handle on one connected discovery peer: the peer actor's control mailbox seen
+ * through the gossip messages the tracker sends it. Never waits.
+ */
+export interface PeerControl {
+  /** Ends the connection (`PeerKilled`). */
+  kill(reason?: string): void;
+  /** Queues a BitVec for the peer (dropped if the control queue is full). */
+  bitVec(bitVec: BitVec): void;
+  /** Queues a Peers message for the peer (dropped if the control queue is full). */
+  peers(infos: readonly Info[]): void;
+}
+
+/** What the discovery peer actors need from the tracker (the tracker `Mailbox` implements it). */
+export interface GossipTracker {
+  /** Our own Info, or undefined if `peer` is no longer eligible (the connection is closed). */
+  connect(peer: PublicKey, control: PeerControl, dialer: boolean): Promise<Info | undefined>;
+  /** Asks for a BitVec to be queued on `peer`'s control. */
+  construct(peer: PublicKey): Feedback;
+  /** A BitVec `peer` sent us: the tracker answers with Peers (or kills a length mismatch). */
+  bitVec(peer: PublicKey, bitVec: BitVec): Feedback;
+  /** Validated records a peer sent (its Greeting, or a Peers answer). */
+  peers(infos: readonly Info[]): Feedback;
+}
+
+/** The discovery configuration fields its peers use. */
+export interface PeerSettings {
+  /** Capacity of each peer's relay queues and control queue, in messages. */
+  readonly mailboxSize: number;
+  /** Most messages per `sendMany`. */
+  readonly sendBatchSize: number;
+  /** Gossip period (ms). */
+  readonly gossipBitVecFrequencyMs: number;
+  /** Longest BitVec accepted, in bits. */
+  readonly maxPeersPerSet: number;
+  /** Most records in one Peers message. */
+  readonly peerGossipMaxCount: number;
+}
+
+/** What one discovery protocol instance is made from (shared by every connection). */
+interface Shared {
+  readonly tracker: GossipTracker;
+  readonly verifier: InfoVerifier;
+  readonly greeting: Uint8Array;
+  readonly gossipQuota: Quota;
+  readonly settings: PeerSettings;
+}
+
+/** The per-connection discovery protocol. */
+class GossipProtocol implements Protocol {
+  readonly preamble: readonly Uint8Array[];
+  readonly tickMs: number;
+  readonly tickAtStart = true;
+  readonly tickLabel = 'bit_vec';
+  open = false;
+  readonly #shared: Shared;
+  readonly #peer: PublicKey;
+  #bitVecGate: Gate | undefined;
+  #peersGate: Gate | undefined;
+
+  constructor(shared: Shared, peer: PublicKey) {
+    this.#shared = shared;
+    this.#peer = peer;
+    this.preamble = [shared.greeting];
+    this.tickMs = shared.settings.gossipBitVecFrequencyMs;
+  }
+
+  tick(): undefined {
+    // The tracker answers by queueing a BitVec on this peer's control mailbox.
+    this.#shared.tracker.construct(this.#peer);
+    return undefined;
+  }
+
+  receive(frame: Uint8Array, io: PeerIo): Received | Promise<Received> {
+    const { settings, tracker } = this.#shared;
+    let payload: ReturnType<typeof decodePayload>;
+    try {
+      payload = decodePayload(frame, {
+        maxBitVec: settings.maxPeersPerSet,
+        maxPeers: settings.peerGossipMaxCount,
+        maxDataLength: io.maxMessageSize,
+      });
+    } catch (err) {
+      io.invalid();
+      const code = err instanceof CodecError ? err.code : 'unknown';
+      io.ctx.log.debug({ peer: io.peerHex, code }, 'failed to decode message');
+      return new P2PError('DecodeFailed', undefined, { cause: err });
+    }
+    if (!this.open) {
+      if (payload.type !== 'greeting') {
+        io.invalid();
+        return new P2PError('MissingGreeting', `first message was ${payload.type}, not a greeting`);
+      }
+      if (!payload.info.publicKey.equals(io.peer)) {
+        io.invalid();
+        return new P2PError('GreetingMismatch', 'greeting key is not the handshake key');
+      }
+      const failure = this.#validate(io, [payload.info]);
+      if (failure !== undefined) return failure;
+      this.open = true;
+      tracker.peers([payload.info]);
+      return null;
+    }
+    switch (payload.type) {
+      case 'data':
+        return payload;
+      case 'greeting':
+        io.invalid();
+        return new P2PError('DuplicateGreeting', 'a second greeting');
+      case 'bitVec': {
+        const bitVec = { index: payload.index, bits: payload.bits };
+        if (this.#bitVecGate === undefined) {
+          // The first BitVec of a connection is exempt from the gossip limit.
+          this.#bitVecGate = io.gate('bit_vec', this.#shared.gossipQuota);
+          this.#bitVecGate.received.inc();
+          tracker.bitVec(this.#peer, bitVec);
+          return null;
+        }
+        return io.throttle(this.#bitVecGate).then((ok) => {
+          if (!ok) return new P2PError('PeerDisconnected');
+          tracker.bitVec(this.#peer, bitVec);
+          return null;
+        });
+      }
+      case 'peers': {
+        const peers = payload.peers;
+        const deliver = (): Received => {
+          const failure = this.#validate(io, peers);
+          if (failure !== undefined) return failure;
+          tracker.peers(peers);
+          return null;
+        };
+        if (this.#peersGate === undefined) {
+          this.#peersGate = io.gate('peers', this.#shared.gossipQuota);
+          this.#peersGate.received.inc();
+          return deliver();
+        }
+        return io
+          .throttle(this.#peersGate)
+          .then((ok) => (ok ? deliver() : new P2PError('PeerDisconnected')));
+      }
+    }
+  }
+
+  #validate(io: PeerIo, infos: readonly Info[]): P2PError | undefined {
+    try {
+      this.#shared.verifier.validate(io.ctx.clock, infos);
+      return undefined;
+    } catch (err) {
+      io.invalid();
+      const reason = err instanceof P2PError ? err : new P2PError('DecodeFailed', String(err));
+      io.ctx.log.debug({ peer: io.peerHex, code: reason.code }, 'invalid peer record');
+      return reason;
+    }
+  }
+}
+
+/** The tracker's view of a peer's control mailbox: gossip frames encoded and counted here. */
+class Control implements PeerControl {
+  readonly #mailbox: Mailbox;
+  readonly #bitVecSent: BoundCounter;
+  readonly #peersSent: BoundCounter;
+
+  constructor(mailbox: Mailbox, metrics: PeerMetrics, peer: string) {
+    this.#mailbox = mailbox;
+    this.#bitVecSent = bindCounter(metrics.sent, peerLabels(peer, 'bit_vec'));
+    this.#peersSent = bindCounter(metrics.sent, peerLabels(peer, 'peers'));
+  }
+
+  kill(reason?: string): void {
+    this.#mailbox.kill(reason);
+  }
+
+  bitVec(bitVec: BitVec): void {
+    if (this.#mailbox.send(encodeBitVec(bitVec.index, bitVec.bits))) this.#bitVecSent.inc();
+  }
+
+  peers(infos: readonly Info[]): void {
+    if (this.#mailbox.send(encodePeers(infos))) this.#peersSent.inc();
+  }
+}
+
+/**
+ * Discovery's part of the shared spawner: a gossip peer actor per connection; the connection is
+ * reported to the tracker, which answers with our own Info, or with nothing if the peer is no
+ * longer eligible (the spawner then closes it without running the peer).
+ */
+export function peerFlavour(
+  settings: PeerSettings,
+  channels: InboundRoutes,
+  tracker: GossipTracker,
+  myself: Info,
+  verifier: InfoVerifier,
+): PeerFlavour {
+  checkPositive('gossipBitVecFrequencyMs', settings.gossipBitVecFrequencyMs);
+  const shared: Shared = {
+    tracker,
+    verifier,
+    greeting: encodeGreeting(myself),
+    gossipQuota: Quota.withPeriod(Math.max(Math.floor(settings.gossipBitVecFrequencyMs / 2), 1)),
+    settings,
+  };
+  // The spawner hands every peer the same counters; the control adapters count on them too.
+  let sent: PeerMetrics | undefined;
+  return {
+    create: (peer, { metrics, relayMetrics }) => {
+      sent = metrics;
+      return Harness.create(
+        {
+          mailboxSize: settings.mailboxSize,
+          sendBatchSize: settings.sendBatchSize,
+          channels,
+          metrics,
+          relayMetrics,
+        },
+        new GossipProtocol(shared, peer),
+      );
+    },
+    connect: async (peer, mailbox, dialer) => {
+      if (sent === undefined) return false;
+      const info = await tracker.connect(peer, new Control(mailbox, sent, peer.toHex()), dialer);
+      return info !== undefined;
+    },
+  };
+}
