@@ -29,9 +29,10 @@ import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../
 import { BlockList } from './blocks.js';
 import type { Metadata } from './metadata.js';
 import { DirectoryMetrics } from './metrics.js';
-import { PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
+import { containsHex, PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
+import { CHUNK, runSteps, type Steps } from './steps.js';
 
 // ---------- Configuration ----------
 
@@ -144,11 +145,10 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
    *
    * @throws P2PError `InvalidPeerSet`.
    */
-  protected checkKeys(primary: Iterable<PublicKey>, secondary: Iterable<PublicKey>): void {
-    const hex = new Set<string>();
-    for (const k of primary) hex.add(k.toHex());
-    for (const k of secondary) hex.add(k.toHex());
-    const count = hex.size + (hex.has(this.#myself.toHex()) ? 0 : 1);
+  protected checkKeys(peers: TrackedPeers): void {
+    const me = this.#myself.toHex();
+    const hasMe = containsHex(peers.primary, me) || containsHex(peers.secondary, me);
+    const count = peers.primary.length + peers.secondary.length + (hasMe ? 0 : 1);
     if (count > this.#config.maxPeersPerSet) {
       throw new P2PError(
         'InvalidPeerSet',
@@ -169,20 +169,25 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
   }
 
   /**
-   * The last step of a flavour's `track`, once the set's members have their counts: stores
+   * The last steps of a flavour's `track`, once the set's members have their counts: stores
    * `set`, evicts the lowest indices beyond `trackedPeerSets` (decrementing their members,
    * queueing for kill those that now need teardown, deleting inert ones with no membership),
    * and returns `kill` deduplicated and sorted.
    */
-  protected commit(set: S, kill: PublicKey[]): PublicKey[] {
+  protected *commitSteps(set: S, kill: PublicKey[]): Steps<PublicKey[]> {
+    let n = 0;
     for (const evicted of this.sets.push(set)) {
       for (const key of evicted.peers.primary) {
-        this.peers.get(key)!.decrementPrimary();
-        this.#afterEviction(key, kill);
+        const record = this.peers.get(key)!;
+        record.decrementPrimary();
+        this.#afterEviction(key, record, kill);
+        if (++n % CHUNK === 0) yield;
       }
       for (const key of evicted.peers.secondary) {
-        this.peers.get(key)!.decrementSecondary();
-        this.#afterEviction(key, kill);
+        const record = this.peers.get(key)!;
+        record.decrementSecondary();
+        this.#afterEviction(key, record, kill);
+        if (++n % CHUNK === 0) yield;
       }
     }
     return sortedUnique(kill);
@@ -207,14 +212,19 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   /** Every tracked peer: primary if primary in any retained set, else secondary. */
   all(): TrackedPeers {
-    return this.sets.all();
+    return runSteps(this.sets.allSteps());
   }
 
   /** The update to send subscribers: the latest set and the union of all, or `undefined`. */
   latestUpdate(): PeerSetUpdate | undefined {
+    return runSteps(this.latestUpdateSteps());
+  }
+
+  /** {@link latestUpdate} in steps (the union is a merge over every retained set). */
+  *latestUpdateSteps(): Steps<PeerSetUpdate | undefined> {
     const last = this.sets.latest();
     if (last === undefined) return undefined;
-    return { index: last.index, latest: last.peers, all: this.all() };
+    return { index: last.index, latest: last.peers, all: yield* this.sets.allSteps() };
   }
 
   // ---------- Blocking ----------
@@ -231,7 +241,8 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   /** Whether `key` is blocked at `now` (an entry exists and has not expired). */
   isBlocked(key: PublicKey, now: number): boolean {
-    return this.#blocks.isBlocked(key, now);
+    // Most directories block nobody: skip hashing the key then.
+    return this.#blocks.size > 0 && this.#blocks.isBlocked(key, now);
   }
 
   /** Removes every block that has expired by `now`; returns the unblocked keys in expiry order. */
@@ -253,7 +264,7 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   /** Whether `key` may hold a connection: tracked (or persistent), not us, not blocked. */
   eligible(key: PublicKey, now: number): boolean {
-    if (this.#blocks.isBlocked(key, now)) return false;
+    if (this.isBlocked(key, now)) return false;
     return this.peers.get(key)?.eligible() === true;
   }
 
@@ -349,14 +360,14 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   // ---------- Helpers ----------
 
-  #afterEviction(key: PublicKey, kill: PublicKey[]): void {
-    if (this.peers.get(key)!.needsTeardown()) kill.push(key);
-    this.deleteIfNeeded(key);
+  #afterEviction(key: PublicKey, record: R, kill: PublicKey[]): void {
+    // A record that needs teardown is not inert, so not deletable either.
+    if (record.needsTeardown()) kill.push(key);
+    else this.deleteIfNeeded(key, record);
   }
 
   /** Deletes `key`'s record if it is {@link RecordBase.deletable}; returns whether it did. */
-  protected deleteIfNeeded(key: PublicKey): boolean {
-    const record = this.peers.get(key);
+  protected deleteIfNeeded(key: PublicKey, record: R | undefined = this.peers.get(key)): boolean {
     if (record === undefined || !record.deletable()) return false;
     // The block entry (and its gauge) outlive the record: a block persists until it expires.
     this.peers.delete(key);

@@ -43,14 +43,18 @@ export {
 export { Metadata } from './metadata.js';
 export { DirectoryMetrics } from './metrics.js';
 export {
+  containsHex,
   difference,
+  differenceSteps,
   isSortedSet,
   PeerSetWindow,
   type StoredSet,
-  sortedSet,
+  sortedKeysSteps,
   sortedUnique,
   trackedPeers,
+  trackedPeersSteps,
   union,
+  unionSteps,
 } from './peer-sets.js';
 export {
   type DialStatus,
@@ -61,3 +65,4 @@ export {
   type Status,
 } from './record.js';
 export { type Releaser, Reservation } from './reservation.js';
+export { CHUNK, runSteps, type Steps } from './steps.js';

@@ -14,7 +14,7 @@
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { Address } from '../../../address.js';
 import { isGlobal } from '../../../net.js';
-import type { AddressableTrackedPeers } from '../../../types.js';
+import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
 import {
   type DialReservation,
   DirectoryBase,
@@ -22,9 +22,10 @@ import {
   type DirectoryDependencies,
 } from '../../tracker/directory.js';
 import { Metadata } from '../../tracker/metadata.js';
-import { sortedUnique, trackedPeers } from '../../tracker/peer-sets.js';
+import { sortedUnique, trackedPeersSteps } from '../../tracker/peer-sets.js';
 import type { DialStatus } from '../../tracker/record.js';
 import type { Reservation } from '../../tracker/reservation.js';
+import { CHUNK, runSteps, type Steps } from '../../tracker/steps.js';
 import { Record, type RecordView } from './record.js';
 
 // ---------- Configuration ----------
@@ -58,6 +59,13 @@ export interface OverwriteResult {
   readonly kill: PublicKey[];
 }
 
+const keyOf = (entry: PeerAddress): PublicKey => entry[0];
+
+/** The keys of a registration, as the {@link TrackedPeers} it will be stored as, in steps. */
+function keysSteps(peers: AddressableTrackedPeers): Steps<TrackedPeers> {
+  return trackedPeersSteps(peers.primary, peers.secondary, keyOf);
+}
+
 /** The lookup tracker's records, peer sets and block list. */
 export class Directory extends DirectoryBase<Record> {
   readonly #config: DirectoryConfig;
@@ -83,10 +91,7 @@ export class Directory extends DirectoryBase<Record> {
    * @throws P2PError `InvalidPeerSet`.
    */
   checkSize(peers: AddressableTrackedPeers): void {
-    this.checkKeys(
-      peers.primary.map(([k]) => k),
-      peers.secondary.map(([k]) => k),
-    );
+    this.checkKeys(runSteps(keysSteps(peers)));
   }
 
   /**
@@ -103,16 +108,32 @@ export class Directory extends DirectoryBase<Record> {
    *   larger than `maxPeersPerSet` (checked before any change).
    */
   track(index: number, peers: AddressableTrackedPeers): PublicKey[] | undefined {
-    const fresh = this.admits(index);
-    this.checkSize(peers);
-    if (!fresh) return undefined;
+    const job = this.beginTrack(index, peers);
+    return job === undefined ? undefined : runSteps(job);
+  }
+
+  /**
+   * {@link track} split into steps: checks the index at once (throwing as `track` does, or
+   * returning `undefined` for an index that does not increase) and returns the steps that check
+   * the size (throwing before any change) and apply the set. The caller must run them to
+   * completion before any other call.
+   *
+   * @throws P2PError `InvalidPeerSet` for an invalid index (at once) or an oversized set (from
+   *   the first steps).
+   */
+  beginTrack(index: number, peers: AddressableTrackedPeers): Steps<PublicKey[]> | undefined {
+    if (!this.admits(index)) return undefined;
+    return this.#trackSteps(index, peers);
+  }
+
+  *#trackSteps(index: number, peers: AddressableTrackedPeers): Steps<PublicKey[]> {
+    const set = yield* keysSteps(peers);
+    this.checkKeys(set);
     const kill: PublicKey[] = [];
-    const set = trackedPeers(
-      peers.primary.map(([k]) => k),
-      peers.secondary.map(([k]) => k),
-    );
+    let n = 0;
     for (const [key, address] of peers.primary) {
       this.#upsert(key, address, kill).incrementPrimary();
+      if (++n % CHUNK === 0) yield;
     }
     // `set.secondary` lacks the secondaries that are also primaries; usually there are none.
     const kept =
@@ -122,8 +143,9 @@ export class Directory extends DirectoryBase<Record> {
     for (const [key, address] of peers.secondary) {
       if (kept !== undefined && !kept.has(key.toHex())) continue;
       this.#upsert(key, address, kill).incrementSecondary();
+      if (++n % CHUNK === 0) yield;
     }
-    return this.commit({ index, peers: set }, kill);
+    return yield* this.commitSteps({ index, peers: set }, kill);
   }
 
   /**
@@ -198,9 +220,16 @@ export class Directory extends DirectoryBase<Record> {
    * source IP reach the handshake.
    */
   listenerAllowList(now: number): ListenerAllowList {
+    return runSteps(this.listenerAllowListSteps(now));
+  }
+
+  /** {@link listenerAllowList} split into steps (it visits every record). */
+  *listenerAllowListSteps(now: number): Steps<ListenerAllowList> {
     const ips = new Set<string>();
     let any = false;
+    let n = 0;
     for (const [key, record] of this.peers) {
+      if (++n % CHUNK === 0) yield;
       if (!record.eligible() || this.isBlocked(key, now)) continue;
       const ip = record.egressIp();
       if (ip === undefined) {
