@@ -22,11 +22,11 @@ import type { Context, Counter, Handle, Logger } from '../../../runtime/context.
 import { P2PError } from '../../errors.js';
 import { PeerMap } from '../../peer-map.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
-import type { Dialable, DialReservation, ReleaseResult } from './directory.js';
 import { type Killable, SHARED_TYPES, type SharedMessage, type Subscriber } from './ingress.js';
 import type { Metadata } from './metadata.js';
 import type { Reservation } from './reservation.js';
 import type { Steps } from './steps.js';
+import type { Dialable, DialReservation, ReleaseResult } from './types.js';
 
 /** What the shared handlers need of a flavour's directory. `P` is a registration's payload. */
 export interface ActorDirectory<P> {

@@ -22,7 +22,6 @@
  */
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import type { Ingress } from '../../address.js';
 import { P2PError } from '../../errors.js';
 import { PeerMap } from '../../peer-map.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
@@ -33,60 +32,13 @@ import { containsHex, PeerSetWindow, type StoredSet, sortedUnique } from './peer
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
-
-// ---------- Configuration ----------
-
-/** The directory configuration both flavours share, taken from the network `Config`. */
-export interface DirectoryConfig {
-  /** Whether non-global IPs may be dialed and accepted. */
-  readonly allowPrivateIps: boolean;
-  /** Whether DNS ingress addresses may be dialed. */
-  readonly allowDns: boolean;
-  /** How many peer sets are retained (the lowest index is evicted beyond this). At least 1. */
-  readonly trackedPeerSets: number;
-  /** Maximum distinct peers per set, counting ourselves (+1 if we are not in the set). */
-  readonly maxPeersPerSet: number;
-  /** Minimum time between two reservations of one peer (ms). */
-  readonly peerConnectionCooldownMs: number;
-  /** How long a block lasts (ms). */
-  readonly blockDurationMs: number;
-}
-
-/** What a directory takes besides its configuration. */
-export interface DirectoryDependencies {
-  /** Randomness for dial jitter. */
-  readonly rng: JitterRng;
-  /** Called when a {@link Reservation} is released (the actor turns it into a message). */
-  readonly releaser: Releaser;
-  /** Metrics; {@link DirectoryMetrics.noop} if omitted. */
-  readonly metrics?: DirectoryMetrics;
-}
-
-// ---------- Results ----------
-
-/** Result of a directory's `dialable`. */
-export interface Dialable {
-  /** Peers that may be dialed now, sorted by key. */
-  readonly peers: PublicKey[];
-  /** The earliest time (ms) another peer may become dialable, if any will. */
-  readonly nextQueryAt: number | undefined;
-}
-
-/** A dial reservation and where to dial. */
-export interface DialReservation {
-  readonly reservation: Reservation;
-  readonly ingress: Ingress;
-}
+import type { Dialable, DirectoryConfig, DirectoryDependencies, ReleaseResult } from './types.js';
 
 /**
- * Outcome of {@link DirectoryBase.release}: `released`, or a bookkeeping slip (a release for a
- * key with no record, or for a record that holds no reservation). A slip changes nothing; the
- * actor logs and counts it.
+ * Records, retained sets, blocks and reservations: the state both trackers share. `R` is the
+ * flavour's record, `P` what a registration carries, `S` what a retained set stores.
  */
-export type ReleaseResult = 'released' | 'unknown' | 'inert';
-
-/** Records, retained sets, blocks and reservations: the state both trackers share. */
-export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = StoredSet> {
+export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet = StoredSet> {
   // ---------- Configuration ----------
   readonly #config: DirectoryConfig;
   readonly #myself: PublicKey;
@@ -158,7 +110,43 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
   }
 
   /**
-   * The first step of a flavour's `track`: throws on an invalid index; returns whether `index`
+   * Tracks `peers` at `index` and evicts the lowest indices beyond `trackedPeerSets`.
+   *
+   * Returns `undefined` (nothing changes) if `index` is not greater than every retained index.
+   * Otherwise returns the deduplicated, sorted list of peers whose connection must be killed
+   * (see the flavour's {@link trackSteps}).
+   *
+   * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer or the set is
+   *   larger than `maxPeersPerSet` (checked before any change).
+   */
+  track(index: number, peers: P): PublicKey[] | undefined {
+    const job = this.beginTrack(index, peers);
+    return job === undefined ? undefined : runSteps(job);
+  }
+
+  /**
+   * {@link track} split into steps: checks the index at once (throwing as `track` does, or
+   * returning `undefined` for an index that does not increase) and returns the steps that check
+   * the size (throwing before any change) and apply the set. The caller must run them to
+   * completion before any other call.
+   *
+   * @throws P2PError `InvalidPeerSet` for an invalid index (at once) or an oversized set (from
+   *   the first steps).
+   */
+  beginTrack(index: number, peers: P): Steps<PublicKey[]> | undefined {
+    if (!this.admits(index)) return undefined;
+    return this.trackSteps(index, peers);
+  }
+
+  /**
+   * The flavour's registration of `peers` at an admitted `index`, in steps: check the size
+   * ({@link checkKeys}) before any change, give every member a record and its count, then
+   * {@link commitSteps}.
+   */
+  protected abstract trackSteps(index: number, peers: P): Steps<PublicKey[]>;
+
+  /**
+   * The first step of {@link beginTrack}: throws on an invalid index; returns whether `index`
    * exceeds every retained index (if not, the registration is ignored).
    *
    * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer.

@@ -25,14 +25,7 @@
  */
 export { ActorBase, type ActorDirectory } from './actor.js';
 export { BlockList } from './blocks.js';
-export {
-  type Dialable,
-  type DialReservation,
-  DirectoryBase,
-  type DirectoryConfig,
-  type DirectoryDependencies,
-  type ReleaseResult,
-} from './directory.js';
+export { DirectoryBase } from './directory.js';
 export {
   type Killable,
   MailboxBase,
@@ -46,6 +39,7 @@ export {
   containsHex,
   difference,
   differenceSteps,
+  indexOfHex,
   isSortedSet,
   PeerSetWindow,
   type StoredSet,
@@ -66,3 +60,10 @@ export {
 } from './record.js';
 export { type Releaser, Reservation } from './reservation.js';
 export { CHUNK, runSteps, type Steps } from './steps.js';
+export type {
+  Dialable,
+  DialReservation,
+  DirectoryConfig,
+  DirectoryDependencies,
+  ReleaseResult,
+} from './types.js';

@@ -31,8 +31,8 @@ export function sortedUnique(keys: readonly PublicKey[]): PublicKey[] {
   return [...byHex.keys()].sort().map((h) => byHex.get(h)!);
 }
 
-/** Whether sorted set `keys` holds the key whose hex is `hex` (binary search). */
-export function containsHex(keys: readonly PublicKey[], hex: string): boolean {
+/** The position of the key whose hex is `hex` in sorted set `keys`, or -1 (binary search). */
+export function indexOfHex(keys: readonly PublicKey[], hex: string): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
@@ -40,7 +40,12 @@ export function containsHex(keys: readonly PublicKey[], hex: string): boolean {
     if (keys[mid]!.toHex() < hex) lo = mid + 1;
     else hi = mid;
   }
-  return lo < keys.length && keys[lo]!.toHex() === hex;
+  return lo < keys.length && keys[lo]!.toHex() === hex ? lo : -1;
+}
+
+/** Whether sorted set `keys` holds the key whose hex is `hex`. */
+export function containsHex(keys: readonly PublicKey[], hex: string): boolean {
+  return indexOfHex(keys, hex) >= 0;
 }
 
 /** The sorted union of two sorted sets, in steps. */

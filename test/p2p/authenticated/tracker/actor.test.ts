@@ -12,21 +12,18 @@ import { deterministicRuntime } from '../../../../src/runtime/index.js';
 
 const pk = (i: number) => ed25519.PrivateKey.fromSeed(BigInt(i)).publicKey;
 
-function start(ctx: Context) {
-  const [actor, mailbox] = Actor.create(
-    {
-      myself: pk(0),
-      mailboxSize: 4,
-      allowPrivateIps: true,
-      allowDns: true,
-      bypassIpCheck: false,
-      trackedPeerSets: 2,
-      maxPeersPerSet: 8,
-      peerConnectionCooldownMs: 1_000,
-      blockDurationMs: 10_000,
-    },
+/** A lookup tracker with small limits; `maxPeersPerSet` as given. */
+function create(ctx: Context, maxPeersPerSet = 8) {
+  const limits = { trackedPeerSets: 2, peerConnectionCooldownMs: 1_000, blockDurationMs: 10_000 };
+  const policy = { allowPrivateIps: true, allowDns: true, bypassIpCheck: false };
+  return Actor.create(
+    { myself: pk(0), mailboxSize: 4, maxPeersPerSet, ...limits, ...policy },
     { rng: ctx.rng },
   );
+}
+
+function start(ctx: Context) {
+  const [actor, mailbox] = create(ctx);
   const handle = actor.start(ctx);
   const metrics = ctx.child('tracker').metrics;
   /** The `bookkeeping_errors{kind}` count in the exposition (0 if absent). */
@@ -76,20 +73,7 @@ describe('tracker actor core: large registrations', () => {
       const peers = AddressableTrackedPeers.from(
         keys.map((k, i) => [k, parseAddress(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:1`)]),
       );
-      const [actor, mailbox] = Actor.create(
-        {
-          myself: pk(0),
-          mailboxSize: 4,
-          allowPrivateIps: true,
-          allowDns: true,
-          bypassIpCheck: false,
-          trackedPeerSets: 2,
-          maxPeersPerSet: n + 1,
-          peerConnectionCooldownMs: 1_000,
-          blockDurationMs: 10_000,
-        },
-        { rng: ctx.rng },
-      );
+      const [actor, mailbox] = create(ctx, n + 1);
       const handle = actor.start(ctx);
       await ctx.clock.sleep(1);
       // A task that counts the turns it gets while the tracker works.

@@ -15,17 +15,17 @@ import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { Address } from '../../../address.js';
 import { isGlobal } from '../../../net.js';
 import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
-import {
-  type DialReservation,
-  DirectoryBase,
-  type DirectoryConfig as DirectoryConfigBase,
-  type DirectoryDependencies,
-} from '../../tracker/directory.js';
+import { DirectoryBase } from '../../tracker/directory.js';
 import { Metadata } from '../../tracker/metadata.js';
 import { sortedUnique, trackedPeersSteps } from '../../tracker/peer-sets.js';
 import type { DialStatus } from '../../tracker/record.js';
 import type { Reservation } from '../../tracker/reservation.js';
 import { CHUNK, runSteps, type Steps } from '../../tracker/steps.js';
+import type {
+  DialReservation,
+  DirectoryConfig as DirectoryConfigBase,
+  DirectoryDependencies,
+} from '../../tracker/types.js';
 import { Record, type RecordView } from './record.js';
 
 // ---------- Configuration ----------
@@ -67,7 +67,7 @@ function keysSteps(peers: AddressableTrackedPeers): Steps<TrackedPeers> {
 }
 
 /** The lookup tracker's records, peer sets and block list. */
-export class Directory extends DirectoryBase<Record> {
+export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
   readonly #config: DirectoryConfig;
 
   /**
@@ -95,38 +95,12 @@ export class Directory extends DirectoryBase<Record> {
   }
 
   /**
-   * Tracks `peers` at `index` and evicts the lowest indices beyond `trackedPeerSets`.
-   *
-   * Returns `undefined` (nothing changes) if `index` is not greater than every retained index.
-   * Otherwise returns the deduplicated, sorted list of peers whose connection must be killed:
-   * those whose address changed under a live reservation or connection, and those that lost
-   * their last set while reserved or connected.
-   *
-   * A key in both roles counts as primary only, with the primary address.
-   *
-   * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer or the set is
-   *   larger than `maxPeersPerSet` (checked before any change).
+   * Lookup's registration: a new key gets a `known` record at its address; a tracked key whose
+   * address changed is updated, and killed if the change stales a live reservation or connection
+   * (as are peers that lost their last set while reserved or connected). A key in both roles
+   * counts as primary only, with the primary address.
    */
-  track(index: number, peers: AddressableTrackedPeers): PublicKey[] | undefined {
-    const job = this.beginTrack(index, peers);
-    return job === undefined ? undefined : runSteps(job);
-  }
-
-  /**
-   * {@link track} split into steps: checks the index at once (throwing as `track` does, or
-   * returning `undefined` for an index that does not increase) and returns the steps that check
-   * the size (throwing before any change) and apply the set. The caller must run them to
-   * completion before any other call.
-   *
-   * @throws P2PError `InvalidPeerSet` for an invalid index (at once) or an oversized set (from
-   *   the first steps).
-   */
-  beginTrack(index: number, peers: AddressableTrackedPeers): Steps<PublicKey[]> | undefined {
-    if (!this.admits(index)) return undefined;
-    return this.#trackSteps(index, peers);
-  }
-
-  *#trackSteps(index: number, peers: AddressableTrackedPeers): Steps<PublicKey[]> {
+  protected *trackSteps(index: number, peers: AddressableTrackedPeers): Steps<PublicKey[]> {
     const set = yield* keysSteps(peers);
     this.checkKeys(set);
     const kill: PublicKey[] = [];
