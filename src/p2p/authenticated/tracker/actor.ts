@@ -19,19 +19,28 @@
 import { closeResponderOf, type Inbox, select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Counter, Handle, Logger } from '../../../runtime/context.js';
+import { P2PError } from '../../errors.js';
 import { PeerMap } from '../../peer-map.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
-import type { Dialable, DialReservation, ReleaseResult } from './directory.js';
 import { type Killable, SHARED_TYPES, type SharedMessage, type Subscriber } from './ingress.js';
 import type { Metadata } from './metadata.js';
 import type { Reservation } from './reservation.js';
+import type { Steps } from './steps.js';
+import type { Dialable, DialReservation, ReleaseResult } from './types.js';
 
 /** What the shared handlers need of a flavour's directory. `P` is a registration's payload. */
 export interface ActorDirectory<P> {
-  /** See the flavour's `Directory.track`; may throw `P2PError('InvalidPeerSet')`. */
-  track(index: number, peers: P): PublicKey[] | undefined;
+  /**
+   * Validates a registration and returns the steps that apply it (their result: the peers to
+   * kill), or `undefined` if `index` does not exceed every retained index. See the flavour's
+   * `Directory.track`.
+   *
+   * @throws P2PError `InvalidPeerSet` for an invalid index or an oversized set.
+   */
+  beginTrack(index: number, peers: P): Steps<PublicKey[]> | undefined;
   latestIndex(): number | undefined;
   latestUpdate(): PeerSetUpdate | undefined;
+  latestUpdateSteps(): Steps<PeerSetUpdate | undefined>;
   peerSet(index: number): TrackedPeers | undefined;
   block(key: PublicKey, now: number): boolean;
   unblockExpired(now: number): PublicKey[];
@@ -45,6 +54,15 @@ export interface ActorDirectory<P> {
 
 /** Most messages handled per wake-up before yielding to other tasks. */
 const BATCH = 256;
+
+/**
+ * Clock time (ms) a registration's steps may run before the loop gives the event loop a turn.
+ * A step is a few ms at most, so no turn much exceeds this plus one step.
+ */
+const TURN_MS = 4;
+
+/** Steps run in one turn at most, whatever the clock says (a virtual clock does not move). */
+const TURN_STEPS = 8;
 
 /** A promise that never settles: the timer arm when nothing is blocked. */
 const NEVER: Promise<never> = new Promise<never>(() => {});
@@ -85,8 +103,11 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
   /** Called once when the loop starts, before any message. */
   protected onStart(_now: number): void {}
 
-  /** Called after a registration was accepted and its kills sent, before subscribers hear. */
-  protected onTracked(_now: number): void {}
+  /**
+   * Steps run after a registration was applied and its kills sent, before subscribers hear
+   * (they may be as long as the directory is large, hence steps).
+   */
+  protected *trackedSteps(_now: number): Steps<void> {}
 
   /** Called after a block (`added`: a new block entry was made) and the kill. */
   protected onBlocked(_peer: PublicKey, _added: boolean, _now: number): void {}
@@ -157,7 +178,13 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
           }
         }
         if (inbox.isClosed) return;
-        for (const m of inbox.drain(BATCH)) this.#dispatch(m, clock.now(), log);
+        for (let i = 0; i < BATCH; i++) {
+          // One at a time: a message whose work is split into steps holds back the next ones.
+          const m = inbox.tryRecv();
+          if (m === undefined) break;
+          const steps = this.#dispatch(m, clock.now(), log);
+          if (steps !== undefined && !(await this.#drive(steps, ctx, log))) return;
+        }
       }
     } finally {
       inbox.close();
@@ -168,42 +195,76 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
     }
   }
 
-  #dispatch(m: M, now: number, log: Logger): void {
+  /** Handles `m`; returns the steps still to run if its work is split (a registration). */
+  #dispatch(m: M, now: number, log: Logger): Steps<void> | undefined {
     try {
-      if (SHARED_TYPES.has(m.type)) this.#handleShared(m as unknown as SharedMessage<P>, now, log);
-      else this.handle(m as Exclude<M, SharedMessage<P>>, now, log);
+      if (SHARED_TYPES.has(m.type))
+        return this.#handleShared(m as unknown as SharedMessage<P>, now, log);
+      this.handle(m as Exclude<M, SharedMessage<P>>, now, log);
     } catch (err) {
       // The actor's state machine refused a transition: keep running, but make it visible.
       this.slip('handler', log, { type: m.type, err: String(err) });
       closeResponderOf(m);
     }
+    return undefined;
   }
 
-  /** Handles one shared message at time `now`. Synchronous and exhaustive. */
-  #handleShared(m: SharedMessage<P>, now: number, log: Logger): void {
+  /**
+   * Runs `steps`, giving the event loop a turn (a zero sleep on the context's clock) whenever
+   * about {@link TURN_MS} of clock time or {@link TURN_STEPS} steps have passed since the last
+   * one. Returns false if the tracker was stopped meanwhile.
+   */
+  async #drive(steps: Steps<void>, ctx: Context, log: Logger): Promise<boolean> {
+    const clock = ctx.clock;
+    let turn = clock.now();
+    let done = 0;
+    for (;;) {
+      try {
+        if (steps.next().done === true) return true;
+      } catch (err) {
+        // A registration's size is checked in its first steps, before any change.
+        if (err instanceof P2PError && err.code === 'InvalidPeerSet') {
+          log.warn({ err: String(err) }, 'invalid peer set ignored');
+        } else {
+          this.slip('handler', log, { type: 'register', err: String(err) });
+        }
+        return true;
+      }
+      if (++done < TURN_STEPS && clock.now() - turn < TURN_MS) continue;
+      try {
+        await clock.sleep(0, ctx.signal);
+      } catch {
+        return false;
+      }
+      turn = clock.now();
+      done = 0;
+    }
+  }
+
+  /**
+   * Handles one shared message at time `now`. Exhaustive; synchronous except for a registration,
+   * whose remaining work is returned as steps.
+   */
+  #handleShared(m: SharedMessage<P>, now: number, log: Logger): Steps<void> | undefined {
     const directory = this.#directory;
     switch (m.type) {
       case 'register': {
-        let kill: PublicKey[] | undefined;
+        let job: Steps<PublicKey[]> | undefined;
         try {
-          kill = directory.track(m.index, m.peers);
+          job = directory.beginTrack(m.index, m.peers);
         } catch (err) {
           // The oracle validates first; this guards the actor against a bypassing caller.
           log.warn({ index: m.index, err: String(err) }, 'invalid peer set ignored');
           return;
         }
-        if (kill === undefined) {
+        if (job === undefined) {
           log.warn(
             { index: m.index, latest: directory.latestIndex() },
             'peer set index must monotonically increase; ignored',
           );
           return;
         }
-        for (const key of kill) this.kill(key, log, 'no longer tracked or address changed');
-        this.onTracked(now);
-        const update = directory.latestUpdate();
-        if (update !== undefined) this.#publish(update);
-        return;
+        return this.#registerSteps(job, now, log);
       }
       case 'peerSet': {
         const set = directory.peerSet(m.index);
@@ -253,7 +314,16 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
       }
       default:
         m satisfies never;
+        return undefined;
     }
+  }
+
+  *#registerSteps(job: Steps<PublicKey[]>, now: number, log: Logger): Steps<void> {
+    const kill = yield* job;
+    for (const key of kill) this.kill(key, log, 'no longer tracked or address changed');
+    yield* this.trackedSteps(now);
+    const update = yield* this.#directory.latestUpdateSteps();
+    if (update !== undefined) this.#publish(update);
   }
 
   #publish(update: PeerSetUpdate): void {

@@ -22,70 +22,23 @@
  */
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import type { Ingress } from '../../address.js';
 import { P2PError } from '../../errors.js';
 import { PeerMap } from '../../peer-map.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
 import { BlockList } from './blocks.js';
 import type { Metadata } from './metadata.js';
 import { DirectoryMetrics } from './metrics.js';
-import { PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
+import { containsHex, PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
-
-// ---------- Configuration ----------
-
-/** The directory configuration both flavours share, taken from the network `Config`. */
-export interface DirectoryConfig {
-  /** Whether non-global IPs may be dialed and accepted. */
-  readonly allowPrivateIps: boolean;
-  /** Whether DNS ingress addresses may be dialed. */
-  readonly allowDns: boolean;
-  /** How many peer sets are retained (the lowest index is evicted beyond this). At least 1. */
-  readonly trackedPeerSets: number;
-  /** Maximum distinct peers per set, counting ourselves (+1 if we are not in the set). */
-  readonly maxPeersPerSet: number;
-  /** Minimum time between two reservations of one peer (ms). */
-  readonly peerConnectionCooldownMs: number;
-  /** How long a block lasts (ms). */
-  readonly blockDurationMs: number;
-}
-
-/** What a directory takes besides its configuration. */
-export interface DirectoryDependencies {
-  /** Randomness for dial jitter. */
-  readonly rng: JitterRng;
-  /** Called when a {@link Reservation} is released (the actor turns it into a message). */
-  readonly releaser: Releaser;
-  /** Metrics; {@link DirectoryMetrics.noop} if omitted. */
-  readonly metrics?: DirectoryMetrics;
-}
-
-// ---------- Results ----------
-
-/** Result of a directory's `dialable`. */
-export interface Dialable {
-  /** Peers that may be dialed now, sorted by key. */
-  readonly peers: PublicKey[];
-  /** The earliest time (ms) another peer may become dialable, if any will. */
-  readonly nextQueryAt: number | undefined;
-}
-
-/** A dial reservation and where to dial. */
-export interface DialReservation {
-  readonly reservation: Reservation;
-  readonly ingress: Ingress;
-}
+import { CHUNK, runSteps, type Steps } from './steps.js';
+import type { Dialable, DirectoryConfig, DirectoryDependencies, ReleaseResult } from './types.js';
 
 /**
- * Outcome of {@link DirectoryBase.release}: `released`, or a bookkeeping slip (a release for a
- * key with no record, or for a record that holds no reservation). A slip changes nothing; the
- * actor logs and counts it.
+ * Records, retained sets, blocks and reservations: the state both trackers share. `R` is the
+ * flavour's record, `P` what a registration carries, `S` what a retained set stores.
  */
-export type ReleaseResult = 'released' | 'unknown' | 'inert';
-
-/** Records, retained sets, blocks and reservations: the state both trackers share. */
-export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = StoredSet> {
+export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet = StoredSet> {
   // ---------- Configuration ----------
   readonly #config: DirectoryConfig;
   readonly #myself: PublicKey;
@@ -144,11 +97,10 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
    *
    * @throws P2PError `InvalidPeerSet`.
    */
-  protected checkKeys(primary: Iterable<PublicKey>, secondary: Iterable<PublicKey>): void {
-    const hex = new Set<string>();
-    for (const k of primary) hex.add(k.toHex());
-    for (const k of secondary) hex.add(k.toHex());
-    const count = hex.size + (hex.has(this.#myself.toHex()) ? 0 : 1);
+  protected checkKeys(peers: TrackedPeers): void {
+    const me = this.#myself.toHex();
+    const hasMe = containsHex(peers.primary, me) || containsHex(peers.secondary, me);
+    const count = peers.primary.length + peers.secondary.length + (hasMe ? 0 : 1);
     if (count > this.#config.maxPeersPerSet) {
       throw new P2PError(
         'InvalidPeerSet',
@@ -158,7 +110,43 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
   }
 
   /**
-   * The first step of a flavour's `track`: throws on an invalid index; returns whether `index`
+   * Tracks `peers` at `index` and evicts the lowest indices beyond `trackedPeerSets`.
+   *
+   * Returns `undefined` (nothing changes) if `index` is not greater than every retained index.
+   * Otherwise returns the deduplicated, sorted list of peers whose connection must be killed
+   * (see the flavour's {@link trackSteps}).
+   *
+   * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer or the set is
+   *   larger than `maxPeersPerSet` (checked before any change).
+   */
+  track(index: number, peers: P): PublicKey[] | undefined {
+    const job = this.beginTrack(index, peers);
+    return job === undefined ? undefined : runSteps(job);
+  }
+
+  /**
+   * {@link track} split into steps: checks the index at once (throwing as `track` does, or
+   * returning `undefined` for an index that does not increase) and returns the steps that check
+   * the size (throwing before any change) and apply the set. The caller must run them to
+   * completion before any other call.
+   *
+   * @throws P2PError `InvalidPeerSet` for an invalid index (at once) or an oversized set (from
+   *   the first steps).
+   */
+  beginTrack(index: number, peers: P): Steps<PublicKey[]> | undefined {
+    if (!this.admits(index)) return undefined;
+    return this.trackSteps(index, peers);
+  }
+
+  /**
+   * The flavour's registration of `peers` at an admitted `index`, in steps: check the size
+   * ({@link checkKeys}) before any change, give every member a record and its count, then
+   * {@link commitSteps}.
+   */
+  protected abstract trackSteps(index: number, peers: P): Steps<PublicKey[]>;
+
+  /**
+   * The first step of {@link beginTrack}: throws on an invalid index; returns whether `index`
    * exceeds every retained index (if not, the registration is ignored).
    *
    * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer.
@@ -169,20 +157,25 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
   }
 
   /**
-   * The last step of a flavour's `track`, once the set's members have their counts: stores
+   * The last steps of a flavour's `track`, once the set's members have their counts: stores
    * `set`, evicts the lowest indices beyond `trackedPeerSets` (decrementing their members,
    * queueing for kill those that now need teardown, deleting inert ones with no membership),
    * and returns `kill` deduplicated and sorted.
    */
-  protected commit(set: S, kill: PublicKey[]): PublicKey[] {
+  protected *commitSteps(set: S, kill: PublicKey[]): Steps<PublicKey[]> {
+    let n = 0;
     for (const evicted of this.sets.push(set)) {
       for (const key of evicted.peers.primary) {
-        this.peers.get(key)!.decrementPrimary();
-        this.#afterEviction(key, kill);
+        const record = this.peers.get(key)!;
+        record.decrementPrimary();
+        this.#afterEviction(key, record, kill);
+        if (++n % CHUNK === 0) yield;
       }
       for (const key of evicted.peers.secondary) {
-        this.peers.get(key)!.decrementSecondary();
-        this.#afterEviction(key, kill);
+        const record = this.peers.get(key)!;
+        record.decrementSecondary();
+        this.#afterEviction(key, record, kill);
+        if (++n % CHUNK === 0) yield;
       }
     }
     return sortedUnique(kill);
@@ -207,14 +200,19 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   /** Every tracked peer: primary if primary in any retained set, else secondary. */
   all(): TrackedPeers {
-    return this.sets.all();
+    return runSteps(this.sets.allSteps());
   }
 
   /** The update to send subscribers: the latest set and the union of all, or `undefined`. */
   latestUpdate(): PeerSetUpdate | undefined {
+    return runSteps(this.latestUpdateSteps());
+  }
+
+  /** {@link latestUpdate} in steps (the union is a merge over every retained set). */
+  *latestUpdateSteps(): Steps<PeerSetUpdate | undefined> {
     const last = this.sets.latest();
     if (last === undefined) return undefined;
-    return { index: last.index, latest: last.peers, all: this.all() };
+    return { index: last.index, latest: last.peers, all: yield* this.sets.allSteps() };
   }
 
   // ---------- Blocking ----------
@@ -231,7 +229,8 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   /** Whether `key` is blocked at `now` (an entry exists and has not expired). */
   isBlocked(key: PublicKey, now: number): boolean {
-    return this.#blocks.isBlocked(key, now);
+    // Most directories block nobody: skip hashing the key then.
+    return this.#blocks.size > 0 && this.#blocks.isBlocked(key, now);
   }
 
   /** Removes every block that has expired by `now`; returns the unblocked keys in expiry order. */
@@ -253,7 +252,7 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   /** Whether `key` may hold a connection: tracked (or persistent), not us, not blocked. */
   eligible(key: PublicKey, now: number): boolean {
-    if (this.#blocks.isBlocked(key, now)) return false;
+    if (this.isBlocked(key, now)) return false;
     return this.peers.get(key)?.eligible() === true;
   }
 
@@ -349,14 +348,14 @@ export abstract class DirectoryBase<R extends RecordBase, S extends StoredSet = 
 
   // ---------- Helpers ----------
 
-  #afterEviction(key: PublicKey, kill: PublicKey[]): void {
-    if (this.peers.get(key)!.needsTeardown()) kill.push(key);
-    this.deleteIfNeeded(key);
+  #afterEviction(key: PublicKey, record: R, kill: PublicKey[]): void {
+    // A record that needs teardown is not inert, so not deletable either.
+    if (record.needsTeardown()) kill.push(key);
+    else this.deleteIfNeeded(key, record);
   }
 
   /** Deletes `key`'s record if it is {@link RecordBase.deletable}; returns whether it did. */
-  protected deleteIfNeeded(key: PublicKey): boolean {
-    const record = this.peers.get(key);
+  protected deleteIfNeeded(key: PublicKey, record: R | undefined = this.peers.get(key)): boolean {
     if (record === undefined || !record.deletable()) return false;
     // The block entry (and its gauge) outlive the record: a block persists until it expires.
     this.peers.delete(key);

@@ -25,14 +25,7 @@
  */
 export { ActorBase, type ActorDirectory } from './actor.js';
 export { BlockList } from './blocks.js';
-export {
-  type Dialable,
-  type DialReservation,
-  DirectoryBase,
-  type DirectoryConfig,
-  type DirectoryDependencies,
-  type ReleaseResult,
-} from './directory.js';
+export { DirectoryBase } from './directory.js';
 export {
   type Killable,
   MailboxBase,
@@ -43,14 +36,19 @@ export {
 export { Metadata } from './metadata.js';
 export { DirectoryMetrics } from './metrics.js';
 export {
+  containsHex,
   difference,
+  differenceSteps,
+  indexOfHex,
   isSortedSet,
   PeerSetWindow,
   type StoredSet,
-  sortedSet,
+  sortedKeysSteps,
   sortedUnique,
   trackedPeers,
+  trackedPeersSteps,
   union,
+  unionSteps,
 } from './peer-sets.js';
 export {
   type DialStatus,
@@ -61,3 +59,11 @@ export {
   type Status,
 } from './record.js';
 export { type Releaser, Reservation } from './reservation.js';
+export { CHUNK, runSteps, type Steps } from './steps.js';
+export type {
+  Dialable,
+  DialReservation,
+  DirectoryConfig,
+  DirectoryDependencies,
+  ReleaseResult,
+} from './types.js';

@@ -10,9 +10,9 @@
 import type { Feedback, Responder, Sender } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
-import type { Dialable, DialReservation } from './directory.js';
 import type { Metadata } from './metadata.js';
 import type { Reservation } from './reservation.js';
+import type { Dialable, DialReservation } from './types.js';
 
 /**
  * The tracker's end of a peer-set subscription. `push` returns false once the consumer has gone

@@ -14,6 +14,7 @@
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { TrackedPeers } from '../../types.js';
+import { CHUNK, runSteps, type Steps } from './steps.js';
 
 /** Whether `keys` is strictly increasing (sorted and free of duplicates). */
 export function isSortedSet(keys: readonly PublicKey[]): boolean {
@@ -30,42 +31,119 @@ export function sortedUnique(keys: readonly PublicKey[]): PublicKey[] {
   return [...byHex.keys()].sort().map((h) => byHex.get(h)!);
 }
 
-/** `keys` sorted and deduplicated; returned as is when already so (no copy, no sort). */
-export function sortedSet(keys: readonly PublicKey[]): readonly PublicKey[] {
-  return isSortedSet(keys) ? keys : sortedUnique(keys);
+/** The position of the key whose hex is `hex` in sorted set `keys`, or -1 (binary search). */
+export function indexOfHex(keys: readonly PublicKey[], hex: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]!.toHex() < hex) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < keys.length && keys[lo]!.toHex() === hex ? lo : -1;
 }
 
-/** The sorted union of two sorted sets. */
-export function union(a: readonly PublicKey[], b: readonly PublicKey[]): PublicKey[] {
+/** Whether sorted set `keys` holds the key whose hex is `hex`. */
+export function containsHex(keys: readonly PublicKey[], hex: string): boolean {
+  return indexOfHex(keys, hex) >= 0;
+}
+
+/** The sorted union of two sorted sets, in steps. */
+export function* unionSteps(a: readonly PublicKey[], b: readonly PublicKey[]): Steps<PublicKey[]> {
   const out: PublicKey[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    const x = a[i]!.toHex();
-    const y = b[j]!.toHex();
-    if (x < y) out.push(a[i++]!);
-    else if (y < x) out.push(b[j++]!);
-    else {
-      out.push(a[i++]!);
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x.toHex() < y.toHex()) {
+      out.push(x);
+      i++;
+    } else if (y.toHex() < x.toHex()) {
+      out.push(y);
+      j++;
+    } else {
+      out.push(x);
+      i++;
       j++;
     }
+    if (out.length % CHUNK === 0) yield;
   }
   while (i < a.length) out.push(a[i++]!);
   while (j < b.length) out.push(b[j++]!);
   return out;
 }
 
-/** The keys of sorted set `a` that are not in sorted set `b`, in order. */
-export function difference(a: readonly PublicKey[], b: readonly PublicKey[]): PublicKey[] {
+/** The sorted union of two sorted sets. */
+export function union(a: readonly PublicKey[], b: readonly PublicKey[]): PublicKey[] {
+  return runSteps(unionSteps(a, b));
+}
+
+/** The keys of sorted set `a` that are not in sorted set `b`, in order, in steps. */
+export function* differenceSteps(
+  a: readonly PublicKey[],
+  b: readonly PublicKey[],
+): Steps<PublicKey[]> {
   const out: PublicKey[] = [];
+  if (b.length === 0) return a.slice();
   let j = 0;
-  for (const k of a) {
+  for (let i = 0; i < a.length; i++) {
+    const k = a[i]!;
     const x = k.toHex();
     while (j < b.length && b[j]!.toHex() < x) j++;
     if (j >= b.length || b[j]!.toHex() !== x) out.push(k);
+    if ((i + 1) % CHUNK === 0) yield;
   }
   return out;
 }
+
+/** The keys of sorted set `a` that are not in sorted set `b`, in order. */
+export function difference(a: readonly PublicKey[], b: readonly PublicKey[]): PublicKey[] {
+  return runSteps(differenceSteps(a, b));
+}
+
+/**
+ * The keys of `items` (taken by `key`) as a frozen sorted set, in steps: one pass that also
+ * checks the order, and a sort only if the items were not already sorted and unique.
+ */
+export function* sortedKeysSteps<T>(
+  items: readonly T[],
+  key: (item: T) => PublicKey,
+): Steps<readonly PublicKey[]> {
+  const out: PublicKey[] = new Array(items.length);
+  let sorted = true;
+  let prev = '';
+  for (let i = 0; i < items.length; i++) {
+    const k = key(items[i]!);
+    out[i] = k;
+    const h = k.toHex();
+    if (i > 0 && h <= prev) sorted = false;
+    prev = h;
+    if ((i + 1) % CHUNK === 0) yield;
+  }
+  return Object.freeze(sorted ? out : sortedUnique(out));
+}
+
+/**
+ * {@link trackedPeers} in steps, over any items carrying a key (lookup's `[key, address]`
+ * pairs).
+ */
+export function* trackedPeersSteps<T>(
+  primary: readonly T[],
+  secondary: readonly T[],
+  key: (item: T) => PublicKey,
+): Steps<TrackedPeers> {
+  const p = yield* sortedKeysSteps(primary, key);
+  const s = yield* sortedKeysSteps(secondary, key);
+  const rest = s.length === 0 ? s : Object.freeze(yield* differenceSteps(s, p));
+  return Object.freeze({ primary: p, secondary: rest });
+}
+
+const self = (k: PublicKey): PublicKey => k;
 
 /**
  * A frozen {@link TrackedPeers} from `primary` and `secondary` (each sorted if it is not
@@ -75,12 +153,7 @@ export function trackedPeers(
   primary: readonly PublicKey[],
   secondary: readonly PublicKey[] = [],
 ): TrackedPeers {
-  const p = sortedSet(primary);
-  const s = difference(sortedSet(secondary), p);
-  return Object.freeze({
-    primary: Object.isFrozen(p) ? p : Object.freeze(p.slice()),
-    secondary: Object.freeze(s),
-  });
+  return runSteps(trackedPeersSteps(primary, secondary, self));
 }
 
 /** One retained peer set; a flavour may attach more (discovery's knowledge bits). */
@@ -96,6 +169,8 @@ export interface StoredSet {
 export class PeerSetWindow<S extends StoredSet> implements Iterable<S> {
   readonly #capacity: number;
   readonly #sets: S[] = [];
+  // The union of the retained sets, computed on first use after a change.
+  #all: TrackedPeers | undefined;
 
   /** @param capacity - how many sets are retained (`trackedPeerSets`); at least 1. */
   constructor(capacity: number) {
@@ -111,6 +186,7 @@ export class PeerSetWindow<S extends StoredSet> implements Iterable<S> {
   /** Appends `set` (its index must be {@link accepts}ed) and returns the evicted sets, oldest first. */
   push(set: S): S[] {
     this.#sets.push(set);
+    this.#all = undefined;
     const excess = this.#sets.length - this.#capacity;
     return excess > 0 ? this.#sets.splice(0, excess) : [];
   }
@@ -137,19 +213,31 @@ export class PeerSetWindow<S extends StoredSet> implements Iterable<S> {
 
   /**
    * Every tracked key across the retained sets: primary if primary in any set, else secondary.
-   * Linear merges of the sorted sets.
+   * Linear merges of the sorted sets, cached until the next {@link push}.
    */
   all(): TrackedPeers {
-    let primary: PublicKey[] = [];
-    let secondary: PublicKey[] = [];
+    return runSteps(this.allSteps());
+  }
+
+  /** {@link all} in steps (a merge over every retained set). */
+  *allSteps(): Steps<TrackedPeers> {
+    if (this.#all !== undefined) return this.#all;
+    let primary: readonly PublicKey[] = [];
+    let secondary: readonly PublicKey[] = [];
     for (const s of this.#sets) {
-      primary = union(primary, s.peers.primary);
-      secondary = union(secondary, s.peers.secondary);
+      primary =
+        primary.length === 0 ? s.peers.primary : yield* unionSteps(primary, s.peers.primary);
+      secondary =
+        secondary.length === 0
+          ? s.peers.secondary
+          : yield* unionSteps(secondary, s.peers.secondary);
     }
-    return Object.freeze({
-      primary: Object.freeze(primary),
-      secondary: Object.freeze(difference(secondary, primary)),
+    const rest = yield* differenceSteps(secondary, primary);
+    this.#all = Object.freeze({
+      primary: Object.isFrozen(primary) ? primary : Object.freeze(primary.slice()),
+      secondary: Object.freeze(rest),
     });
+    return this.#all;
   }
 
   [Symbol.iterator](): Iterator<S> {

@@ -12,21 +12,18 @@ import { deterministicRuntime } from '../../../../src/runtime/index.js';
 
 const pk = (i: number) => ed25519.PrivateKey.fromSeed(BigInt(i)).publicKey;
 
-function start(ctx: Context) {
-  const [actor, mailbox] = Actor.create(
-    {
-      myself: pk(0),
-      mailboxSize: 4,
-      allowPrivateIps: true,
-      allowDns: true,
-      bypassIpCheck: false,
-      trackedPeerSets: 2,
-      maxPeersPerSet: 8,
-      peerConnectionCooldownMs: 1_000,
-      blockDurationMs: 10_000,
-    },
+/** A lookup tracker with small limits; `maxPeersPerSet` as given. */
+function create(ctx: Context, maxPeersPerSet = 8) {
+  const limits = { trackedPeerSets: 2, peerConnectionCooldownMs: 1_000, blockDurationMs: 10_000 };
+  const policy = { allowPrivateIps: true, allowDns: true, bypassIpCheck: false };
+  return Actor.create(
+    { myself: pk(0), mailboxSize: 4, maxPeersPerSet, ...limits, ...policy },
     { rng: ctx.rng },
   );
+}
+
+function start(ctx: Context) {
+  const [actor, mailbox] = create(ctx);
   const handle = actor.start(ctx);
   const metrics = ctx.child('tracker').metrics;
   /** The `bookkeeping_errors{kind}` count in the exposition (0 if absent). */
@@ -62,6 +59,41 @@ describe('tracker actor core', () => {
       const dialable = await mailbox.dialable();
       assert.ok(dialable !== undefined);
       assert.equal(mailbox.isClosed, false);
+      handle.stop();
+      await handle.done;
+    });
+  });
+});
+
+describe('tracker actor core: large registrations', () => {
+  test('a large register is applied over several turns, and later messages wait for it in order', async () => {
+    await deterministicRuntime({ seed: 4 }).run(async (ctx) => {
+      const n = 12_000;
+      const keys = Array.from({ length: n }, (_, i) => pk(i + 1));
+      const peers = AddressableTrackedPeers.from(
+        keys.map((k, i) => [k, parseAddress(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:1`)]),
+      );
+      const [actor, mailbox] = create(ctx, n + 1);
+      const handle = actor.start(ctx);
+      await ctx.clock.sleep(1);
+      // A task that counts the turns it gets while the tracker works.
+      let working = true;
+      let turns = 0;
+      const ticker = ctx.spawn('ticker', async () => {
+        while (working) {
+          turns++;
+          await ctx.clock.sleep(0);
+        }
+      });
+      mailbox.register(0, peers);
+      mailbox.block(keys[7]!);
+      const dialable = await mailbox.dialable();
+      working = false;
+      await ticker.done;
+      assert.ok(turns > 2, `other tasks ran during the registration (${turns} turns)`);
+      assert.equal(dialable?.peers.length, n - 1, 'every peer but the blocked one');
+      assert.ok(!dialable?.peers.some((k) => k.equals(keys[7]!)));
+      assert.equal((await mailbox.peerSet(0))?.primary.length, n);
       handle.stop();
       await handle.done;
     });

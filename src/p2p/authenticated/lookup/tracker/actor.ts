@@ -6,6 +6,7 @@ import { ActorBase } from '../../tracker/actor.js';
 import type { SharedMessage } from '../../tracker/ingress.js';
 import type { DirectoryMetrics } from '../../tracker/metrics.js';
 import type { JitterRng } from '../../tracker/record.js';
+import type { Steps } from '../../tracker/steps.js';
 import { Directory, type DirectoryConfig, type ListenerAllowList } from './directory.js';
 import { Mailbox, type Message, type PeerControl } from './ingress.js';
 
@@ -88,8 +89,8 @@ export class Actor extends ActorBase<Message, AddressableTrackedPeers, PeerContr
     this.#pushAllowList(now);
   }
 
-  protected override onTracked(now: number): void {
-    this.#pushAllowList(now);
+  protected override *trackedSteps(now: number): Steps<void> {
+    this.#allowList.send(yield* this.#directory.listenerAllowListSteps(now));
   }
 
   protected override onBlocked(_peer: PublicKey, added: boolean, now: number): void {

@@ -14,17 +14,18 @@
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { Address } from '../../../address.js';
 import { isGlobal } from '../../../net.js';
-import type { AddressableTrackedPeers } from '../../../types.js';
-import {
-  type DialReservation,
-  DirectoryBase,
-  type DirectoryConfig as DirectoryConfigBase,
-  type DirectoryDependencies,
-} from '../../tracker/directory.js';
+import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
+import { DirectoryBase } from '../../tracker/directory.js';
 import { Metadata } from '../../tracker/metadata.js';
-import { sortedUnique, trackedPeers } from '../../tracker/peer-sets.js';
+import { sortedUnique, trackedPeersSteps } from '../../tracker/peer-sets.js';
 import type { DialStatus } from '../../tracker/record.js';
 import type { Reservation } from '../../tracker/reservation.js';
+import { CHUNK, runSteps, type Steps } from '../../tracker/steps.js';
+import type {
+  DialReservation,
+  DirectoryConfig as DirectoryConfigBase,
+  DirectoryDependencies,
+} from '../../tracker/types.js';
 import { Record, type RecordView } from './record.js';
 
 // ---------- Configuration ----------
@@ -58,8 +59,15 @@ export interface OverwriteResult {
   readonly kill: PublicKey[];
 }
 
+const keyOf = (entry: PeerAddress): PublicKey => entry[0];
+
+/** The keys of a registration, as the {@link TrackedPeers} it will be stored as, in steps. */
+function keysSteps(peers: AddressableTrackedPeers): Steps<TrackedPeers> {
+  return trackedPeersSteps(peers.primary, peers.secondary, keyOf);
+}
+
 /** The lookup tracker's records, peer sets and block list. */
-export class Directory extends DirectoryBase<Record> {
+export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
   readonly #config: DirectoryConfig;
 
   /**
@@ -83,36 +91,23 @@ export class Directory extends DirectoryBase<Record> {
    * @throws P2PError `InvalidPeerSet`.
    */
   checkSize(peers: AddressableTrackedPeers): void {
-    this.checkKeys(
-      peers.primary.map(([k]) => k),
-      peers.secondary.map(([k]) => k),
-    );
+    this.checkKeys(runSteps(keysSteps(peers)));
   }
 
   /**
-   * Tracks `peers` at `index` and evicts the lowest indices beyond `trackedPeerSets`.
-   *
-   * Returns `undefined` (nothing changes) if `index` is not greater than every retained index.
-   * Otherwise returns the deduplicated, sorted list of peers whose connection must be killed:
-   * those whose address changed under a live reservation or connection, and those that lost
-   * their last set while reserved or connected.
-   *
-   * A key in both roles counts as primary only, with the primary address.
-   *
-   * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer or the set is
-   *   larger than `maxPeersPerSet` (checked before any change).
+   * Lookup's registration: a new key gets a `known` record at its address; a tracked key whose
+   * address changed is updated, and killed if the change stales a live reservation or connection
+   * (as are peers that lost their last set while reserved or connected). A key in both roles
+   * counts as primary only, with the primary address.
    */
-  track(index: number, peers: AddressableTrackedPeers): PublicKey[] | undefined {
-    const fresh = this.admits(index);
-    this.checkSize(peers);
-    if (!fresh) return undefined;
+  protected *trackSteps(index: number, peers: AddressableTrackedPeers): Steps<PublicKey[]> {
+    const set = yield* keysSteps(peers);
+    this.checkKeys(set);
     const kill: PublicKey[] = [];
-    const set = trackedPeers(
-      peers.primary.map(([k]) => k),
-      peers.secondary.map(([k]) => k),
-    );
+    let n = 0;
     for (const [key, address] of peers.primary) {
       this.#upsert(key, address, kill).incrementPrimary();
+      if (++n % CHUNK === 0) yield;
     }
     // `set.secondary` lacks the secondaries that are also primaries; usually there are none.
     const kept =
@@ -122,8 +117,9 @@ export class Directory extends DirectoryBase<Record> {
     for (const [key, address] of peers.secondary) {
       if (kept !== undefined && !kept.has(key.toHex())) continue;
       this.#upsert(key, address, kill).incrementSecondary();
+      if (++n % CHUNK === 0) yield;
     }
-    return this.commit({ index, peers: set }, kill);
+    return yield* this.commitSteps({ index, peers: set }, kill);
   }
 
   /**
@@ -198,9 +194,16 @@ export class Directory extends DirectoryBase<Record> {
    * source IP reach the handshake.
    */
   listenerAllowList(now: number): ListenerAllowList {
+    return runSteps(this.listenerAllowListSteps(now));
+  }
+
+  /** {@link listenerAllowList} split into steps (it visits every record). */
+  *listenerAllowListSteps(now: number): Steps<ListenerAllowList> {
     const ips = new Set<string>();
     let any = false;
+    let n = 0;
     for (const [key, record] of this.peers) {
+      if (++n % CHUNK === 0) yield;
       if (!record.eligible() || this.isBlocked(key, now)) continue;
       const ip = record.egressIp();
       if (ip === undefined) {
