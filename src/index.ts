@@ -4,6 +4,7 @@
  *
  * The root entry re-exports the common surface; each module also has its own subpath
  * (`authp2p/codec`, `authp2p/crypto`, `authp2p/runtime`, `authp2p/stream`, `authp2p/lookup`,
+ * `authp2p/discovery`,
  * `authp2p/actor`, `authp2p/quota`).
  *
  * @example
@@ -38,6 +39,7 @@ export type { Feedback } from './actor/index.js';
 export { CodecError } from './codec/index.js';
 export { CryptoError, ed25519 } from './crypto/index.js';
 export type { Address, DnsIngress, Ingress } from './p2p/address.js';
+export * as discovery from './p2p/authenticated/discovery/index.js';
 export * as lookup from './p2p/authenticated/lookup/index.js';
 export { P2PError } from './p2p/errors.js';
 export type { PeerSetUpdate, TrackedPeers } from './p2p/types.js';

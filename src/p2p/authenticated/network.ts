@@ -26,15 +26,18 @@ const NO_PEERS: PeerSnapshot = Object.freeze([]);
 
 const STREAM_SUFFIX = new TextEncoder().encode('_STREAM');
 
-/** The stream configuration a network uses: namespace `ns || "_STREAM"`, frames of `maxMessageSize + 16`. */
-export function streamConfig(config: SharedConfig): StreamConfig {
+/**
+ * The stream configuration a network uses: namespace `ns || "_STREAM"`, frames of
+ * `maxMessageSize + 16`, or `minFrame` if larger (discovery's gossip frames).
+ */
+export function streamConfig(config: SharedConfig, minFrame = 0): StreamConfig {
   const namespace = new Uint8Array(config.namespace.length + STREAM_SUFFIX.length);
   namespace.set(config.namespace, 0);
   namespace.set(STREAM_SUFFIX, config.namespace.length);
   return new StreamConfig({
     signer: config.signer,
     namespace,
-    maxMessageSize: config.maxMessageSize + MAX_PAYLOAD_OVERHEAD,
+    maxMessageSize: Math.max(config.maxMessageSize + MAX_PAYLOAD_OVERHEAD, minFrame),
     synchronyBoundMs: config.synchronyBoundMs,
     maxHandshakeAgeMs: config.maxHandshakeAgeMs,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
@@ -75,11 +78,12 @@ export class NetworkCore {
    * @param context - the context the network runs under (its tasks and metrics live under
    *   `context`'s label path plus `network`).
    * @param retainedPeers - the retained-peer bound that sizes channel queues.
+   * @param minFrame - the smallest stream frame limit the flavour's own messages need.
    */
-  constructor(context: Context, config: SharedConfig, retainedPeers: number) {
+  constructor(context: Context, config: SharedConfig, retainedPeers: number, minFrame = 0) {
     this.#context = context;
     this.#config = config;
-    this.#stream = streamConfig(config);
+    this.#stream = streamConfig(config, minFrame);
     this.#channels = new Channels(context.child('network'), {
       maxMessageSize: config.maxMessageSize,
       retainedPeers,

@@ -30,6 +30,7 @@ import {
   decode,
   encode,
   lengthSize,
+  MAX_HOSTNAME_LEN,
   type Reader,
   readLength,
   readVarUint64Number,
@@ -220,4 +221,23 @@ export function encodePeers(peers: readonly Info[]): Uint8Array {
   w.u8(PEERS_TAG);
   writePeersBody(peers, w);
   return w.finish();
+}
+
+/**
+ * The largest encoded {@link Info}: a DNS ingress (tag, host length varint, 253-byte host, u16
+ * port) is the longest address, then the timestamp varint (at most 8 bytes below 2^53), the
+ * 32-byte key and the 64-byte signature.
+ */
+export const MAX_INFO_SIZE = 1 + (2 + MAX_HOSTNAME_LEN + 2) + 8 + 32 + 64;
+
+/**
+ * The largest gossip frame a peer may send under these limits: a Peers message of
+ * `peerGossipMaxCount` records of {@link MAX_INFO_SIZE}, or a BitVec of `maxPeersPerSet` bits
+ * (tag, index varint, u64 bit length, bytes). The stream's frame limit must admit it even when
+ * `maxMessageSize` is small, or an honest answer would end the connection.
+ */
+export function maxGossipFrame(maxPeersPerSet: number, peerGossipMaxCount: number): number {
+  const peers = 1 + 5 + peerGossipMaxCount * MAX_INFO_SIZE;
+  const bitVec = 1 + 9 + 8 + Math.ceil(maxPeersPerSet / 8);
+  return Math.max(peers, bitVec);
 }

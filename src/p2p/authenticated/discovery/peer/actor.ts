@@ -18,7 +18,7 @@
  */
 
 import type { Feedback } from '../../../../actor/index.js';
-import { type BitMap, CodecError } from '../../../../codec/index.js';
+import { CodecError } from '../../../../codec/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { Quota } from '../../../../quota/index.js';
 import { P2PError } from '../../../errors.js';
@@ -39,38 +39,20 @@ import {
   peerLabels,
 } from '../../peer/metrics.js';
 import type { PeerFlavour } from '../../spawner/index.js';
-import type { Info, InfoVerifier } from '../info.js';
+import { Info, type InfoVerifier } from '../info.js';
+import type { BitVec, InfoLike, PeerControl } from '../tracker/index.js';
 import { decodePayload, encodeBitVec, encodeGreeting, encodePeers } from '../types.js';
-
-/** A BitVec as the tracker builds and reads it. */
-export interface BitVec {
-  readonly index: number;
-  readonly bits: BitMap;
-}
-
-/**
- * The tracker's handle on one connected discovery peer: the peer actor's control mailbox seen
- * through the gossip messages the tracker sends it. Never waits.
- */
-export interface PeerControl {
-  /** Ends the connection (`PeerKilled`). */
-  kill(reason?: string): void;
-  /** Queues a BitVec for the peer (dropped if the control queue is full). */
-  bitVec(bitVec: BitVec): void;
-  /** Queues a Peers message for the peer (dropped if the control queue is full). */
-  peers(infos: readonly Info[]): void;
-}
 
 /** What the discovery peer actors need from the tracker (the tracker `Mailbox` implements it). */
 export interface GossipTracker {
   /** Our own Info, or undefined if `peer` is no longer eligible (the connection is closed). */
-  connect(peer: PublicKey, control: PeerControl, dialer: boolean): Promise<Info | undefined>;
+  connect(peer: PublicKey, control: PeerControl, dialer: boolean): Promise<InfoLike | undefined>;
   /** Asks for a BitVec to be queued on `peer`'s control. */
   construct(peer: PublicKey): Feedback;
   /** A BitVec `peer` sent us: the tracker answers with Peers (or kills a length mismatch). */
   bitVec(peer: PublicKey, bitVec: BitVec): Feedback;
   /** Validated records a peer sent (its Greeting, or a Peers answer). */
-  peers(infos: readonly Info[]): Feedback;
+  peers(infos: readonly InfoLike[]): Feedback;
 }
 
 /** The discovery configuration fields its peers use. */
@@ -225,8 +207,10 @@ class Control implements PeerControl {
     if (this.#mailbox.send(encodeBitVec(bitVec.index, bitVec.bits))) this.#bitVecSent.inc();
   }
 
-  peers(infos: readonly Info[]): void {
-    if (this.#mailbox.send(encodePeers(infos))) this.#peersSent.inc();
+  peers(infos: readonly InfoLike[]): void {
+    // The tracker only holds records decoded by peer actors, and our own: all `Info`s already.
+    const records = infos.map((i) => (i instanceof Info ? i : Info.from(i)));
+    if (this.#mailbox.send(encodePeers(records))) this.#peersSent.inc();
   }
 }
 
