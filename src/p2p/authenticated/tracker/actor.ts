@@ -46,7 +46,6 @@ export interface ActorDirectory<P> {
    */
   beginTrack(index: number, peers: P): Steps<PublicKey[]> | undefined;
   latestIndex(): number | undefined;
-  latestUpdate(): PeerSetUpdate | undefined;
   latestUpdateSteps(): Steps<PeerSetUpdate | undefined>;
   peerSet(index: number): TrackedPeers | undefined;
   block(key: PublicKey, now: number): boolean;
@@ -249,8 +248,8 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
   }
 
   /**
-   * Handles one shared message at time `now`. Exhaustive; synchronous except for a registration,
-   * whose remaining work is returned as steps.
+   * Handles one shared message at time `now`. Exhaustive; synchronous except for a registration
+   * and a subscription, whose remaining work is returned as steps.
    */
   #handleShared(m: SharedMessage<P>, now: number, log: Logger): Steps<void> | undefined {
     const directory = this.#directory;
@@ -279,12 +278,8 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
         else m.responder.send(set);
         return;
       }
-      case 'subscribe': {
-        const update = directory.latestUpdate();
-        if (update !== undefined && !m.subscriber.push(update)) return;
-        this.#subscribers.push(m.subscriber);
-        return;
-      }
+      case 'subscribe':
+        return this.#subscribeSteps(m.subscriber);
       case 'block': {
         const added = directory.block(m.peer, now);
         // Kill even when already blocked: a connection must not survive a block.
@@ -329,8 +324,16 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
     const kill = yield* job;
     for (const key of kill) this.kill(key, log, 'no longer tracked or address changed');
     yield* this.trackedSteps(now);
+    // The union of every retained set is a merge as long as the sets: only for listeners.
+    if (this.#subscribers.length === 0) return;
     const update = yield* this.#directory.latestUpdateSteps();
     if (update !== undefined) this.#publish(update);
+  }
+
+  *#subscribeSteps(subscriber: Subscriber): Steps<void> {
+    const update = yield* this.#directory.latestUpdateSteps();
+    if (update !== undefined && !subscriber.push(update)) return;
+    this.#subscribers.push(subscriber);
   }
 
   #publish(update: PeerSetUpdate): void {
