@@ -8,10 +8,16 @@
  * {@link SharedMessage} itself and hands the rest to the flavour, which also hears about
  * accepted registrations, blocks and expiries through hooks.
  *
- * A bookkeeping slip (a release for an unknown key or an inert record, or any error a handler
- * throws) is logged and counted in the `bookkeeping_errors{kind}` counter, and the message's
- * responder, if any, is settled with `undefined`: a tracker bug must not take the whole network
- * down, and the state it guards (one reservation per peer) is left as it was.
+ * A registration can name tens of thousands of peers, so the directory applies it in steps
+ * ({@link Steps}); the loop gives the event loop a turn between them and takes no other message
+ * until the registration is done, so messages are still handled in the order they were sent.
+ *
+ * A bookkeeping slip is logged and counted in the `bookkeeping_errors{kind}` counter, never
+ * thrown out of the loop: `release_unknown` (a release for a key without a record),
+ * `release_inert` (a release for a record holding no reservation) and `handler` (any error a
+ * handler throws; the message's responder, if any, is then settled with `undefined`). A tracker
+ * bug must not take the whole network down, and the state it guards (one reservation per peer)
+ * is left as it was.
  *
  * @module
  */
@@ -31,15 +37,15 @@ import type { Dialable, DialReservation, ReleaseResult } from './types.js';
 /** What the shared handlers need of a flavour's directory. `P` is a registration's payload. */
 export interface ActorDirectory<P> {
   /**
-   * Validates a registration and returns the steps that apply it (their result: the peers to
-   * kill), or `undefined` if `index` does not exceed every retained index. See the flavour's
-   * `Directory.track`.
+   * Checks a registration's index and returns the steps that apply it (their result: the
+   * peers to kill), or `undefined` if `index` does not exceed every retained index. See
+   * `DirectoryBase.beginTrack`.
    *
-   * @throws P2PError `InvalidPeerSet` for an invalid index or an oversized set.
+   * @throws P2PError `InvalidPeerSet` for an invalid index; the steps throw it for an oversized
+   *   set, before any change.
    */
   beginTrack(index: number, peers: P): Steps<PublicKey[]> | undefined;
   latestIndex(): number | undefined;
-  latestUpdate(): PeerSetUpdate | undefined;
   latestUpdateSteps(): Steps<PeerSetUpdate | undefined>;
   peerSet(index: number): TrackedPeers | undefined;
   block(key: PublicKey, now: number): boolean;
@@ -242,8 +248,8 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
   }
 
   /**
-   * Handles one shared message at time `now`. Exhaustive; synchronous except for a registration,
-   * whose remaining work is returned as steps.
+   * Handles one shared message at time `now`. Exhaustive; synchronous except for a registration
+   * and a subscription, whose remaining work is returned as steps.
    */
   #handleShared(m: SharedMessage<P>, now: number, log: Logger): Steps<void> | undefined {
     const directory = this.#directory;
@@ -272,12 +278,8 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
         else m.responder.send(set);
         return;
       }
-      case 'subscribe': {
-        const update = directory.latestUpdate();
-        if (update !== undefined && !m.subscriber.push(update)) return;
-        this.#subscribers.push(m.subscriber);
-        return;
-      }
+      case 'subscribe':
+        return this.#subscribeSteps(m.subscriber);
       case 'block': {
         const added = directory.block(m.peer, now);
         // Kill even when already blocked: a connection must not survive a block.
@@ -322,8 +324,16 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
     const kill = yield* job;
     for (const key of kill) this.kill(key, log, 'no longer tracked or address changed');
     yield* this.trackedSteps(now);
+    // The union of every retained set is a merge as long as the sets: only for listeners.
+    if (this.#subscribers.length === 0) return;
     const update = yield* this.#directory.latestUpdateSteps();
     if (update !== undefined) this.#publish(update);
+  }
+
+  *#subscribeSteps(subscriber: Subscriber): Steps<void> {
+    const update = yield* this.#directory.latestUpdateSteps();
+    if (update !== undefined && !subscriber.push(update)) return;
+    this.#subscribers.push(subscriber);
   }
 
   #publish(update: PeerSetUpdate): void {

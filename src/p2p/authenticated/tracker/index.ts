@@ -40,7 +40,6 @@ export {
   difference,
   differenceSteps,
   indexOfHex,
-  isSortedSet,
   PeerSetWindow,
   type StoredSet,
   sortedKeysSteps,

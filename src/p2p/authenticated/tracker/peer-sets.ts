@@ -16,14 +16,6 @@ import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { TrackedPeers } from '../../types.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
 
-/** Whether `keys` is strictly increasing (sorted and free of duplicates). */
-export function isSortedSet(keys: readonly PublicKey[]): boolean {
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]!.toHex() >= keys[i]!.toHex()) return false;
-  }
-  return true;
-}
-
 /** A new array of `keys` sorted by byte order, duplicates dropped. */
 export function sortedUnique(keys: readonly PublicKey[]): PublicKey[] {
   const byHex = new Map<string, PublicKey>();

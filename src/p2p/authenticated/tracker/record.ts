@@ -140,21 +140,31 @@ export abstract class RecordBase implements RecordBaseView {
 
   // ---------- Setters ----------
 
+  /** Counts one more retained set naming the peer as a primary. */
   incrementPrimary(): void {
     this.#primarySets += 1;
   }
 
-  /** @throws Error if the count is already zero (a directory bookkeeping bug). */
+  /**
+   * Counts one retained primary membership less (its set was evicted).
+   *
+   * @throws Error if the count is already zero (a directory bookkeeping bug).
+   */
   decrementPrimary(): void {
     if (this.#primarySets === 0) throw new Error('invariant: primary set count below zero');
     this.#primarySets -= 1;
   }
 
+  /** Counts one more retained set naming the peer as a secondary. */
   incrementSecondary(): void {
     this.#secondarySets += 1;
   }
 
-  /** @throws Error if the count is already zero (a directory bookkeeping bug). */
+  /**
+   * Counts one retained secondary membership less (its set was evicted).
+   *
+   * @throws Error if the count is already zero (a directory bookkeeping bug).
+   */
   decrementSecondary(): void {
     if (this.#secondarySets === 0) throw new Error('invariant: secondary set count below zero');
     this.#secondarySets -= 1;

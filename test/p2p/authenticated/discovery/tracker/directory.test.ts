@@ -327,8 +327,12 @@ describe('discovery Directory: sets, dialing and blocking', () => {
     assert.deepEqual(dir.dialable(500).nextQueryAt, 1000);
     assert.equal(dir.dial(A, 500), undefined);
     assert.equal(dir.block(ME, 0), false, 'never ourselves');
+    assert.equal(dir.knows(0, A), false, 'the ended dial counted as a failure');
     assert.deepEqual(hexes(dir.unblockExpired(1000)), [A.toHex()]);
     assert.ok(dir.acceptable(A, '', 1000));
+    assert.equal(dir.knows(0, A), false, 'unblocking does not make an address known');
+    dir.update([info(A, '1.1.1.1:1', 6)]);
+    assert.equal(dir.knows(0, A), true);
   });
 
   it('dials a bootstrapper at its configured ingress after a replayed Info failed', () => {
