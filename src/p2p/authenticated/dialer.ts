@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { Feedback } from '../../actor/index.js';
+import { type Feedback, select } from '../../actor/index.js';
 import type { PublicKey } from '../../crypto/ed25519.js';
 import type { Connection, Context, Handle, SocketAddr } from '../../runtime/context.js';
 import { RuntimeError } from '../../runtime/errors.js';
@@ -55,6 +55,8 @@ export interface DialReservation {
 export interface DialerTracker {
   dialable(): Promise<Dialable | undefined>;
   dial(peer: PublicKey): Promise<DialReservation | undefined>;
+  /** Resolves when a peer may have become dialable (a registration, a learned address). */
+  changed?(): Promise<boolean>;
 }
 
 /** What the dialer needs from the spawner (the spawner `Mailbox` implements it). */
@@ -115,10 +117,15 @@ export class Dialer {
     const clock = ctx.clock;
     let queue: PublicKey[] = [];
     let deadline = clock.now();
+    let lastTick = Number.NEGATIVE_INFINITY;
     try {
       for (;;) {
-        await clock.sleepUntil(deadline, ctx.signal);
+        await this.#wait(ctx, deadline, queue.length === 0);
+        // A wake-up never makes two ticks closer than `dialFrequencyMs`.
+        const earliest = lastTick + dialFrequencyMs;
+        if (clock.now() < earliest) await clock.sleepUntil(earliest, ctx.signal);
         const now = clock.now();
+        lastTick = now;
         let nextQueryAt: number | undefined;
         if (queue.length === 0) {
           const dialable = await this.#tracker.dialable();
@@ -151,6 +158,27 @@ export class Dialer {
     } finally {
       ctx.log.debug({}, 'dialer stopped');
     }
+  }
+
+  /**
+   * Sleeps until `deadline`; while `idle` (nothing queued to dial), also wakes when the tracker
+   * says a peer may have become dialable, so a new registration is dialed at once rather than
+   * at the next poll (which may be `peerConnectionCooldownMs` away).
+   */
+  async #wait(ctx: Context, deadline: number, idle: boolean): Promise<void> {
+    const changed = idle ? this.#tracker.changed?.() : undefined;
+    if (changed === undefined) {
+      await ctx.clock.sleepUntil(deadline, ctx.signal);
+      return;
+    }
+    const timer = new AbortController();
+    const sleep = ctx.clock.sleepUntil(deadline, timer.signal).catch(() => {});
+    try {
+      await select(ctx.signal, sleep, changed);
+    } finally {
+      timer.abort();
+    }
+    ctx.signal.throwIfAborted();
   }
 
   /** Starts one dial task for a granted reservation. */

@@ -6,7 +6,7 @@ import type { Mailbox as PeerMailbox } from '../peer/ingress.js';
 import { PeerMetrics } from '../peer/metrics.js';
 import type { Relay } from '../relay.js';
 import { type RelayMetrics, relayMetrics } from '../relay.js';
-import { Mailbox, type Message } from './ingress.js';
+import { Mailbox, type Message, type Releasable } from './ingress.js';
 
 /** What the spawner needs from the router (the router `Mailbox` implements it). */
 export interface RouterLifecycle {
@@ -32,7 +32,12 @@ export interface PeerFlavour {
    * if the peer is no longer eligible: the connection is then closed without running the peer
    * (lookup's tracker answers by killing the control instead, so it always resolves true).
    */
-  connect(peer: PublicKey, control: PeerMailbox, dialer: boolean): boolean | Promise<boolean>;
+  connect(
+    peer: PublicKey,
+    control: PeerMailbox,
+    dialer: boolean,
+    reservation: Releasable,
+  ): boolean | Promise<boolean>;
 }
 
 /** Everything {@link Spawner.create} wires together. */
@@ -129,7 +134,7 @@ export class Spawner {
     ctx.spawn('peer', async (peerCtx) => {
       let ready = false;
       try {
-        let eligible = this.#flavour.connect(peer, control, dialer);
+        let eligible = this.#flavour.connect(peer, control, dialer, reservation);
         if (eligible instanceof Promise) eligible = await eligible;
         if (!eligible || peerCtx.signal.aborted) {
           peerCtx.log.debug({ peer: peer.toHex() }, 'peer no longer eligible; closing');

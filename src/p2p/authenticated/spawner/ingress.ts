@@ -4,6 +4,8 @@ import type { PeerConnection } from '../peer/actor.js';
 /** What the spawner needs from a reservation: an idempotent release (the tracker's `Reservation`). */
 export interface Releasable {
   release(): void;
+  /** Which reservation of the peer's record this is (the tracker's `Reservation` has it). */
+  readonly metadata?: { readonly generation?: number };
 }
 
 /** The spawner's only message (upstream `spawner/ingress.rs`). */

@@ -30,9 +30,8 @@ import { PeerMap } from '../../peer-map.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
 import { type Killable, SHARED_TYPES, type SharedMessage, type Subscriber } from './ingress.js';
 import type { Metadata } from './metadata.js';
-import type { Reservation } from './reservation.js';
 import type { Steps } from './steps.js';
-import type { Dialable, DialReservation, ReleaseResult } from './types.js';
+import type { Dialable, DialReservation, Inbound, ReleaseResult } from './types.js';
 
 /** What the shared handlers need of a flavour's directory. `P` is a registration's payload. */
 export interface ActorDirectory<P> {
@@ -54,7 +53,7 @@ export interface ActorDirectory<P> {
   dialable(now: number): Dialable;
   dial(key: PublicKey, now: number): DialReservation | undefined;
   acceptable(key: PublicKey, sourceIp: string, now: number): boolean;
-  listen(key: PublicKey, sourceIp: string, now: number): Reservation | undefined;
+  listen(key: PublicKey, sourceIp: string, now: number): Inbound | undefined;
   release(metadata: Metadata): ReleaseResult;
 }
 
@@ -301,14 +300,22 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
         return;
       case 'listen': {
         const r = directory.listen(m.peer, m.sourceIp, now);
-        if (r === undefined) m.responder.close();
-        else if (!m.responder.send(r)) r.release();
+        if (r === undefined) {
+          m.responder.close();
+          return;
+        }
+        // The inbound session won the slot from a live connection of the other direction.
+        if (r.supersedes) this.kill(m.peer, log, 'superseded by a simultaneous inbound session');
+        if (!m.responder.send(r.reservation)) r.reservation.release();
         return;
       }
       case 'release': {
         const key = m.metadata.publicKey;
-        this.#controls.delete(key);
         const result = directory.release(m.metadata);
+        // A superseded reservation's connection was already killed and forgotten; the control
+        // now held is the new connection's.
+        if (result === 'superseded') return;
+        this.#controls.delete(key);
         if (result !== 'released') {
           this.slip(`release_${result}`, log, { peer: key.toHex(), holder: m.metadata.kind });
         }

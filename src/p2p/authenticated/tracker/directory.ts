@@ -26,13 +26,21 @@ import { P2PError } from '../../errors.js';
 import { PeerMap } from '../../peer-map.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
 import { BlockList } from './blocks.js';
-import type { Metadata } from './metadata.js';
+import { Metadata } from './metadata.js';
 import { DirectoryMetrics } from './metrics.js';
 import { containsHex, PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
-import type { Dialable, DirectoryConfig, DirectoryDependencies, ReleaseResult } from './types.js';
+import type {
+  Activation,
+  Admission,
+  Dialable,
+  DirectoryConfig,
+  DirectoryDependencies,
+  Inbound,
+  ReleaseResult,
+} from './types.js';
 
 /**
  * Records, retained sets, blocks and reservations: the state both trackers share. `R` is the
@@ -52,6 +60,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
 
   // ---------- Collaborators ----------
   readonly #rng: JitterRng;
+  readonly #handshakeTimeoutMs: number;
   readonly #releaser: Releaser;
   /** The directory's metrics. */
   protected readonly metrics: DirectoryMetrics;
@@ -75,6 +84,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     this.#config = config;
     this.#myself = myself[0];
     this.#rng = deps.rng;
+    this.#handshakeTimeoutMs = config.handshakeTimeoutMs ?? 5_000;
     this.#releaser = deps.releaser;
     this.metrics = deps.metrics ?? DirectoryMetrics.noop();
     this.sets = new PeerSetWindow<S>(config.trackedPeerSets);
@@ -291,10 +301,14 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     const key = metadata.publicKey;
     if (!this.eligible(key, now)) return undefined;
     const record = this.peers.get(key)!;
-    switch (record.reserve(now, this.#config.peerConnectionCooldownMs, this.#rng)) {
+    const holder = metadata.kind;
+    switch (record.reserve(now, this.#config.peerConnectionCooldownMs, this.#rng, holder)) {
       case 'reserved':
         this.metrics.reserved.inc();
-        return new Reservation(metadata, this.#releaser);
+        return new Reservation(
+          Metadata.withGeneration(metadata, record.generation),
+          this.#releaser,
+        );
       case 'rateLimited':
         this.metrics.limits.inc({ peer: key.toHex() });
         return undefined;
@@ -304,29 +318,109 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
   }
 
   /**
-   * Marks the reserved `key` active at `now` and returns its record, or `undefined` if the
-   * connection must be killed instead: no record, not reserved, no longer eligible (evicted or
-   * blocked), or refused by the flavour's record.
+   * What to do with an authenticated session of `key` arriving from `holder`'s direction while
+   * `record` is in its current state. One slot per peer, and (PROTOCOL.md, deviations):
+   * - nothing is refused on account of a session that is not yet authenticated: a pending dial
+   *   is abandoned for an authenticated inbound session (`takeOver`);
+   * - when both directions' sessions are authenticated (a simultaneous dial), both peers keep the
+   *   one dialed by the smaller key (`supersede` the other, or `refuse` this one), so they settle
+   *   on the same connection;
+   * - a session active for longer than `handshakeTimeoutMs` is never replaced.
    */
-  protected activate(key: PublicKey, now: number): R | undefined {
+  protected admission(
+    key: PublicKey,
+    record: R,
+    holder: 'dialer' | 'listener',
+    now: number,
+  ): Admission {
+    if (record.status === 'inert') return holder === 'listener' ? 'reserve' : 'refuse';
+    const current = record.holder;
+    if (current === holder) return 'refuse';
+    if (current === 'dialer' && record.status === 'reserved') return 'takeOver';
+    const since = record.activeSince;
+    if (since !== undefined && now - since > this.#handshakeTimeoutMs) return 'refuse';
+    // The session dialed by the smaller key wins: ours is dialed by us, theirs by them.
+    const ours = this.#myself.compare(key) < 0;
+    const wins = holder === 'dialer' ? ours : !ours;
+    return wins ? 'supersede' : 'refuse';
+  }
+
+  /**
+   * Whether an inbound session of `key` could be admitted at `now` (for the handshake's bouncer,
+   * before any cryptography): eligible, and a slot it may take under {@link admission}.
+   */
+  protected admitsInbound(key: PublicKey, record: R, now: number): boolean {
+    if (this.isBlocked(key, now) || !record.eligible()) return false;
+    return this.admission(key, record, 'listener', now) !== 'refuse';
+  }
+
+  /**
+   * Reserves `key` for an authenticated inbound session at `now`: the free slot (subject to the
+   * cooldown), or, per {@link admission}, the slot of a pending dial or of the losing direction
+   * of a simultaneous dial (`supersedes`: the caller kills that connection).
+   */
+  protected reserveInbound(key: PublicKey, now: number): Inbound | undefined {
     const record = this.peers.get(key);
-    if (record === undefined || record.status !== 'reserved') return undefined;
-    if (!this.eligible(key, now)) return undefined;
-    if (!record.connect()) return undefined;
+    if (record === undefined || !this.admitsInbound(key, record, now)) return undefined;
+    const decision = this.admission(key, record, 'listener', now);
+    if (decision === 'reserve') {
+      const reservation = this.reserve(Metadata.listener(key), now);
+      return reservation === undefined ? undefined : { reservation, supersedes: false };
+    }
+    const supersedes = record.status === 'active';
+    if (supersedes) this.metrics.connected.remove({ peer: key.toHex() });
+    record.takeOver('listener');
+    const metadata = Metadata.withGeneration(Metadata.listener(key), record.generation);
+    return { reservation: new Reservation(metadata, this.#releaser), supersedes };
+  }
+
+  /**
+   * Marks `key`'s reservation `generation`, held from `holder`'s direction (default: whoever
+   * holds it), active at `now`.
+   * `connected`: it was the current reservation; `superseded`: it wins over the other
+   * direction's session (per {@link admission}), whose connection the caller must kill;
+   * `refused`: the connection must be closed (no record, a superseded reservation, no longer
+   * eligible, or refused by the flavour's record).
+   */
+  protected activate(
+    key: PublicKey,
+    now: number,
+    direction: 'dialer' | 'listener' | undefined,
+    generation: number | undefined,
+  ): Activation {
+    const record = this.peers.get(key);
+    if (record === undefined || !this.eligible(key, now)) return 'refused';
+    const holder = direction ?? record.holder;
+    if (holder === undefined) return 'refused';
+    let result: Activation = 'connected';
+    const current = record.status === 'reserved' && record.holder === holder;
+    if (!current || (generation !== undefined && generation !== record.generation)) {
+      // A dial that completed after an inbound session took its slot.
+      if (holder !== 'dialer' || record.holder !== 'listener') return 'refused';
+      if (this.admission(key, record, 'dialer', now) !== 'supersede') return 'refused';
+      result = record.status === 'active' ? 'superseded' : 'connected';
+      // The dial's own reservation stays the current one: its release must end the connection.
+      record.takeOver('dialer', generation);
+    }
+    if (!record.connect(now)) return 'refused';
     this.metrics.connected.set({ peer: key.toHex() }, now);
-    return record;
+    return result;
   }
 
   /**
    * Ends the reservation or connection described by `metadata` (sent by
    * {@link Reservation.release}). Deletes the record if nothing references it any more. A
-   * release for an unknown key or an inert record is a bookkeeping slip: nothing changes and
-   * the slip is returned for the caller to log and count.
+   * release of a superseded reservation (another took the slot) changes nothing. A release for
+   * an unknown key or an inert record is a bookkeeping slip: nothing changes and the slip is
+   * returned for the caller to log and count.
    */
   release(metadata: Metadata): ReleaseResult {
     const key = metadata.publicKey;
     const record = this.peers.get(key);
     if (record === undefined) return 'unknown';
+    if (metadata.generation !== undefined && metadata.generation !== record.generation) {
+      return 'superseded';
+    }
     if (record.status === 'inert') return 'inert';
     record.release();
     this.metrics.connected.remove({ peer: key.toHex() });

@@ -60,9 +60,12 @@ export {
 export { type Releaser, Reservation } from './reservation.js';
 export { CHUNK, runSteps, type Steps } from './steps.js';
 export type {
+  Activation,
+  Admission,
   Dialable,
   DialReservation,
   DirectoryConfig,
   DirectoryDependencies,
+  Inbound,
   ReleaseResult,
 } from './types.js';

@@ -8,6 +8,7 @@
  */
 
 import type { Feedback, Responder, Sender } from '../../../actor/index.js';
+import { Waiters } from '../../../actor/waiters.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
 import type { Metadata } from './metadata.js';
@@ -94,6 +95,10 @@ export const SHARED_TYPES: ReadonlySet<string> = new Set([
  */
 export class MailboxBase<P> {
   readonly #sender: Sender<SharedMessage<P>>;
+  // Settled whenever a message that may make a peer dialable is sent (a registration, an
+  // address learned or changed), so an idle dialer asks again at once instead of at its next
+  // poll (up to `peerConnectionCooldownMs` away).
+  readonly #changed = new Waiters();
 
   /** @internal Made by a tracker actor's `create`. */
   constructor(sender: Sender<SharedMessage<P>>) {
@@ -105,6 +110,20 @@ export class MailboxBase<P> {
   /** The peers dialable now (sorted) and when to ask again; `undefined` once stopped. */
   dialable(): Promise<Dialable | undefined> {
     return this.#sender.request((responder) => ({ type: 'dialable', responder }));
+  }
+
+  /**
+   * Resolves (true) when something was sent that may make a peer dialable: the dialer's wake-up.
+   * Non-consuming: every call before the next change gets the same promise. A `dialable` sent
+   * after it resolves is handled after the change.
+   */
+  changed(): Promise<boolean> {
+    return this.#changed.wait(undefined);
+  }
+
+  /** Wakes whoever waits on {@link changed} (after enqueueing the change). */
+  protected notifyChanged(): void {
+    this.#changed.settleAll(true);
   }
 
   /** A dial reservation for `peer` and its ingress, or `undefined` if it may not be dialed now. */
@@ -141,7 +160,9 @@ export class MailboxBase<P> {
 
   /** Tracks `peers` at `index` (already validated by the caller). */
   register(index: number, peers: P): Feedback {
-    return this.#sender.enqueue({ type: 'register', index, peers });
+    const feedback = this.#sender.enqueue({ type: 'register', index, peers });
+    this.notifyChanged();
+    return feedback;
   }
 
   /** Blocks `peer` (disconnects it and refuses it for `blockDurationMs`). */

@@ -20,8 +20,15 @@ export type Metadata =
       readonly publicKey: PublicKey;
       /** The ingress dialed (discovery only). */
       readonly ingress?: Ingress;
+      /** Which reservation of the record this is (set by the directory when it grants it). */
+      readonly generation?: number;
     }
-  | { readonly kind: 'listener'; readonly publicKey: PublicKey };
+  | {
+      readonly kind: 'listener';
+      readonly publicKey: PublicKey;
+      /** Which reservation of the record this is (set by the directory when it grants it). */
+      readonly generation?: number;
+    };
 
 /** Constructors for {@link Metadata}. */
 export const Metadata = {
@@ -37,5 +44,9 @@ export const Metadata = {
   /** A reservation taken by the listener for an inbound connection from `publicKey`. */
   listener(publicKey: PublicKey): Metadata {
     return { kind: 'listener', publicKey };
+  },
+  /** `metadata` stamped with the record generation its reservation holds. */
+  withGeneration(metadata: Metadata, generation: number): Metadata {
+    return { ...metadata, generation };
   },
 } as const;

@@ -22,6 +22,9 @@ import type { Rng } from '../../../runtime/context.js';
  */
 export type Status = 'inert' | 'reserved' | 'active';
 
+/** Who holds a reservation: the dialer (outbound) or the listener (inbound). */
+export type Holder = 'dialer' | 'listener';
+
 /** Outcome of {@link RecordBase.reserve}. */
 export type ReserveResult = 'reserved' | 'rateLimited' | 'unavailable';
 
@@ -62,6 +65,13 @@ export abstract class RecordBase implements RecordBaseView {
   // Both start at the epoch: a new record may be reserved and dialed at once.
   #nextReservableAt = 0;
   #nextDialAt = 0;
+  // Who holds the current reservation, which one it is (a superseded holder's release carries an
+  // older generation and is ignored), and since when it is active.
+  #holder: Holder | undefined;
+  #generation = 0;
+  #activeSince: number | undefined;
+  // `nextReservableAt` before the current reservation, restored if it never connects.
+  #priorReservableAt = 0;
 
   /** @param persistent - kept without set membership (ourselves, a bootstrapper). */
   protected constructor(persistent: boolean) {
@@ -92,6 +102,18 @@ export abstract class RecordBase implements RecordBaseView {
   /** Earliest time (ms) the dialer should dial this peer again (cooldown plus jitter). */
   get nextDialAt(): number {
     return this.#nextDialAt;
+  }
+  /** Who holds the current reservation (`undefined` while inert). */
+  get holder(): Holder | undefined {
+    return this.#holder;
+  }
+  /** The current reservation's generation (each reservation or take-over gets a new one). */
+  get generation(): number {
+    return this.#generation;
+  }
+  /** When the current connection became active (ms), or `undefined` if not active. */
+  get activeSince(): number | undefined {
+    return this.#activeSince;
   }
 
   /** Only our own record cannot be blocked (the directory keeps the block list itself). */
@@ -177,14 +199,40 @@ export abstract class RecordBase implements RecordBaseView {
    * symmetry of two peers dialing each other at the same instant (each side's listener refuses
    * the other while reserved, so both attempts fail; jitter makes the retries diverge).
    */
-  reserve(now: number, cooldownMs: number, rng: JitterRng): ReserveResult {
+  reserve(
+    now: number,
+    cooldownMs: number,
+    rng: JitterRng,
+    holder: Holder = 'dialer',
+  ): ReserveResult {
     if (this.isMyself() || this.#status !== 'inert') return 'unavailable';
     if (now < this.#nextReservableAt) return 'rateLimited';
     const half = Math.floor(cooldownMs / 2);
     this.#status = 'reserved';
+    this.#holder = holder;
+    this.#generation += 1;
+    this.#priorReservableAt = this.#nextReservableAt;
     this.#nextReservableAt = now + cooldownMs;
     this.#nextDialAt = this.#nextReservableAt + rng.int(0, 2 * half + 1);
     return 'reserved';
+  }
+
+  /**
+   * Hands the slot to a new holder without waiting for the current one to release it: a pending
+   * dial abandoned for an authenticated inbound session, or the losing side of a simultaneous
+   * dial. The record becomes `reserved` by `holder` under a new generation (or under
+   * `generation`, the one the new holder's own reservation was granted with); the superseded
+   * reservation's release is then ignored (no cooldown, no failure counted), and its
+   * connection, if any, must be killed by the caller.
+   */
+  takeOver(holder: Holder, generation?: number): void {
+    if (this.isMyself() || this.#status === 'inert') {
+      throw new Error(`invariant: take over while ${this.#status}`);
+    }
+    this.#status = 'reserved';
+    this.#holder = holder;
+    this.#generation = generation ?? this.#generation + 1;
+    this.#activeSince = undefined;
   }
 
   /**
@@ -193,9 +241,10 @@ export abstract class RecordBase implements RecordBaseView {
    *
    * @throws Error if the record is not reserved (a tracker bookkeeping bug).
    */
-  connect(): boolean {
+  connect(now = 0): boolean {
     if (this.#status !== 'reserved') throw new Error(`invariant: connect while ${this.#status}`);
     this.#status = 'active';
+    this.#activeSince = now;
     return true;
   }
 
@@ -206,6 +255,12 @@ export abstract class RecordBase implements RecordBaseView {
    */
   release(): void {
     if (this.#status === 'inert') throw new Error('invariant: release of an inert record');
+    // An attempt that never connected imposes no cooldown: the next reservation (an inbound
+    // session from a peer we could not reach, say) may be taken at once. Redials stay paced by
+    // `nextDialAt`.
+    if (this.#status === 'reserved') this.#nextReservableAt = this.#priorReservableAt;
     this.#status = 'inert';
+    this.#holder = undefined;
+    this.#activeSince = undefined;
   }
 }

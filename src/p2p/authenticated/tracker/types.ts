@@ -27,6 +27,11 @@ export interface DirectoryConfig {
   readonly peerConnectionCooldownMs: number;
   /** How long a block lasts (ms). */
   readonly blockDurationMs: number;
+  /**
+   * How long (ms) a new session may still be replaced by the other direction's simultaneous
+   * session (the whole-handshake deadline); older sessions are never replaced. Default 5000.
+   */
+  readonly handshakeTimeoutMs?: number;
 }
 
 /** What a directory takes besides its configuration. */
@@ -60,4 +65,20 @@ export interface DialReservation {
  * key with no record, or for a record that holds no reservation). A slip changes nothing; the
  * actor logs and counts it.
  */
-export type ReleaseResult = 'released' | 'unknown' | 'inert';
+export type ReleaseResult = 'released' | 'superseded' | 'unknown' | 'inert';
+
+/**
+ * What {@link DirectoryBase.admit} decided about an authenticated session: take the free slot,
+ * take it over from a pending dial, supersede the other direction's session (whose connection
+ * the caller must kill), or refuse.
+ */
+export type Admission = 'reserve' | 'takeOver' | 'supersede' | 'refuse';
+
+/** A granted inbound reservation, and whether it superseded a live connection (to be killed). */
+export interface Inbound {
+  readonly reservation: Reservation;
+  readonly supersedes: boolean;
+}
+
+/** What {@link DirectoryBase.activate} did: connected (maybe superseding a live one), or refused. */
+export type Activation = 'connected' | 'superseded' | 'refused';

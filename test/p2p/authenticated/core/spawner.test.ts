@@ -34,10 +34,11 @@ class Recorder {
   readonly relays = new Map<string, Relay>();
   killOnConnect = false;
   readonly tracker = {
-    connect: (peer: ed25519.PublicKey, control: PeerMailbox): void => {
+    admit: async (peer: ed25519.PublicKey, control: PeerMailbox): Promise<boolean> => {
       this.events.push(`connect ${peer.toHex().slice(0, 4)}`);
       this.controls.set(peer.toHex(), control);
       if (this.killOnConnect) control.kill();
+      return true;
     },
   };
   readonly router = {
@@ -197,7 +198,8 @@ describe('lookup spawner', () => {
           router: routerMailbox,
           mailboxSize: SETTINGS.mailboxSize,
           flavour: peerFlavour(SETTINGS, channels, {
-            connect: (_p: ed25519.PublicKey, control: PeerMailbox) => controls.push(control),
+            admit: async (_p: ed25519.PublicKey, control: PeerMailbox) =>
+              controls.push(control) > 0,
           }),
         });
         router.start();
@@ -242,7 +244,7 @@ describe('lookup spawner', () => {
         router: routerMailbox,
         mailboxSize: 4,
         flavour: peerFlavour({ ...SETTINGS, mailboxSize: 4, pingFrequencyMs: 60_000 }, channels, {
-          connect: () => undefined,
+          admit: async () => true,
         }),
       });
       router.start();

@@ -46,7 +46,12 @@ import { decodePayload, encodeBitVec, encodeGreeting, encodePeers } from '../typ
 /** What the discovery peer actors need from the tracker (the tracker `Mailbox` implements it). */
 export interface GossipTracker {
   /** Our own Info, or undefined if `peer` is no longer eligible (the connection is closed). */
-  connect(peer: PublicKey, control: PeerControl, dialer: boolean): Promise<InfoLike | undefined>;
+  connect(
+    peer: PublicKey,
+    control: PeerControl,
+    dialer: boolean,
+    generation?: number,
+  ): Promise<InfoLike | undefined>;
   /** Asks for a BitVec to be queued on `peer`'s control. */
   construct(peer: PublicKey): Feedback;
   /** A BitVec `peer` sent us: the tracker answers with Peers (or kills a length mismatch). */
@@ -250,9 +255,10 @@ export function peerFlavour(
         new GossipProtocol(shared, peer),
       );
     },
-    connect: async (peer, mailbox, dialer) => {
+    connect: async (peer, mailbox, dialer, reservation) => {
       if (sent === undefined) return false;
-      const info = await tracker.connect(peer, new Control(mailbox, sent, peer.toHex()), dialer);
+      const control = new Control(mailbox, sent, peer.toHex());
+      const info = await tracker.connect(peer, control, dialer, reservation.metadata?.generation);
       return info !== undefined;
     },
   };

@@ -84,10 +84,14 @@ export class Actor extends ActorBase<Message, TrackedPeers, PeerControl> {
     const directory = this.#directory;
     switch (m.type) {
       case 'connect': {
-        if (!directory.connect(m.peer, m.dialer, now)) {
-          log.debug({ peer: m.peer.toHex() }, 'refusing an ineligible connection');
+        const result = directory.connect(m.peer, m.dialer, now, m.generation);
+        if (result === 'refused') {
+          log.debug({ peer: m.peer.toHex() }, 'refusing an ineligible or superseded connection');
           m.responder.close();
           return;
+        }
+        if (result === 'superseded') {
+          this.kill(m.peer, log, 'superseded by a simultaneous outbound session');
         }
         this.setControl(m.peer, m.control);
         m.responder.send(directory.info);

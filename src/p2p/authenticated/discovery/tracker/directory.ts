@@ -19,14 +19,15 @@ import { type Ingress, isValidIngress } from '../../../address.js';
 import { P2PError } from '../../../errors.js';
 import type { TrackedPeers } from '../../../types.js';
 import {
+  type Activation,
   CHUNK,
   type DialReservation,
   type DialStatus,
   DirectoryBase,
   type DirectoryConfig as DirectoryConfigBase,
   type DirectoryDependencies,
+  type Inbound,
   Metadata,
-  type Reservation,
   runSteps,
   type Steps,
   type StoredSet,
@@ -209,31 +210,36 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
 
   /**
    * Whether an inbound handshake from `key` may proceed at `now`: not blocked, eligible (in a
-   * retained set, primary or secondary, or a bootstrapper) and inert. Discovery does not filter
-   * by source IP: `_sourceIp` is accepted for a uniform listener interface.
+   * retained set, primary or secondary, or a bootstrapper), and a slot it may take (free, held by
+   * a pending dial, or a simultaneous session it would win). Discovery does not filter by source
+   * IP: `_sourceIp` is accepted for a uniform listener interface.
    */
   acceptable(key: PublicKey, _sourceIp: string, now: number): boolean {
-    if (this.isBlocked(key, now)) return false;
-    return this.peers.get(key)?.acceptable() === true;
-  }
-
-  /** Reserves `key` for an inbound connection once its handshake completed (re-checks). */
-  listen(key: PublicKey, sourceIp: string, now: number): Reservation | undefined {
-    if (!this.acceptable(key, sourceIp, now)) return undefined;
-    return this.reserve(Metadata.listener(key), now);
+    const record = this.peers.get(key);
+    return record !== undefined && this.admitsInbound(key, record, now);
   }
 
   /**
-   * Marks the reserved `key` connected at `now` (`dialer`: we dialed it, so its ingress works).
-   * Returns `false` if the connection must be closed instead: no record, not reserved, or no
-   * longer eligible (evicted or blocked).
+   * Reserves `key` for an inbound connection once its handshake completed (re-checks
+   * {@link acceptable}); `supersedes` says a live connection lost the slot and must be killed.
    */
-  connect(key: PublicKey, dialer: boolean, now: number): boolean {
-    const record = this.activate(key, now);
-    if (record === undefined) return false;
+  listen(key: PublicKey, _sourceIp: string, now: number): Inbound | undefined {
+    return this.reserveInbound(key, now);
+  }
+
+  /**
+   * Marks `key`'s reservation `generation` connected at `now` (`dialer`: we dialed it, so its
+   * ingress works). `refused`: the connection must be closed instead (no record, superseded, or
+   * no longer eligible); `superseded`: it took the slot of the other direction's connection,
+   * which must be killed.
+   */
+  connect(key: PublicKey, dialer: boolean, now: number, generation?: number): Activation {
+    const result = this.activate(key, now, dialer ? 'dialer' : 'listener', generation);
+    if (result === 'refused') return result;
+    const record = this.peers.get(key)!;
     if (dialer) record.dialSuccess();
     this.#refresh(key, record);
-    return true;
+    return result;
   }
 
   /** Every dialer release counts as a failed dial of the ingress it dialed. */

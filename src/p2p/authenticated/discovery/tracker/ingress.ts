@@ -34,6 +34,8 @@ export type Message =
       readonly peer: PublicKey;
       readonly control: PeerControl;
       readonly dialer: boolean;
+      /** The generation of the reservation the connection holds (see `RecordBase`). */
+      readonly generation: number | undefined;
       readonly responder: Responder<InfoLike>;
     }
   // ---------- Used by the peer actor ----------
@@ -63,14 +65,21 @@ export class Mailbox extends MailboxBase<TrackedPeers> {
   /**
    * Reports that `peer`'s reserved connection is up (`dialer`: we dialed it). Resolves our own
    * signed `Info` (the greeting to send), or `undefined` if the peer is no longer eligible or
-   * the tracker has stopped: the caller then closes the connection.
+   * the tracker has stopped: the caller then closes the connection. `generation` names the
+   * reservation the connection holds (a connection whose reservation was superseded is refused).
    */
-  connect(peer: PublicKey, control: PeerControl, dialer: boolean): Promise<InfoLike | undefined> {
+  connect(
+    peer: PublicKey,
+    control: PeerControl,
+    dialer: boolean,
+    generation?: number,
+  ): Promise<InfoLike | undefined> {
     return this.#sender.request((responder) => ({
       type: 'connect',
       peer,
       control,
       dialer,
+      generation,
       responder,
     }));
   }
@@ -89,6 +98,8 @@ export class Mailbox extends MailboxBase<TrackedPeers> {
 
   /** Hands over `Info`s received from a peer, already validated by the peer actor. */
   peers(infos: readonly InfoLike[]): Feedback {
-    return this.#sender.enqueue({ type: 'peers', infos });
+    const feedback = this.#sender.enqueue({ type: 'peers', infos });
+    this.notifyChanged();
+    return feedback;
   }
 }

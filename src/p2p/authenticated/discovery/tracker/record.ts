@@ -128,9 +128,12 @@ export class Record extends RecordBase implements RecordView {
     return this.dialTiming(now);
   }
 
-  /** Whether an inbound connection from this peer may proceed: eligible and inert. */
+  /**
+   * Whether an inbound connection from this peer may be considered: eligible. Whether the slot
+   * is free (or may be taken over) is the directory's rule, shared by both flavours.
+   */
   acceptable(): boolean {
-    return this.eligible() && this.status === 'inert';
+    return this.eligible();
   }
 
   /**

@@ -101,12 +101,13 @@ export interface TrackerConnector {
    * Reports a new connection and its control handle. Fire-and-forget: the tracker calls
    * `control.kill()` if the peer is not eligible or its reservation went stale.
    */
-  connect(peer: PublicKey, control: Mailbox): unknown;
+  admit(peer: PublicKey, control: Mailbox, dialer: boolean, generation?: number): Promise<boolean>;
 }
 
 /**
- * Lookup's part of the shared spawner: a Ping peer actor per connection, reported to the tracker
- * fire-and-forget (the tracker kills the control of a peer that is ineligible or stale).
+ * Lookup's part of the shared spawner: a Ping peer actor per connection, admitted by the tracker
+ * before the router sends it anything (the tracker kills the control of a peer that is
+ * ineligible, stale, or superseded by a simultaneous connection).
  */
 export function peerFlavour(
   settings: PeerSettings,
@@ -123,9 +124,7 @@ export function peerFlavour(
         metrics: shared.metrics,
         relayMetrics: shared.relayMetrics,
       }),
-    connect: (peer, control) => {
-      tracker.connect(peer, control);
-      return true;
-    },
+    connect: (peer, control, dialer, reservation) =>
+      tracker.admit(peer, control, dialer, reservation.metadata?.generation),
   };
 }

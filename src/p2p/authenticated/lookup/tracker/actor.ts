@@ -115,12 +115,18 @@ export class Actor extends ActorBase<Message, AddressableTrackedPeers, PeerContr
         return;
       }
       case 'connect': {
-        if (!this.#directory.connect(m.peer, now)) {
-          log.debug({ peer: m.peer.toHex() }, 'killing ineligible or stale connection');
+        const result = this.#directory.connect(m.peer, now, m.dialer, m.generation);
+        if (result === 'refused') {
+          log.debug({ peer: m.peer.toHex() }, 'killing ineligible, stale or superseded connection');
           m.control.kill();
+          m.responder?.send(false);
           return;
         }
+        if (result === 'superseded') {
+          this.kill(m.peer, log, 'superseded by a simultaneous outbound session');
+        }
         this.setControl(m.peer, m.control);
+        m.responder?.send(true);
         return;
       }
       default:

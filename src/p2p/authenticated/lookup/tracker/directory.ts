@@ -22,9 +22,11 @@ import type { DialStatus } from '../../tracker/record.js';
 import type { Reservation } from '../../tracker/reservation.js';
 import { CHUNK, runSteps, type Steps } from '../../tracker/steps.js';
 import type {
+  Activation,
   DialReservation,
   DirectoryConfig as DirectoryConfigBase,
   DirectoryDependencies,
+  Inbound,
 } from '../../tracker/types.js';
 import { Record, type RecordView } from './record.js';
 
@@ -161,29 +163,36 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
 
   /**
    * Whether an inbound handshake from `key`, connecting from `sourceIp`, may proceed at `now`:
-   * not blocked, eligible, inert, and from the registered egress IP (unless `bypassIpCheck`).
+   * not blocked, eligible, from the registered egress IP (unless `bypassIpCheck`), and a slot it
+   * may take (free, held by a pending dial, or a simultaneous session it would win).
    */
   acceptable(key: PublicKey, sourceIp: string, now: number): boolean {
-    if (this.isBlocked(key, now)) return false;
-    return this.peers.get(key)?.acceptable(sourceIp, this.#config.bypassIpCheck) === true;
+    const record = this.peers.get(key);
+    if (record === undefined) return false;
+    if (!record.acceptable(sourceIp, this.#config.bypassIpCheck)) return false;
+    return this.admitsInbound(key, record, now);
   }
 
   /**
    * Reserves `key` for an inbound connection from `sourceIp` once its handshake completed.
-   * Re-checks {@link acceptable} (state may have changed during the handshake) and the cooldown.
+   * Re-checks {@link acceptable} (state may have changed during the handshake) and the cooldown;
+   * `supersedes` says a live connection lost the slot and must be killed.
    */
-  listen(key: PublicKey, sourceIp: string, now: number): Reservation | undefined {
+  listen(key: PublicKey, sourceIp: string, now: number): Inbound | undefined {
     if (!this.acceptable(key, sourceIp, now)) return undefined;
-    return this.reserve(Metadata.listener(key), now);
+    return this.reserveInbound(key, now);
   }
 
   /**
-   * Marks the reserved `key` connected at `now`. Returns `false` if the connection must be
-   * killed instead: no record, not reserved, no longer eligible (evicted or blocked), or stale
-   * (its address changed after the reservation was taken).
+   * Marks `key`'s reservation `generation` (held by the dialer if `dialer`; by whoever holds it
+   * if omitted) connected at `now`.
+   * `refused`: the connection must be killed instead (no record, superseded, no longer eligible,
+   * or stale: its address changed after the reservation was taken); `superseded`: it took the
+   * slot of the other direction's connection, which must be killed.
    */
-  connect(key: PublicKey, now: number): boolean {
-    return this.activate(key, now) !== undefined;
+  connect(key: PublicKey, now: number, dialer?: boolean, generation?: number): Activation {
+    const direction = dialer === undefined ? undefined : dialer ? 'dialer' : 'listener';
+    return this.activate(key, now, direction, generation);
   }
 
   /**

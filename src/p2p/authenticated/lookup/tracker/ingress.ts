@@ -1,4 +1,4 @@
-import type { Feedback, RingInbox, Sender } from '../../../../actor/index.js';
+import type { Feedback, Responder, RingInbox, Sender } from '../../../../actor/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { AddressableTrackedPeers, PeerAddress } from '../../../types.js';
 import { MailboxBase, type SharedMessage } from '../../tracker/ingress.js';
@@ -26,7 +26,17 @@ export type Message =
   | { readonly type: 'overwrite'; readonly peers: readonly PeerAddress[] }
   // ---------- Used by the spawner ----------
   /** A reserved peer's connection is up; `control` ends it. */
-  | { readonly type: 'connect'; readonly peer: PublicKey; readonly control: PeerControl };
+  | {
+      readonly type: 'connect';
+      readonly peer: PublicKey;
+      readonly control: PeerControl;
+      /** Whether we dialed the connection (omitted: whoever holds the reservation). */
+      readonly dialer: boolean | undefined;
+      /** The generation of the reservation the connection holds (see `RecordBase`). */
+      readonly generation: number | undefined;
+      /** Told whether the connection was admitted (false: it was killed). */
+      readonly responder?: Responder<boolean>;
+    };
 
 /**
  * The tracker's handle, held by the spawner, the dialer, the listener and the oracle. Every
@@ -51,8 +61,30 @@ export class Mailbox extends MailboxBase<AddressableTrackedPeers> {
    * `control.kill()` if the peer is no longer eligible or its reservation went stale (its address
    * changed during the handshake).
    */
-  connect(peer: PublicKey, control: PeerControl): Feedback {
-    return this.#sender.enqueue({ type: 'connect', peer, control });
+  connect(peer: PublicKey, control: PeerControl, dialer?: boolean, generation?: number): Feedback {
+    return this.#sender.enqueue({ type: 'connect', peer, control, dialer, generation });
+  }
+
+  /**
+   * {@link connect}, resolving whether the connection was admitted (false: it was killed, or the
+   * tracker has stopped). The spawner waits for it before routing to the connection, so that a
+   * connection superseded by a simultaneous one never carries data.
+   */
+  async admit(
+    peer: PublicKey,
+    control: PeerControl,
+    dialer: boolean,
+    generation?: number,
+  ): Promise<boolean> {
+    const ok = await this.#sender.request<boolean>((responder) => ({
+      type: 'connect',
+      peer,
+      control,
+      dialer,
+      generation,
+      responder,
+    }));
+    return ok === true;
   }
 
   // ---------- Listener ----------
@@ -71,6 +103,8 @@ export class Mailbox extends MailboxBase<AddressableTrackedPeers> {
 
   /** Replaces the addresses of already-tracked peers. */
   overwrite(peers: readonly PeerAddress[]): Feedback {
-    return this.#sender.enqueue({ type: 'overwrite', peers });
+    const feedback = this.#sender.enqueue({ type: 'overwrite', peers });
+    this.notifyChanged();
+    return feedback;
   }
 }

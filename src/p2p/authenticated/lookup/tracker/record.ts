@@ -22,6 +22,7 @@ import {
 import { sameIp } from '../../../net.js';
 import {
   type DialStatus,
+  type Holder,
   type JitterRng,
   RecordBase,
   type RecordBaseView,
@@ -115,13 +116,13 @@ export class Record extends RecordBase implements RecordView {
   }
 
   /**
-   * Whether an inbound connection from this peer, arriving from `sourceIp`, may proceed: eligible,
-   * inert (one connection per peer), and `sourceIp` equal to the registered egress IP unless
+   * Whether an inbound connection from this peer, arriving from `sourceIp`, may be considered:
+   * eligible, and `sourceIp` equal to the registered egress IP unless
    * `bypassIpCheck`. A `named` address has no known egress IP, so any `sourceIp` is acceptable
    * (the handshake still authenticates the peer's key).
    */
   acceptable(sourceIp: string, bypassIpCheck: boolean): boolean {
-    if (!this.eligible() || this.status !== 'inert') return false;
+    if (!this.eligible()) return false;
     if (bypassIpCheck) return true;
     if (this.#address.kind === 'myself') return false;
     const expected = egressIp(this.#address.address);
@@ -149,10 +150,21 @@ export class Record extends RecordBase implements RecordView {
   }
 
   /** {@link RecordBase.reserve}; a fresh reservation is never stale. */
-  override reserve(now: number, cooldownMs: number, rng: JitterRng): ReserveResult {
-    const result = super.reserve(now, cooldownMs, rng);
+  override reserve(
+    now: number,
+    cooldownMs: number,
+    rng: JitterRng,
+    holder?: Holder,
+  ): ReserveResult {
+    const result = super.reserve(now, cooldownMs, rng, holder);
     if (result === 'reserved') this.#stale = false;
     return result;
+  }
+
+  /** {@link RecordBase.takeOver}; the new holder's connection is fresh, never stale. */
+  override takeOver(holder: Holder, generation?: number): void {
+    super.takeOver(holder, generation);
+    this.#stale = false;
   }
 
   /**
@@ -161,9 +173,9 @@ export class Record extends RecordBase implements RecordView {
    *
    * @throws Error if the record is not reserved (a tracker bookkeeping bug).
    */
-  override connect(): boolean {
+  override connect(now?: number): boolean {
     if (this.status === 'reserved' && this.#stale) return false;
-    return super.connect();
+    return super.connect(now);
   }
 
   /**

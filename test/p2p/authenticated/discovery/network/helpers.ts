@@ -50,6 +50,8 @@ export interface PeerOptions {
   /** Bootstrappers as peers (their addresses are used). */
   readonly bootstrappers?: readonly Peer[];
   readonly overrides?: Overrides;
+  /** The preset the config starts from (default `local`). */
+  readonly preset?: 'local' | 'recommended';
   /** Label of the peer's child context (default `p<i>`); use a new one to restart a peer. */
   readonly label?: string;
 }
@@ -63,7 +65,7 @@ export function startPeer(root: Context, i: number, options: PeerOptions = {}): 
   const ip = options.ip ?? ipOf(i);
   const port = options.port ?? 3000;
   const ctx = withNetwork(root.child(options.label ?? `p${i}`), simulatedNetwork(root).host(ip));
-  const config = Config.local({
+  const config = Config[options.preset ?? 'local']({
     signer: key,
     namespace: NAMESPACE,
     listen: `${ip}:${port}`,

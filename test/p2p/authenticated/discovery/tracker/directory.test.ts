@@ -91,8 +91,9 @@ describe('discovery Directory: bootstrappers and records', () => {
       kind: 'dialer',
       publicKey: BOOT,
       ingress: ing('8.8.8.8:9'),
+      generation: 1,
     });
-    assert.ok(dir.acceptable(BOOT, '', 0) === false, 'reserved');
+    assert.equal(dir.dial(BOOT, 0), undefined, 'reserved');
     release(dir, d.reservation);
     assert.ok(dir.record(BOOT) !== undefined, 'never deleted');
     assert.equal(dir.trackedCount, 1);
@@ -146,7 +147,7 @@ describe('discovery Directory: knowledge bits and want', () => {
     dir.update([info(A, '1.1.1.1:1', 5)]);
     assert.equal(dir.knows(0, A), true, 'learned');
     const d = dir.dial(A, 0)!;
-    assert.ok(dir.connect(A, true, 0));
+    assert.equal(dir.connect(A, true, 0), 'connected');
     assert.equal(dir.knows(0, A), true, 'connected');
     release(dir, d.reservation);
     assert.equal(dir.knows(0, A), false, 'the ended dial counts as a failure: want fresh info');
@@ -161,8 +162,8 @@ describe('discovery Directory: knowledge bits and want', () => {
     const { dir } = harness();
     track(dir, 0, [A]);
     dir.update([info(A, '1.1.1.1:1', 5)]);
-    const r = dir.listen(A, '1.1.1.1', 0)!;
-    assert.ok(dir.connect(A, false, 0));
+    const r = dir.listen(A, '1.1.1.1', 0)!.reservation;
+    assert.equal(dir.connect(A, false, 0), 'connected');
     release(dir, r);
     assert.equal(dir.knows(0, A), true);
   });
@@ -190,7 +191,7 @@ describe('discovery Directory: gossip answers', () => {
     };
     assert.deepEqual(answer(), [ME.toHex()], 'inert peers are not vouched for');
     dir.dial(A, 0);
-    assert.ok(dir.connect(A, true, 0));
+    assert.equal(dir.connect(A, true, 0), 'connected');
     assert.deepEqual(answer()?.sort(), [ME, A].map((k) => k.toHex()).sort());
     // A set bit means the asker already knows that peer.
     const bits = new BitMap(n);
@@ -226,7 +227,7 @@ describe('discovery Directory: gossip answers', () => {
       dir.update(many.map((k, i) => info(k, `1.1.1.${i + 1}:1`, 1)));
       for (const k of many) {
         dir.dial(k, 0);
-        assert.ok(dir.connect(k, true, 0));
+        assert.equal(dir.connect(k, true, 0), 'connected');
       }
       const r = dir.infos(zeros(0, many.length), 10);
       assert.equal(r.kind, 'infos');
@@ -289,7 +290,7 @@ describe('discovery Directory: sets, dialing and blocking', () => {
     assert.deepEqual(hexes(kill), [A.toHex()]);
     assert.equal(dir.record(B), undefined, 'inert and unreferenced: deleted');
     assert.equal(dir.peerSet(0), undefined);
-    assert.equal(dir.connect(A, true, 0), false);
+    assert.equal(dir.connect(A, true, 0), 'refused');
     assert.equal(release(dir, r.reservation), 'released');
     assert.equal(dir.record(A), undefined, 'deleted on release');
     assert.equal(dir.track(1, TrackedPeers.from([D])), undefined, 'index must increase');
@@ -298,7 +299,7 @@ describe('discovery Directory: sets, dialing and blocking', () => {
   it('keeps a bootstrapper eligible when its set is evicted', () => {
     const { dir } = harness({ trackedPeerSets: 1 });
     track(dir, 0, [BOOT]);
-    const r = dir.listen(BOOT, '8.8.8.8', 0)!;
+    const r = dir.listen(BOOT, '8.8.8.8', 0)!.reservation;
     dir.connect(BOOT, false, 0);
     assert.deepEqual(track(dir, 1, [A]), [], 'persistent: no kill');
     release(dir, r);
@@ -321,7 +322,7 @@ describe('discovery Directory: sets, dialing and blocking', () => {
     dir.update([info(A, '1.1.1.1:1', 5)]);
     const r = dir.dial(A, 0)!;
     assert.ok(dir.block(A, 0));
-    assert.equal(dir.connect(A, true, 0), false);
+    assert.equal(dir.connect(A, true, 0), 'refused');
     release(dir, r.reservation);
     assert.equal(dir.acceptable(A, '', 500), false);
     assert.deepEqual(dir.dialable(500).nextQueryAt, 1000);

@@ -53,6 +53,8 @@ export interface PeerOptions {
   /** Quota of channel 0 (default 1000/s). */
   readonly quota?: Quota;
   readonly overrides?: Overrides;
+  /** The preset the config starts from (default `local`). */
+  readonly preset?: 'local' | 'recommended';
   /** Label of the peer's child context (default `p<i>`); use a new one to restart a peer. */
   readonly label?: string;
 }
@@ -67,7 +69,7 @@ export function startPeer(root: Context, i: number, options: PeerOptions = {}): 
   const port = options.port ?? 3000;
   const label = options.label ?? `p${i}`;
   const ctx = withNetwork(root.child(label), simulatedNetwork(root).host(ip));
-  const config = Config.local({
+  const config = Config[options.preset ?? 'local']({
     signer: key,
     namespace: NAMESPACE,
     listen: `${ip}:${port}`,

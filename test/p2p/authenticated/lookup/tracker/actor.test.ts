@@ -357,9 +357,11 @@ describe('lookup tracker actor', () => {
       const r = await h.mailbox.listen(pk(1), ip(1));
       assert.ok(r);
       assert.equal(await h.mailbox.acceptable(pk(1), ip(1)), false, 'already reserved');
+      h.mailbox.connect(pk(1), { kill() {} }, false, r.metadata.generation);
       r.release();
       await h.settle();
-      // Released but cooling down: acceptable, yet no reservation until the cooldown passes.
+      // Released after a connection, so cooling down: acceptable, yet no reservation until the
+      // cooldown passes.
       assert.equal(await h.mailbox.acceptable(pk(1), ip(1)), true);
       assert.equal(await h.mailbox.listen(pk(1), ip(1)), undefined);
       await ctx.clock.sleep(1_000);

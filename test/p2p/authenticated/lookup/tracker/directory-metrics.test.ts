@@ -44,7 +44,7 @@ describe('DirectoryMetrics.register', () => {
         [b, '10.0.0.2:1'],
       ]),
     );
-    const r = dir.listen(a, '10.0.0.1', 100)!;
+    const r = dir.listen(a, '10.0.0.1', 100)!.reservation;
     dir.connect(a, 150);
     dir.block(b, 200);
     dir.overwrite([[b, AddressableTrackedPeers.from([[b, '10.0.0.3:1']]).primary[0]![1]]]);

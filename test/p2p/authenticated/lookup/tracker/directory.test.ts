@@ -128,8 +128,8 @@ describe('Directory.track', () => {
     );
     assert.equal(metrics.tracked.get(), 2);
     // A connected, B inert: evicting both kills only A; B's record goes.
-    const r = dir.listen(A, '127.0.0.1', 0)!;
-    assert.ok(dir.connect(A, 0));
+    const r = dir.listen(A, '127.0.0.1', 0)!.reservation;
+    assert.equal(dir.connect(A, 0), 'connected');
     const kill = track(dir, 1, [[C, '127.0.0.1:1237']]);
     assert.deepEqual(hexes(kill), [A.toHex()]);
     assert.equal(dir.record(B), undefined);
@@ -272,7 +272,7 @@ describe('Directory.track', () => {
     const { dir, metrics } = harness();
     track(dir, 0, [[A, '8.8.8.8:1']]);
     const r = dir.dial(A, 0)!;
-    assert.ok(dir.connect(A, 0));
+    assert.equal(dir.connect(A, 0), 'connected');
     const kill = track(dir, 1, [[A, '9.9.9.9:1']]);
     assert.deepEqual(hexes(kill), [A.toHex()]);
     assert.equal(metrics.updates.get(peerLabel(A)), 1);
@@ -290,7 +290,7 @@ describe('Directory.track', () => {
     ]);
     dir.dial(A, 0); // reserved
     dir.listen(B, '127.0.0.1', 0); // reserved
-    assert.ok(dir.connect(B, 0)); // active
+    assert.equal(dir.connect(B, 0), 'connected'); // active
     const kill = track(dir, 1, [[C, '127.0.0.1:3']]);
     assert.deepEqual(hexes(kill), sortedHex(A, B), 'deduplicated and sorted; C stays');
   });
@@ -319,8 +319,8 @@ describe('Directory.overwrite', () => {
   it('severs an existing connection (test_overwrite_severs_existing_connection)', () => {
     const { dir } = harness();
     track(dir, 0, [[A, '8.8.8.8:1']]);
-    const r = dir.listen(A, '8.8.8.8', 0)!;
-    assert.ok(dir.connect(A, 0));
+    const r = dir.listen(A, '8.8.8.8', 0)!.reservation;
+    assert.equal(dir.connect(A, 0), 'connected');
     const res = dir.overwrite([[A, parseAddress('9.9.9.9:1')]]);
     assert.deepEqual(hexes(res.kill), [A.toHex()]);
     assert.ok(dir.record(A)?.needsTeardown());
@@ -335,13 +335,13 @@ describe('Directory.overwrite', () => {
     const r = dir.dial(A, 0)!;
     const res = dir.overwrite([[A, parseAddress('9.9.9.9:1')]]);
     assert.deepEqual(hexes(res.kill), [A.toHex()]);
-    assert.equal(dir.connect(A, 0), false, 'stale reservation must not become active');
+    assert.equal(dir.connect(A, 0), 'refused', 'stale reservation must not become active');
     r.reservation.release();
     dir.release(r.reservation.metadata);
     // After the cooldown, a fresh dial goes to the new address.
     const again = dir.dial(A, 1000)!;
     assert.deepEqual(again.ingress, { kind: 'socket', addr: { ip: '9.9.9.9', port: 1 } });
-    assert.ok(dir.connect(A, 1000));
+    assert.equal(dir.connect(A, 1000), 'connected');
   });
 
   it('rejects an inbound source at the old IP after overwrite (test_stale_inbound_source_rejected_after_overwrite)', () => {
@@ -407,7 +407,7 @@ describe('Directory blocking', () => {
     track(dir, 0, [[A, '8.8.8.8:1']]);
     const r = dir.dial(A, 0)!;
     dir.block(A, 0);
-    assert.equal(dir.connect(A, 0), false);
+    assert.equal(dir.connect(A, 0), 'refused');
     r.reservation.release();
   });
 
@@ -542,6 +542,7 @@ describe('Directory reservations', () => {
     track(dir, 0, [[A, '8.8.8.8:1235']]);
     const first = dir.dial(A, 0)!;
     assert.deepEqual(first.ingress, { kind: 'socket', addr: { ip: '8.8.8.8', port: 1235 } });
+    assert.equal(dir.connect(A, 0, true, first.reservation.metadata.generation), 'connected');
     first.reservation.release();
     dir.release(first.reservation.metadata);
     assert.equal(dir.dial(A, 0), undefined, 'rate-limited right after release');
@@ -569,7 +570,8 @@ describe('Directory reservations', () => {
   it('applies the cooldown to inbound reservations too', () => {
     const { dir, metrics } = harness({ peerConnectionCooldownMs: 1000 });
     track(dir, 0, [[A, '8.8.8.8:1']]);
-    const r = dir.listen(A, '8.8.8.8', 0)!;
+    const r = dir.listen(A, '8.8.8.8', 0)!.reservation;
+    assert.equal(dir.connect(A, 0, false, r.metadata.generation), 'connected');
     r.release();
     dir.release(r.metadata);
     assert.ok(dir.acceptable(A, '8.8.8.8', 10), 'handshake may proceed');
@@ -578,19 +580,67 @@ describe('Directory reservations', () => {
     assert.ok(dir.listen(A, '8.8.8.8', 1000) !== undefined);
   });
 
-  it('refuses simultaneous reservations of one peer', () => {
+  it('holds one reservation per peer: a second dial or inbound session waits for the slot', () => {
     const { dir } = harness({ peerConnectionCooldownMs: 0 });
     track(dir, 0, [[A, '8.8.8.8:1']]);
-    const out = dir.dial(A, 0)!;
-    assert.ok(out !== undefined);
-    assert.equal(dir.acceptable(A, '8.8.8.8', 0), false, 'inbound refused while dialing');
-    assert.equal(dir.listen(A, '8.8.8.8', 0), undefined);
-    assert.equal(dir.dial(A, 0), undefined, 'second dial refused');
-    out.reservation.release();
-    dir.release(out.reservation.metadata);
-    const inbound = dir.listen(A, '8.8.8.8', 0)!;
-    assert.ok(inbound !== undefined);
+    const inbound = dir.listen(A, '8.8.8.8', 0)!.reservation;
     assert.equal(dir.dial(A, 0), undefined, 'outbound refused while accepting');
+    assert.equal(dir.acceptable(A, '8.8.8.8', 0), false, 'a second inbound session is refused');
+    assert.equal(dir.listen(A, '8.8.8.8', 0), undefined);
+    assert.equal(dir.release(inbound.metadata), 'released');
+    assert.ok(dir.dial(A, 0) !== undefined);
+    assert.equal(dir.dial(A, 0), undefined, 'second dial refused');
+  });
+
+  it('abandons a pending dial for an authenticated inbound session, with no cooldown or failure', () => {
+    const { dir } = harness({ peerConnectionCooldownMs: 60_000 });
+    track(dir, 0, [[A, '8.8.8.8:1']]);
+    const out = dir.dial(A, 0)!;
+    assert.ok(dir.acceptable(A, '8.8.8.8', 10), 'a pending dial does not refuse the handshake');
+    const inbound = dir.listen(A, '8.8.8.8', 10)!;
+    assert.equal(inbound.supersedes, false, 'no live connection to kill');
+    // The abandoned dial completes or fails later: either way it no longer holds the slot.
+    assert.equal(dir.connect(A, 20, true, out.reservation.metadata.generation), 'refused');
+    assert.equal(dir.release(out.reservation.metadata), 'superseded');
+    assert.equal(dir.record(A)?.status, 'reserved', 'the inbound session still holds the slot');
+    assert.equal(dir.connect(A, 20, false, inbound.reservation.metadata.generation), 'connected');
+  });
+
+  it('lets an inbound session follow a dial that never connected, without its cooldown', () => {
+    const { dir } = harness({ peerConnectionCooldownMs: 60_000 });
+    track(dir, 0, [[A, '8.8.8.8:1']]);
+    const out = dir.dial(A, 0)!;
+    assert.equal(dir.release(out.reservation.metadata), 'released');
+    assert.ok(dir.listen(A, '8.8.8.8', 1) !== undefined, 'no cooldown after a failed dial');
+    assert.equal(dir.dial(A, 2), undefined, 'and the slot is held again');
+  });
+
+  it('keeps the session dialed by the smaller key when both directions authenticate', () => {
+    // ME is compared with A by bytes: whichever is smaller, its dial wins on both sides.
+    const { dir } = harness({ peerConnectionCooldownMs: 0 });
+    track(dir, 0, [[A, '8.8.8.8:1']]);
+    const ours = ME.compare(A) < 0;
+    const out = dir.dial(A, 0)!;
+    assert.equal(dir.connect(A, 0, true, out.reservation.metadata.generation), 'connected');
+    const inbound = dir.listen(A, '8.8.8.8', 1);
+    if (ours) {
+      assert.equal(inbound, undefined, 'our dial wins: their session is refused');
+      assert.equal(dir.acceptable(A, '8.8.8.8', 1), false);
+    } else {
+      assert.equal(inbound?.supersedes, true, 'their dial wins: ours must be killed');
+      assert.equal(dir.release(out.reservation.metadata), 'superseded', 'no cooldown, no failure');
+      assert.equal(dir.connect(A, 2, false, inbound?.reservation.metadata.generation), 'connected');
+    }
+  });
+
+  it('never replaces a session active for longer than handshakeTimeoutMs', () => {
+    const { dir } = harness({ peerConnectionCooldownMs: 0, handshakeTimeoutMs: 5_000 });
+    track(dir, 0, [[A, '8.8.8.8:1']]);
+    const out = dir.dial(A, 0)!;
+    assert.equal(dir.connect(A, 0, true, out.reservation.metadata.generation), 'connected');
+    assert.equal(dir.acceptable(A, '8.8.8.8', 5_001), false);
+    assert.equal(dir.listen(A, '8.8.8.8', 5_001), undefined);
+    assert.equal(dir.record(A)?.status, 'active');
   });
 
   it('dials primaries but only accepts secondaries (test_secondary_peers_are_connectable_but_not_primary)', () => {
@@ -599,8 +649,8 @@ describe('Directory reservations', () => {
     assert.deepEqual(hexes(dir.dialable(0).peers), [A.toHex()]);
     assert.equal(dir.dial(B, 0), undefined, 'secondaries are never dialed');
     assert.ok(dir.acceptable(B, '9.9.9.9', 0));
-    const r = dir.listen(B, '9.9.9.9', 0)!;
-    assert.ok(dir.connect(B, 0));
+    const r = dir.listen(B, '9.9.9.9', 0)!.reservation;
+    assert.equal(dir.connect(B, 0), 'connected');
     assert.ok(dir.listenerAllowList(0).ips.has('9.9.9.9'));
     r.release();
   });
@@ -608,9 +658,9 @@ describe('Directory reservations', () => {
   it('tracks reserved and connected metrics across connect and release', () => {
     const { dir, metrics, released } = harness();
     track(dir, 0, [[A, '8.8.8.8:1']]);
-    const r = dir.listen(A, '8.8.8.8', 0)!;
+    const r = dir.listen(A, '8.8.8.8', 0)!.reservation;
     assert.equal(metrics.reserved.get(), 1);
-    assert.ok(dir.connect(A, 1234));
+    assert.equal(dir.connect(A, 1234), 'connected');
     assert.equal(metrics.connected.get(peerLabel(A)), 1234);
     r.release();
     r.release();
@@ -623,12 +673,12 @@ describe('Directory reservations', () => {
 
   it('refuses connect for unknown, unreserved or evicted peers', () => {
     const { dir } = harness({ trackedPeerSets: 1 });
-    assert.equal(dir.connect(A, 0), false, 'unknown');
+    assert.equal(dir.connect(A, 0), 'refused', 'unknown');
     track(dir, 0, [[A, '8.8.8.8:1']]);
-    assert.equal(dir.connect(A, 0), false, 'inert');
+    assert.equal(dir.connect(A, 0), 'refused', 'inert');
     const r = dir.dial(A, 0)!;
     track(dir, 1, [[B, '8.8.8.8:2']]);
-    assert.equal(dir.connect(A, 0), false, 'evicted while reserved');
+    assert.equal(dir.connect(A, 0), 'refused', 'evicted while reserved');
     r.reservation.release();
   });
 
