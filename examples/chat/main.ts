@@ -194,7 +194,8 @@ function startNetwork(
 async function chat(ctx: Context, opts: Options): Promise<void> {
   const me = ed25519.PrivateKey.fromSeed(BigInt(opts.me));
   const names = new Map<string, number>();
-  for (const n of opts.participants) {
+  // Participants, and on discovery bootstrappers too (they may be outside the set).
+  for (const n of [...opts.participants, ...opts.peers.keys()]) {
     names.set(ed25519.PrivateKey.fromSeed(BigInt(n)).publicKey.toHex(), n);
   }
   const name = (pk: ed25519.PublicKey): string => `peer ${names.get(pk.toHex()) ?? pk.toHex()}`;
