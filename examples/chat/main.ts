@@ -1,19 +1,28 @@
 /**
- * A terminal chat over the authp2p lookup network: every participant is a peer with a known key
- * (`PrivateKey.fromSeed(n)`) and address; lines typed on stdin are sent to every connected peer,
- * and messages received are printed as `[peer n] text`.
+ * A terminal chat over the authp2p discovery network (default) or lookup network: every
+ * participant is a peer with a known key (`PrivateKey.fromSeed(n)`); lines typed on stdin are
+ * sent to every connected peer, and messages received are printed as `[peer n] text`.
  *
- * Usage (one terminal per peer; see README.md):
- *   node build/examples/chat/main.js --me 1 --port 3001 \
+ * Discovery (one terminal per peer; see README.md): participants are the registered set (keys
+ * only); everyone but the bootstrapper is given the bootstrapper's address and learns the others'
+ * by gossip:
+ *   node build/examples/chat/main.js --me 1 --port 3001 --participants 1,2,3
+ *   node build/examples/chat/main.js --me 2 --port 3002 --participants 1,2,3 \
+ *     --bootstrappers 1@127.0.0.1:3001
+ *
+ * Lookup: every participant is given every address:
+ *   node build/examples/chat/main.js --network lookup --me 1 --port 3001 \
  *     --peers 1@127.0.0.1:3001,2@127.0.0.1:3002,3@127.0.0.1:3003
  *
- * Options: `--listen IP` (default 127.0.0.1), `--log LEVEL` (default silent; `info` shows the
- * network's JSON log lines on stderr). Ctrl-C or end of input (Ctrl-D) stops the network
- * gracefully.
+ * Options: `--listen IP` (default 127.0.0.1), `--dialable HOST:PORT` (discovery: the address
+ * others should dial, default the listen IP and port), `--log LEVEL` (default silent; `info`
+ * shows the network's JSON log lines on stderr). Ctrl-C or end of input (Ctrl-D) stops the
+ * network gracefully.
  */
 
 import { createInterface } from 'node:readline';
 import { ed25519 } from '../../src/crypto/index.js';
+import * as discovery from '../../src/p2p/authenticated/discovery/index.js';
 import {
   Config,
   Network,
@@ -21,8 +30,9 @@ import {
   Quota,
   type Receiver,
   Recipients,
+  type Sender,
 } from '../../src/p2p/authenticated/lookup/index.js';
-import type { Context, Metrics } from '../../src/runtime/index.js';
+import type { Context, Handle, Metrics } from '../../src/runtime/index.js';
 import { type LogLevel, nodeRuntime } from '../../src/runtime/index.js';
 
 const NAMESPACE = new TextEncoder().encode('authp2p-chat');
@@ -33,9 +43,15 @@ const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error'
 // ---------- Arguments ----------
 
 interface Options {
+  network: 'discovery' | 'lookup';
   me: number;
   port: number;
   listenIp: string;
+  /** Discovery: the address others should dial (default `listenIp:port`). */
+  dialable: string | undefined;
+  /** Discovery: the registered set's peer numbers. */
+  participants: Set<number>;
+  /** Discovery: bootstrappers; lookup: every participant's address. */
   peers: Map<number, string>;
   log: LogLevel;
 }
@@ -43,10 +59,28 @@ interface Options {
 function usage(message?: string): never {
   if (message !== undefined) console.error(`error: ${message}`);
   console.error(
-    'usage: node build/examples/chat/main.js --me N --port P --peers 1@127.0.0.1:3001,2@127.0.0.1:3002[,...]\n' +
+    'usage: node build/examples/chat/main.js --me N --port P --participants 1,2,3\n' +
+      '       [--bootstrappers 1@127.0.0.1:3001[,...]] [--dialable HOST:PORT]\n' +
+      '   or: node build/examples/chat/main.js --network lookup --me N --port P\n' +
+      '       --peers 1@127.0.0.1:3001,2@127.0.0.1:3002[,...]\n' +
       '       [--listen IP] [--log trace|debug|info|warn|error|silent]',
   );
   process.exit(2);
+}
+
+/** Parses `N@host:port,...` (flag `name`) into peer numbers and addresses. */
+function parsePeers(name: string, list: string | undefined): Map<number, string> {
+  const peers = new Map<number, string>();
+  for (const entry of (list ?? '').split(',').filter((e) => e !== '')) {
+    const at = entry.indexOf('@');
+    const n = Number(entry.slice(0, at));
+    if (at <= 0 || !Number.isSafeInteger(n) || n < 0) {
+      usage(`bad ${name} entry "${entry}" (want N@host:port)`);
+    }
+    if (peers.has(n)) usage(`peer ${n} is listed twice in ${name}`);
+    peers.set(n, entry.slice(at + 1));
+  }
+  return peers;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -55,23 +89,47 @@ function parseOptions(argv: string[]): Options {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   if (argv.includes('--help') || argv.includes('-h')) usage();
+  const network = value('--network') ?? 'discovery';
+  if (network !== 'discovery' && network !== 'lookup') {
+    usage('--network must be discovery or lookup');
+  }
   const me = Number(value('--me'));
   const port = Number(value('--port'));
   if (!Number.isSafeInteger(me) || me < 0) usage('--me must be a non-negative integer');
   if (!Number.isInteger(port) || port < 1 || port > 65_535) usage('--port must be 1..65535');
-  const peers = new Map<number, string>();
-  for (const entry of (value('--peers') ?? '').split(',').filter((e) => e !== '')) {
-    const at = entry.indexOf('@');
-    const n = Number(entry.slice(0, at));
-    if (at <= 0 || !Number.isSafeInteger(n) || n < 0)
-      usage(`bad peer "${entry}" (want N@host:port)`);
-    if (peers.has(n)) usage(`peer ${n} is listed twice`);
-    peers.set(n, entry.slice(at + 1));
-  }
-  if (![...peers.keys()].some((n) => n !== me)) usage('--peers must list at least one other peer');
   const log = value('--log') ?? 'silent';
   if (!LOG_LEVELS.includes(log)) usage(`unknown log level ${log}`);
-  return { me, port, listenIp: value('--listen') ?? '127.0.0.1', peers, log: log as LogLevel };
+  const common = {
+    network,
+    me,
+    port,
+    listenIp: value('--listen') ?? '127.0.0.1',
+    log: log as LogLevel,
+  } as const;
+  if (network === 'lookup') {
+    if (value('--participants') !== undefined || value('--bootstrappers') !== undefined) {
+      usage('--participants and --bootstrappers are for discovery; lookup takes --peers');
+    }
+    const peers = parsePeers('--peers', value('--peers'));
+    if (![...peers.keys()].some((n) => n !== me)) {
+      usage('--peers must list at least one other peer');
+    }
+    return { ...common, dialable: undefined, participants: new Set(peers.keys()), peers };
+  }
+  if (value('--peers') !== undefined) {
+    usage('--peers is for --network lookup; discovery takes --participants and --bootstrappers');
+  }
+  const participants = new Set<number>();
+  for (const entry of (value('--participants') ?? '').split(',').filter((e) => e !== '')) {
+    const n = Number(entry);
+    if (!Number.isSafeInteger(n) || n < 0) usage(`bad participant "${entry}" (want a number)`);
+    participants.add(n);
+  }
+  participants.add(me);
+  if (participants.size < 2) usage('--participants must list at least one other peer');
+  const bootstrappers = parsePeers('--bootstrappers', value('--bootstrappers'));
+  bootstrappers.delete(me);
+  return { ...common, dialable: value('--dialable'), participants, peers: bootstrappers };
 }
 
 // ---------- Chat ----------
@@ -82,36 +140,83 @@ function printable(bytes: Uint8Array): string {
   return new TextDecoder().decode(bytes).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/** What the chat needs of a network, whichever the flavour. */
+interface ChatNetwork {
+  register(channel: number, quota: Quota): [Sender, Receiver];
+  start(): Handle<void>;
+  connectedPeers(): ed25519.PublicKey[];
+}
+
+/**
+ * Creates the network for `opts.network`, registers the chat channel, starts it and registers
+ * the one peer set: keys only for discovery (addresses come from the bootstrappers and gossip),
+ * keys with addresses for lookup.
+ */
+function startNetwork(
+  ctx: Context,
+  opts: Options,
+  me: ed25519.PrivateKey,
+): { network: ChatNetwork; sender: Sender; receiver: Receiver; handle: Handle<void> } {
+  const key = (n: number): ed25519.PublicKey => ed25519.PrivateKey.fromSeed(BigInt(n)).publicKey;
+  const listen = `${opts.listenIp}:${opts.port}`;
+  const shared = {
+    signer: me,
+    namespace: NAMESPACE,
+    listen,
+    maxPeersPerSet: opts.participants.size,
+    maxMessageSize: MAX_MESSAGE_SIZE,
+  };
+  let network: ChatNetwork;
+  let register: () => void;
+  if (opts.network === 'lookup') {
+    const peers: [ed25519.PublicKey, string][] = [];
+    for (const [n, address] of opts.peers) peers.push([key(n), address]);
+    if (!opts.peers.has(opts.me)) peers.push([me.publicKey, listen]);
+    const [lookupNetwork, oracle] = Network.create(ctx, Config.local(shared));
+    network = lookupNetwork;
+    register = () => void oracle.register(0, peers);
+  } else {
+    const config = discovery.Config.local({
+      ...shared,
+      dialable: opts.dialable ?? listen,
+      bootstrappers: [...opts.peers].map(([n, address]) => [key(n), address] as const),
+    });
+    const [discoveryNetwork, oracle] = discovery.Network.create(ctx, config);
+    network = discoveryNetwork;
+    register = () => void oracle.register(0, [...opts.participants].map(key));
+  }
+  const [sender, receiver] = network.register(CHANNEL, Quota.perSecond(128));
+  const handle = network.start();
+  register();
+  return { network, sender, receiver, handle };
+}
+
 async function chat(ctx: Context, opts: Options): Promise<void> {
   const me = ed25519.PrivateKey.fromSeed(BigInt(opts.me));
   const names = new Map<string, number>();
-  const peers: [ed25519.PublicKey, string][] = [];
-  for (const [n, address] of opts.peers) {
-    const pk = ed25519.PrivateKey.fromSeed(BigInt(n)).publicKey;
-    names.set(pk.toHex(), n);
-    peers.push([pk, address]);
+  // Participants, and on discovery bootstrappers too (they may be outside the set).
+  for (const n of [...opts.participants, ...opts.peers.keys()]) {
+    names.set(ed25519.PrivateKey.fromSeed(BigInt(n)).publicKey.toHex(), n);
   }
-  if (!opts.peers.has(opts.me)) peers.push([me.publicKey, `${opts.listenIp}:${opts.port}`]);
   const name = (pk: ed25519.PublicKey): string => `peer ${names.get(pk.toHex()) ?? pk.toHex()}`;
 
-  const config = Config.local({
-    signer: me,
-    namespace: NAMESPACE,
-    listen: `${opts.listenIp}:${opts.port}`,
-    maxPeersPerSet: peers.length,
-    maxMessageSize: MAX_MESSAGE_SIZE,
-  });
-  const [network, oracle] = Network.create(ctx, config);
-  const [sender, receiver] = network.register(CHANNEL, Quota.perSecond(128));
-  const handle = network.start();
-  oracle.register(0, peers);
+  const { network, sender, receiver, handle } = startNetwork(ctx, opts, me);
+  const how =
+    opts.network === 'lookup'
+      ? 'lookup: every address given'
+      : opts.peers.size === 0
+        ? 'discovery: the bootstrapper, waiting to be dialed'
+        : `discovery: bootstrapping from peer ${[...opts.peers.keys()].join(', peer ')}`;
   console.log(
     `chat: I am peer ${opts.me} (${me.publicKey.toHex().slice(0, 16)}...), listening on ` +
-      `${opts.listenIp}:${opts.port}; type a line and press Enter to send, Ctrl-D or Ctrl-C to quit`,
+      `${opts.listenIp}:${opts.port} (${how}); type a line and press Enter to send, ` +
+      'Ctrl-D or Ctrl-C to quit',
   );
 
   const printer = ctx.spawn('printer', () => printMessages(receiver, name));
-  const watcher = ctx.spawn('connections', (c) => watchConnections(c, ctx.metrics, names));
+  const watcher = ctx.spawn('connections', (c) =>
+    watchConnections(c, network, ctx.metrics, names, opts.network === 'discovery'),
+  );
 
   // Stop on Ctrl-C, end of input, or the network ending by itself (e.g. the port is taken).
   let stopped = false;
@@ -164,30 +269,36 @@ async function printMessages(
 }
 
 /**
- * Prints connection changes. The network exposes them as the tracker's `connected{peer}` gauge
- * (one sample per connected peer), so this polls the metrics once a second: cheap for a chat.
- * `metrics` must be the registry the network was created under (a spawned task's own
- * `ctx.metrics` only shows what was registered beneath it).
+ * Prints connection changes, and in discovery the peers whose signed address record we learn.
+ * Both are polled once a second (cheap for a chat): connections from `network.connectedPeers()`,
+ * learned records from the tracker's `updates{peer}` counter (one sample per peer whose record
+ * was accepted, from its Greeting or by gossip) in `metrics`, which must be the registry the
+ * network was created under (a spawned task's own `ctx.metrics` only shows what was registered
+ * beneath it).
  */
 async function watchConnections(
   ctx: Context,
+  network: ChatNetwork,
   metrics: Metrics,
   names: Map<string, number>,
+  discovering: boolean,
 ): Promise<void> {
+  const name = (hex: string): string => `peer ${names.get(hex) ?? hex}`;
   let previous = new Set<string>();
+  const learned = new Set<string>();
   try {
     for (;;) {
-      const now = new Set<string>();
-      for (const line of (await metrics.encode()).split('\n')) {
-        const m = /_tracker_connected\{peer="([0-9a-f]+)"\}/.exec(line);
-        if (m !== null) now.add(m[1]!);
+      if (discovering) {
+        for (const line of (await metrics.encode()).split('\n')) {
+          const m = /_tracker_updates(?:_total)?\{peer="([0-9a-f]+)"\}/.exec(line);
+          if (m === null || learned.has(m[1]!)) continue;
+          learned.add(m[1]!);
+          console.log(`* learned ${name(m[1]!)}'s signed address`);
+        }
       }
-      for (const hex of now) {
-        if (!previous.has(hex)) console.log(`* peer ${names.get(hex) ?? hex} connected`);
-      }
-      for (const hex of previous) {
-        if (!now.has(hex)) console.log(`* peer ${names.get(hex) ?? hex} disconnected`);
-      }
+      const now = new Set(network.connectedPeers().map((pk) => pk.toHex()));
+      for (const hex of now) if (!previous.has(hex)) console.log(`* ${name(hex)} connected`);
+      for (const hex of previous) if (!now.has(hex)) console.log(`* ${name(hex)} disconnected`);
       previous = now;
       await ctx.clock.sleep(1_000, ctx.signal);
     }

@@ -1,23 +1,32 @@
 /**
- * `npm run demo`: a cluster of lookup peers on 127.0.0.1 in one process.
+ * `npm run demo`: a cluster of discovery (default) or lookup peers on 127.0.0.1 in one process.
  *
- * Every peer gets a deterministic test key (`PrivateKey.fromSeed(i)`), the whole cluster is
- * registered as peer set 0, and each peer sends on two channels: channel 0 broadcasts to every
- * peer (low priority), channel 1 sends to one random peer (high priority). A live table shows
- * connections and traffic; the run ends with a summary and exit code 0 only when every peer
- * has heard from every other peer on the broadcast channel.
+ * Every peer gets a deterministic test key (`PrivateKey.fromSeed(i + 1)`) and the whole cluster
+ * is registered as peer set 0. With `--network discovery` the set is keys only: peer 0 is the
+ * bootstrapper and knows nobody's address, every other peer knows only peer 0's, and they find
+ * each other by gossip of signed address records. With `--network lookup` every peer is given
+ * every address. Each peer sends on two channels: channel 0 broadcasts to every peer (low
+ * priority), channel 1 sends to one random peer (high priority). A live table shows discovery
+ * (how many peers' signed records each peer holds), connections and traffic; the run ends with
+ * a summary and exit code 0 only when every peer has heard from every other peer on the
+ * broadcast channel.
  *
- * Options: --peers N (8), --duration S (20), --size BYTES (256), --rate MSGS_PER_S (20),
- * --quota MSGS_PER_S (per peer and channel, default 4 x rate), --verbose.
+ * Options: --network discovery|lookup (discovery), --peers N (8), --duration S (20),
+ * --size BYTES (256), --rate MSGS_PER_S (20), --quota MSGS_PER_S (per peer and channel,
+ * default 4 x rate), --verbose.
  */
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ed25519 } from '../../src/crypto/index.js';
-import { lookup, Quota, Recipients } from '../../src/index.js';
+import { discovery, lookup, Quota, Recipients } from '../../src/index.js';
+import type { Receiver, Sender } from '../../src/p2p/authenticated/lookup/index.js';
 import type { Context, Handle } from '../../src/runtime/index.js';
 import { nodeRuntime } from '../../src/runtime/index.js';
 
+type Flavour = 'discovery' | 'lookup';
+
 interface Options {
+  network: Flavour;
   peers: number;
   durationS: number;
   size: number;
@@ -29,6 +38,7 @@ interface Options {
 function options(): Options {
   const { values } = parseArgs({
     options: {
+      network: { type: 'string', default: 'discovery' },
       peers: { type: 'string', default: '8' },
       duration: { type: 'string', default: '20' },
       size: { type: 'string', default: '256' },
@@ -40,9 +50,28 @@ function options(): Options {
   });
   if (values.help) {
     console.log(
-      'usage: npm run demo -- [--peers N] [--duration S] [--size BYTES] [--rate MSGS/S] [--quota MSGS/S] [--verbose]',
+      [
+        'usage: npm run demo -- [--network discovery|lookup] [--peers N] [--duration S]',
+        '                       [--size BYTES] [--rate MSGS/S] [--quota MSGS/S] [--verbose]',
+        '',
+        '  --network   discovery (default): peers know only the bootstrapper (peer 0, which knows',
+        '              nobody) and find each other by gossip of signed address records;',
+        "              lookup: every peer is given every peer's address",
+        '  --peers     peers in the cluster, 2..200 (default 8)',
+        '  --duration  seconds to run, 1..3600 (default 20)',
+        '  --size      bytes per message, 8..1048576 (default 256)',
+        '  --rate      messages per second per peer and channel (default 20)',
+        '  --quota     inbound and outbound limit per peer and channel, msgs/s (default 4 x rate)',
+        '  --verbose   network log lines (debug) on stdout',
+        '',
+        'Exits 0 only when every peer heard from every other peer on the broadcast channel.',
+      ].join('\n'),
     );
     process.exit(0);
+  }
+  if (values.network !== 'discovery' && values.network !== 'lookup') {
+    console.error(`--network must be discovery or lookup, got ${values.network}`);
+    process.exit(2);
   }
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
@@ -54,6 +83,7 @@ function options(): Options {
   };
   const rate = int('rate', values.rate, 1, 100_000);
   return {
+    network: values.network,
     peers: int('peers', values.peers, 2, 200),
     durationS: int('duration', values.duration, 1, 3600),
     size: int('size', values.size, 8, 1 << 20),
@@ -93,8 +123,70 @@ interface PeerStats {
   receivedLast: number;
   heardFrom: Set<number>;
   connected: number;
+  discovered: number;
   dropped: number;
   inboundLimited: number;
+}
+
+/** The distinct `peer` labels of the metrics whose name matches `pattern`. */
+function peerLabels(text: string, pattern: RegExp): Set<string> {
+  const peers = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const name = line.split(/[{ ]/, 1)[0] ?? '';
+    if (!pattern.test(name)) continue;
+    const m = /[{,]peer="([0-9a-f]+)"/.exec(line);
+    if (m !== null) peers.add(m[1]!);
+  }
+  return peers;
+}
+
+/** What the demo needs of a network, whichever the flavour. */
+interface DemoNetwork {
+  register(channel: number, quota: Quota): [Sender, Receiver];
+  start(): Handle<void>;
+  connectedPeers(): ed25519.PublicKey[];
+}
+
+/**
+ * Creates peer `i`'s network and registers peer set 0. Discovery: the set is keys only, peer 0
+ * bootstraps nobody, every other peer bootstraps from peer 0. Lookup: the set carries every
+ * peer's address.
+ */
+function createNetwork(
+  ctx: Context,
+  opts: Options,
+  i: number,
+  keys: readonly ed25519.PrivateKey[],
+  addresses: readonly string[],
+  namespace: Uint8Array,
+): [DemoNetwork, () => void] {
+  const shared = {
+    signer: keys[i]!,
+    namespace,
+    listen: addresses[i]!,
+    maxPeersPerSet: opts.peers,
+    maxMessageSize: Math.max(opts.size, 1024),
+  };
+  if (opts.network === 'lookup') {
+    const [network, oracle] = lookup.Network.create(ctx, lookup.Config.local(shared));
+    const peerSet = keys.map((k, j) => [k.publicKey, addresses[j]!] as const);
+    return [network, () => void oracle.register(0, peerSet)];
+  }
+  const config = discovery.Config.local({
+    ...shared,
+    dialable: addresses[i]!,
+    bootstrappers: i === 0 ? [] : [[keys[0]!.publicKey, addresses[0]!]],
+  });
+  const [network, oracle] = discovery.Network.create(ctx, config);
+  return [
+    network,
+    () =>
+      void oracle.register(
+        0,
+        keys.map((k) => k.publicKey),
+      ),
+  ];
 }
 
 /** Sums every sample of the metrics whose name matches `pattern` in a Prometheus text dump. */
@@ -117,7 +209,7 @@ async function main(): Promise<number> {
     ed25519.PrivateKey.fromSeed(BigInt(i + 1)),
   );
   const index = new Map(keys.map((k, i) => [k.publicKey.toHex(), i]));
-  const peerSet = keys.map((k, i) => [k.publicKey, `127.0.0.1:${ports[i]}`] as const);
+  const addresses = ports.map((port) => `127.0.0.1:${port}`);
   const stats: PeerStats[] = keys.map(() => ({
     sent: 0,
     received: 0,
@@ -126,35 +218,42 @@ async function main(): Promise<number> {
     receivedLast: 0,
     heardFrom: new Set<number>(),
     connected: 0,
+    discovered: 0,
     dropped: 0,
     inboundLimited: 0,
   }));
   const namespace = new TextEncoder().encode('authp2p-demo');
 
   console.log(
-    `authp2p demo: ${opts.peers} lookup peers on 127.0.0.1, ${opts.durationS} s, ` +
+    `authp2p demo: ${opts.peers} ${opts.network} peers on 127.0.0.1, ${opts.durationS} s, ` +
       `${opts.size}-byte messages at ${opts.rate}/s per peer and channel (quota ${opts.quota}/s)`,
   );
+  if (opts.network === 'discovery') {
+    console.log(
+      `peer 0 (${addresses[0]}) is the bootstrapper and knows no address; the others know only ` +
+        'its address and learn the rest by gossip',
+    );
+  }
 
   return nodeRuntime(opts.verbose ? { log: 'debug' } : {}).run(async (ctx) => {
-    const networks: { ctx: Context; handle: Handle<void>; network: lookup.Network }[] = [];
+    const networks: { ctx: Context; handle: Handle<void>; network: DemoNetwork }[] = [];
     const senders: Handle<void>[] = [];
     const receivers: Handle<void>[] = [];
     for (let i = 0; i < opts.peers; i++) {
       const peerCtx = ctx.child(`peer${i}`);
-      const config = lookup.Config.local({
-        signer: keys[i]!,
+      const [network, registerPeerSet] = createNetwork(
+        peerCtx,
+        opts,
+        i,
+        keys,
+        addresses,
         namespace,
-        listen: `127.0.0.1:${ports[i]}`,
-        maxPeersPerSet: opts.peers,
-        maxMessageSize: Math.max(opts.size, 1024),
-      });
-      const [network, oracle] = lookup.Network.create(peerCtx, config);
+      );
       const quota = Quota.perSecond(opts.quota);
       const [broadcast, broadcastIn] = network.register(0, quota);
       const [direct, directIn] = network.register(1, quota);
       const handle = network.start();
-      oracle.register(0, peerSet);
+      registerPeerSet();
       networks.push({ ctx: peerCtx, handle, network });
 
       const s = stats[i]!;
@@ -210,6 +309,8 @@ async function main(): Promise<number> {
         const text = await networks[i]!.ctx.metrics.encode();
         stats[i]!.dropped = sumMetric(text, /(channel_mailbox_dropped|relay_(high|low)_backoff)$/);
         stats[i]!.inboundLimited = sumMetric(text, /messages_rate_limited$/);
+        // Discovery: one `updates{peer}` sample per peer whose signed record was accepted.
+        stats[i]!.discovered = peerLabels(text, /_tracker_updates(_total)?$/).size;
       }
     };
     const deadline = start + opts.durationS * 1000;
@@ -221,15 +322,20 @@ async function main(): Promise<number> {
       const t = ((now - start) / 1000).toFixed(0);
       const seconds = Math.max((final ? deadline - start : now - lastPrint) / 1000, 0.001);
       const rate = (n: number): string => String(Math.round(n / seconds)).padStart(6);
+      const discovering = opts.network === 'discovery';
       lines.push(
-        `t=${t}s   peer  connected  heard-from  sent/s  recv/s   sent total  recv total  limited  dropped`,
+        `t=${t}s   peer  ${discovering ? 'discovered  ' : ''}connected  heard-from  ` +
+          'sent/s  recv/s   sent total  recv total  limited  dropped',
       );
       for (let i = 0; i < opts.peers; i++) {
         const s = stats[i]!;
         const connected = networks[i]!.network.connectedPeers().length;
         s.connected = connected;
+        const discovered = discovering
+          ? `${`${s.discovered}/${opts.peers - 1}`.padStart(10)}  `
+          : '';
         lines.push(
-          `       ${String(i).padStart(4)}  ${`${connected}/${opts.peers - 1}`.padStart(9)}  ` +
+          `       ${String(i).padStart(4)}  ${discovered}${`${connected}/${opts.peers - 1}`.padStart(9)}  ` +
             `${`${s.heardFrom.size}/${opts.peers - 1}`.padStart(10)}  ` +
             `${final ? rate(s.sent) : rate(s.sent - s.sentLast)}  ` +
             `${final ? rate(s.received) : rate(s.received - s.receivedLast)}  ` +
@@ -275,6 +381,14 @@ async function main(): Promise<number> {
         'quota (a direct send that returned none, unconnected or over quota, counts in limited);\n' +
         'a counted message can still be dropped by a full queue (dropped) or lost with its connection.',
     );
+    if (opts.network === 'discovery') {
+      const full = stats.filter((s) => s.discovered === opts.peers - 1).length;
+      console.log(
+        `discovery: ${full} of ${opts.peers} peers hold a signed record of every other peer ` +
+          '(discovered counts the peers whose signed address record a peer accepted, from a ' +
+          'Greeting or by gossip).',
+      );
+    }
     console.log(
       everyone
         ? 'OK: every peer heard from every other peer.'

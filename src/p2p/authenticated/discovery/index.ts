@@ -33,7 +33,8 @@
  *   bouncer rejects other keys before the handshake's cryptography.
  * - Every record is signed by its subject: a peer cannot forge another's address. A malicious
  *   peer can replay an old record of someone else; only a strictly newer timestamp replaces a
- *   known record, and a bootstrapper's configured address is kept as described in SECURITY.md.
+ *   known record, and a bootstrapper's configured address is kept as a fallback, so a replayed
+ *   record cannot cut us off from it (`tracker/record.ts`, Stale records of bootstrappers).
  * - A Greeting that is missing, repeated or about another key, a record about ourselves, dated
  *   beyond `synchronyBoundMs`, badly signed or in a message of more than `peerGossipMaxCount`,
  *   and a BitVec whose length is not the set's size each close the connection.
@@ -68,8 +69,11 @@
  *     oracle.register(0, keys.map((k) => k.publicKey));
  *     return { network, sender, receiver, handle };
  *   });
- *   // Peers 1 and 2 know only the bootstrapper's address; they learn each other's by gossip.
- *   while (nodes[1]!.network.connectedPeers().length < 2) await ctx.clock.sleep(100);
+ *   // Peers 1 and 2 know only the bootstrapper's address; they learn each other's by gossip
+ *   // (wait up to 30 s of virtual time for peer 1 to be connected to both others).
+ *   for (let i = 0; i < 300 && nodes[1]!.network.connectedPeers().length < 2; i++) {
+ *     await ctx.clock.sleep(100);
+ *   }
  *   const received = nodes[2]!.receiver.recv();
  *   nodes[1]!.sender.send(Recipients.one(keys[2]!.publicKey), new TextEncoder().encode('hi'), false);
  *   const [from, message] = await received;
