@@ -159,8 +159,20 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     const set = this.sets.get(bitVec.index);
     if (set === undefined) return { kind: 'unknownIndex' };
     if (bitVec.bits.length !== set.knowledge.size) return { kind: 'mismatch' };
+    const max = this.#config.peerGossipMaxCount;
+    const primaries = set.knowledge.peers;
+    if (primaries.length <= 4 * (this.#active.size + 1)) {
+      // A small set: scan its bits (a set bit costs no lookup).
+      const out: InfoLike[] = [];
+      for (let i = 0; i < primaries.length; i++) {
+        if (bitVec.bits.get(i)) continue;
+        const info = this.peers.get(primaries[i]!)?.sharable();
+        if (info !== undefined && info.timestampMs <= now) out.push(info);
+      }
+      return { kind: 'infos', infos: this.#sample(out, max) };
+    }
     // Only our record and connected ones are sharable: visit those (not every primary, which
-    // at 65,536 peers is one long turn) and put them back in bit order.
+    // at 65,536 peers is one long turn) and put them back in bit order (the same answer).
     const found: [number, InfoLike][] = [];
     const consider = (key: PublicKey, record: Record | undefined): void => {
       const info = record?.sharable();
@@ -172,7 +184,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     for (const [key, record] of this.#active) consider(key, record);
     found.sort((a, b) => a[0] - b[0]);
     const out = found.map(([, info]) => info);
-    return { kind: 'infos', infos: this.#sample(out, this.#config.peerGossipMaxCount) };
+    return { kind: 'infos', infos: this.#sample(out, max) };
   }
 
   /**
