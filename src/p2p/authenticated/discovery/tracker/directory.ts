@@ -17,6 +17,7 @@
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { type Ingress, isValidIngress } from '../../../address.js';
 import { P2PError } from '../../../errors.js';
+import { PeerMap } from '../../../peer-map.js';
 import type { TrackedPeers } from '../../../types.js';
 import {
   type Activation,
@@ -68,6 +69,8 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
   readonly #config: DirectoryConfig;
   readonly #info: InfoLike;
   readonly #rng: DirectoryDependencies['rng'];
+  /** The connected (active) records: besides ours, the only ones whose `Info` is sharable. */
+  readonly #active = new PeerMap<Record>();
 
   /**
    * @param myself - our own signed `Info` (its key gets a persistent, never-eligible record).
@@ -157,14 +160,32 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     const set = this.sets.get(bitVec.index);
     if (set === undefined) return { kind: 'unknownIndex' };
     if (bitVec.bits.length !== set.knowledge.size) return { kind: 'mismatch' };
-    const out: InfoLike[] = [];
+    const max = this.#config.peerGossipMaxCount;
     const primaries = set.knowledge.peers;
-    for (let i = 0; i < primaries.length; i++) {
-      if (bitVec.bits.get(i)) continue;
-      const info = this.peers.get(primaries[i]!)?.sharable();
-      if (info !== undefined && info.timestampMs <= now) out.push(info);
+    if (primaries.length <= 4 * (this.#active.size + 1)) {
+      // A small set: scan its bits (a set bit costs no lookup).
+      const out: InfoLike[] = [];
+      for (let i = 0; i < primaries.length; i++) {
+        if (bitVec.bits.get(i)) continue;
+        const info = this.peers.get(primaries[i]!)?.sharable();
+        if (info !== undefined && info.timestampMs <= now) out.push(info);
+      }
+      return { kind: 'infos', infos: this.#sample(out, max) };
     }
-    return { kind: 'infos', infos: this.#sample(out, this.#config.peerGossipMaxCount) };
+    // Only our record and connected ones are sharable: visit those (not every primary, which
+    // at 65,536 peers is one long turn) and put them back in bit order (the same answer).
+    const found: [number, InfoLike][] = [];
+    const consider = (key: PublicKey, record: Record | undefined): void => {
+      const info = record?.sharable();
+      if (info === undefined || info.timestampMs > now) return;
+      const i = set.knowledge.position(key);
+      if (i !== undefined && !bitVec.bits.get(i)) found.push([i, info]);
+    };
+    consider(this.myself, this.peers.get(this.myself));
+    for (const [key, record] of this.#active) consider(key, record);
+    found.sort((a, b) => a[0] - b[0]);
+    const out = found.map(([, info]) => info);
+    return { kind: 'infos', infos: this.#sample(out, max) };
   }
 
   /**
@@ -238,12 +259,14 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     if (result === 'refused') return result;
     const record = this.peers.get(key)!;
     if (dialer) record.dialSuccess();
+    this.#active.set(key, record);
     this.#refresh(key, record);
     return result;
   }
 
   /** Every dialer release counts as a failed dial of the ingress it dialed. */
   protected override released(key: PublicKey, record: Record, metadata: Metadata): void {
+    this.#active.delete(key);
     if (metadata.kind === 'dialer' && metadata.ingress !== undefined) {
       record.dialFailure(metadata.ingress);
     }

@@ -1,0 +1,369 @@
+/**
+ * Tracker scale measurements for bench/discovery.ts: a 65,536-peer registration through the real
+ * tracker actor (discovery and lookup) on the Node runtime, the longest event-loop turn while it
+ * runs, one discovery `BitVec` answered over it, the dialer's `dialable` scan over it, and the
+ * heap the tracker holds per registered (not connected) peer.
+ *
+ * The tracker is driven through its mailbox only; connected peers are fake `PeerControl`s that
+ * record what they get.
+ *
+ * @module
+ */
+
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { BitMap } from '../src/codec/bitmap.js';
+import { ed25519 } from '../src/crypto/index.js';
+import { Address, Ingress } from '../src/p2p/address.js';
+import {
+  Actor as DiscoveryTracker,
+  type InfoLike,
+  type PeerControl,
+} from '../src/p2p/authenticated/discovery/tracker/index.js';
+import { Actor as LookupTracker } from '../src/p2p/authenticated/lookup/tracker/index.js';
+import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../src/p2p/types.js';
+import { nodeRuntime } from '../src/runtime/index.js';
+import { type MemorySample, sampleMemory } from './common.js';
+
+export type Flavour = 'discovery' | 'lookup';
+
+// ---------- Event-loop probe ----------
+
+/**
+ * Measures the longest event-loop turn: a `setImmediate` chain notes the time between two of its
+ * callbacks, which is at least the length of everything that ran in between (one loop
+ * iteration: timers, I/O callbacks and their microtasks).
+ */
+export class TurnProbe {
+  #last = 0;
+  #max = 0;
+  #turns = 0;
+  #running = false;
+  #gcMax = 0;
+  #gcTotal = 0;
+  #gc: PerformanceObserver | undefined;
+
+  start(): void {
+    this.#running = true;
+    // Garbage-collection pauses inside the window: a long turn may be one.
+    this.#gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.#gcTotal += e.duration;
+        if (e.duration > this.#gcMax) this.#gcMax = e.duration;
+      }
+    });
+    this.#gc.observe({ entryTypes: ['gc'] });
+    this.#last = performance.now();
+    const tick = (): void => {
+      if (!this.#running) return;
+      const t = performance.now();
+      const gap = t - this.#last;
+      if (gap > this.#max) this.#max = gap;
+      this.#last = t;
+      this.#turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+  }
+
+  /** Stops the probe; returns the longest gap (ms) and the number of probe callbacks. */
+  stop(): { maxTurnMs: number; turns: number; gcMaxMs: number; gcTotalMs: number } {
+    this.#running = false;
+    // The interval up to now counts too (the last turn may be the long one).
+    const gap = performance.now() - this.#last;
+    if (gap > this.#max) this.#max = gap;
+    const records = this.#gc?.takeRecords() ?? [];
+    for (const e of records) {
+      this.#gcTotal += e.duration;
+      if (e.duration > this.#gcMax) this.#gcMax = e.duration;
+    }
+    this.#gc?.disconnect();
+    return {
+      maxTurnMs: this.#max,
+      turns: this.#turns,
+      gcMaxMs: this.#gcMax,
+      gcTotalMs: this.#gcTotal,
+    };
+  }
+}
+
+/** Runs `fn` with a {@link TurnProbe} around it; returns its wall time and longest turn. */
+export async function probed<T>(fn: () => Promise<T>): Promise<{
+  value: T;
+  ms: number;
+  maxTurnMs: number;
+  turns: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
+}> {
+  await yieldToLoop();
+  const probe = new TurnProbe();
+  probe.start();
+  const t0 = performance.now();
+  const value = await fn();
+  const ms = performance.now() - t0;
+  return { value, ms, ...probe.stop() };
+}
+
+// ---------- Fixtures ----------
+
+/** `n` public keys (PrivateKey.fromSeed(1..n)), sorted by byte order. */
+export function makeKeys(n: number, from = 1): ed25519.PublicKey[] {
+  const keys: ed25519.PublicKey[] = [];
+  for (let i = 0; i < n; i++) keys.push(ed25519.PrivateKey.fromSeed(BigInt(from + i)).publicKey);
+  keys.sort((a, b) => (a.toHex() < b.toHex() ? -1 : a.toHex() > b.toHex() ? 1 : 0));
+  return keys;
+}
+
+/** An unsigned stand-in for a signed `Info` (the tracker never checks signatures). */
+function fakeInfo(key: ed25519.PublicKey, port: number, timestampMs = 1): InfoLike {
+  return {
+    ingress: Ingress.socket(`127.0.0.1:${port}`),
+    timestampMs,
+    publicKey: key,
+    signature: new Uint8Array(64),
+  };
+}
+
+/** A connected peer's control handle that records what the tracker sends it. */
+class FakeControl implements PeerControl {
+  killed = false;
+  bitVecs = 0;
+  readonly answers: (readonly InfoLike[])[] = [];
+  #waiter: ((infos: readonly InfoLike[]) => void) | undefined;
+
+  kill(): void {
+    this.killed = true;
+  }
+  bitVec(): void {
+    this.bitVecs++;
+  }
+  peers(infos: readonly InfoLike[]): void {
+    this.answers.push(infos);
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.(infos);
+  }
+  /** Resolves with the next `peers` answer. */
+  nextAnswer(): Promise<readonly InfoLike[]> {
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+}
+
+const SHARED_CONFIG = {
+  allowPrivateIps: true,
+  allowDns: false,
+  trackedPeerSets: 4,
+  peerConnectionCooldownMs: 1_000,
+  blockDurationMs: 3_600_000,
+  mailboxSize: 1024,
+};
+
+// ---------- Registration, BitVec and dialable at scale ----------
+
+/** One timed operation: wall time, longest event-loop turn, and a note. */
+export interface Timed {
+  ms: number;
+  maxTurnMs: number;
+  turns: number;
+  /** Longest and total garbage-collection pause inside the window. */
+  gcMaxMs: number;
+  gcTotalMs: number;
+}
+
+/** What {@link trackerScale} measures. */
+export interface TrackerScale {
+  flavour: Flavour;
+  peers: number;
+  register: Timed;
+  /** Discovery only: one connected peer's all-clear BitVec answered. */
+  bitVec?: Timed & { answered: number; connected: number };
+  /** The dialer's `dialable()` over the set (every dial tick asks it). */
+  dialable: Timed & { dialable: number };
+}
+
+/**
+ * Registers `n` peers at index 0 through the tracker mailbox and waits until `peerSet(0)`
+ * resolves (the tracker has applied it: requests are handled in order, after the registration's
+ * steps); then (discovery) makes `connected` of them discovered and connected and times one
+ * all-clear `BitVec` from one of them; then times `dialable()`.
+ */
+export async function trackerScale(
+  flavour: Flavour,
+  keys: readonly ed25519.PublicKey[],
+  connected = 256,
+): Promise<TrackerScale> {
+  const n = keys.length;
+  const me = ed25519.PrivateKey.fromSeed(0n).publicKey;
+  const gossipMax = 32;
+  return nodeRuntime().run(async (ctx) => {
+    if (flavour === 'lookup') {
+      const peers: AddressableTrackedPeers = {
+        primary: keys.map(
+          (k, i): PeerAddress => [k, Address.symmetric(`127.0.0.1:${10_000 + (i % 50_000)}`)],
+        ),
+        secondary: [],
+      };
+      const [actor, mb] = LookupTracker.create(
+        { ...SHARED_CONFIG, myself: me, maxPeersPerSet: n + 1, bypassIpCheck: false },
+        { rng: ctx.rng },
+      );
+      const handle = actor.start(ctx);
+      const register = await probed(async () => {
+        mb.register(0, peers);
+        const set = await mb.peerSet(0);
+        if (set?.primary.length !== n) throw new Error('lookup registration not applied');
+      });
+      const dialable = await probed(async () => (await mb.dialable())?.peers.length ?? 0);
+      handle.stop();
+      await handle.done.catch(() => undefined);
+      return {
+        flavour,
+        peers: n,
+        register: timed(register),
+        dialable: { ...timed(dialable), dialable: dialable.value },
+      };
+    }
+    const peers: TrackedPeers = { primary: keys, secondary: [] };
+    const [actor, mb] = DiscoveryTracker.create(
+      {
+        ...SHARED_CONFIG,
+        myself: fakeInfo(me, 9_999),
+        bootstrappers: [],
+        maxPeersPerSet: n + 1,
+        dialFailLimit: 1,
+        peerGossipMaxCount: gossipMax,
+      },
+      { rng: ctx.rng },
+    );
+    const handle = actor.start(ctx);
+    const register = await probed(async () => {
+      mb.register(0, peers);
+      const set = await mb.peerSet(0);
+      if (set?.primary.length !== n) throw new Error('discovery registration not applied');
+    });
+    // Some peers discovered (an Info each) and connected (dialed and up), spread over the set.
+    const controls: FakeControl[] = [];
+    const step = Math.max(1, Math.floor(n / connected));
+    for (let i = 0; i < n && controls.length < connected; i += step) {
+      const key = keys[i]!;
+      mb.peers([fakeInfo(key, 10_000 + controls.length)]);
+      const r = await mb.dial(key);
+      if (r === undefined) throw new Error('dial refused');
+      const control = new FakeControl();
+      if ((await mb.connect(key, control, true)) === undefined) throw new Error('connect refused');
+      controls.push(control);
+    }
+    const asker = controls[0]!;
+    const askerKey = keys[0]!;
+    const bitVec = await probed(async () => {
+      const answer = asker.nextAnswer();
+      mb.bitVec(askerKey, { index: 0, bits: new BitMap(n) });
+      return (await answer).length;
+    });
+    const dialable = await probed(async () => (await mb.dialable())?.peers.length ?? 0);
+    handle.stop();
+    await handle.done.catch(() => undefined);
+    return {
+      flavour,
+      peers: n,
+      register: timed(register),
+      bitVec: { ...timed(bitVec), answered: bitVec.value, connected: controls.length },
+      dialable: { ...timed(dialable), dialable: dialable.value },
+    };
+  });
+}
+
+function timed(r: Timed): Timed {
+  return {
+    ms: r.ms,
+    maxTurnMs: r.maxTurnMs,
+    turns: r.turns,
+    gcMaxMs: r.gcMaxMs,
+    gcTotalMs: r.gcTotalMs,
+  };
+}
+
+// ---------- Memory per tracked peer ----------
+
+/** What {@link trackerMemory} measures. */
+export interface TrackerMemory {
+  flavour: Flavour;
+  peers: number;
+  before: MemorySample;
+  after: MemorySample;
+  /** (heapUsed + external) after - before, per peer (bytes). */
+  bytesPerPeer: number;
+  /** The same with the registration's input (built by the application) counted as after. */
+  bytesPerPeerWithInput: number;
+}
+
+/**
+ * Heap (after forced GCs; heapUsed + external) before and after registering `n` peers, divided
+ * by `n`. The keys (and, for lookup, the addresses) are made before the first sample, as the
+ * application holds them anyway. Needs --expose-gc.
+ */
+export async function trackerMemory(
+  flavour: Flavour,
+  keys: readonly ed25519.PublicKey[],
+): Promise<TrackerMemory> {
+  const n = keys.length;
+  const me = ed25519.PrivateKey.fromSeed(0n).publicKey;
+  const addresses = keys.map((_, i) => Address.symmetric(`127.0.0.1:${10_000 + (i % 50_000)}`));
+  const total = (m: MemorySample) => m.heapUsed + m.external;
+  return nodeRuntime().run(async (ctx) => {
+    const bare = await sampleMemory();
+    // The registration's input, as the oracle hands it over (sorted, normalised).
+    const input =
+      flavour === 'lookup'
+        ? { primary: keys.map((k, i): PeerAddress => [k, addresses[i]!]), secondary: [] }
+        : { primary: keys.slice(), secondary: [] };
+    let mb: { peerSet(i: number): Promise<TrackedPeers | undefined> };
+    let handle: { stop(): void; done: Promise<void> };
+    let register: () => void;
+    if (flavour === 'lookup') {
+      const [actor, m] = LookupTracker.create(
+        { ...SHARED_CONFIG, myself: me, maxPeersPerSet: n + 1, bypassIpCheck: false },
+        { rng: ctx.rng },
+      );
+      handle = actor.start(ctx);
+      mb = m;
+      register = () => m.register(0, input as AddressableTrackedPeers);
+    } else {
+      const [actor, m] = DiscoveryTracker.create(
+        {
+          ...SHARED_CONFIG,
+          myself: fakeInfo(me, 9_999),
+          bootstrappers: [],
+          maxPeersPerSet: n + 1,
+          dialFailLimit: 1,
+          peerGossipMaxCount: 32,
+        },
+        { rng: ctx.rng },
+      );
+      handle = actor.start(ctx);
+      mb = m;
+      register = () => m.register(0, input as TrackedPeers);
+    }
+    await yieldToLoop();
+    const before = await sampleMemory();
+    register();
+    const set = await mb.peerSet(0);
+    if (set?.primary.length !== n) throw new Error('registration not applied');
+    const after = await sampleMemory();
+    // Keep everything alive until after the sample.
+    if (keys.length + addresses.length + input.primary.length === 0) console.log(set);
+    handle.stop();
+    await handle.done.catch(() => undefined);
+    return {
+      flavour,
+      peers: n,
+      before,
+      after,
+      bytesPerPeer: (total(after) - total(before)) / n,
+      bytesPerPeerWithInput: (total(after) - total(bare)) / n,
+    };
+  });
+}
