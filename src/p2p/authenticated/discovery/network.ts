@@ -66,6 +66,7 @@ export class Network extends BaseNetwork {
         maxPeersPerSet: config.maxPeersPerSet,
         peerConnectionCooldownMs: config.peerConnectionCooldownMs,
         blockDurationMs: config.blockDurationMs,
+        handshakeTimeoutMs: config.handshakeTimeoutMs,
         dialFailLimit: config.dialFailLimit,
         peerGossipMaxCount: config.peerGossipMaxCount,
       },

@@ -44,6 +44,7 @@ export class Network extends BaseNetwork {
         maxPeersPerSet: config.maxPeersPerSet,
         peerConnectionCooldownMs: config.peerConnectionCooldownMs,
         blockDurationMs: config.blockDurationMs,
+        handshakeTimeoutMs: config.handshakeTimeoutMs,
       },
       { rng: context.rng, metrics: DirectoryMetrics.register(network.child('tracker').metrics) },
     );
