@@ -16,10 +16,12 @@ import {
   encodePayload,
   encodePeers,
 } from '../../../../../src/p2p/authenticated/discovery/types.js';
+import { Recipients } from '../../../../../src/p2p/types.js';
 import type { Context } from '../../../../../src/runtime/context.js';
 import {
   hostileDial,
   ipOf,
+  isConnected,
   NAMESPACE,
   type Peer,
   received,
@@ -117,8 +119,12 @@ describe('discovery network: hostile records and message order (deterministic)',
       const result = await twiceLogged(61, async (ctx, log) => {
         const target = startPeer(ctx, 0, { overrides: { synchronyBoundMs: SYNCHRONY_BOUND_MS } });
         const hostileKey = signer(HOSTILE);
-        target.oracle.register(0, [target.pk, hostileKey.publicKey, signer(2).publicKey]);
-        await ctx.clock.sleep(10);
+        const set = [target.pk, hostileKey.publicKey, signer(2).publicKey];
+        target.oracle.register(0, set);
+        // An honest peer, connected before the attack, must not notice it.
+        const honest = startPeer(ctx, 2, { bootstrappers: [target] });
+        honest.oracle.register(0, set);
+        await until(ctx, () => isConnected(target, honest), 'the honest peer connected');
         const hostile = await hostileDial(ctx, hostileKey, ipOf(HOSTILE), target);
         const own = record(hostileKey, ipOf(HOSTILE), ctx.clock.now());
         await hostile.send(...frames(ctx, target, own));
@@ -136,7 +142,14 @@ describe('discovery network: hostile records and message order (deterministic)',
         assert.equal(received(target, hex, 'invalid'), 1, 'one invalid message counted');
         // Only a valid greeting's record is taken; nothing from the faulty message.
         assert.equal(updates(target, hostileKey.publicKey), greeted ? 1 : 0);
-        await stopAll([target]);
+        assert.ok(isConnected(target, honest) && isConnected(honest, target));
+        honest.sender.send(Recipients.one(target.pk), Uint8Array.of(7), false);
+        // (Data the hostile peer sent before its violation was delivered; skip it.)
+        let [from, message] = await target.receiver.recv();
+        while (from.equals(hostileKey.publicKey)) [from, message] = await target.receiver.recv();
+        assert.ok(from.equals(honest.pk));
+        assert.deepEqual(message, Uint8Array.of(7));
+        await stopAll([target, honest]);
         return ctx.clock.now();
       });
       assert.ok(result > 0);
