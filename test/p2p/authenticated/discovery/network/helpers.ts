@@ -4,14 +4,29 @@
  * generic fixtures (keys, IPs, polling, mesh checks) are lookup's, shared.
  */
 
+import assert from 'node:assert/strict';
 import type { ed25519 } from '../../../../../src/crypto/index.js';
 import type { Receiver, Sender } from '../../../../../src/p2p/authenticated/channels.js';
 import { Config, type ConfigInput } from '../../../../../src/p2p/authenticated/discovery/config.js';
 import { Network } from '../../../../../src/p2p/authenticated/discovery/network.js';
 import type { Oracle } from '../../../../../src/p2p/authenticated/discovery/oracle.js';
+import { maxGossipFrame } from '../../../../../src/p2p/authenticated/discovery/types.js';
+import { streamConfig } from '../../../../../src/p2p/authenticated/network.js';
 import { Quota } from '../../../../../src/quota/index.js';
-import type { Context, Gauge, Handle } from '../../../../../src/runtime/context.js';
-import { simulatedNetwork, withNetwork } from '../../../../../src/runtime/index.js';
+import type {
+  Context,
+  Counter,
+  Gauge,
+  Handle,
+  Logger,
+} from '../../../../../src/runtime/context.js';
+import {
+  type DeterministicRuntimeOptions,
+  deterministicRuntime,
+  simulatedNetwork,
+  withNetwork,
+} from '../../../../../src/runtime/index.js';
+import { dial } from '../../../../../src/stream/index.js';
 import { ipOf, signer } from '../../lookup/network/helpers.js';
 
 export { ipOf, signer, until } from '../../lookup/network/helpers.js';
@@ -121,4 +136,165 @@ export function fullMesh(peers: readonly Peer[]): boolean {
 export async function stopAll(peers: readonly Peer[]): Promise<void> {
   for (const p of peers) p.handle.stop();
   await Promise.all(peers.map((p) => p.handle.done.catch(() => undefined)));
+}
+
+/** Runs `scenario` twice with `seed`, asserts identical digests and results, returns the result. */
+export async function twice<T>(
+  seed: number,
+  scenario: (ctx: Context) => Promise<T>,
+  options: Omit<DeterministicRuntimeOptions, 'seed'> = {},
+): Promise<T> {
+  const a = await deterministicRuntime({ seed, ...options }).run(scenario);
+  const b = await deterministicRuntime({ seed, ...options }).run(scenario);
+  assert.equal(a.digest, b.digest, 'same seed, same execution');
+  assert.deepEqual(a.result, b.result);
+  return a.result;
+}
+
+/**
+ * {@link twice} with a fresh {@link Captured} logger per run, handed to `scenario` to assert on
+ * what was logged.
+ */
+export async function twiceLogged<T>(
+  seed: number,
+  scenario: (ctx: Context, log: Captured) => Promise<T>,
+  options: Omit<DeterministicRuntimeOptions, 'seed' | 'log'> = {},
+): Promise<T> {
+  const runs = [new Captured(), new Captured()].map((log) =>
+    deterministicRuntime({ seed, ...options, log: log.logger }).run((ctx) => {
+      log.now = () => ctx.clock.now();
+      return scenario(ctx, log);
+    }),
+  );
+  const a = await runs[0]!;
+  const b = await runs[1]!;
+  assert.equal(a.digest, b.digest, 'same seed, same execution');
+  assert.deepEqual(a.result, b.result);
+  return a.result;
+}
+
+/** One line written to a {@link Captured} logger: its bindings and fields merged. */
+export interface LogLine {
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly msg: string | undefined;
+  /** Virtual time of the line (ms), or 0 before {@link Captured.now} was set. */
+  readonly at: number;
+}
+
+/**
+ * A logger that keeps every line (all levels), for tests that assert what was logged. A fresh
+ * one per run: pass `captured.logger` as the runtime's `log`.
+ */
+export class Captured {
+  readonly lines: LogLine[] = [];
+  /** The clock the lines are stamped with. */
+  now: () => number = () => 0;
+  readonly logger: Logger = this.#make({});
+
+  #make(bindings: Record<string, unknown>): Logger {
+    const line =
+      (level: LogLine['level']) =>
+      (obj: object, msg?: string): void => {
+        this.lines.push({ level, fields: { ...bindings, ...obj }, msg, at: this.now() });
+      };
+    return {
+      trace: line('trace'),
+      debug: line('debug'),
+      info: line('info'),
+      warn: line('warn'),
+      error: line('error'),
+      child: (more) => this.#make({ ...bindings, ...more }),
+    };
+  }
+
+  /** The lines with message `msg` whose fields include every entry of `fields`. */
+  find(msg: string, fields: Readonly<Record<string, unknown>> = {}): LogLine[] {
+    return this.lines.filter(
+      (l) => l.msg === msg && Object.entries(fields).every(([k, v]) => l.fields[k] === v),
+    );
+  }
+}
+
+/** A counter of `peer`'s network by its name under `network_<sub>` (as lookup's `counter`). */
+export function counter(
+  peer: Peer,
+  sub: string | undefined,
+  name: string,
+  labels: string[] = [],
+): Counter {
+  const base = peer.ctx.child('network');
+  return (sub === undefined ? base : base.child(sub)).metrics.counter(name, '', labels);
+}
+
+/** `peer`'s `messages_received{peer: from, message}` counter value. */
+export function received(peer: Peer, fromHex: string, message: string): number {
+  return counter(peer, undefined, 'messages_received', ['peer', 'message']).get({
+    peer: fromHex,
+    message,
+  });
+}
+
+/** `peer`'s tracker `updates{peer: of}`: newer records accepted about `of`. */
+export function updates(peer: Peer, of: Peer | ed25519.PublicKey): number {
+  const hex = 'hex' in of ? of.hex : of.toHex();
+  return counter(peer, 'tracker', 'updates', ['peer']).get({ peer: hex });
+}
+
+/** A hand-driven, authenticated connection to a discovery peer (see {@link hostileDial}). */
+export interface Hostile {
+  /** The key the connection authenticated with. */
+  readonly key: ed25519.PrivateKey;
+  /** Writes raw discovery frames (each one encrypted frame). */
+  send(...frames: Uint8Array[]): Promise<void>;
+  /** Resolves once the target has closed the connection (a receive fails). */
+  readonly closed: Promise<void>;
+  /** The frames the target sent, decoded leniently (tags only). */
+  readonly tags: number[];
+}
+
+/**
+ * Dials `target` from `ip` as `key` and completes a real handshake under the discovery stream
+ * configuration, then hands back a connection on which the test writes whatever frames it likes.
+ * The target must track `key`, or the handshake is refused.
+ */
+export async function hostileDial(
+  ctx: Context,
+  key: ed25519.PrivateKey,
+  ip: string,
+  target: Peer,
+): Promise<Hostile> {
+  const config = Config.local({
+    signer: key,
+    namespace: NAMESPACE,
+    listen: `${ip}:3000`,
+    dialable: `${ip}:3000`,
+    bootstrappers: [],
+    maxPeersPerSet: 64,
+    maxMessageSize: 1024,
+  });
+  const conn = await simulatedNetwork(ctx).host(ip).dial({ ip: target.ip, port: target.port });
+  const session = await dial(
+    ctx,
+    streamConfig(config, maxGossipFrame(config.maxPeersPerSet, config.peerGossipMaxCount)),
+    conn,
+    target.pk,
+  );
+  const tags: number[] = [];
+  const closed = (async () => {
+    for (;;) {
+      try {
+        const frame = await session.receiver.recv();
+        tags.push(frame[0] ?? -1);
+      } catch {
+        return;
+      }
+    }
+  })();
+  return {
+    key,
+    send: (...frames) => session.sender.sendMany(frames),
+    closed,
+    tags,
+  };
 }
