@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Context } from '../../../src/runtime/context.js';
-import { deterministicRuntime } from '../../../src/runtime/index.js';
+import { deterministicRuntime, simulatedNetwork } from '../../../src/runtime/index.js';
 import * as discovery from './discovery/network/helpers.js';
 import * as lookup from './lookup/network/helpers.js';
 
@@ -115,6 +115,49 @@ describe('a peer that can only dial out connects fast (deterministic)', () => {
         times.every((t) => t <= 5_000),
         `connection times (ms) per seed: ${times.join(', ')}`,
       );
+    });
+  }
+});
+
+/**
+ * 12 peers over 150 ms links with a 200 ms cooldown: every handshake outlasts the cooldown, so
+ * under the one-reservation rule alone two peers dialing each other kept refusing each other's
+ * sessions and never meshed. Returns the virtual ms until the full mesh.
+ */
+async function slowLinks(ctx: Context, flavour: 'lookup' | 'discovery'): Promise<number> {
+  simulatedNetwork(ctx).setDefaultLinkDelay(150);
+  const start = ctx.clock.now();
+  if (flavour === 'lookup') {
+    const overrides = { peerConnectionCooldownMs: 200, dialFrequencyMs: 50 };
+    const peers = Array.from({ length: 12 }, (_, i) => lookup.startPeer(ctx, i, { overrides }));
+    for (const p of peers) p.oracle.register(0, lookup.entries(peers));
+    await lookup.until(ctx, () => lookup.fullMesh(peers), 'full mesh', { timeoutMs: 30_000 });
+    await lookup.stopAll(peers);
+  } else {
+    const overrides = {
+      peerConnectionCooldownMs: 200,
+      dialFrequencyMs: 50,
+      gossipBitVecFrequencyMs: 300,
+    };
+    const boot = discovery.startPeer(ctx, 0, { overrides });
+    const peers = [boot];
+    for (let i = 1; i < 12; i++) {
+      peers.push(discovery.startPeer(ctx, i, { bootstrappers: [boot], overrides }));
+    }
+    for (const p of peers) p.oracle.register(0, discovery.keys(peers));
+    await discovery.until(ctx, () => discovery.fullMesh(peers), 'full mesh', { timeoutMs: 30_000 });
+    await discovery.stopAll(peers);
+  }
+  return ctx.clock.now() - start;
+}
+
+describe('reconnect storms stay bounded when handshakes outlast the cooldown (deterministic)', () => {
+  for (const flavour of ['lookup', 'discovery'] as const) {
+    test(`${flavour}: 12 peers over 150 ms links with a 200 ms cooldown mesh within 30 s, identically on a rerun`, async () => {
+      const a = await deterministicRuntime({ seed: 5 }).run((ctx) => slowLinks(ctx, flavour));
+      const b = await deterministicRuntime({ seed: 5 }).run((ctx) => slowLinks(ctx, flavour));
+      assert.equal(a.digest, b.digest);
+      assert.equal(a.result, b.result);
     });
   }
 });
