@@ -15,6 +15,7 @@ import { Quota } from '../../quota/index.js';
 import type { SocketAddr } from '../../runtime/context.js';
 import { parseSocketAddr } from '../address.js';
 import { P2PError } from '../errors.js';
+import type { DirectoryConfig } from './tracker/types.js';
 
 /**
  * The largest application payload: commonware `MAX_SIZE` = the stream's maximum frame
@@ -269,6 +270,24 @@ export function buildConfig(
   merged.listen = listen;
   merged.namespace = c.namespace.slice();
   return merged as SharedConfig & Record<string, unknown>;
+}
+
+/** The tracker settings both flavours take from their config, unchanged. */
+export function trackerSettings(config: SharedConfig): {
+  readonly [K in keyof DirectoryConfig]-?: DirectoryConfig[K];
+} & {
+  readonly mailboxSize: number;
+} {
+  return {
+    mailboxSize: config.mailboxSize,
+    allowPrivateIps: config.allowPrivateIps,
+    allowDns: config.allowDns,
+    trackedPeerSets: config.trackedPeerSets,
+    maxPeersPerSet: config.maxPeersPerSet,
+    peerConnectionCooldownMs: config.peerConnectionCooldownMs,
+    blockDurationMs: config.blockDurationMs,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+  };
 }
 
 /** The two presets every flavour's `Config` offers. */

@@ -6,6 +6,7 @@
  */
 
 import type { Context } from '../../../runtime/context.js';
+import { trackerSettings } from '../config.js';
 import { BaseNetwork, type FlavourParts, NetworkCore } from '../network.js';
 import { DirectoryMetrics } from '../tracker/index.js';
 import type { Config } from './config.js';
@@ -57,16 +58,9 @@ export class Network extends BaseNetwork {
     const network = context.child('network');
     [this.#tracker, this.#trackerMailbox] = Tracker.create(
       {
+        ...trackerSettings(config),
         myself: this.#myself,
         bootstrappers: config.bootstrappers,
-        mailboxSize: config.mailboxSize,
-        allowPrivateIps: config.allowPrivateIps,
-        allowDns: config.allowDns,
-        trackedPeerSets: config.trackedPeerSets,
-        maxPeersPerSet: config.maxPeersPerSet,
-        peerConnectionCooldownMs: config.peerConnectionCooldownMs,
-        blockDurationMs: config.blockDurationMs,
-        handshakeTimeoutMs: config.handshakeTimeoutMs,
         dialFailLimit: config.dialFailLimit,
         peerGossipMaxCount: config.peerGossipMaxCount,
       },
@@ -75,22 +69,27 @@ export class Network extends BaseNetwork {
   }
 
   /**
-   * Creates a network and its oracle. The network runs under `context` (its tasks and metrics
-   * live under `context`'s label path plus `network`); the oracle may be used at once, its
-   * requests are handled when the network starts.
+   * Creates a discovery network (running under `context`, its tasks and metrics under
+   * `context`'s label path plus `network`) and the oracle through which the application
+   * registers its peer sets; the oracle may be used at once, its requests are handled when the
+   * network starts.
    *
    * @param config - from `Config.local(...)` or `Config.recommended(...)`.
    */
   static create(context: Context, config: Config): [Network, Oracle] {
     const network = new Network(context, config);
-    const tracker = network.#tracker;
-    const oracle = new Oracle(
-      network.#trackerMailbox,
+    return [network, network.#oracle(context)];
+  }
+
+  #oracle(context: Context): Oracle {
+    const tracker = this.#tracker;
+    const log = context.log.child({ actor: 'oracle' });
+    return new Oracle(
+      this.#trackerMailbox,
       (peers) => tracker.checkSize(peers),
-      context.log.child({ actor: 'oracle' }),
+      log,
       context.signal,
     );
-    return [network, oracle];
   }
 
   /** Our signed address record, as peers receive it in our Greeting. */

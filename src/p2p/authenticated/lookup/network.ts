@@ -6,6 +6,7 @@
  */
 
 import type { Context } from '../../../runtime/context.js';
+import { trackerSettings } from '../config.js';
 import { BaseNetwork, type FlavourParts, NetworkCore } from '../network.js';
 import type { Config } from './config.js';
 import { Oracle } from './oracle.js';
@@ -35,16 +36,9 @@ export class Network extends BaseNetwork {
     const network = context.child('network');
     [this.#tracker, this.#trackerMailbox] = Tracker.create(
       {
+        ...trackerSettings(config),
         myself: config.signer.publicKey,
-        mailboxSize: config.mailboxSize,
-        allowPrivateIps: config.allowPrivateIps,
-        allowDns: config.allowDns,
         bypassIpCheck: config.bypassIpCheck,
-        trackedPeerSets: config.trackedPeerSets,
-        maxPeersPerSet: config.maxPeersPerSet,
-        peerConnectionCooldownMs: config.peerConnectionCooldownMs,
-        blockDurationMs: config.blockDurationMs,
-        handshakeTimeoutMs: config.handshakeTimeoutMs,
       },
       { rng: context.rng, metrics: DirectoryMetrics.register(network.child('tracker').metrics) },
     );

@@ -93,6 +93,26 @@ export const SHARED_TYPES: ReadonlySet<string> = new Set([
  * The mailbox methods both trackers have. Every method returns at once: the mailbox is reliable
  * (never drops while the tracker runs), and requests resolve `undefined` once it has stopped.
  */
+/**
+ * The spawner's `connect` message of either flavour, for `request`: the connection's control,
+ * whether we dialed it, the generation of its reservation, and where to answer.
+ */
+export function connectMessage<C, R>(
+  peer: PublicKey,
+  control: C,
+  dialer: boolean,
+  generation: number | undefined,
+): (responder: Responder<R>) => {
+  readonly type: 'connect';
+  readonly peer: PublicKey;
+  readonly control: C;
+  readonly dialer: boolean;
+  readonly generation: number | undefined;
+  readonly responder: Responder<R>;
+} {
+  return (responder) => ({ type: 'connect', peer, control, dialer, generation, responder });
+}
+
 export class MailboxBase<P> {
   readonly #sender: Sender<SharedMessage<P>>;
   // Settled whenever a message that may make a peer dialable is sent (a registration, an

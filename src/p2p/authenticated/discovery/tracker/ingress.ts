@@ -1,7 +1,7 @@
 import type { Feedback, Responder, Sender } from '../../../../actor/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { TrackedPeers } from '../../../types.js';
-import { MailboxBase, type SharedMessage } from '../../tracker/ingress.js';
+import { connectMessage, MailboxBase, type SharedMessage } from '../../tracker/ingress.js';
 import type { BitVec, InfoLike } from './info.js';
 
 export type { Subscriber } from '../../tracker/ingress.js';
@@ -74,14 +74,7 @@ export class Mailbox extends MailboxBase<TrackedPeers> {
     dialer: boolean,
     generation?: number,
   ): Promise<InfoLike | undefined> {
-    return this.#sender.request((responder) => ({
-      type: 'connect',
-      peer,
-      control,
-      dialer,
-      generation,
-      responder,
-    }));
+    return this.#sender.request(connectMessage(peer, control, dialer, generation));
   }
 
   // ---------- Peer actor ----------

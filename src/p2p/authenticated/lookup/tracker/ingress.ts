@@ -1,7 +1,7 @@
 import type { Feedback, Responder, RingInbox, Sender } from '../../../../actor/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { AddressableTrackedPeers, PeerAddress } from '../../../types.js';
-import { MailboxBase, type SharedMessage } from '../../tracker/ingress.js';
+import { connectMessage, MailboxBase, type SharedMessage } from '../../tracker/ingress.js';
 import type { ListenerAllowList } from './directory.js';
 
 export type { Subscriber } from '../../tracker/ingress.js';
@@ -76,14 +76,9 @@ export class Mailbox extends MailboxBase<AddressableTrackedPeers> {
     dialer: boolean,
     generation?: number,
   ): Promise<boolean> {
-    const ok = await this.#sender.request<boolean>((responder) => ({
-      type: 'connect',
-      peer,
-      control,
-      dialer,
-      generation,
-      responder,
-    }));
+    const ok = await this.#sender.request(
+      connectMessage<PeerControl, boolean>(peer, control, dialer, generation),
+    );
     return ok === true;
   }
 
