@@ -86,18 +86,51 @@ async function simultaneous(ctx: Context): Promise<[number, number, number]> {
   return [settled, later, dials];
 }
 
+/** {@link simultaneous} for discovery: each peer is the other's bootstrapper. */
+async function simultaneousDiscovery(ctx: Context): Promise<[number, number, number]> {
+  const ip = discovery.ipOf;
+  const pa = { pk: discovery.signer(0).publicKey, address: `${ip(0)}:3000` };
+  const pb = { pk: discovery.signer(1).publicKey, address: `${ip(1)}:3000` };
+  const options = { preset: 'recommended', overrides: RECOMMENDED } as const;
+  const a = discovery.startPeer(ctx, 0, { ...options, bootstrappers: [pb as discovery.Peer] });
+  const b = discovery.startPeer(ctx, 1, { ...options, bootstrappers: [pa as discovery.Peer] });
+  a.oracle.register(0, [a.pk, b.pk]);
+  b.oracle.register(0, [a.pk, b.pk]);
+  await discovery.until(ctx, () => discovery.fullMesh([a, b]), 'connected', { stepMs: 10 });
+  await ctx.clock.sleep(5_000);
+  const attempts = () =>
+    discovery.counter(a, 'dialer', 'attempts', ['peer']).get({ peer: b.hex }) +
+    discovery.counter(b, 'dialer', 'attempts', ['peer']).get({ peer: a.hex });
+  const links = () =>
+    simulatedNetwork(ctx)
+      .connections()
+      .filter((c) => [c.dialer.ip, c.listener.ip].sort().join() === [a.ip, b.ip].sort().join())
+      .length;
+  const settled = links();
+  const before = attempts();
+  await ctx.clock.sleep(60_000);
+  const result: [number, number, number] = [settled, links(), attempts() - before];
+  await discovery.stopAll([a, b]);
+  return result;
+}
+
 describe('simultaneous dials settle on one connection (deterministic)', () => {
-  test('in each of 20 seeds, one connection survives, stays, and nobody redials', async () => {
-    const outcomes: string[] = [];
-    for (const seed of SEEDS) {
-      const { result } = await deterministicRuntime({ seed }).run(simultaneous);
-      outcomes.push(result.join('/'));
-    }
-    assert.ok(
-      outcomes.every((o) => o === '1/1/0'),
-      `connections settled/after a minute/dials per seed: ${outcomes.join(', ')}`,
-    );
-  });
+  for (const [name, scenario] of [
+    ['lookup', simultaneous],
+    ['discovery', simultaneousDiscovery],
+  ] as const) {
+    test(`${name}: in each of 20 seeds, one connection survives, stays, and nobody redials`, async () => {
+      const outcomes: string[] = [];
+      for (const seed of SEEDS) {
+        const { result } = await deterministicRuntime({ seed }).run(scenario);
+        outcomes.push(result.join('/'));
+      }
+      assert.ok(
+        outcomes.every((o) => o === '1/1/0'),
+        `connections settled/after a minute/dials per seed: ${outcomes.join(', ')}`,
+      );
+    });
+  }
 });
 
 describe('a peer that can only dial out connects fast (deterministic)', () => {
