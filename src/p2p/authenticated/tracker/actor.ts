@@ -22,7 +22,7 @@
  * @module
  */
 
-import { closeResponderOf, type Inbox, select } from '../../../actor/index.js';
+import { closeResponderOf, type Inbox, type Responder, select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Counter, Handle, Logger } from '../../../runtime/context.js';
 import { P2PError } from '../../errors.js';
@@ -51,6 +51,7 @@ export interface ActorDirectory<P> {
   unblockExpired(now: number): PublicKey[];
   nextUnblockAt(): number | undefined;
   dialable(now: number): Dialable;
+  dialableSteps(now: number): Steps<Dialable>;
   dial(key: PublicKey, now: number): DialReservation | undefined;
   acceptable(key: PublicKey, sourceIp: string, now: number): boolean;
   listen(key: PublicKey, sourceIp: string, now: number): Inbound | undefined;
@@ -287,8 +288,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
         return;
       }
       case 'dialable':
-        m.responder.send(directory.dialable(now));
-        return;
+        return this.#dialableSteps(m.responder, now);
       case 'dial': {
         const r = directory.dial(m.peer, now);
         if (r === undefined) m.responder.close();
@@ -335,6 +335,11 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
     if (this.#subscribers.length === 0) return;
     const update = yield* this.#directory.latestUpdateSteps();
     if (update !== undefined) this.#publish(update);
+  }
+
+  /** Answers the dialer once every record was visited (in steps: the directory may be large). */
+  *#dialableSteps(responder: Responder<Dialable>, now: number): Steps<void> {
+    responder.send(yield* this.#directory.dialableSteps(now));
   }
 
   *#subscribeSteps(subscriber: Subscriber): Steps<void> {

@@ -28,7 +28,13 @@ import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../
 import { BlockList } from './blocks.js';
 import { Metadata } from './metadata.js';
 import { DirectoryMetrics } from './metrics.js';
-import { containsHex, PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
+import {
+  containsHex,
+  PeerSetWindow,
+  type StoredSet,
+  sortedUnique,
+  sortedUniqueSteps,
+} from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
@@ -274,22 +280,32 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
    * every pending dial time and every block expiry of an otherwise-tracked peer.
    */
   dialable(now: number): Dialable {
+    return runSteps(this.dialableSteps(now));
+  }
+
+  /**
+   * {@link dialable} in steps: it visits every record (and sorts what it finds), a step per
+   * {@link CHUNK} records, so a directory of tens of thousands of peers answers the dialer
+   * without one long event-loop turn.
+   */
+  *dialableSteps(now: number): Steps<Dialable> {
     const peers: PublicKey[] = [];
     let nextQueryAt: number | undefined;
-    const consider = (t: number) => {
-      if (nextQueryAt === undefined || t < nextQueryAt) nextQueryAt = t;
-    };
+    let n = 0;
     for (const [key, record] of this.peers) {
+      if (++n % CHUNK === 0) yield;
       const until = this.#blocks.blockedUntil(key, now);
       if (until !== undefined) {
-        consider(until);
+        if (nextQueryAt === undefined || until < nextQueryAt) nextQueryAt = until;
         continue;
       }
       const status = this.dialStatus(record, now);
       if (status.kind === 'now') peers.push(key);
-      else if (status.kind === 'after') consider(status.at);
+      else if (status.kind === 'after' && (nextQueryAt === undefined || status.at < nextQueryAt)) {
+        nextQueryAt = status.at;
+      }
     }
-    return { peers: sortedUnique(peers), nextQueryAt };
+    return { peers: yield* sortedUniqueSteps(peers), nextQueryAt };
   }
 
   /**

@@ -23,6 +23,53 @@ export function sortedUnique(keys: readonly PublicKey[]): PublicKey[] {
   return [...byHex.keys()].sort().map((h) => byHex.get(h)!);
 }
 
+/**
+ * {@link sortedUnique} in steps: runs of {@link CHUNK} keys sorted natively by hex, then merged
+ * pairwise, a step per {@link CHUNK} keys merged, so that no step sorts more than a chunk.
+ */
+export function* sortedUniqueSteps(keys: readonly PublicKey[]): Steps<PublicKey[]> {
+  if (keys.length <= CHUNK) return sortedUnique(keys);
+  let runs: PublicKey[][] = [];
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    runs.push(sortedUnique(keys.slice(i, i + CHUNK)));
+    yield;
+  }
+  while (runs.length > 1) {
+    const next: PublicKey[][] = [];
+    for (let i = 0; i < runs.length; i += 2) {
+      const a = runs[i]!;
+      const b = runs[i + 1];
+      next.push(b === undefined ? a : yield* mergeSteps(a, b));
+    }
+    runs = next;
+  }
+  return runs[0] ?? [];
+}
+
+/** Merges two sorted, deduplicated key lists into one (a key in both appears once). */
+function* mergeSteps(a: readonly PublicKey[], b: readonly PublicKey[]): Steps<PublicKey[]> {
+  const out: PublicKey[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x.toHex() < y.toHex())) {
+      out.push(x as PublicKey);
+      i++;
+    } else if (x === undefined || y.toHex() < x.toHex()) {
+      out.push(y);
+      j++;
+    } else {
+      out.push(x);
+      i++;
+      j++;
+    }
+    if (out.length % CHUNK === 0) yield;
+  }
+  return out;
+}
+
 /** The position of the key whose hex is `hex` in sorted set `keys`, or -1 (binary search). */
 export function indexOfHex(keys: readonly PublicKey[], hex: string): number {
   let lo = 0;

@@ -6,9 +6,11 @@ import {
   PeerSetWindow,
   type StoredSet,
   sortedUnique,
+  sortedUniqueSteps,
   trackedPeers,
   union,
 } from '../../../../src/p2p/authenticated/tracker/peer-sets.js';
+import { CHUNK, runSteps } from '../../../../src/p2p/authenticated/tracker/steps.js';
 import { TrackedPeers } from '../../../../src/p2p/types.js';
 
 const keys = [1n, 2n, 3n, 4n, 5n, 6n].map((n) => PrivateKey.fromSeed(n).publicKey);
@@ -21,6 +23,22 @@ describe('sorted key sets', () => {
     assert.deepEqual(hex(sortedUnique(mixed)), hex(TrackedPeers.from(mixed).primary));
     const reversed = [sorted[1]!, sorted[0]!, sorted[1]!];
     assert.deepEqual(hex(trackedPeers(reversed).primary), hex(sorted.slice(0, 2)), 'sorted once');
+  });
+
+  it('sorts and deduplicates in steps exactly as in one go, a step per chunk', () => {
+    // More than five chunks of keys, in a scrambled order, with every tenth key repeated.
+    const many = Array.from(
+      { length: 5 * CHUNK + 300 },
+      (_, i) => PrivateKey.fromSeed(BigInt(((i * 7919) % 6000) + 1)).publicKey,
+    );
+    for (let i = 0; i < many.length; i += 10) many.push(many[i]!);
+    const steps = sortedUniqueSteps(many);
+    let yields = 0;
+    let r = steps.next();
+    for (; r.done !== true; r = steps.next()) yields++;
+    assert.deepEqual(hex(r.value), hex(sortedUnique(many)));
+    assert.ok(yields >= many.length / CHUNK, `yielded ${yields} times`);
+    assert.deepEqual(hex(runSteps(sortedUniqueSteps(keys))), hex(sorted), 'a small set in one go');
   });
 
   it('merges and subtracts sorted sets linearly', () => {
