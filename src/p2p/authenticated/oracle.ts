@@ -50,6 +50,43 @@ export interface OracleMailbox<T> {
   readonly isClosed: boolean;
 }
 
+/** A registration's members by role, in the order given (the tracker sorts them, in steps). */
+export interface Roles<O> {
+  readonly primary: readonly O[];
+  readonly secondary: readonly O[];
+}
+
+/**
+ * Splits a registration into its roles (a bare list is primary-only), maps every item with
+ * `map`, and checks that no key repeats within a role: linear work in the caller's turn, no
+ * sort (a 65,536-key sort would hold the caller's turn for about 100 ms; the tracker sorts in
+ * steps instead). A key in both roles is kept in both; the tracker counts it as primary.
+ *
+ * @throws P2PError `InvalidPeerSet` if a key repeats within one role; whatever `map` throws.
+ */
+export function roles<I, O>(
+  input: Iterable<I> | { readonly primary: Iterable<I>; readonly secondary?: Iterable<I> },
+  map: (item: I) => O,
+  keyOf: (item: O) => PublicKey,
+): Roles<O> {
+  const isSplit = typeof input === 'object' && input !== null && 'primary' in input;
+  const one = (items: Iterable<I>, role: string): O[] => {
+    const seen = new Set<string>();
+    const out: O[] = [];
+    for (const item of items) {
+      const o = map(item);
+      const hex = keyOf(o).toHex();
+      if (seen.has(hex)) throw new P2PError('InvalidPeerSet', `duplicate ${role} peer ${hex}`);
+      seen.add(hex);
+      out.push(o);
+    }
+    return out;
+  };
+  const primary = one(isSplit ? input.primary : (input as Iterable<I>), 'primary');
+  const secondary = one(isSplit ? (input.secondary ?? []) : [], 'secondary');
+  return Object.freeze({ primary: Object.freeze(primary), secondary: Object.freeze(secondary) });
+}
+
 /**
  * Throws unless the distinct `keys` of a registration, plus ourselves if we are not among them,
  * fit `maxPeersPerSet` (upstream `track` asserts this; we hold an identity in every set). For

@@ -14,9 +14,8 @@
 
 import type { Feedback } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import { P2PError } from '../../errors.js';
-import { TrackedPeers } from '../../types.js';
-import { BaseOracle, type OracleMailbox } from '../oracle.js';
+import type { TrackedPeers } from '../../types.js';
+import { BaseOracle, type OracleMailbox, roles } from '../oracle.js';
 
 export { PeerSetSubscription } from '../oracle.js';
 
@@ -28,28 +27,18 @@ export type PeerSetInput =
   | Iterable<PublicKey>
   | { readonly primary: Iterable<PublicKey>; readonly secondary?: Iterable<PublicKey> };
 
-/** `keys` sorted by byte order. @throws P2PError `InvalidPeerSet` if a key repeats. */
-function sortedUnique(keys: Iterable<PublicKey>, role: string): PublicKey[] {
-  const out = [...keys].sort((a, b) => a.compare(b));
-  for (let i = 1; i < out.length; i++) {
-    if (out[i]!.equals(out[i - 1]!)) {
-      throw new P2PError('InvalidPeerSet', `duplicate ${role} peer ${out[i]!.toHex()}`);
-    }
-  }
-  return out;
-}
-
 /**
- * Normalises a registration: a bare list is primary-only; lists are sorted by key; secondaries
- * that are also primaries are dropped (they count as primary).
+ * Normalises a registration: a bare list is primary-only; lists stay in the order given (the
+ * tracker sorts them, in steps, and counts a key in both roles as primary).
  *
  * @throws P2PError `InvalidPeerSet` if a key repeats within one role.
  */
 export function trackedPeers(input: PeerSetInput): TrackedPeers {
-  const isSplit = typeof input === 'object' && input !== null && 'primary' in input;
-  const primary = sortedUnique(isSplit ? input.primary : (input as Iterable<PublicKey>), 'primary');
-  const secondary = sortedUnique(isSplit ? (input.secondary ?? []) : [], 'secondary');
-  return TrackedPeers.from(primary, secondary);
+  return roles(
+    input,
+    (k: PublicKey) => k,
+    (k) => k,
+  );
 }
 
 /**

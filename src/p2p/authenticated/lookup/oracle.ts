@@ -15,8 +15,8 @@
 import type { Feedback } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { type AddressInput, parseAddress } from '../../address.js';
-import { type AddressableInput, AddressableTrackedPeers, type PeerAddress } from '../../types.js';
-import { BaseOracle } from '../oracle.js';
+import type { AddressableInput, AddressableTrackedPeers, PeerAddress } from '../../types.js';
+import { BaseOracle, roles } from '../oracle.js';
 import type { Mailbox as TrackerMailbox } from './tracker/index.js';
 
 export { PeerSetSubscription } from '../oracle.js';
@@ -39,7 +39,17 @@ export class Oracle extends BaseOracle<AddressableTrackedPeers, TrackerMailbox> 
    *   `maxPeersPerSet` peers counting ourselves), `InvalidAddress` (an address does not parse).
    */
   register(index: number, peers: AddressableInput): Feedback {
-    return this.track(index, () => AddressableTrackedPeers.from(peers));
+    // Parsed and checked here (an immediate error); sorted by the tracker, in steps.
+    return this.track(index, () =>
+      roles(
+        peers,
+        ([pk, address]: readonly [PublicKey, AddressInput]): PeerAddress => [
+          pk,
+          parseAddress(address),
+        ],
+        ([pk]) => pk,
+      ),
+    );
   }
 
   /**

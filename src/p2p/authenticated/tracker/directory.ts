@@ -25,6 +25,7 @@ import type { PublicKey } from '../../../crypto/ed25519.js';
 import { P2PError } from '../../errors.js';
 import { PeerMap } from '../../peer-map.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
+import { checkPeerSetSize } from '../oracle.js';
 import { BlockList } from './blocks.js';
 import { Metadata } from './metadata.js';
 import { DirectoryMetrics } from './metrics.js';
@@ -113,6 +114,16 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
    *
    * @throws P2PError `InvalidPeerSet`.
    */
+  /**
+   * {@link checkKeys} for members in any order (what the oracle checks at the call): counts the
+   * distinct keys with a set, linear, no sort.
+   *
+   * @throws P2PError `InvalidPeerSet` if the set is larger than `maxPeersPerSet`.
+   */
+  protected checkKeyCount(keys: Iterable<PublicKey>): void {
+    checkPeerSetSize(keys, this.#myself, this.#config.maxPeersPerSet);
+  }
+
   protected checkKeys(peers: TrackedPeers): void {
     const me = this.#myself.toHex();
     const hasMe = containsHex(peers.primary, me) || containsHex(peers.secondary, me);

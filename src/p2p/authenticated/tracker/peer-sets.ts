@@ -164,7 +164,7 @@ export function* sortedKeysSteps<T>(
     prev = h;
     if ((i + 1) % CHUNK === 0) yield;
   }
-  return Object.freeze(sorted ? out : sortedUnique(out));
+  return Object.freeze(sorted ? out : yield* sortedUniqueSteps(out));
 }
 
 /**

@@ -29,7 +29,6 @@ import {
   type DirectoryDependencies,
   type Inbound,
   Metadata,
-  runSteps,
   type Steps,
   type StoredSet,
   trackedPeersSteps,
@@ -117,7 +116,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
    * @throws P2PError `InvalidPeerSet`.
    */
   checkSize(peers: TrackedPeers): void {
-    this.checkKeys(runSteps(trackedPeersSteps(peers.primary, peers.secondary, self)));
+    this.checkKeyCount([...peers.primary, ...peers.secondary]);
   }
 
   /**

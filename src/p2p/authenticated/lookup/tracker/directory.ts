@@ -93,7 +93,7 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
    * @throws P2PError `InvalidPeerSet`.
    */
   checkSize(peers: AddressableTrackedPeers): void {
-    this.checkKeys(runSteps(keysSteps(peers)));
+    this.checkKeyCount([...peers.primary, ...peers.secondary].map(keyOf));
   }
 
   /**

@@ -140,6 +140,33 @@ describe('lookup tracker actor', () => {
     });
   });
 
+  test('a registration in any order is stored sorted, a key in both roles as primary', async () => {
+    await run(async (ctx) => {
+      const h = harness(ctx);
+      const order = [5, 2, 7, 1, 3];
+      h.oracle.register(0, {
+        primary: order.map((i) => [pk(i), addr(i)] as const),
+        secondary: [
+          [pk(2), addr(2)],
+          [pk(9), addr(9)],
+          [pk(4), addr(4)],
+        ],
+      });
+      const set = await h.oracle.peerSet(0);
+      const byBytes = (ks: ed25519.PublicKey[]) =>
+        ks.sort((a, b) => a.compare(b)).map((k) => k.toHex());
+      assert.deepEqual(
+        set?.primary.map((k) => k.toHex()),
+        byBytes(order.map(pk)),
+      );
+      assert.deepEqual(
+        set?.secondary.map((k) => k.toHex()),
+        byBytes([pk(9), pk(4)]),
+      );
+      await h.stop();
+    });
+  });
+
   test('a non-increasing index is ignored: no subscriber update, no kill, no change', async () => {
     await run(async (ctx) => {
       const h = harness(ctx);
