@@ -1,12 +1,35 @@
 import { select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import { type Quota, RateLimiter } from '../../../quota/index.js';
-import type { Context, Labels } from '../../../runtime/context.js';
+import { RateLimiter } from '../../../quota/index.js';
+import type { Context } from '../../../runtime/context.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import { peekDataChannel, smallDataStart } from '../data.js';
-import { Relay, type RelayInboxes, type RelayMetrics } from '../relay.js';
+import { Relay, type RelayInboxes } from '../relay.js';
 import { Mailbox } from './ingress.js';
+import type {
+  Config,
+  Gate,
+  InboundRoutes,
+  PeerConnection,
+  PeerIo,
+  Protocol,
+  StreamReceiver,
+  StreamSender,
+} from './protocol.js';
+
+export type {
+  Config,
+  Gate,
+  InboundRoutes,
+  PeerConnection,
+  PeerIo,
+  Protocol,
+  Received,
+  StreamReceiver,
+  StreamSender,
+} from './protocol.js';
+
 import {
   type BoundCounter,
   bindCounter,
@@ -14,116 +37,6 @@ import {
   type PeerMetrics,
   peerLabels,
 } from './metrics.js';
-
-/** The write half of an authenticated stream (the stream module's `Sender` implements it). */
-export interface StreamSender {
-  /** Writes each message as its own frame, in order; rejects if the connection fails. */
-  sendMany(messages: readonly Uint8Array[]): Promise<void>;
-}
-
-/** The read half of an authenticated stream (the stream module's `Receiver` implements it). */
-export interface StreamReceiver {
-  /** Resolves with the next message; rejects once the connection fails or closes. */
-  recv(): Promise<Uint8Array>;
-}
-
-/** An authenticated connection handed to a peer actor. */
-export interface PeerConnection {
-  /** The authenticated key of the remote peer. */
-  readonly peer: PublicKey;
-  readonly sender: StreamSender;
-  readonly receiver: StreamReceiver;
-  /** The underlying connection; closed when the actor ends (which fails a pending `recv`). */
-  readonly connection: { close(): void };
-}
-
-/** Where the peer actor delivers inbound data (the {@link Channels} registry implements it). */
-export interface InboundRoutes {
-  /** The inbound side of `channel`, or `undefined` if it is not registered. */
-  inbound(channel: number): InboundChannel | undefined;
-  /** The largest application payload a Data message may carry, in bytes. */
-  readonly maxMessageSize: number;
-}
-
-/**
- * A gate on one kind of inbound frame of one connection: its limiter, metric labels and counter.
- * Made by {@link PeerIo.gate}; the flavour's protocol throttles its own control frames on them.
- */
-export interface Gate {
-  readonly limiter: RateLimiter;
-  readonly labels: Labels;
-  readonly received: BoundCounter;
-}
-
-/** What a flavour's {@link Protocol} may use while the connection runs. */
-export interface PeerIo {
-  /** The connection's context (clock, log). */
-  readonly ctx: Context;
-  /** The authenticated remote key. */
-  readonly peer: PublicKey;
-  /** The remote key in hex (metric label). */
-  readonly peerHex: string;
-  /** The largest application payload a Data message may carry, in bytes. */
-  readonly maxMessageSize: number;
-  /** A gate for frames labelled `message` (e.g. `ping`, `bit_vec`), limited by `quota`. */
-  gate(message: string, quota: Quota): Gate;
-  /**
-   * Counts a frame on `gate` and waits (counting `messages_rate_limited` once) until its limiter
-   * grants a cell: backpressure on this connection, nothing dropped. Resolves false if the peer
-   * ended meanwhile.
-   */
-  throttle(gate: Gate): Promise<boolean>;
-  /** Counts a frame that did not decode (`messages_received{message="invalid"}`). */
-  invalid(): void;
-}
-
-/** What a received non-fast-path frame turned out to be, as the flavour's protocol decoded it. */
-export type Received =
-  /** Application data: route it to `channel` as any data frame. */
-  | { readonly channel: number; readonly message: Uint8Array }
-  /** A control frame the protocol handled itself. */
-  | null
-  /** A protocol violation or failure: the connection ends with this reason. */
-  | P2PError;
-
-/**
- * The flavour's part of a peer actor (lookup: Ping; discovery: Greeting, BitVec, Peers). The
- * harness owns the connection, the queues, batching, data routing and throttling; a protocol
- * decides what is written besides data and what every non-data frame means.
- */
-export interface Protocol {
-  /** Frames written before anything else, in one write (discovery's Greeting). */
-  readonly preamble: readonly Uint8Array[];
-  /** The flavour's timer period in ms (lookup: ping; discovery: gossip). */
-  readonly tickMs: number;
-  /** Whether the first tick is due at start (discovery) or one period after it (lookup). */
-  readonly tickAtStart: boolean;
-  /** The `messages_sent` label of the frame {@link tick} returns. */
-  readonly tickLabel: string;
-  /** A tick fired: a frame to write first in the next batch, or undefined. */
-  tick(): Uint8Array | undefined;
-  /**
-   * Whether data frames may take the fast path: false until a flavour's handshake-level message
-   * has arrived (discovery's Greeting), so every frame reaches {@link receive} until then.
-   */
-  readonly open: boolean;
-  /** Decodes and handles a frame that is not fast-path data. */
-  receive(frame: Uint8Array, io: PeerIo): Received | Promise<Received>;
-}
-
-/** Configuration of one peer actor. */
-export interface Config {
-  /** Capacity of each of the relay's high and low queues, and of the control queue, in messages. */
-  readonly mailboxSize: number;
-  /** Most messages written with one `sendMany`. */
-  readonly sendBatchSize: number;
-  /** The registered channels. */
-  readonly channels: InboundRoutes;
-  /** Shared message counters. */
-  readonly metrics: PeerMetrics;
-  /** Shared relay drop counters. */
-  readonly relayMetrics?: RelayMetrics;
-}
 
 /** Per-channel inbound state of one connection. */
 interface Route extends Gate {

@@ -26,6 +26,7 @@ import { P2PError } from '../../errors.js';
 import { PeerMap } from '../../peer-map.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
 import { checkPeerSetSize } from '../oracle.js';
+import { admission } from './admission.js';
 import { BlockList } from './blocks.js';
 import { Metadata } from './metadata.js';
 import { DirectoryMetrics } from './metrics.js';
@@ -344,32 +345,14 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     }
   }
 
-  /**
-   * What to do with an authenticated session of `key` arriving from `holder`'s direction while
-   * `record` is in its current state. One slot per peer, and (PROTOCOL.md, deviations):
-   * - nothing is refused on account of a session that is not yet authenticated: a pending dial
-   *   is abandoned for an authenticated inbound session (`takeOver`);
-   * - when both directions' sessions are authenticated (a simultaneous dial), both peers keep the
-   *   one dialed by the smaller key (`supersede` the other, or `refuse` this one), so they settle
-   *   on the same connection;
-   * - a session active for longer than `handshakeTimeoutMs` is never replaced.
-   */
+  /** {@link admission} for this directory (our key, our `handshakeTimeoutMs`). */
   protected admission(
     key: PublicKey,
     record: R,
     holder: 'dialer' | 'listener',
     now: number,
   ): Admission {
-    if (record.status === 'inert') return holder === 'listener' ? 'reserve' : 'refuse';
-    const current = record.holder;
-    if (current === holder) return 'refuse';
-    if (current === 'dialer' && record.status === 'reserved') return 'takeOver';
-    const since = record.activeSince;
-    if (since !== undefined && now - since > this.#handshakeTimeoutMs) return 'refuse';
-    // The session dialed by the smaller key wins: ours is dialed by us, theirs by them.
-    const ours = this.#myself.compare(key) < 0;
-    const wins = holder === 'dialer' ? ours : !ours;
-    return wins ? 'supersede' : 'refuse';
+    return admission(this.#myself, key, record, holder, now, this.#handshakeTimeoutMs);
   }
 
   /**

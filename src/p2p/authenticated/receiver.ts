@@ -1,0 +1,87 @@
+/**
+ * The receiving end of a channel (the `Receiver` of `Network.register`): messages from every
+ * peer in arrival order, as a promise per message or an async iterator.
+ *
+ * @module
+ */
+
+import type { Inbox } from '../../actor/index.js';
+import { P2PError } from '../errors.js';
+import type { ChannelMessage } from './channels.js';
+
+/** The result of a finished receiver iteration. */
+const ITER_DONE: IteratorResult<ChannelMessage> = Object.freeze({ value: undefined, done: true });
+
+/** Receives on one channel: messages from every peer, in arrival order. */
+export class Receiver implements AsyncIterable<ChannelMessage> {
+  /** The channel this receiver reads. */
+  readonly channel: number;
+  readonly #inbox: Inbox<ChannelMessage>;
+
+  /** @internal Made by {@link Channels.register}. */
+  constructor(channel: number, inbox: Inbox<ChannelMessage>) {
+    this.channel = channel;
+    this.#inbox = inbox;
+  }
+
+  /**
+   * Resolves with the next `[from, message]`.
+   *
+   * @throws P2PError `NetworkClosed` once the network has stopped; `signal.reason` if `signal`
+   *   aborts first (the pending wait is removed, no message is lost).
+   */
+  recv(options?: { readonly signal?: AbortSignal }): Promise<ChannelMessage> {
+    // A queued message is returned at once (even if `signal` has aborted, as before).
+    const m = this.#inbox.tryRecv();
+    if (m !== undefined) return Promise.resolve(m);
+    return this.#recvWait(options?.signal);
+  }
+
+  async #recvWait(signal: AbortSignal | undefined): Promise<ChannelMessage> {
+    const inbox = this.#inbox;
+    for (;;) {
+      const m = inbox.tryRecv();
+      if (m !== undefined) return m;
+      if (inbox.isClosed) throw new P2PError('NetworkClosed');
+      signal?.throwIfAborted();
+      await inbox.ready(signal);
+    }
+  }
+
+  /**
+   * Iterates messages until the network stops (then ends without throwing). Hand-rolled rather
+   * than an async generator: a queued message costs one resolved promise, not a generator
+   * resumption.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ChannelMessage> {
+    const inbox = this.#inbox;
+    let done = false;
+    const finish = (): IteratorResult<ChannelMessage> => {
+      done = true;
+      return ITER_DONE;
+    };
+    const iterator: AsyncIterableIterator<ChannelMessage> = {
+      next: (): Promise<IteratorResult<ChannelMessage>> => {
+        if (done) return Promise.resolve(ITER_DONE);
+        const m = inbox.tryRecv();
+        if (m !== undefined) return Promise.resolve({ value: m, done: false });
+        return this.#recvWait(undefined).then(
+          (value) => ({ value, done: false }),
+          (err) => {
+            if (err instanceof P2PError && err.code === 'NetworkClosed') return finish();
+            done = true;
+            throw err;
+          },
+        );
+      },
+      return: (): Promise<IteratorResult<ChannelMessage>> => Promise.resolve(finish()),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** Messages waiting to be received. */
+  get size(): number {
+    return this.#inbox.size;
+  }
+}
