@@ -34,7 +34,7 @@ import { formatIngress, type Ingress } from '../address.js';
 import { P2PError } from '../errors.js';
 import { isGlobal } from '../net.js';
 import type { DialerMetrics } from './metrics.js';
-import type { PeerConnection } from './peer/actor.js';
+import type { PeerConnection } from './peer/protocol.js';
 import type { Releasable } from './spawner/index.js';
 
 /** What the tracker answers to `dialable`: who may be dialed now, and when to ask again. */

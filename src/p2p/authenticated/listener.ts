@@ -37,7 +37,7 @@ import { formatSocketAddr } from '../address.js';
 import { P2PError } from '../errors.js';
 import { isGlobal, subnetKey, unmappedIp } from '../net.js';
 import type { ListenerMetrics } from './metrics.js';
-import type { PeerConnection } from './peer/actor.js';
+import type { PeerConnection } from './peer/protocol.js';
 import type { Releasable } from './spawner/index.js';
 
 /** Accepted connections between two sweeps of the keyed limiters. */

@@ -7,6 +7,13 @@ import type { InboundChannel } from '../channels.js';
 import { peekDataChannel, smallDataStart } from '../data.js';
 import { Relay, type RelayInboxes } from '../relay.js';
 import { Mailbox } from './ingress.js';
+import {
+  type BoundCounter,
+  bindCounter,
+  dataLabel,
+  type PeerMetrics,
+  peerLabels,
+} from './metrics.js';
 import type {
   Config,
   Gate,
@@ -17,26 +24,6 @@ import type {
   StreamReceiver,
   StreamSender,
 } from './protocol.js';
-
-export type {
-  Config,
-  Gate,
-  InboundRoutes,
-  PeerConnection,
-  PeerIo,
-  Protocol,
-  Received,
-  StreamReceiver,
-  StreamSender,
-} from './protocol.js';
-
-import {
-  type BoundCounter,
-  bindCounter,
-  dataLabel,
-  type PeerMetrics,
-  peerLabels,
-} from './metrics.js';
 
 /** Per-channel inbound state of one connection. */
 interface Route extends Gate {

@@ -1,5 +1,5 @@
 import type { Feedback, Sender } from '../../../actor/index.js';
-import type { PeerConnection } from '../peer/actor.js';
+import type { PeerConnection } from '../peer/protocol.js';
 
 /** What the spawner needs from a reservation: an idempotent release (the tracker's `Reservation`). */
 export interface Releasable {

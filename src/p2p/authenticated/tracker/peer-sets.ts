@@ -39,35 +39,11 @@ export function* sortedUniqueSteps(keys: readonly PublicKey[]): Steps<PublicKey[
     for (let i = 0; i < runs.length; i += 2) {
       const a = runs[i]!;
       const b = runs[i + 1];
-      next.push(b === undefined ? a : yield* mergeSteps(a, b));
+      next.push(b === undefined ? a : yield* unionSteps(a, b));
     }
     runs = next;
   }
   return runs[0] ?? [];
-}
-
-/** Merges two sorted, deduplicated key lists into one (a key in both appears once). */
-function* mergeSteps(a: readonly PublicKey[], b: readonly PublicKey[]): Steps<PublicKey[]> {
-  const out: PublicKey[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    if (y === undefined || (x !== undefined && x.toHex() < y.toHex())) {
-      out.push(x as PublicKey);
-      i++;
-    } else if (x === undefined || y.toHex() < x.toHex()) {
-      out.push(y);
-      j++;
-    } else {
-      out.push(x);
-      i++;
-      j++;
-    }
-    if (out.length % CHUNK === 0) yield;
-  }
-  return out;
 }
 
 /** The position of the key whose hex is `hex` in sorted set `keys`, or -1 (binary search). */

@@ -22,15 +22,7 @@ import { CodecError } from '../../../../codec/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { Quota } from '../../../../quota/index.js';
 import { P2PError } from '../../../errors.js';
-import {
-  checkPositive,
-  type Gate,
-  Actor as Harness,
-  type InboundRoutes,
-  type PeerIo,
-  type Protocol,
-  type Received,
-} from '../../peer/actor.js';
+import { checkPositive, Actor as Harness } from '../../peer/actor.js';
 import type { Mailbox } from '../../peer/ingress.js';
 import {
   type BoundCounter,
@@ -38,6 +30,7 @@ import {
   type PeerMetrics,
   peerLabels,
 } from '../../peer/metrics.js';
+import type { Gate, InboundRoutes, PeerIo, Protocol, Received } from '../../peer/protocol.js';
 import type { PeerFlavour } from '../../spawner/index.js';
 import { Info, type InfoVerifier } from '../info.js';
 import type { BitVec, InfoLike, PeerControl } from '../tracker/index.js';

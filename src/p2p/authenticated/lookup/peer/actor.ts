@@ -2,17 +2,16 @@ import { CodecError } from '../../../../codec/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { Quota } from '../../../../quota/index.js';
 import { P2PError } from '../../../errors.js';
-import {
-  checkPositive,
-  type Gate,
-  Actor as Harness,
-  type Config as HarnessConfig,
-  type InboundRoutes,
-  type PeerIo,
-  type Protocol,
-  type Received,
-} from '../../peer/actor.js';
+import { checkPositive, Actor as Harness } from '../../peer/actor.js';
 import type { Mailbox } from '../../peer/ingress.js';
+import type {
+  Gate,
+  Config as HarnessConfig,
+  InboundRoutes,
+  PeerIo,
+  Protocol,
+  Received,
+} from '../../peer/protocol.js';
 import type { Relay } from '../../relay.js';
 import type { PeerFlavour } from '../../spawner/index.js';
 import { decodeMessage, PING_FRAME } from '../types.js';

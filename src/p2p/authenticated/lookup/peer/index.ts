@@ -22,14 +22,15 @@
  *
  * @module
  */
+
+export { Mailbox } from '../../peer/ingress.js';
+export { dataLabel, PeerMetrics, peerLabels } from '../../peer/metrics.js';
 export type {
   InboundRoutes,
   PeerConnection,
   StreamReceiver,
   StreamSender,
-} from '../../peer/actor.js';
-export { Mailbox } from '../../peer/ingress.js';
-export { dataLabel, PeerMetrics, peerLabels } from '../../peer/metrics.js';
+} from '../../peer/protocol.js';
 export {
   Actor,
   type Config,
