@@ -8,6 +8,31 @@ import type { ed25519 } from '../../../src/crypto/index.js';
 import type { Receiver, Sender } from '../../../src/p2p/authenticated/channels.js';
 import { Recipients } from '../../../src/p2p/types.js';
 import type { Context, Counter } from '../../../src/runtime/context.js';
+import {
+  type DeterministicRuntimeOptions,
+  deterministicRuntime,
+} from '../../../src/runtime/index.js';
+
+/** Asserts two runs of one scenario with one seed saw the same events and results. */
+export function assertSameRun<T>(
+  a: { readonly digest: string; readonly result: T },
+  b: { readonly digest: string; readonly result: T },
+): void {
+  assert.equal(a.digest, b.digest, 'same seed, same execution');
+  assert.deepEqual(a.result, b.result);
+}
+
+/** Runs `scenario` twice with `seed`, asserts identical digests and results, returns the result. */
+export async function twice<T>(
+  seed: number,
+  scenario: (ctx: Context) => Promise<T>,
+  options: Omit<DeterministicRuntimeOptions, 'seed'> = {},
+): Promise<T> {
+  const a = await deterministicRuntime({ seed, ...options }).run(scenario);
+  const b = await deterministicRuntime({ seed, ...options }).run(scenario);
+  assertSameRun(a, b);
+  return a.result;
+}
 
 /** How each peer addresses the others. */
 export type Mode = 'one' | 'some' | 'all';

@@ -29,15 +29,15 @@ export interface PeerFlavour {
   create(peer: PublicKey, shared: SharedPeerMetrics): [PeerActor, PeerMailbox, Relay];
   /**
    * Reports the connection to the tracker, `dialer` telling whether we dialed it. Resolves false
-   * if the peer is no longer eligible: the connection is then closed without running the peer
-   * (lookup's tracker answers by killing the control instead, so it always resolves true).
+   * if the tracker did not admit it (no longer eligible, or superseded by a simultaneous
+   * connection): the connection is then closed without running the peer.
    */
   connect(
     peer: PublicKey,
     control: PeerMailbox,
     dialer: boolean,
     reservation: Releasable,
-  ): boolean | Promise<boolean>;
+  ): Promise<boolean>;
 }
 
 /** Everything {@link Spawner.create} wires together. */
@@ -134,9 +134,8 @@ export class Spawner {
     ctx.spawn('peer', async (peerCtx) => {
       let ready = false;
       try {
-        let eligible = this.#flavour.connect(peer, control, dialer, reservation);
-        if (eligible instanceof Promise) eligible = await eligible;
-        if (!eligible || peerCtx.signal.aborted) {
+        const admitted = await this.#flavour.connect(peer, control, dialer, reservation);
+        if (!admitted || peerCtx.signal.aborted) {
           peerCtx.log.debug({ peer: peer.toHex() }, 'peer no longer eligible; closing');
           return;
         }

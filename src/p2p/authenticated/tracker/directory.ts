@@ -360,8 +360,13 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
    * before any cryptography): eligible, and a slot it may take under {@link admission}.
    */
   protected admitsInbound(key: PublicKey, record: R, now: number): boolean {
-    if (this.isBlocked(key, now) || !record.eligible()) return false;
-    return this.admission(key, record, 'listener', now) !== 'refuse';
+    return this.#inbound(key, record, now) !== 'refuse';
+  }
+
+  /** {@link admission} of an inbound session, refused outright if `key` is blocked or ineligible. */
+  #inbound(key: PublicKey, record: R, now: number): Admission {
+    if (this.isBlocked(key, now) || !record.eligible()) return 'refuse';
+    return this.admission(key, record, 'listener', now);
   }
 
   /**
@@ -371,8 +376,8 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
    */
   protected reserveInbound(key: PublicKey, now: number): Inbound | undefined {
     const record = this.peers.get(key);
-    if (record === undefined || !this.admitsInbound(key, record, now)) return undefined;
-    const decision = this.admission(key, record, 'listener', now);
+    const decision = record === undefined ? 'refuse' : this.#inbound(key, record, now);
+    if (record === undefined || decision === 'refuse') return undefined;
     if (decision === 'reserve') {
       const reservation = this.reserve(Metadata.listener(key), now);
       return reservation === undefined ? undefined : { reservation, supersedes: false };

@@ -179,7 +179,10 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
    * `supersedes` says a live connection lost the slot and must be killed.
    */
   listen(key: PublicKey, sourceIp: string, now: number): Inbound | undefined {
-    if (!this.acceptable(key, sourceIp, now)) return undefined;
+    // The slot rules are `reserveInbound`'s; only the source-IP check is lookup's own.
+    if (this.peers.get(key)?.acceptable(sourceIp, this.#config.bypassIpCheck) !== true) {
+      return undefined;
+    }
     return this.reserveInbound(key, now);
   }
 

@@ -4,7 +4,6 @@
  * generic fixtures (keys, IPs, polling, mesh checks) are lookup's, shared.
  */
 
-import assert from 'node:assert/strict';
 import type { ed25519 } from '../../../../../src/crypto/index.js';
 import type { Receiver, Sender } from '../../../../../src/p2p/authenticated/channels.js';
 import { Config, type ConfigInput } from '../../../../../src/p2p/authenticated/discovery/config.js';
@@ -28,8 +27,10 @@ import {
 } from '../../../../../src/runtime/index.js';
 import { dial } from '../../../../../src/stream/index.js';
 import { ipOf, signer } from '../../lookup/network/helpers.js';
+import { assertSameRun } from '../../scenarios.js';
 
 export { ipOf, signer, until } from '../../lookup/network/helpers.js';
+export { twice } from '../../scenarios.js';
 
 export const NAMESPACE = new TextEncoder().encode('authp2p-discovery-test');
 
@@ -138,21 +139,8 @@ export async function stopAll(peers: readonly Peer[]): Promise<void> {
   await Promise.all(peers.map((p) => p.handle.done.catch(() => undefined)));
 }
 
-/** Runs `scenario` twice with `seed`, asserts identical digests and results, returns the result. */
-export async function twice<T>(
-  seed: number,
-  scenario: (ctx: Context) => Promise<T>,
-  options: Omit<DeterministicRuntimeOptions, 'seed'> = {},
-): Promise<T> {
-  const a = await deterministicRuntime({ seed, ...options }).run(scenario);
-  const b = await deterministicRuntime({ seed, ...options }).run(scenario);
-  assert.equal(a.digest, b.digest, 'same seed, same execution');
-  assert.deepEqual(a.result, b.result);
-  return a.result;
-}
-
 /**
- * {@link twice} with a fresh {@link Captured} logger per run, handed to `scenario` to assert on
+ * `twice` (../../scenarios.ts) with a fresh {@link Captured} logger per run, handed to `scenario` to assert on
  * what was logged.
  */
 export async function twiceLogged<T>(
@@ -167,9 +155,7 @@ export async function twiceLogged<T>(
     }),
   );
   const a = await runs[0]!;
-  const b = await runs[1]!;
-  assert.equal(a.digest, b.digest, 'same seed, same execution');
-  assert.deepEqual(a.result, b.result);
+  assertSameRun(a, await runs[1]!);
   return a.result;
 }
 

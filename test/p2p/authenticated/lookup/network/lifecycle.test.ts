@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Recipients } from '../../../../../src/p2p/types.js';
 import type { Context } from '../../../../../src/runtime/context.js';
-import { deterministicRuntime } from '../../../../../src/runtime/index.js';
+import { twice } from '../../scenarios.js';
 import {
   counter,
   entries,
@@ -14,15 +14,6 @@ import {
   stopAll,
   until,
 } from './helpers.js';
-
-/** Runs `scenario` twice with `seed`, asserts identical digests and results, returns the result. */
-async function twice<T>(seed: number, scenario: (ctx: Context) => Promise<T>): Promise<T> {
-  const a = await deterministicRuntime({ seed }).run(scenario);
-  const b = await deterministicRuntime({ seed }).run(scenario);
-  assert.equal(a.digest, b.digest, 'same seed, same execution');
-  assert.deepEqual(a.result, b.result);
-  return a.result;
-}
 
 function startMesh(
   ctx: Context,

@@ -2,21 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Recipients } from '../../../../../src/p2p/types.js';
 import { Quota } from '../../../../../src/quota/index.js';
-import type { Context } from '../../../../../src/runtime/context.js';
-import { deterministicRuntime, simulatedNetwork } from '../../../../../src/runtime/index.js';
+import { simulatedNetwork } from '../../../../../src/runtime/index.js';
+import { twice } from '../../scenarios.js';
 import { counter, entries, fullMesh, type Peer, startPeer, stopAll, until } from './helpers.js';
-
-async function twice<T>(
-  seed: number,
-  scenario: (ctx: Context) => Promise<T>,
-  options: { bufferBytes?: number } = {},
-): Promise<T> {
-  const a = await deterministicRuntime({ seed, ...options }).run(scenario);
-  const b = await deterministicRuntime({ seed, ...options }).run(scenario);
-  assert.equal(a.digest, b.digest, 'same seed, same execution');
-  assert.deepEqual(a.result, b.result);
-  return a.result;
-}
 
 describe('lookup network traffic (deterministic)', () => {
   test('a peer behind a stalled link does not delay delivery to the others', async () => {
