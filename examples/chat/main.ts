@@ -286,6 +286,9 @@ async function watchConnections(
   const name = (hex: string): string => `peer ${names.get(hex) ?? hex}`;
   let previous = new Set<string>();
   const learned = new Set<string>();
+  // Seconds alone: a bootstrapper or peer that is down, or a wrong address, would otherwise
+  // look exactly like a quiet chat.
+  let alone = 0;
   try {
     for (;;) {
       if (discovering) {
@@ -300,6 +303,12 @@ async function watchConnections(
       for (const hex of now) if (!previous.has(hex)) console.log(`* ${name(hex)} connected`);
       for (const hex of previous) if (!now.has(hex)) console.log(`* ${name(hex)} disconnected`);
       previous = now;
+      alone = now.size === 0 ? alone + 1 : 0;
+      if (alone === 10 || (alone > 10 && alone % 30 === 0)) {
+        console.log(
+          `* no peer connected for ${alone} s: are the others running, and their addresses right?`,
+        );
+      }
       await ctx.clock.sleep(1_000, ctx.signal);
     }
   } catch (err) {
