@@ -42,6 +42,7 @@ export type { Address, DnsIngress, Ingress } from './p2p/address.js';
 export * as discovery from './p2p/authenticated/discovery/index.js';
 export * as lookup from './p2p/authenticated/lookup/index.js';
 export { P2PError } from './p2p/errors.js';
+export type { ConnectionEvent, ConnectionEventKind } from './p2p/events.js';
 export type { PeerSetUpdate, TrackedPeers } from './p2p/types.js';
 export { Recipients } from './p2p/types.js';
 export { Quota } from './quota/index.js';

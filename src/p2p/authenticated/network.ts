@@ -13,6 +13,7 @@ import type { Quota } from '../../quota/index.js';
 import type { Context, Handle, SocketAddr } from '../../runtime/context.js';
 import { Config as StreamConfig } from '../../stream/index.js';
 import { P2PError } from '../errors.js';
+import { type ConnectionEvent, ConnectionEvents } from '../events.js';
 import { Channels, type Receiver, type Sender } from './channels.js';
 import type { SharedConfig } from './config.js';
 import { MAX_PAYLOAD_OVERHEAD } from './data.js';
@@ -46,8 +47,8 @@ export function streamConfig(config: SharedConfig, minFrame = 0): StreamConfig {
 
 /** What a flavour hands to {@link NetworkCore.start}. */
 export interface FlavourParts {
-  /** Starts the flavour's tracker under the network task. */
-  startTracker(ctx: Context): Handle<void>;
+  /** Starts the flavour's tracker under the network task, reporting blocks to `events`. */
+  startTracker(ctx: Context, events: ConnectionEvents): Handle<void>;
   /** The tracker, as the dialer and listener use it. */
   readonly tracker: DialerTracker & ListenerTracker;
   /** How the spawner makes and reports peers. */
@@ -70,6 +71,7 @@ export class NetworkCore {
   #listener: Listener | undefined;
   #peers: RingInbox<PeerSnapshot> | undefined;
   #connected: PeerSnapshot = NO_PEERS;
+  readonly #events = new ConnectionEvents();
   #started = false;
   readonly #address: Promise<SocketAddr | undefined>;
   #resolveAddress: (addr: SocketAddr | undefined) => void = () => {};
@@ -150,6 +152,7 @@ export class NetworkCore {
     try {
       const [router, routerMailbox] = Router.create(ctx, {
         mailboxSize: config.mailboxSize + channels.capacity,
+        events: this.#events,
       });
       const [spawner, spawnerMailbox] = Spawner.create(ctx, {
         router: routerMailbox,
@@ -191,7 +194,7 @@ export class NetworkCore {
       channels.start(routerMailbox);
       this.#peers = routerMailbox.subscribePeers();
       handles.push(
-        parts.startTracker(ctx),
+        parts.startTracker(ctx, this.#events),
         router.start(),
         spawner.start(),
         listener.start(ctx),
@@ -213,6 +216,7 @@ export class NetworkCore {
       this.#peers?.close();
       this.#peers = undefined;
       this.#connected = NO_PEERS;
+      this.#events.close();
       this.#resolveAddress(undefined);
       // An actor's failure was already reported to the runtime by its own task.
       await Promise.allSettled(handles.map((h) => h.done));
@@ -228,6 +232,11 @@ export class NetworkCore {
       for (let s = ring.tryRecv(); s !== undefined; s = ring.tryRecv()) this.#connected = s;
     }
     return [...this.#connected];
+  }
+
+  /** See `BaseNetwork.events`. */
+  events(): AsyncIterableIterator<ConnectionEvent> {
+    return this.#events.events();
   }
 
   /** Handshakes in progress on the listener (for tests and diagnostics). */
@@ -293,6 +302,26 @@ export abstract class BaseNetwork {
    */
   connectedPeers(): PublicKey[] {
     return this.core.connectedPeers();
+  }
+
+  /**
+   * The peers connected now: exactly those `send` reaches (sorted by key; empty before the
+   * network starts and after it stops). The same as {@link connectedPeers}.
+   */
+  connected(): PublicKey[] {
+    return this.core.connectedPeers();
+  }
+
+  /**
+   * A new bounded stream of connection events from now on: `'connected'` (emitted once the
+   * peer is in {@link connected}), `'disconnected'` (with the reason, such as
+   * `'ConnectionClosed'`), `'blocked'` and `'unblocked'`. Each call is its own stream of up to
+   * 1,024 queued events; a reader that falls behind loses the oldest, and the next event it
+   * reads carries `missed`. The iteration ends when the network stops (at once if it has).
+   * Break out of the loop (or call `return()`) to stop listening.
+   */
+  events(): AsyncIterableIterator<ConnectionEvent> {
+    return this.core.events();
   }
 
   /** Handshakes in progress on the listener (for tests and diagnostics). */

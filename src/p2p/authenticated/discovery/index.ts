@@ -90,6 +90,7 @@
 export { Quota } from '../../../quota/index.js';
 export type { Ingress, IngressInput } from '../../address.js';
 export { P2PError, type P2PErrorCode } from '../../errors.js';
+export type { ConnectionEvent, ConnectionEventKind } from '../../events.js';
 export { type PeerSetUpdate, Recipients, TrackedPeers } from '../../types.js';
 export type { ChannelMessage, Receiver, Sender } from '../channels.js';
 export { Config, type ConfigInput, MAX_MESSAGE_SIZE } from './config.js';

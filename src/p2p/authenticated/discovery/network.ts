@@ -101,7 +101,7 @@ export class Network extends BaseNetwork {
     const tracker = this.#tracker;
     const mailbox = this.#trackerMailbox;
     return {
-      startTracker: (ctx) => tracker.start(ctx),
+      startTracker: (ctx, events) => tracker.start(ctx, events),
       tracker: mailbox,
       peers: peerFlavour(this.#config, this.core.channels, mailbox, this.#myself, this.#verifier),
     };

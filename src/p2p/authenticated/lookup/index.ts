@@ -96,6 +96,7 @@
 export { Quota } from '../../../quota/index.js';
 export type { Address, AddressInput, Ingress } from '../../address.js';
 export { P2PError, type P2PErrorCode } from '../../errors.js';
+export type { ConnectionEvent, ConnectionEventKind } from '../../events.js';
 export {
   type AddressableInput,
   type PeerSetUpdate,

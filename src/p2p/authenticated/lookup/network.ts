@@ -68,7 +68,7 @@ export class Network extends BaseNetwork {
     const tracker = this.#tracker;
     const mailbox = this.#trackerMailbox;
     return {
-      startTracker: (ctx) => tracker.start(ctx),
+      startTracker: (ctx, events) => tracker.start(ctx, events),
       tracker: mailbox,
       peers: peerFlavour(config, this.core.channels, mailbox),
       ...(config.bypassIpCheck ? {} : { filter: new RegisteredIps(mailbox.listenerAllowList()) }),

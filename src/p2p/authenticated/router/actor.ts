@@ -1,6 +1,7 @@
 import { type Inbox, mailbox, type RingSender, select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Handle } from '../../../runtime/context.js';
+import type { ConnectionEvents } from '../../events.js';
 import { PeerMap } from '../../peer-map.js';
 import type { Recipients } from '../../types.js';
 import type { Relay } from '../relay.js';
@@ -19,6 +20,8 @@ export interface Config {
    * inbound capacities (upstream `network.rs`). Beyond it `content` is rejected.
    */
   readonly mailboxSize: number;
+  /** Where `'connected'` and `'disconnected'` events go (the network's hub). */
+  readonly events?: ConnectionEvents;
 }
 
 /** Most messages handled per wake-up before yielding to other tasks. */
@@ -34,6 +37,7 @@ export class Actor {
   readonly #context: Context;
   readonly #inbox: Inbox<Message>;
   readonly #state: RouterState;
+  readonly #events: ConnectionEvents | undefined;
 
   // ---------- State ----------
   /** Connected peers and their relays. */
@@ -43,10 +47,16 @@ export class Actor {
   /** The current sorted snapshot, rebuilt on every change. */
   #snapshot: PeerSnapshot = Object.freeze([]);
 
-  private constructor(context: Context, inbox: Inbox<Message>, state: RouterState) {
+  private constructor(
+    context: Context,
+    inbox: Inbox<Message>,
+    state: RouterState,
+    events: ConnectionEvents | undefined,
+  ) {
     this.#context = context;
     this.#inbox = inbox;
     this.#state = state;
+    this.#events = events;
   }
 
   /**
@@ -58,7 +68,7 @@ export class Actor {
   static create(context: Context, config: Config): [Actor, Mailbox] {
     const [sender, inbox] = mailbox<Message>(config.mailboxSize, routerPolicy);
     const state: RouterState = { started: false };
-    return [new Actor(context, inbox, state), new Mailbox(sender, state)];
+    return [new Actor(context, inbox, state, config.events), new Mailbox(sender, state)];
   }
 
   /** Spawns the router loop (task `router`). It runs until the context stops. */
@@ -83,15 +93,20 @@ export class Actor {
 
   #handle(m: Message): void {
     switch (m.type) {
-      case 'ready':
+      case 'ready': {
+        const fresh = !this.#peers.has(m.peer);
         this.#peers.set(m.peer, m.relay);
         this.#changed();
+        // A relay replacing a live one is not a new connection as the application sees it.
+        if (fresh) this.#events?.emit('connected', m.peer, this.#context.clock.now());
         return;
+      }
       case 'release': {
         const current = this.#peers.get(m.peer);
         if (current === undefined || (m.relay !== undefined && current !== m.relay)) return;
         this.#peers.delete(m.peer);
         this.#changed();
+        this.#events?.emit('disconnected', m.peer, this.#context.clock.now(), m.reason);
         return;
       }
       case 'content':

@@ -18,8 +18,13 @@ export type Message =
   // ---------- Used by the spawner (peer lifecycle) ----------
   /** A peer connected: route to it through `relay` (replacing any previous relay). */
   | { readonly type: 'ready'; readonly peer: PublicKey; readonly relay: Relay }
-  /** A peer disconnected; if `relay` is given, only that relay is removed. */
-  | { readonly type: 'release'; readonly peer: PublicKey; readonly relay: Relay | undefined }
+  /** A peer disconnected (`reason`: why, if known); if `relay` is given, only that relay is removed. */
+  | {
+      readonly type: 'release';
+      readonly peer: PublicKey;
+      readonly relay: Relay | undefined;
+      readonly reason?: string;
+    }
   // ---------- Used by channel senders ----------
   /** Fan an encoded payload out to the connected `recipients`. */
   | {
@@ -61,10 +66,15 @@ export class Mailbox {
 
   /**
    * Forgets a disconnected peer and notifies peer subscribers. With `relay`, the entry is
-   * removed only if it still holds that relay (a newer connection's relay is kept).
+   * removed only if it still holds that relay (a newer connection's relay is kept). `reason`
+   * (why the connection ended) is passed on to the `'disconnected'` event.
    */
-  release(peer: PublicKey, relay?: Relay): Feedback {
-    return this.#sender.enqueue({ type: 'release', peer, relay });
+  release(peer: PublicKey, relay?: Relay, reason?: string): Feedback {
+    return this.#sender.enqueue(
+      reason === undefined
+        ? { type: 'release', peer, relay }
+        : { type: 'release', peer, relay, reason },
+    );
   }
 
   /**

@@ -11,7 +11,7 @@ import { Mailbox, type Message, type Releasable } from './ingress.js';
 /** What the spawner needs from the router (the router `Mailbox` implements it). */
 export interface RouterLifecycle {
   ready(peer: PublicKey, relay: Relay): Feedback;
-  release(peer: PublicKey, relay?: Relay): Feedback;
+  release(peer: PublicKey, relay?: Relay, reason?: string): Feedback;
 }
 
 /** The counters every peer actor of one network shares (registered once by the spawner). */
@@ -133,6 +133,7 @@ export class Spawner {
     this.#live++;
     ctx.spawn('peer', async (peerCtx) => {
       let ready = false;
+      let why: string | undefined;
       try {
         const admitted = await this.#flavour.connect(peer, control, dialer, reservation);
         if (!admitted || peerCtx.signal.aborted) {
@@ -142,10 +143,11 @@ export class Spawner {
         ready = true;
         this.#router.ready(peer, relay);
         const reason = await actor.run(peerCtx, connection);
+        why = reason.code;
         peerCtx.log.debug({ peer: peer.toHex(), reason: reason.code }, 'peer exited');
       } finally {
         this.#live--;
-        if (ready) this.#router.release(peer, relay);
+        if (ready) this.#router.release(peer, relay, why ?? 'stopped');
         connection.connection.close();
         reservation.release();
       }

@@ -26,6 +26,7 @@ import { closeResponderOf, type Inbox, type Responder, select } from '../../../a
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Counter, Handle, Logger } from '../../../runtime/context.js';
 import { P2PError } from '../../errors.js';
+import type { ConnectionEvents } from '../../events.js';
 import { PeerMap } from '../../peer-map.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
 import { type Killable, SHARED_TYPES, type SharedMessage, type Subscriber } from './ingress.js';
@@ -90,6 +91,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
   readonly #controls = new PeerMap<C, PublicKey>();
   readonly #subscribers: Subscriber[] = [];
   #slips: Counter | undefined;
+  #events: ConnectionEvents | undefined;
   #started = false;
 
   protected constructor(inbox: Inbox<M>, directory: ActorDirectory<P>) {
@@ -97,10 +99,14 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
     this.#directory = directory;
   }
 
-  /** Spawns the tracker loop (task `tracker`) under `parent`. Start once. */
-  start(parent: Context): Handle<void> {
+  /**
+   * Spawns the tracker loop (task `tracker`) under `parent`. Start once. Blocks and their
+   * expiries are reported to `events` (`'blocked'`, `'unblocked'`).
+   */
+  start(parent: Context, events?: ConnectionEvents): Handle<void> {
     if (this.#started) throw new TypeError('the tracker is already started');
     this.#started = true;
+    this.#events = events;
     return parent.spawn('tracker', (ctx) => this.#run(ctx));
   }
 
@@ -180,6 +186,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
           const unblocked = directory.unblockExpired(now);
           if (unblocked.length > 0) {
             log.debug({ peers: unblocked.map((k) => k.toHex()) }, 'unblocked peers');
+            for (const k of unblocked) this.#events?.emit('unblocked', k, now);
             this.onUnblocked(unblocked, now);
           }
         }
@@ -284,6 +291,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
         const added = directory.block(m.peer, now);
         // Kill even when already blocked: a connection must not survive a block.
         this.kill(m.peer, log, 'blocked');
+        if (added) this.#events?.emit('blocked', m.peer, now);
         this.onBlocked(m.peer, added, now);
         return;
       }
