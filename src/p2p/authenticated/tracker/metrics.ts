@@ -26,13 +26,22 @@ export interface DirectoryMetrics {
    * newer `Info` accepted).
    */
   readonly updates: Counter;
+  /**
+   * Removes every series labelled with `peer` (hex) under the network: the peer left every
+   * tracked set and holds nothing, so churn does not grow the registry.
+   */
+  forget(peer: string): void;
 }
 
 /** Constructors for {@link DirectoryMetrics}. */
 export const DirectoryMetrics = {
-  /** Registers the directory's metrics in `metrics` (typically `ctx.child('tracker').metrics`). */
-  register(metrics: Metrics): DirectoryMetrics {
+  /**
+   * Registers the directory's metrics in `metrics` (typically `ctx.child('tracker').metrics`);
+   * `scope` is where a forgotten peer's series are removed (the whole network's metrics).
+   */
+  register(metrics: Metrics, scope: Metrics = metrics): DirectoryMetrics {
     return {
+      forget: (peer) => scope.forget({ peer }),
       tracked: metrics.gauge('tracked', 'Number of tracked peers (excluding self)'),
       blocked: metrics.gauge('blocked', 'Blocked peers, valued at block expiry (epoch ms)', [
         'peer',
@@ -58,6 +67,7 @@ export const DirectoryMetrics = {
     };
     const counter: Counter = { inc() {}, get: () => 0 };
     return {
+      forget() {},
       tracked: gauge,
       blocked: gauge,
       reserved: gauge,

@@ -62,6 +62,7 @@ type Fakes = {
   updates: FakeCounter;
 };
 const fakeMetrics = (): Fakes & DirectoryMetrics => ({
+  forget() {},
   tracked: new FakeGauge(),
   blocked: new FakeGauge(),
   reserved: new FakeGauge(),
