@@ -26,6 +26,8 @@ export interface DirectoryMetrics {
    * newer `Info` accepted).
    */
   readonly updates: Counter;
+  /** Counter: tracker messages kept in the mailbox's overflow because it was full. */
+  readonly mailboxBackoff: Counter;
   /**
    * Removes every series labelled with `peer` (hex) under the network: the peer left every
    * tracked set and holds nothing, so churn does not grow the registry.
@@ -54,6 +56,10 @@ export const DirectoryMetrics = {
         'peer',
       ]),
       updates: metrics.counter('updates', 'Peer address updates', ['peer']),
+      mailboxBackoff: metrics.counter(
+        'mailbox_backoff',
+        'Tracker messages held in overflow because the mailbox was full',
+      ),
     };
   },
   /** Metrics that record nothing. */
@@ -74,6 +80,7 @@ export const DirectoryMetrics = {
       connected: gauge,
       limits: counter,
       updates: counter,
+      mailboxBackoff: counter,
     };
   },
 } as const;

@@ -60,6 +60,7 @@ type Fakes = {
   connected: FakeGauge;
   limits: FakeCounter;
   updates: FakeCounter;
+  mailboxBackoff: FakeCounter;
 };
 const fakeMetrics = (): Fakes & DirectoryMetrics => ({
   forget() {},
@@ -69,6 +70,7 @@ const fakeMetrics = (): Fakes & DirectoryMetrics => ({
   connected: new FakeGauge(),
   limits: new FakeCounter(),
   updates: new FakeCounter(),
+  mailboxBackoff: new FakeCounter(),
 });
 
 const zeroRng: JitterRng = { int: (min) => min };
