@@ -1,0 +1,307 @@
+/**
+ * When each message arrives (commonware `simulated/transmitter.rs`).
+ *
+ * Messages on one (origin, recipient) pair are transmitted one after another and arrive in the
+ * order they were sent. Without a bandwidth cap on either end, a message "transmits" at once and
+ * arrives after its sampled latency, but never before the previous message of its pair:
+ * `arrival = max(now + latency, previous arrival)`. With caps, the message at the head of each
+ * pair is a flow; all flows share the capped egress and ingress capacities max-min fairly
+ * ({@link allocate}), re-shared whenever a flow starts or ends or a cap changes, and a message
+ * arrives at the end of its transmission plus its latency (again never before its
+ * predecessor). A message that the link loses still transmits through its origin's egress (it
+ * was sent) but crosses no ingress and never arrives.
+ *
+ * Transmission state is exact ({@link Rational}): the transmitter keeps its own exact clock,
+ * advanced to the exact instant of each event, and only the arrival time handed to the
+ * {@link Timeline} is a double.
+ *
+ * @module
+ */
+
+import { Deque } from '../../actor/queue.js';
+import { allocate, type FlowLike, type Resource } from './bandwidth.js';
+import {
+  add,
+  cmp,
+  div,
+  fromClock,
+  isZero,
+  mul,
+  type Rational,
+  ratio,
+  sub,
+  toNumber,
+  ZERO,
+} from './rational.js';
+
+/** One message to one recipient, from the send until its delivery. */
+export interface Transfer<P> {
+  readonly origin: P;
+  readonly recipient: P;
+  readonly channel: number;
+  readonly message: Uint8Array;
+  /** Sampled latency, ms. */
+  readonly latency: number;
+  /** Whether the link delivers it (sampled at the send). */
+  readonly success: boolean;
+}
+
+/** The per-pair state the transmitter keeps (held by the origin, keyed by recipient). */
+export interface Pair<P> {
+  /** Arrival time (ms) of the pair's latest scheduled message. */
+  lastArrival: number;
+  /** Messages waiting behind the pair's flow (capped transmission only). */
+  queue: Deque<Transfer<P>> | undefined;
+  /** The pair's message being transmitted under a cap. */
+  active: Flow<P> | undefined;
+}
+
+/** What the transmitter asks of a peer: its caps, as resources (undefined = unlimited). */
+export interface Caps {
+  readonly egress: Resource | undefined;
+  readonly ingress: Resource | undefined;
+}
+
+/** A message in capped transmission. @internal */
+export interface Flow<P> extends FlowLike {
+  readonly pair: Pair<P>;
+  readonly transfer: Transfer<P>;
+  resources: Resource[];
+  /** Bytes left, exactly. */
+  remaining: Rational;
+  rate: Rational;
+}
+
+/**
+ * Deliveries ordered by arrival time: a bucket per distinct time (most runs have a few hundred
+ * distinct whole-ms times), and a min-heap of the times. Within a bucket, insertion order.
+ */
+export class Timeline<T> {
+  readonly #buckets = new Map<number, T[]>();
+  readonly #times: number[] = [];
+  #size = 0;
+
+  /** Items scheduled and not yet taken. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Schedules `item` at `t`. */
+  push(t: number, item: T): void {
+    this.#size++;
+    const bucket = this.#buckets.get(t);
+    if (bucket !== undefined) {
+      bucket.push(item);
+      return;
+    }
+    this.#buckets.set(t, [item]);
+    const h = this.#times;
+    let i = h.length;
+    h.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((h[p] as number) <= t) break;
+      h[i] = h[p] as number;
+      i = p;
+    }
+    h[i] = t;
+  }
+
+  /** The earliest scheduled time, if any. */
+  next(): number | undefined {
+    return this.#times[0];
+  }
+
+  /** Takes the items of the earliest bucket if its time is `<= now`. */
+  takeDue(now: number): T[] | undefined {
+    const h = this.#times;
+    const t = h[0];
+    if (t === undefined || t > now) return undefined;
+    const last = h.pop() as number;
+    if (h.length > 0) {
+      let i = 0;
+      const n = h.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && (h[r] as number) < (h[l] as number) ? r : l;
+        if ((h[c] as number) >= last) break;
+        h[i] = h[c] as number;
+        i = c;
+      }
+      h[i] = last;
+    }
+    const bucket = this.#buckets.get(t) as T[];
+    this.#buckets.delete(t);
+    this.#size -= bucket.length;
+    return bucket;
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.#buckets.clear();
+    this.#times.length = 0;
+    this.#size = 0;
+  }
+}
+
+/** Where the transmitter sends finished transmissions. */
+export interface Arrivals<P> {
+  /** The message is scheduled to arrive at `t` (ms). */
+  arrive(t: number, transfer: Transfer<P>): void;
+  /** The message was lost by its link (after using its origin's egress). */
+  lost(transfer: Transfer<P>): void;
+}
+
+/** Schedules transmissions; see the module comment. */
+export class Transmitter<P extends Caps> {
+  readonly #arrivals: Arrivals<P>;
+  readonly #flows = new Set<Flow<P>>();
+  /** The exact time the flows' `remaining` refer to. */
+  #now: Rational = ZERO;
+  #started = false;
+  #dirty = false;
+  /** The earliest exact completion time of a flow, after {@link settle}. */
+  #next: Rational | undefined;
+
+  constructor(arrivals: Arrivals<P>) {
+    this.#arrivals = arrivals;
+  }
+
+  /** Flows in capped transmission. */
+  get flows(): number {
+    return this.#flows.size;
+  }
+
+  /** The exact time for clock reading `now`: the last event's if it is that reading. */
+  #exact(now: number): Rational {
+    if (this.#started && toNumber(this.#now) === now) return this.#now;
+    const t = fromClock(now);
+    return this.#started && cmp(t, this.#now) < 0 ? this.#now : t;
+  }
+
+  /** Hands `transfer` to the transmitter at clock time `now` over `pair`. */
+  send(now: number, pair: Pair<P>, transfer: Transfer<P>): void {
+    const capped =
+      transfer.origin.egress !== undefined ||
+      (transfer.success && transfer.recipient.ingress !== undefined);
+    if (!capped && pair.active === undefined) {
+      this.#finish(now, pair, transfer);
+      return;
+    }
+    this.#advance(this.#exact(now));
+    if (pair.active === undefined) this.#start(pair, transfer);
+    else {
+      pair.queue ??= new Deque<Transfer<P>>(4);
+      pair.queue.push(transfer);
+    }
+  }
+
+  /** Caps changed: re-share at clock time `now`. */
+  recap(now: number): void {
+    if (this.#flows.size === 0) return;
+    this.#advance(this.#exact(now));
+    this.#dirty = true;
+  }
+
+  /**
+   * Completes every flow due by clock time `now`, re-shares if anything changed, and returns the
+   * clock time of the next completion (undefined if none can complete: no flows, or all at
+   * rate 0).
+   */
+  settle(now: number): number | undefined {
+    while (this.#next !== undefined && toNumber(this.#next) <= now) {
+      this.#advance(this.#next);
+      this.#reshare();
+    }
+    if (this.#dirty) this.#reshare();
+    return this.#next === undefined ? undefined : toNumber(this.#next);
+  }
+
+  /** Forgets every flow (the network stopped). */
+  clear(): void {
+    this.#flows.clear();
+    this.#next = undefined;
+  }
+
+  #start(pair: Pair<P>, transfer: Transfer<P>): void {
+    const flow: Flow<P> = {
+      pair,
+      transfer,
+      resources: [],
+      remaining: ratio(BigInt(transfer.message.length)),
+      rate: ZERO,
+    };
+    pair.active = flow;
+    this.#flows.add(flow);
+    this.#dirty = true;
+  }
+
+  /** Moves the exact clock to `t`, progressing every flow at its rate. */
+  #advance(t: Rational): void {
+    if (!this.#started) {
+      this.#started = true;
+      this.#now = t;
+      return;
+    }
+    if (cmp(t, this.#now) <= 0) return;
+    const dt = sub(t, this.#now);
+    this.#now = t;
+    for (const f of this.#flows) {
+      if (isZero(f.rate)) continue;
+      const left = sub(f.remaining, mul(f.rate, dt));
+      f.remaining = left.n < 0n ? ZERO : left;
+    }
+  }
+
+  /**
+   * Completes the flows with nothing left (and flows that no longer cross a cap), starts the
+   * next message of their pairs, and re-shares until stable; then finds the next completion.
+   */
+  #reshare(): void {
+    const nowMs = toNumber(this.#now);
+    for (;;) {
+      let finished = false;
+      for (const f of [...this.#flows]) {
+        const t = f.transfer;
+        const egress = t.origin.egress;
+        const ingress = t.success ? t.recipient.ingress : undefined;
+        f.resources = egress === undefined ? [] : [egress];
+        if (ingress !== undefined) f.resources.push(ingress);
+        if (isZero(f.remaining) || f.resources.length === 0) {
+          finished = true;
+          this.#flows.delete(f);
+          const pair = f.pair;
+          pair.active = undefined;
+          this.#finish(nowMs, pair, t);
+          const next = pair.queue?.shift();
+          if (next !== undefined) this.#start(pair, next);
+        }
+      }
+      if (!finished) break;
+    }
+    this.#dirty = false;
+    const flows = [...this.#flows];
+    allocate(flows);
+    let next: Rational | undefined;
+    for (const f of flows) {
+      if (isZero(f.rate)) continue;
+      const end = add(this.#now, div(f.remaining, f.rate));
+      if (next === undefined || cmp(end, next) < 0) next = end;
+    }
+    this.#next = next;
+  }
+
+  /** Transmission of `transfer` ended at clock time `now`. */
+  #finish(now: number, pair: Pair<P>, transfer: Transfer<P>): void {
+    if (!transfer.success) {
+      this.#arrivals.lost(transfer);
+      return;
+    }
+    let t = now + transfer.latency;
+    if (t < pair.lastArrival) t = pair.lastArrival;
+    pair.lastArrival = t;
+    this.#arrivals.arrive(t, transfer);
+  }
+}
