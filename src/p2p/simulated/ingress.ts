@@ -10,7 +10,7 @@ import type { Feedback, Sender as MailboxSender } from '../../actor/index.js';
 import type { PublicKey } from '../../crypto/ed25519.js';
 import type { ContentRouter } from '../authenticated/channels.js';
 import type { Recipients } from '../types.js';
-import type { Peer, SnapshotFeed } from './peers.js';
+import type { Peer, SnapshotFeed, Topology } from './peers.js';
 
 /** One `send` call of a peer's channel, as the actor handles it. */
 export interface Send {
@@ -29,12 +29,20 @@ export interface Send {
  */
 export class Endpoint implements ContentRouter {
   readonly #origin: Peer;
+  readonly #topology: Topology;
   readonly #channel: number;
   readonly #queue: MailboxSender<Send>;
   readonly #feed: () => SnapshotFeed;
 
-  constructor(origin: Peer, channel: number, queue: MailboxSender<Send>, feed: () => SnapshotFeed) {
+  constructor(
+    origin: Peer,
+    topology: Topology,
+    channel: number,
+    queue: MailboxSender<Send>,
+    feed: () => SnapshotFeed,
+  ) {
     this.#origin = origin;
+    this.#topology = topology;
     this.#channel = channel;
     this.#queue = queue;
     this.#feed = feed;
@@ -46,7 +54,7 @@ export class Endpoint implements ContentRouter {
         ? [recipients.publicKey]
         : recipients.kind === 'some'
           ? recipients.publicKeys
-          : this.#origin.snapshot();
+          : this.#topology.snapshot(this.#origin);
     return this.#queue.enqueue({
       origin: this.#origin,
       channel: this.#channel,

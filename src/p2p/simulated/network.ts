@@ -17,9 +17,8 @@ import {
   unreliable,
 } from '../../actor/index.js';
 import { Reader } from '../../codec/index.js';
-import type { PublicKey } from '../../crypto/ed25519.js';
 import type { Quota } from '../../quota/index.js';
-import type { BoundCounter, Context, Handle } from '../../runtime/context.js';
+import type { Context, Handle } from '../../runtime/context.js';
 import { Channels, type Receiver, type Sender } from '../authenticated/channels.js';
 import { readDataBody } from '../authenticated/data.js';
 import { P2PError } from '../errors.js';
@@ -38,14 +37,6 @@ const BATCH = 4096;
 /** The reason given to a timer cancelled by the actor. */
 const RESCHEDULE = Symbol('reschedule');
 
-/** One peer's registration of one channel. @internal */
-export interface Registration {
-  readonly channels: Channels;
-  readonly deliver: (from: PublicKey, message: Uint8Array) => boolean;
-  readonly sent: BoundCounter;
-  readonly received: BoundCounter;
-}
-
 /** Everything the network and its oracle share. @internal */
 export class Simulation {
   readonly context: Context;
@@ -53,7 +44,6 @@ export class Simulation {
   readonly topology: Topology;
   readonly sets: PeerSets;
   readonly metrics: SimMetrics;
-  readonly #registrations = new Map<Peer, Map<number, Registration>>();
   readonly #queue: MailboxSender<Send>;
   readonly #inbox: Inbox<Send>;
   readonly #kick: RingSender<true>;
@@ -114,13 +104,15 @@ export class Simulation {
     });
     const pair = channels.register(channel, quota);
     channels.start(
-      new Endpoint(peer, channel, this.#queue, () => new SnapshotFeed(peer, () => !this.closed)),
+      new Endpoint(
+        peer,
+        this.topology,
+        channel,
+        this.#queue,
+        () => new SnapshotFeed(peer, this.topology, () => !this.closed),
+      ),
     );
-    let mine = this.#registrations.get(peer);
-    if (mine === undefined) {
-      mine = new Map();
-      this.#registrations.set(peer, mine);
-    }
+    const mine = peer.registrations;
     const old = mine.get(channel);
     if (old !== undefined) {
       this.context.log.warn({ peer: peer.hex, channel }, 'overwriting existing channel');
@@ -205,7 +197,7 @@ export class Simulation {
 
   #send(now: number, s: Send): void {
     const origin = s.origin;
-    const reg = this.#registrations.get(origin)?.get(s.channel);
+    const reg = origin.registrations.get(s.channel);
     const r = new Reader(s.encoded);
     r.skip(1);
     const { message } = readDataBody(r, { max: this.settings.maxSize });
@@ -213,8 +205,8 @@ export class Simulation {
     const rng = this.context.rng;
     const max = this.settings.maxInFlight;
     for (const pk of s.recipients) {
-      const to = topology.get(pk.toHex());
-      const link = to === undefined ? undefined : origin.links.get(to.hex);
+      const to = topology.get(pk);
+      const link = to === undefined ? undefined : origin.links.get(to);
       if (to === undefined || link === undefined || !topology.canTalk(origin, to)) {
         this.metrics.dropped('unreachable');
         continue;
@@ -248,7 +240,7 @@ export class Simulation {
     ) {
       this.#inFlight -= due.length;
       for (const t of due) {
-        const reg = this.#registrations.get(t.recipient)?.get(t.channel);
+        const reg = t.recipient.registrations.get(t.channel);
         if (reg === undefined || !topology.canTalk(t.origin, t.recipient)) {
           this.metrics.dropped('unreachable');
           continue;
@@ -264,8 +256,10 @@ export class Simulation {
     this.#closed = true;
     this.#inbox.close();
     this.#kicks.close();
-    for (const mine of this.#registrations.values()) {
-      for (const reg of mine.values()) reg.channels.close();
+    for (const p of this.topology.all()) {
+      for (const reg of p.registrations.values()) {
+        reg.channels.close();
+      }
     }
     if (this.#inFlight > 0) this.metrics.dropped('closed', this.#inFlight);
     this.#inFlight = 0;

@@ -65,7 +65,8 @@ export class Control {
     const sim = this.#sim;
     if (sim.closed) return 'closed';
     sim.context.log.warn({ peer: peer.toHex(), by: this.#peer.hex }, 'blocking peer');
-    if (peer.toHex() !== this.#peer.hex) sim.topology.block(this.#peer, sim.topology.peer(peer));
+    const target = sim.topology.peer(peer);
+    if (target !== this.#peer) sim.topology.block(this.#peer, target);
     return 'ok';
   }
 
@@ -75,7 +76,7 @@ export class Control {
    * send reaches. Empty after the network stopped.
    */
   connected(): PublicKey[] {
-    return this.#sim.closed ? [] : [...this.#peer.snapshot()];
+    return this.#sim.closed ? [] : [...this.#sim.topology.snapshot(this.#peer)];
   }
 
   /**
@@ -171,9 +172,8 @@ export class Oracle {
     const sim = this.#sim;
     return new ManagerMailbox(sim.sets, (pk) => {
       if (blocker !== undefined) return this.control(blocker).block(pk);
-      const hex = pk.toHex();
       const target = sim.topology.peer(pk);
-      for (const p of [...sim.topology.all()]) if (p.hex !== hex) sim.topology.block(p, target);
+      for (const p of [...sim.topology.all()]) if (p !== target) sim.topology.block(p, target);
       return 'ok';
     });
   }
@@ -218,7 +218,7 @@ export class Oracle {
       checked.push([topology.peer(from), topology.peer(to), link]);
     }
     return this.#guard(() => {
-      const seen = new Map<Peer, Set<string>>();
+      const seen = new Map<Peer, Set<Peer>>();
       for (const [a, b] of checked) {
         checkNotSelf(a.hex, b.hex);
         let s = seen.get(a);
@@ -226,8 +226,8 @@ export class Oracle {
           s = new Set();
           seen.set(a, s);
         }
-        if (a.links.has(b.hex) || s.has(b.hex)) throw exists(a, b);
-        s.add(b.hex);
+        if (a.links.has(b) || s.has(b)) throw exists(a, b);
+        s.add(b);
       }
       for (const [a, b, link] of checked) topology.link(a, b, link);
     });
@@ -245,7 +245,7 @@ export class Oracle {
       const a = topology.peer(from);
       const b = topology.peer(to);
       checkNotSelf(a.hex, b.hex);
-      if (!a.links.has(b.hex)) {
+      if (!a.links.has(b)) {
         throw new P2PError('LinkMissing', `no link from ${a.hex} to ${b.hex}`);
       }
       topology.unlink(a, b);
@@ -276,7 +276,7 @@ export class Oracle {
     const a = topology.peer(from);
     const b = topology.peer(to);
     checkNotSelf(a.hex, b.hex);
-    if (a.links.has(b.hex)) throw exists(a, b);
+    if (a.links.has(b)) throw exists(a, b);
     topology.link(a, b, link);
   }
 

@@ -16,6 +16,8 @@
 
 import type { RingInbox } from '../../actor/index.js';
 import type { PublicKey } from '../../crypto/ed25519.js';
+import type { BoundCounter } from '../../runtime/context.js';
+import type { Channels } from '../authenticated/channels.js';
 import type { PeerSnapshot } from '../authenticated/router/ingress.js';
 import { ConnectionEvents } from '../events.js';
 import type { Resource } from './bandwidth.js';
@@ -27,6 +29,14 @@ export type DisconnectReason = 'LinkRemoved' | 'Untracked' | 'Blocked' | 'Networ
 
 const NO_PEERS: PeerSnapshot = Object.freeze([]);
 
+/** One peer's registration of one channel. @internal */
+export interface Registration {
+  readonly channels: Channels;
+  readonly deliver: (from: PublicKey, message: Uint8Array) => boolean;
+  readonly sent: BoundCounter;
+  readonly received: BoundCounter;
+}
+
 /** One simulated peer's state. @internal */
 export class Peer {
   readonly publicKey: PublicKey;
@@ -35,16 +45,20 @@ export class Peer {
   egress: Resource | undefined;
   /** Ingress cap (bytes per ms), undefined = unlimited. */
   ingress: Resource | undefined;
-  /** Outgoing links, by recipient hex. */
-  readonly links = new Map<string, Link>();
-  /** Hex of the peers with a link to this one. */
-  readonly incoming = new Set<string>();
+  /** Whether the peer is in a retained peer set. */
+  tracked = false;
+  /** Outgoing links, by recipient. */
+  readonly links = new Map<Peer, Link>();
+  /** The peers with a link to this one. */
+  readonly incoming = new Set<Peer>();
   /** Transmission state per recipient (kept across link changes: ordering survives them). */
-  readonly pairs = new Map<string, Pair<Peer>>();
-  /** Hex of the peers this one blocks. */
-  readonly blocks = new Set<string>();
-  /** The peers this one counts as connected, by hex. */
-  readonly connected = new Map<string, PublicKey>();
+  readonly pairs = new Map<Peer, Pair<Peer>>();
+  /** The peers this one blocks. */
+  readonly blocks = new Set<Peer>();
+  /** The peers this one counts as connected. */
+  readonly connected = new Set<Peer>();
+  /** This peer's channel registrations (set by the network). */
+  readonly registrations = new Map<number, Registration>();
   /** Bumped on every change of {@link connected}. */
   version = 0;
   #snapshot: PeerSnapshot = NO_PEERS;
@@ -57,11 +71,25 @@ export class Peer {
     this.hex = publicKey.toHex();
   }
 
-  /** The connected peers, sorted by key (cached until the set changes). */
-  snapshot(): PeerSnapshot {
+  /** Position in the key order of every peer the topology knows (see `Topology.ranked`). */
+  rank = 0;
+
+  /**
+   * The connected peers, sorted by key (cached until the set changes). `ranked` lists every
+   * known peer in key order: a large set is read off it in one pass instead of sorted.
+   */
+  snapshot(ranked: () => readonly Peer[]): PeerSnapshot {
     if (this.#snapshotVersion !== this.version) {
-      const hex = [...this.connected.keys()].sort();
-      this.#snapshot = Object.freeze(hex.map((h) => this.connected.get(h) as PublicKey));
+      const connected = this.connected;
+      let keys: PublicKey[];
+      if (connected.size < 64) {
+        keys = [...connected].sort((a, b) => (a.hex < b.hex ? -1 : 1)).map((p) => p.publicKey);
+      } else {
+        const all = ranked();
+        keys = [];
+        for (const p of all) if (connected.has(p)) keys.push(p.publicKey);
+      }
+      this.#snapshot = Object.freeze(keys);
       this.#snapshotVersion = this.version;
     }
     return this.#snapshot;
@@ -69,10 +97,10 @@ export class Peer {
 
   /** The pair state towards `to`, made on first use. */
   pair(to: Peer): Pair<Peer> {
-    let p = this.pairs.get(to.hex);
+    let p = this.pairs.get(to);
     if (p === undefined) {
       p = { lastArrival: 0, queue: undefined, active: undefined };
-      this.pairs.set(to.hex, p);
+      this.pairs.set(to, p);
     }
     return p;
   }
@@ -87,12 +115,14 @@ export type SimTransfer = Transfer<Peer>;
  */
 export class SnapshotFeed implements RingInbox<PeerSnapshot> {
   readonly #peer: Peer;
+  readonly #topology: Topology;
   readonly #isOpen: () => boolean;
   #seen = -1;
   #closed = false;
 
-  constructor(peer: Peer, isOpen: () => boolean) {
+  constructor(peer: Peer, topology: Topology, isOpen: () => boolean) {
     this.#peer = peer;
+    this.#topology = topology;
     this.#isOpen = isOpen;
   }
 
@@ -116,7 +146,7 @@ export class SnapshotFeed implements RingInbox<PeerSnapshot> {
   tryRecv(): PeerSnapshot | undefined {
     if (!this.#fresh()) return undefined;
     this.#seen = this.#peer.version;
-    return this.#peer.snapshot();
+    return this.#topology.snapshot(this.#peer);
   }
 
   drain(): PeerSnapshot[] {
@@ -140,10 +170,12 @@ export class SnapshotFeed implements RingInbox<PeerSnapshot> {
 /** The topology and the connected sets; see the module comment. @internal */
 export class Topology {
   readonly #peers = new Map<string, Peer>();
+  /** The same, by key object (keys are usually the same objects throughout a run). */
+  readonly #byKey = new WeakMap<PublicKey, Peer>();
   readonly #disconnectOnBlock: boolean;
   readonly #now: () => number;
-  /** Hex of every peer in a retained set. */
-  #tracked: ReadonlySet<string> = new Set();
+  /** Every peer in a retained set. */
+  #tracked: ReadonlySet<Peer> = new Set();
   /** Every block, in the order made: [blocker, blocked]. */
   readonly #blocked: [Peer, Peer][] = [];
 
@@ -152,20 +184,45 @@ export class Topology {
     this.#now = now;
   }
 
+  /** Every known peer in key order, rebuilt after new peers appear. */
+  #ranked: Peer[] | undefined;
+  readonly #rankedFn = (): readonly Peer[] => {
+    let r = this.#ranked;
+    if (r === undefined) {
+      r = [...this.#peers.values()].sort((a, b) => (a.hex < b.hex ? -1 : 1));
+      for (let i = 0; i < r.length; i++) (r[i] as Peer).rank = i;
+      this.#ranked = r;
+    }
+    return r;
+  };
+
+  /** `p`'s connected peers, sorted by key (cached until they change). */
+  snapshot(p: Peer): PeerSnapshot {
+    return p.snapshot(this.#rankedFn);
+  }
+
   /** The state of `pk`, made on first use. */
   peer(pk: PublicKey): Peer {
+    let p = this.#byKey.get(pk);
+    if (p !== undefined) return p;
     const hex = pk.toHex();
-    let p = this.#peers.get(hex);
+    p = this.#peers.get(hex);
     if (p === undefined) {
       p = new Peer(pk);
       this.#peers.set(hex, p);
+      this.#ranked = undefined;
     }
+    this.#byKey.set(pk, p);
     return p;
   }
 
-  /** The state of the peer with key `hex`, if it exists. */
-  get(hex: string): Peer | undefined {
-    return this.#peers.get(hex);
+  /** The state of `pk`, if it exists. */
+  get(pk: PublicKey): Peer | undefined {
+    const p = this.#byKey.get(pk);
+    if (p !== undefined) return p;
+    const q = this.#peers.get(pk.toHex());
+    if (q !== undefined) this.#byKey.set(pk, q);
+    return q;
   }
 
   /** Every peer state made so far. */
@@ -173,49 +230,46 @@ export class Topology {
     return this.#peers.values();
   }
 
-  isTracked(p: Peer): boolean {
-    return this.#tracked.has(p.hex);
-  }
-
   /** Whether traffic may flow between `a` and `b` (either way), links aside. */
   canTalk(a: Peer, b: Peer): boolean {
-    if (!this.#tracked.has(a.hex) || !this.#tracked.has(b.hex)) return false;
-    return !this.#disconnectOnBlock || !(a.blocks.has(b.hex) || b.blocks.has(a.hex));
+    if (!a.tracked || !b.tracked) return false;
+    if (!this.#disconnectOnBlock) return true;
+    return (a.blocks.size === 0 || !a.blocks.has(b)) && (b.blocks.size === 0 || !b.blocks.has(a));
   }
 
   /** Re-evaluates whether `p` counts `q` as connected, emitting the change on `p`'s hub. */
   refresh(p: Peer, q: Peer, reason: DisconnectReason): void {
-    const now = p.links.has(q.hex) && this.canTalk(p, q);
-    const was = p.connected.has(q.hex);
+    const now = this.canTalk(p, q) && p.links.has(q);
+    const was = p.connected.has(q);
     if (now === was) return;
     p.version++;
     if (now) {
-      p.connected.set(q.hex, q.publicKey);
+      p.connected.add(q);
       p.events.emit('connected', q.publicKey, this.#now());
     } else {
-      p.connected.delete(q.hex);
+      p.connected.delete(q);
       p.events.emit('disconnected', q.publicKey, this.#now(), reason);
     }
   }
 
   /** Adds the link `from -> to` (the caller checked it is new and not to self). */
   link(from: Peer, to: Peer, link: Link): void {
-    from.links.set(to.hex, link);
-    to.incoming.add(from.hex);
+    from.links.set(to, link);
+    to.incoming.add(from);
     this.refresh(from, to, 'LinkRemoved');
   }
 
   /** Removes the link `from -> to` (the caller checked it exists). */
   unlink(from: Peer, to: Peer): void {
-    from.links.delete(to.hex);
-    to.incoming.delete(from.hex);
+    from.links.delete(to);
+    to.incoming.delete(from);
     this.refresh(from, to, 'LinkRemoved');
   }
 
   /** Records that `by` blocks `peer`; false if it already did. */
   block(by: Peer, peer: Peer): boolean {
-    if (by.blocks.has(peer.hex)) return false;
-    by.blocks.add(peer.hex);
+    if (by.blocks.has(peer)) return false;
+    by.blocks.add(peer);
     this.#blocked.push([by, peer]);
     by.events.emit('blocked', peer.publicKey, this.#now());
     this.refresh(by, peer, 'Blocked');
@@ -230,16 +284,17 @@ export class Topology {
 
   /** Replaces the tracked peers, re-evaluating every pair of every peer that entered or left. */
   track(tracked: readonly PublicKey[]): void {
-    const next = new Set<string>();
-    for (const k of tracked) next.add(k.toHex());
+    const next = new Set<Peer>();
+    for (const k of tracked) next.add(this.peer(k));
     const old = this.#tracked;
     this.#tracked = next;
     const changed: Peer[] = [];
-    for (const k of tracked) if (!old.has(k.toHex())) changed.push(this.peer(k));
-    for (const hex of old) if (!next.has(hex)) changed.push(this.#peers.get(hex) as Peer);
+    for (const p of next) if (!old.has(p)) changed.push(p);
+    for (const p of old) if (!next.has(p)) changed.push(p);
+    for (const p of changed) p.tracked = next.has(p);
     for (const p of changed) {
-      for (const hex of p.links.keys()) this.refresh(p, this.#peers.get(hex) as Peer, 'Untracked');
-      for (const hex of p.incoming) this.refresh(this.#peers.get(hex) as Peer, p, 'Untracked');
+      for (const q of p.links.keys()) this.refresh(p, q, 'Untracked');
+      for (const q of p.incoming) this.refresh(q, p, 'Untracked');
     }
   }
 
