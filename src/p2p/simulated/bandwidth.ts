@@ -12,7 +12,7 @@
  * @module
  */
 
-import { add, cmp, div, isZero, type Rational, ratio, sub, ZERO } from './rational.js';
+import { add, cmp, type Rational, ratio, sub, ZERO } from './rational.js';
 
 /** A capped resource (one peer's egress or ingress). */
 export interface Resource {
@@ -58,18 +58,23 @@ export function allocate(flows: readonly FlowLike[]): void {
     }
   }
   for (;;) {
-    // The resource whose equal share of what is left is smallest fills first.
+    // The resource whose equal share of what is left is smallest fills first. Shares are
+    // compared by cross-multiplication (left.n / (left.d * open)): only the winner's is reduced.
     let best: Fill | undefined;
-    let bestShare: Rational = ZERO;
+    let bestN = 0n;
+    let bestD = 1n;
     for (const fill of order) {
       if (fill.openCount === 0) continue;
-      const share = isZero(fill.left) ? ZERO : div(fill.left, ratio(BigInt(fill.openCount)));
-      if (best === undefined || cmp(share, bestShare) < 0) {
+      const n = fill.left.n;
+      const d = fill.left.d * BigInt(fill.openCount);
+      if (best === undefined || n * bestD < bestN * d) {
         best = fill;
-        bestShare = share;
+        bestN = n;
+        bestD = d;
       }
     }
     if (best === undefined) return;
+    const bestShare = ratio(bestN, bestD);
     for (const f of best.open) {
       if (frozen.has(f)) continue;
       frozen.add(f);

@@ -32,13 +32,22 @@ export class PeerSets implements OracleMailbox<TrackedPeers> {
   readonly #sink: TrackedSink;
   readonly #log: Logger;
   readonly #isClosed: () => boolean;
+  readonly #beforeChange: () => void;
   readonly #subscribers = new Set<Subscriber>();
 
-  constructor(trackedPeerSets: number, sink: TrackedSink, log: Logger, isClosed: () => boolean) {
+  /** @param beforeChange - called before a registration changes the tracked peers. */
+  constructor(
+    trackedPeerSets: number,
+    sink: TrackedSink,
+    log: Logger,
+    isClosed: () => boolean,
+    beforeChange: () => void,
+  ) {
     this.#window = new PeerSetWindow(trackedPeerSets);
     this.#sink = sink;
     this.#log = log;
     this.#isClosed = isClosed;
+    this.#beforeChange = beforeChange;
   }
 
   get isClosed(): boolean {
@@ -52,6 +61,7 @@ export class PeerSets implements OracleMailbox<TrackedPeers> {
       this.#log.warn({ index }, 'index must monotonically increase; ignoring peer set');
       return 'ok';
     }
+    this.#beforeChange();
     window.push({ index, peers: trackedPeers(peers.primary, peers.secondary) });
     const all = window.all();
     this.#sink.track([...all.primary, ...all.secondary]);

@@ -63,6 +63,7 @@ export class Simulation {
       this.topology,
       context.log.child({ actor: 'oracle' }),
       () => this.closed,
+      () => this.flush(),
     );
     this.metrics = new SimMetrics(context.metrics);
     [this.#queue, this.#inbox] = mailbox<Send>(this.settings.mailboxSize, unreliable());
@@ -129,6 +130,19 @@ export class Simulation {
     return pair;
   }
 
+  /**
+   * Handles every queued send now, so that a topology change made after a send does not apply
+   * to it: oracle calls and sends take effect in call order.
+   */
+  flush(): void {
+    if (this.closed || this.#inbox.size === 0) return;
+    const now = this.context.clock.now();
+    for (let b = this.#inbox.drain(BATCH); b.length > 0; b = this.#inbox.drain(BATCH)) {
+      this.#handle(now, b);
+    }
+    this.#kick.send(true);
+  }
+
   /** Wakes the actor to re-plan (caps changed). */
   recap(): void {
     this.#transmitter.recap(this.context.clock.now());
@@ -156,13 +170,7 @@ export class Simulation {
     try {
       for (;;) {
         const now = clock.now();
-        for (
-          let batch = this.#inbox.drain(BATCH);
-          batch.length > 0;
-          batch = this.#inbox.drain(BATCH)
-        ) {
-          this.#handle(now, batch);
-        }
+        this.flush();
         this.#kicks.drain();
         const nextFlow = this.#transmitter.settle(now);
         this.#deliver(now);

@@ -65,6 +65,7 @@ export class Control {
     const sim = this.#sim;
     if (sim.closed) return 'closed';
     sim.context.log.warn({ peer: peer.toHex(), by: this.#peer.hex }, 'blocking peer');
+    sim.flush();
     const target = sim.topology.peer(peer);
     if (target !== this.#peer) sim.topology.block(this.#peer, target);
     return 'ok';
@@ -173,6 +174,7 @@ export class Oracle {
     return new ManagerMailbox(sim.sets, (pk) => {
       if (blocker !== undefined) return this.control(blocker).block(pk);
       const target = sim.topology.peer(pk);
+      sim.flush();
       for (const p of [...sim.topology.all()]) if (p !== target) sim.topology.block(p, target);
       return 'ok';
     });
@@ -284,6 +286,7 @@ export class Oracle {
   #guard(fn: () => void): Promise<void> {
     if (this.#sim.closed) return Promise.reject(new P2PError('NetworkClosed'));
     try {
+      this.#sim.flush();
       fn();
       return Promise.resolve();
     } catch (err) {
