@@ -131,7 +131,7 @@ export class Oracle {
    * A discovery-shaped manager: a real discovery `Oracle` (same `register(index, peers |
    * { primary, secondary })`, `peerSet`, `subscribe`, `block`, same validation and throws) over
    * the network's shared peer sets. With `blocker`, its `block(pk)` is `control(blocker).block(pk)`;
-   * without, `block(pk)` makes every peer the network knows block `pk` (the network-wide
+   * without, `block(pk)` makes every peer the network knows block `pk` (in key order) (the network-wide
    * manager acts for everyone).
    */
   manager(blocker?: PublicKey): DiscoveryOracle {
@@ -175,7 +175,7 @@ export class Oracle {
       if (blocker !== undefined) return this.control(blocker).block(pk);
       const target = sim.topology.peer(pk);
       sim.flush();
-      for (const p of [...sim.topology.all()]) if (p !== target) sim.topology.block(p, target);
+      for (const p of sim.topology.all()) if (p !== target) sim.topology.block(p, target);
       return 'ok';
     });
   }

@@ -225,9 +225,9 @@ export class Topology {
     return q;
   }
 
-  /** Every peer state made so far. */
-  all(): IterableIterator<Peer> {
-    return this.#peers.values();
+  /** Every peer state made so far, in key order. */
+  all(): readonly Peer[] {
+    return this.#rankedFn();
   }
 
   /** Whether traffic may flow between `a` and `b` (either way), links aside. */
