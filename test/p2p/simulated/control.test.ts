@@ -11,7 +11,9 @@ import { Network } from '../../../src/p2p/simulated/index.js';
 import { Recipients } from '../../../src/p2p/types.js';
 import { Quota } from '../../../src/quota/index.js';
 import { twice } from '../authenticated/scenarios.js';
-import { bytes, CONFIG, fixed, keys, start, take } from './helpers.js';
+import { bytes, CONFIG, fixed, keys, type PublicKey, start, take } from './helpers.js';
+
+type PK = PublicKey;
 
 const closed = (e: unknown) => e instanceof P2PError && e.code === 'NetworkClosed';
 
@@ -33,7 +35,7 @@ describe('simulated controls', () => {
   test('registering a channel twice replaces the first registration', async () => {
     await twice(1, async (ctx) => {
       const sim = await start(ctx, 2, { link: fixed(1) });
-      const [a, b] = sim.pks as [(typeof sim.pks)[0], (typeof sim.pks)[0]];
+      const [a, b] = sim.pks as [PK, PK];
       const [oldSender, oldReceiver] = sim.channels[1]!;
       const pending = oldReceiver.recv();
       const [newSender, newReceiver] = sim.oracle.control(b).register(0, Quota.perSecond(100));
@@ -51,7 +53,7 @@ describe('simulated controls', () => {
   test('a block cuts the pair both ways and is listed by blocked()', async () => {
     await twice(2, async (ctx) => {
       const sim = await start(ctx, 3, { link: fixed(1) });
-      const [a, b, c] = sim.pks as [(typeof sim.pks)[0], (typeof sim.pks)[0], (typeof sim.pks)[0]];
+      const [a, b, c] = sim.pks as [PK, PK, PK];
       assert.equal(sim.oracle.control(a).block(b), 'ok');
       assert.deepEqual(
         (await sim.oracle.blocked()).map(([x, y]) => [x.toHex(), y.toHex()]),
@@ -73,7 +75,7 @@ describe('simulated controls', () => {
   test('without disconnectOnBlock a block is only recorded', async () => {
     await twice(3, async (ctx) => {
       const sim = await start(ctx, 2, { link: fixed(1), config: { disconnectOnBlock: false } });
-      const [a, b] = sim.pks as [(typeof sim.pks)[0], (typeof sim.pks)[0]];
+      const [a, b] = sim.pks as [PK, PK];
       sim.oracle.control(a).block(b);
       assert.equal((await sim.oracle.blocked()).length, 1);
       assert.deepEqual(sim.channels[1]![0].send(Recipients.one(a), bytes('x'), false), [a]);
@@ -86,11 +88,7 @@ describe('simulated controls', () => {
     const got = await twice(4, async (ctx) => {
       const [network, oracle] = Network.create(ctx, CONFIG);
       const handle = network.start();
-      const [a, b, c] = keys(3) as [
-        ReturnType<typeof keys>[0],
-        ReturnType<typeof keys>[0],
-        ReturnType<typeof keys>[0],
-      ];
+      const [a, b, c] = keys(3) as [PK, PK, PK];
       const control = oracle.control(a);
       const it = control.events();
       await oracle.addLink(a, b, fixed(1));
@@ -130,7 +128,7 @@ describe('simulated controls', () => {
   test('after stop: receivers reject NetworkClosed, senders return [], register throws', async () => {
     await twice(5, async (ctx) => {
       const sim = await start(ctx, 2, { link: fixed(1000) });
-      const [a, b] = sim.pks as [(typeof sim.pks)[0], (typeof sim.pks)[0]];
+      const [a, b] = sim.pks as [PK, PK];
       sim.channels[0]![0].send(Recipients.one(b), bytes('in flight'), false);
       const pending = sim.channels[1]![1].recv();
       sim.handle.stop();
@@ -149,7 +147,7 @@ describe('simulated controls', () => {
   test('a control registered before the network starts works once it runs', async () => {
     await twice(6, async (ctx) => {
       const [network, oracle] = Network.create(ctx, CONFIG);
-      const [a, b] = keys(2) as [ReturnType<typeof keys>[0], ReturnType<typeof keys>[0]];
+      const [a, b] = keys(2) as [PK, PK];
       const [sa] = oracle.control(a).register(0, Quota.perSecond(10));
       const [, rb] = oracle.control(b).register(0, Quota.perSecond(10));
       oracle.manager().register(0, [a, b]);

@@ -11,7 +11,9 @@ import { Recipients } from '../../../src/p2p/types.js';
 import { Quota } from '../../../src/quota/index.js';
 import { deterministicRuntime } from '../../../src/runtime/index.js';
 import { twice } from '../authenticated/scenarios.js';
-import { bytes, fixed, key, start, take, text } from './helpers.js';
+import { bytes, fixed, key, type PublicKey, start, take, text } from './helpers.js';
+
+type PK = PublicKey;
 
 describe('simulated delivery', () => {
   test('a message arrives after the link latency, from the right sender', async () => {
@@ -104,12 +106,7 @@ describe('simulated delivery', () => {
   test('one, some and all reach the connected recipients; sentTo lists them', async () => {
     await twice(5, async (ctx) => {
       const sim = await start(ctx, 4, { link: fixed(5) });
-      const [a, b, c, d] = sim.pks as [
-        (typeof sim.pks)[0],
-        (typeof sim.pks)[0],
-        (typeof sim.pks)[0],
-        (typeof sim.pks)[0],
-      ];
+      const [a, b, c, d] = sim.pks as [PK, PK, PK, PK];
       const [sender] = sim.channels[0]!;
       const outsider = key(99);
       assert.deepEqual(sender.send(Recipients.one(outsider), bytes('x'), false), []);

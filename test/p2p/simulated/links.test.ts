@@ -8,7 +8,9 @@ import { P2PError, type P2PErrorCode } from '../../../src/p2p/errors.js';
 import { Network } from '../../../src/p2p/simulated/index.js';
 import { Recipients } from '../../../src/p2p/types.js';
 import { twice } from '../authenticated/scenarios.js';
-import { bytes, CONFIG, fixed, keys, start, take } from './helpers.js';
+import { bytes, CONFIG, fixed, keys, type PublicKey, start, take } from './helpers.js';
+
+type PK = PublicKey;
 
 const code = (c: P2PErrorCode) => (e: unknown) => e instanceof P2PError && e.code === c;
 
@@ -17,11 +19,7 @@ describe('simulated links', () => {
     await twice(1, async (ctx) => {
       const [network, oracle] = Network.create(ctx, CONFIG);
       const handle = network.start();
-      const [a, b, c] = keys(3) as [
-        ReturnType<typeof keys>[0],
-        ReturnType<typeof keys>[0],
-        ReturnType<typeof keys>[0],
-      ];
+      const [a, b, c] = keys(3) as [PK, PK, PK];
       await assert.rejects(oracle.addLink(a, a, fixed(1)), code('LinkingSelf'));
       await assert.rejects(oracle.removeLink(a, a), code('LinkingSelf'));
       await oracle.addLink(a, b, fixed(1));
@@ -60,7 +58,7 @@ describe('simulated links', () => {
   test('a partition stops traffic one way; healing restores it', async () => {
     const got = await twice(2, async (ctx) => {
       const sim = await start(ctx, 2, { link: fixed(10) });
-      const [a, b] = sim.pks as [(typeof sim.pks)[0], (typeof sim.pks)[0]];
+      const [a, b] = sim.pks as [PK, PK];
       const [sa] = sim.channels[0]!;
       const [sb, rb] = [sim.channels[1]![0], sim.channels[1]![1]];
       await sim.oracle.removeLink(a, b);
@@ -81,7 +79,7 @@ describe('simulated links', () => {
   test('a message in flight when its link is removed still arrives, in order', async () => {
     const got = await twice(3, async (ctx) => {
       const sim = await start(ctx, 2, { link: fixed(100) });
-      const [a, b] = sim.pks as [(typeof sim.pks)[0], (typeof sim.pks)[0]];
+      const [a, b] = sim.pks as [PK, PK];
       const t0 = ctx.clock.now();
       const [sa] = sim.channels[0]!;
       sa.send(Recipients.one(b), bytes('first'), false);
