@@ -154,6 +154,22 @@ export interface Arrivals<P> {
   lost(transfer: Transfer<P>): void;
 }
 
+/** Results keyed by a pair of rationals (by identity). */
+class Memo {
+  readonly #m = new Map<Rational, Map<Rational, Rational>>();
+  get(a: Rational, b: Rational): Rational | undefined {
+    return this.#m.get(a)?.get(b);
+  }
+  set(a: Rational, b: Rational, v: Rational): void {
+    let inner = this.#m.get(a);
+    if (inner === undefined) {
+      inner = new Map();
+      this.#m.set(a, inner);
+    }
+    inner.set(b, v);
+  }
+}
+
 /** Schedules transmissions; see the module comment. */
 export class Transmitter<P extends Caps> {
   readonly #arrivals: Arrivals<P>;
@@ -164,6 +180,7 @@ export class Transmitter<P extends Caps> {
   #dirty = false;
   /** The earliest exact completion time of a flow, after {@link settle}. */
   #next: Rational | undefined;
+  readonly #sizes = new Map<number, Rational>();
 
   constructor(arrivals: Arrivals<P>) {
     this.#arrivals = arrivals;
@@ -225,12 +242,23 @@ export class Transmitter<P extends Caps> {
     this.#next = undefined;
   }
 
+  /** One shared `Rational` per message length, so flows of equal size share their state. */
+  #size(n: number): Rational {
+    let r = this.#sizes.get(n);
+    if (r === undefined) {
+      if (this.#sizes.size >= 1024) this.#sizes.clear();
+      r = ratio(BigInt(n));
+      this.#sizes.set(n, r);
+    }
+    return r;
+  }
+
   #start(pair: Pair<P>, transfer: Transfer<P>): void {
     const flow: Flow<P> = {
       pair,
       transfer,
       resources: [],
-      remaining: ratio(BigInt(transfer.message.length)),
+      remaining: this.#size(transfer.message.length),
       rate: ZERO,
     };
     pair.active = flow;
@@ -248,10 +276,18 @@ export class Transmitter<P extends Caps> {
     if (cmp(t, this.#now) <= 0) return;
     const dt = sub(t, this.#now);
     this.#now = t;
+    // Flows with the same remaining bytes and rate (the same objects: equal sizes, one share)
+    // progress identically: compute each such group once.
+    const memo = new Memo();
     for (const f of this.#flows) {
       if (isZero(f.rate)) continue;
-      const left = sub(f.remaining, mul(f.rate, dt));
-      f.remaining = left.n < 0n ? ZERO : left;
+      let left = memo.get(f.remaining, f.rate);
+      if (left === undefined) {
+        left = sub(f.remaining, mul(f.rate, dt));
+        if (left.n < 0n) left = ZERO;
+        memo.set(f.remaining, f.rate, left);
+      }
+      f.remaining = left;
     }
   }
 
@@ -285,9 +321,11 @@ export class Transmitter<P extends Caps> {
     const flows = [...this.#flows];
     allocate(flows);
     let next: Rational | undefined;
+    const memo = new Memo();
     for (const f of flows) {
-      if (isZero(f.rate)) continue;
+      if (isZero(f.rate) || memo.get(f.remaining, f.rate) !== undefined) continue;
       const end = add(this.#now, div(f.remaining, f.rate));
+      memo.set(f.remaining, f.rate, end);
       if (next === undefined || cmp(end, next) < 0) next = end;
     }
     this.#next = next;
