@@ -108,7 +108,7 @@ async function run(
       setupS: round(setupS, 2),
       trafficS: round(trafficS, 2),
       deliveriesPerS: Math.round(delivered / trafficS),
-      virtualMs,
+      virtualMs: round(virtualMs, 1),
       peakRssMb: peakRssMb(),
     };
   });
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
         fmt(r.setupS, 2),
         fmt(r.trafficS, 2),
         fmt(r.deliveriesPerS),
-        fmt(r.virtualMs),
+        fmt(r.virtualMs, 1),
         fmt(r.peakRssMb),
       ]),
     ])}\nload average: ${round(l1 ?? 0, 2)} ${round(l5 ?? 0, 2)} ${round(l15 ?? 0, 2)}\n`,
