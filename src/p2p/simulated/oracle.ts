@@ -191,12 +191,11 @@ export class Oracle {
    * Normal(`latency`, `jitter`) (ms, truncated to whole ms, at least 0) and delivery from
    * `successRate`, with the runtime's RNG. Messages already in flight keep their timing.
    *
-   * @throws P2PError `InvalidConfig` for a bad option (synchronously); rejects with
-   *   `LinkingSelf`, `LinkExists`, `NetworkClosed`.
+   * @returns rejects with P2PError `InvalidConfig` (a bad option), `LinkingSelf`, `LinkExists`,
+   *   `NetworkClosed`.
    */
   addLink(from: PublicKey, to: PublicKey, options: LinkOptions): Promise<void> {
-    const link = checkLink(options);
-    return this.#guard(() => this.#addOne(from, to, link));
+    return this.#guard(() => this.#addOne(from, to, checkLink(options)));
   }
 
   /**
@@ -204,22 +203,22 @@ export class Oracle {
    * {@link addLink}, and no pair twice), then all are added. For large topologies: a
    * thousand-peer mesh is a million links.
    *
-   * @throws P2PError `InvalidConfig` for a bad option (synchronously); rejects with
-   *   `LinkingSelf`, `LinkExists` (also for a pair listed twice), `NetworkClosed`.
+   * @returns rejects with P2PError `InvalidConfig` (a bad option), `LinkingSelf`, `LinkExists`
+   *   (also for a pair listed twice), `NetworkClosed`.
    */
   addLinks(links: Iterable<readonly [PublicKey, PublicKey, LinkOptions]>): Promise<void> {
-    const checked: [Peer, Peer, Link][] = [];
-    const topology = this.#sim.topology;
-    const cache = new Map<LinkOptions, Link>();
-    for (const [from, to, options] of links) {
-      let link = cache.get(options);
-      if (link === undefined) {
-        link = checkLink(options);
-        cache.set(options, link);
-      }
-      checked.push([topology.peer(from), topology.peer(to), link]);
-    }
     return this.#guard(() => {
+      const checked: [Peer, Peer, Link][] = [];
+      const topology = this.#sim.topology;
+      const cache = new Map<LinkOptions, Link>();
+      for (const [from, to, options] of links) {
+        let link = cache.get(options);
+        if (link === undefined) {
+          link = checkLink(options);
+          cache.set(options, link);
+        }
+        checked.push([topology.peer(from), topology.peer(to), link]);
+      }
       const seen = new Map<Peer, Set<Peer>>();
       for (const [a, b] of checked) {
         checkNotSelf(a.hex, b.hex);
@@ -239,7 +238,7 @@ export class Oracle {
    * Removes the link `from -> to` (a partition, one direction). Messages already in flight on
    * it still arrive.
    *
-   * @returns rejects with `LinkingSelf`, `LinkMissing`, `NetworkClosed`.
+   * @returns rejects with P2PError `LinkingSelf`, `LinkMissing`, `NetworkClosed`.
    */
   removeLink(from: PublicKey, to: PublicKey): Promise<void> {
     return this.#guard(() => {
@@ -259,13 +258,13 @@ export class Oracle {
    * unlimited, 0 = nothing moves). Concurrent transmissions share the caps max-min fairly,
    * re-shared from this moment on for the messages already transmitting.
    *
-   * @throws P2PError `InvalidConfig` for a negative or non-integer cap (synchronously); rejects
-   *   with `NetworkClosed`.
+   * @returns rejects with P2PError `InvalidConfig` (a negative or non-integer cap),
+   *   `NetworkClosed`.
    */
   limitBandwidth(peer: PublicKey, egress: number | null, ingress: number | null): Promise<void> {
-    const e = cap('egress', egress);
-    const i = cap('ingress', ingress);
     return this.#guard(() => {
+      const e = cap('egress', egress);
+      const i = cap('ingress', ingress);
       const p = this.#sim.topology.peer(peer);
       p.egress = e === undefined ? undefined : { capacity: e };
       p.ingress = i === undefined ? undefined : { capacity: i };

@@ -26,15 +26,27 @@ describe('simulated links', () => {
       await assert.rejects(oracle.addLink(a, b, fixed(2)), code('LinkExists'));
       await oracle.addLink(b, a, fixed(1)); // the other direction is another link
       await assert.rejects(oracle.removeLink(a, c), code('LinkMissing'));
-      assert.throws(
-        () => oracle.addLink(a, c, { latency: -1, jitter: 0, successRate: 1 }),
+      await assert.rejects(
+        oracle.addLink(a, c, { latency: -1, jitter: 0, successRate: 1 }),
+        code('InvalidConfig'),
+      );
+      await assert.rejects(
+        oracle.addLink(a, c, { latency: 1, jitter: 0, successRate: 2 }),
+        code('InvalidConfig'),
+      );
+      await assert.rejects(
+        oracle.addLinks([[a, c, { latency: 1, jitter: Number.NaN, successRate: 1 }]]),
         code('InvalidConfig'),
       );
       assert.throws(
-        () => oracle.addLink(a, c, { latency: 1, jitter: 0, successRate: 2 }),
+        () => Network.create(ctx, { ...CONFIG, maxSize: 2 ** 32 }),
         code('InvalidConfig'),
       );
-      assert.throws(() => oracle.limitBandwidth(a, -5, null), code('InvalidConfig'));
+      assert.throws(
+        () => Network.create(ctx, { ...CONFIG, trackedPeerSets: 0 }),
+        code('InvalidConfig'),
+      );
+      await assert.rejects(oracle.limitBandwidth(a, -5, null), code('InvalidConfig'));
       // All or nothing: a batch with one bad entry adds none of them.
       await assert.rejects(
         oracle.addLinks([
