@@ -243,13 +243,12 @@ export class Topology {
     const was = p.connected.has(q);
     if (now === was) return;
     p.version++;
-    if (now) {
-      p.connected.add(q);
-      p.events.emit('connected', q.publicKey, this.#now());
-    } else {
-      p.connected.delete(q);
-      p.events.emit('disconnected', q.publicKey, this.#now(), reason);
-    }
+    if (now) p.connected.add(q);
+    else p.connected.delete(q);
+    // Most peers have no reader: skip the clock read.
+    if (p.events.readers === 0) return;
+    if (now) p.events.emit('connected', q.publicKey, this.#now());
+    else p.events.emit('disconnected', q.publicKey, this.#now(), reason);
   }
 
   /** Adds the link `from -> to` (the caller checked it is new and not to self). */
