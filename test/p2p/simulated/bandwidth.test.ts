@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { allocate, type FlowLike, type Resource } from '../../../src/p2p/simulated/bandwidth.js';
-import { ratio, ZERO } from '../../../src/p2p/simulated/rational.js';
+import { add, cmp, ratio, ZERO } from '../../../src/p2p/simulated/rational.js';
 import { Recipients } from '../../../src/p2p/types.js';
 import type { Context } from '../../../src/runtime/context.js';
 import { twice } from '../authenticated/scenarios.js';
@@ -214,5 +215,37 @@ describe('simulated bandwidth', () => {
       return ms.map((m) => m.at - t0);
     });
     assert.deepEqual(times, [510, 1_010, 1_510]);
+  });
+});
+
+describe('max-min allocation, property', () => {
+  test('every allocation is feasible and every flow has a bottleneck (the max-min fair one)', () => {
+    const arb = fc.integer({ min: 1, max: 6 }).chain((nr) =>
+      fc.record({
+        capacities: fc.array(fc.integer({ min: 0, max: 1_000 }), { minLength: nr, maxLength: nr }),
+        flows: fc.array(
+          fc.uniqueArray(fc.integer({ min: 0, max: nr - 1 }), { minLength: 1, maxLength: 2 }),
+          { minLength: 1, maxLength: 20 },
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ capacities, flows: spec }) => {
+        const resources = capacities.map((c) => res(BigInt(c), 7n));
+        const flows = spec.map((rs) => flow(...rs.map((r) => resources[r]!)));
+        allocate(flows);
+        const through = (r: Resource) => flows.filter((f) => f.resources.includes(r));
+        const used = (r: Resource) => through(r).reduce((t, f) => add(t, f.rate), ZERO);
+        for (const r of resources) assert.ok(cmp(used(r), r.capacity) <= 0, 'feasible');
+        for (const f of flows) {
+          const bottleneck = f.resources.some(
+            (r) =>
+              cmp(used(r), r.capacity) === 0 && through(r).every((g) => cmp(f.rate, g.rate) >= 0),
+          );
+          assert.ok(bottleneck, 'each flow is limited by a full resource where it is largest');
+        }
+      }),
+      { seed: 42, numRuns: 300 },
+    );
   });
 });
