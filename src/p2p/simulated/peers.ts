@@ -258,6 +258,29 @@ export class Topology {
     this.refresh(from, to, 'LinkRemoved');
   }
 
+  /**
+   * Adds every link of `links` (the caller checked none exists and none is to self), or none of
+   * them if a pair is listed twice: then returns that pair. Connection state is evaluated once
+   * all are in.
+   */
+  linkAll(links: readonly (readonly [Peer, Peer, Link])[]): [Peer, Peer] | undefined {
+    for (let i = 0; i < links.length; i++) {
+      const [from, to, link] = links[i] as readonly [Peer, Peer, Link];
+      if (from.links.has(to)) {
+        for (let j = 0; j < i; j++) {
+          const [a, b] = links[j] as readonly [Peer, Peer, Link];
+          a.links.delete(b);
+          b.incoming.delete(a);
+        }
+        return [from, to];
+      }
+      from.links.set(to, link);
+      to.incoming.add(from);
+    }
+    for (const [from, to] of links) this.refresh(from, to, 'LinkRemoved');
+    return undefined;
+  }
+
   /** Removes the link `from -> to` (the caller checked it exists). */
   unlink(from: Peer, to: Peer): void {
     from.links.delete(to);
