@@ -28,7 +28,7 @@ import { sampleLatency, sampleSuccess } from './link.js';
 import { PeerSets } from './manager.js';
 import { SimMetrics } from './metrics.js';
 import { Oracle } from './oracle.js';
-import { type Peer, type SimTransfer, SnapshotFeed, Topology } from './peers.js';
+import { type Peer, type SimEnvelope, SnapshotFeed, Topology } from './peers.js';
 import { Timeline, Transmitter } from './transmitter.js';
 
 /** Sends handled per turn of the actor before it looks at the clock again. */
@@ -48,7 +48,7 @@ export class Simulation {
   readonly #inbox: Inbox<Send>;
   readonly #kick: RingSender<true>;
   readonly #kicks: RingInbox<true>;
-  readonly #timeline = new Timeline<SimTransfer>();
+  readonly #timeline = new Timeline<SimEnvelope, Peer>();
   readonly #transmitter: Transmitter<Peer>;
   #inFlight = 0;
   #started = false;
@@ -69,7 +69,7 @@ export class Simulation {
     [this.#queue, this.#inbox] = mailbox<Send>(this.settings.mailboxSize, unreliable());
     [this.#kick, this.#kicks] = ring<true>(1);
     this.#transmitter = new Transmitter<Peer>({
-      arrive: (t, transfer) => this.#timeline.push(t, transfer),
+      arrive: (t, envelope, recipient) => this.#timeline.push(t, envelope, recipient),
       lost: () => {
         this.#inFlight--;
         this.metrics.dropped('lost');
@@ -212,6 +212,8 @@ export class Simulation {
     const topology = this.topology;
     const rng = this.context.rng;
     const max = this.settings.maxInFlight;
+    const envelope: SimEnvelope = { origin, channel: s.channel, message };
+    const transmitter = this.#transmitter;
     for (const pk of s.recipients) {
       const to = topology.get(pk);
       const link = to === undefined ? undefined : origin.links.get(to);
@@ -227,14 +229,7 @@ export class Simulation {
       const success = sampleSuccess(link, rng);
       this.#inFlight++;
       reg?.sent.inc();
-      this.#transmitter.send(now, origin.pair(to), {
-        origin,
-        recipient: to,
-        channel: s.channel,
-        message,
-        latency,
-        success,
-      });
+      transmitter.send(now, origin.pair(to), envelope, to, latency, success);
     }
   }
 
@@ -246,14 +241,16 @@ export class Simulation {
       due !== undefined;
       due = this.#timeline.takeDue(now)
     ) {
-      this.#inFlight -= due.length;
-      for (const t of due) {
-        const reg = t.recipient.registrations.get(t.channel);
-        if (reg === undefined || !topology.canTalk(t.origin, t.recipient)) {
+      this.#inFlight -= due.length / 2;
+      for (let i = 0; i < due.length; i += 2) {
+        const e = due[i] as SimEnvelope;
+        const recipient = due[i + 1] as Peer;
+        const reg = recipient.registrations.get(e.channel);
+        if (reg === undefined || !topology.canTalk(e.origin, recipient)) {
           this.metrics.dropped('unreachable');
           continue;
         }
-        if (reg.deliver(t.origin.publicKey, t.message)) reg.received.inc();
+        if (reg.deliver(e.origin.publicKey, e.message)) reg.received.inc();
         else this.metrics.dropped('overloaded');
       }
     }

@@ -22,7 +22,7 @@ import type { PeerSnapshot } from '../authenticated/router/ingress.js';
 import { ConnectionEvents } from '../events.js';
 import type { Resource } from './bandwidth.js';
 import type { Link } from './link.js';
-import type { Pair, Transfer } from './transmitter.js';
+import type { Envelope, Pair } from './transmitter.js';
 
 /** Why a pair stopped being connected (the `reason` of a `'disconnected'` event). */
 export type DisconnectReason = 'LinkRemoved' | 'Untracked' | 'Blocked' | 'NetworkClosed';
@@ -106,8 +106,8 @@ export class Peer {
   }
 }
 
-/** A message in the simulated network, one per recipient. @internal */
-export type SimTransfer = Transfer<Peer>;
+/** A sent message in the simulated network, shared by its recipients. @internal */
+export type SimEnvelope = Envelope<Peer>;
 
 /**
  * The connected-peer feed a channel sender reads (the router's `subscribePeers` ring, computed

@@ -34,12 +34,17 @@ import {
   ZERO,
 } from './rational.js';
 
-/** One message to one recipient, from the send until its delivery. */
-export interface Transfer<P> {
+/** One sent message, shared by all its recipients. */
+export interface Envelope<P> {
   readonly origin: P;
-  readonly recipient: P;
   readonly channel: number;
   readonly message: Uint8Array;
+}
+
+/** One message to one recipient in capped transmission. */
+export interface Transfer<P> {
+  readonly envelope: Envelope<P>;
+  readonly recipient: P;
   /** Sampled latency, ms. */
   readonly latency: number;
   /** Whether the link delivers it (sampled at the send). */
@@ -74,10 +79,11 @@ export interface Flow<P> extends FlowLike {
 
 /**
  * Deliveries ordered by arrival time: a bucket per distinct time (most runs have a few hundred
- * distinct whole-ms times), and a min-heap of the times. Within a bucket, insertion order.
+ * distinct whole-ms times), and a min-heap of the times. Within a bucket, insertion order. An
+ * item is a pair `(a, b)` stored flat (a million deliveries allocate no million objects).
  */
-export class Timeline<T> {
-  readonly #buckets = new Map<number, T[]>();
+export class Timeline<A, B> {
+  readonly #buckets = new Map<number, (A | B)[]>();
   readonly #times: number[] = [];
   #size = 0;
 
@@ -86,15 +92,15 @@ export class Timeline<T> {
     return this.#size;
   }
 
-  /** Schedules `item` at `t`. */
-  push(t: number, item: T): void {
+  /** Schedules the item `(a, b)` at `t`. */
+  push(t: number, a: A, b: B): void {
     this.#size++;
     const bucket = this.#buckets.get(t);
     if (bucket !== undefined) {
-      bucket.push(item);
+      bucket.push(a, b);
       return;
     }
-    this.#buckets.set(t, [item]);
+    this.#buckets.set(t, [a, b]);
     const h = this.#times;
     let i = h.length;
     h.push(t);
@@ -112,8 +118,10 @@ export class Timeline<T> {
     return this.#times[0];
   }
 
-  /** Takes the items of the earliest bucket if its time is `<= now`. */
-  takeDue(now: number): T[] | undefined {
+  /**
+   * Takes the items of the earliest bucket if its time is `<= now`, flat: `a0, b0, a1, b1, ...`.
+   */
+  takeDue(now: number): (A | B)[] | undefined {
     const h = this.#times;
     const t = h[0];
     if (t === undefined || t > now) return undefined;
@@ -132,9 +140,9 @@ export class Timeline<T> {
       }
       h[i] = last;
     }
-    const bucket = this.#buckets.get(t) as T[];
+    const bucket = this.#buckets.get(t) as (A | B)[];
     this.#buckets.delete(t);
-    this.#size -= bucket.length;
+    this.#size -= bucket.length / 2;
     return bucket;
   }
 
@@ -148,10 +156,10 @@ export class Timeline<T> {
 
 /** Where the transmitter sends finished transmissions. */
 export interface Arrivals<P> {
-  /** The message is scheduled to arrive at `t` (ms). */
-  arrive(t: number, transfer: Transfer<P>): void;
-  /** The message was lost by its link (after using its origin's egress). */
-  lost(transfer: Transfer<P>): void;
+  /** `envelope` is scheduled to arrive at `recipient` at `t` (ms). */
+  arrive(t: number, envelope: Envelope<P>, recipient: P): void;
+  /** A message was lost by its link (after using its origin's egress). */
+  lost(): void;
 }
 
 /** Results keyed by a pair of rationals (by identity). */
@@ -198,15 +206,25 @@ export class Transmitter<P extends Caps> {
     return this.#started && cmp(t, this.#now) < 0 ? this.#now : t;
   }
 
-  /** Hands `transfer` to the transmitter at clock time `now` over `pair`. */
-  send(now: number, pair: Pair<P>, transfer: Transfer<P>): void {
+  /**
+   * Hands `envelope` for `recipient` (over `pair`) to the transmitter at clock time `now`, with
+   * its sampled `latency` (ms) and fate.
+   */
+  send(
+    now: number,
+    pair: Pair<P>,
+    envelope: Envelope<P>,
+    recipient: P,
+    latency: number,
+    success: boolean,
+  ): void {
     const capped =
-      transfer.origin.egress !== undefined ||
-      (transfer.success && transfer.recipient.ingress !== undefined);
+      envelope.origin.egress !== undefined || (success && recipient.ingress !== undefined);
     if (!capped && pair.active === undefined) {
-      this.#finish(now, pair, transfer);
+      this.#finish(now, pair, envelope, recipient, latency, success);
       return;
     }
+    const transfer: Transfer<P> = { envelope, recipient, latency, success };
     this.#advance(this.#exact(now));
     if (pair.active === undefined) this.#start(pair, transfer);
     else {
@@ -258,7 +276,7 @@ export class Transmitter<P extends Caps> {
       pair,
       transfer,
       resources: [],
-      remaining: this.#size(transfer.message.length),
+      remaining: this.#size(transfer.envelope.message.length),
       rate: ZERO,
     };
     pair.active = flow;
@@ -301,7 +319,7 @@ export class Transmitter<P extends Caps> {
       let finished = false;
       for (const f of [...this.#flows]) {
         const t = f.transfer;
-        const egress = t.origin.egress;
+        const egress = t.envelope.origin.egress;
         const ingress = t.success ? t.recipient.ingress : undefined;
         f.resources = egress === undefined ? [] : [egress];
         if (ingress !== undefined) f.resources.push(ingress);
@@ -310,7 +328,7 @@ export class Transmitter<P extends Caps> {
           this.#flows.delete(f);
           const pair = f.pair;
           pair.active = undefined;
-          this.#finish(nowMs, pair, t);
+          this.#finish(nowMs, pair, t.envelope, t.recipient, t.latency, t.success);
           const next = pair.queue?.shift();
           if (next !== undefined) this.#start(pair, next);
         }
@@ -331,15 +349,22 @@ export class Transmitter<P extends Caps> {
     this.#next = next;
   }
 
-  /** Transmission of `transfer` ended at clock time `now`. */
-  #finish(now: number, pair: Pair<P>, transfer: Transfer<P>): void {
-    if (!transfer.success) {
-      this.#arrivals.lost(transfer);
+  /** A transmission ended at clock time `now`. */
+  #finish(
+    now: number,
+    pair: Pair<P>,
+    envelope: Envelope<P>,
+    recipient: P,
+    latency: number,
+    success: boolean,
+  ): void {
+    if (!success) {
+      this.#arrivals.lost();
       return;
     }
-    let t = now + transfer.latency;
+    let t = now + latency;
     if (t < pair.lastArrival) t = pair.lastArrival;
     pair.lastArrival = t;
-    this.#arrivals.arrive(t, transfer);
+    this.#arrivals.arrive(t, envelope, recipient);
   }
 }
