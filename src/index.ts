@@ -4,7 +4,7 @@
  *
  * The root entry re-exports the common surface; each module also has its own subpath
  * (`authp2p/codec`, `authp2p/crypto`, `authp2p/runtime`, `authp2p/stream`, `authp2p/lookup`,
- * `authp2p/discovery`,
+ * `authp2p/discovery`, `authp2p/simulated`,
  * `authp2p/actor`, `authp2p/quota`).
  *
  * @example
@@ -43,6 +43,7 @@ export * as discovery from './p2p/authenticated/discovery/index.js';
 export * as lookup from './p2p/authenticated/lookup/index.js';
 export { P2PError } from './p2p/errors.js';
 export type { ConnectionEvent, ConnectionEventKind } from './p2p/events.js';
+export * as simulated from './p2p/simulated/index.js';
 export type { PeerSetUpdate, TrackedPeers } from './p2p/types.js';
 export { Recipients } from './p2p/types.js';
 export { Quota } from './quota/index.js';
