@@ -307,10 +307,13 @@ async function main(): Promise<number> {
     const refresh = async (): Promise<void> => {
       for (let i = 0; i < opts.peers; i++) {
         const text = await networks[i]!.ctx.metrics.encode();
-        stats[i]!.dropped = sumMetric(text, /(channel_mailbox_dropped|relay_(high|low)_backoff)$/);
-        stats[i]!.inboundLimited = sumMetric(text, /messages_rate_limited$/);
+        stats[i]!.dropped = sumMetric(
+          text,
+          /(channel_mailbox_dropped|relay_(high|low)_backoff)_total$/,
+        );
+        stats[i]!.inboundLimited = sumMetric(text, /messages_rate_limited_total$/);
         // Discovery: one `updates{peer}` sample per peer whose signed record was accepted.
-        stats[i]!.discovered = peerLabels(text, /_tracker_updates(_total)?$/).size;
+        stats[i]!.discovered = peerLabels(text, /_tracker_updates_total$/).size;
       }
     };
     const deadline = start + opts.durationS * 1000;
