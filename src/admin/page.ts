@@ -68,7 +68,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge.connected, .badge.live { background: var(--ok); } .badge.dialing, .badge.reserved { background: var(--warn); }
 .badge.blocked { background: var(--bad); }
 svg.spark { width: 120px; height: 24px; vertical-align: middle; }
-svg.spark polyline { fill: none; stroke-width: 1.5; }
+svg polyline { fill: none; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
 .chart { display: inline-block; margin: 0 1rem .6rem 0; } .chart svg { width: 260px; height: 60px; border: 1px solid #8883; }
 .legend { font-size: 12px; color: var(--dim); }
 .in { stroke: #1565c0; color: #1565c0; } .out { stroke: #ef6c00; color: #ef6c00; }
@@ -124,8 +124,10 @@ export const APP_JS = `'use strict';
     const s = svg('svg', { class: cls, viewBox: '0 0 ' + width + ' ' + height, preserveAspectRatio: 'none' });
     const max = Math.max(1, ...h.in, ...h.out);
     for (const [series, name] of [[h.in, 'in'], [h.out, 'out']]) {
+      // Newest on the right.
+      const offset = HISTORY - series.length;
       const pts = series.map((v, i) =>
-        ((i / (HISTORY - 1)) * width).toFixed(1) + ',' + (height - 1 - (v / max) * (height - 2)).toFixed(1));
+        (((offset + i) / (HISTORY - 1)) * width).toFixed(1) + ',' + (height - 1 - (v / max) * (height - 2)).toFixed(1));
       s.append(svg('polyline', { class: name, points: pts.join(' ') }));
     }
     return s;
