@@ -140,12 +140,18 @@ export async function serveAdmin(
     streamPeers: bound('streamPeers', options.streamPeers, 256, 10_000),
   };
   const hub = new EventHub(bound('maxStreams', options.maxStreams, 16, 1024));
+  const requestTimeout = bound('requestTimeoutMs', options.requestTimeoutMs, 10_000, 600_000);
   const server = createServer({
     maxHeaderSize: bound('maxHeaderBytes', options.maxHeaderBytes, 8192, 65_536),
-    requestTimeout: bound('requestTimeoutMs', options.requestTimeoutMs, 10_000, 600_000),
-    headersTimeout: Math.min(5000, options.requestTimeoutMs ?? 5000),
+    requestTimeout,
+    headersTimeout: Math.min(5000, requestTimeout),
+    // How often node looks for requests past their timeouts (its default is 30 s).
+    connectionsCheckingInterval: Math.min(1000, requestTimeout),
     keepAliveTimeout: 5000,
   });
+  // Any connection idle for the request timeout is closed too (node's own request timeout is
+  // checked only on an interval, and not for every state); a stream turns this off.
+  server.timeout = requestTimeout;
   server.maxConnections = bound('maxConnections', options.maxConnections, 64, 65_536);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res, ctx, network, settings, hub).catch(() => {
@@ -153,10 +159,17 @@ export async function serveAdmin(
       else res.destroy();
     });
   });
-  // A malformed request (bad header, oversized head) is answered 400/431 and closed by node.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+  // A malformed, oversized or slow request is answered (400, 431, 408) and closed.
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    // Written then destroyed: `end` alone leaves a timed-out connection open.
+    if (socket.writable) socket.write(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+    socket.destroy();
   });
   const address = await bind(server, listen);
   const log = ctx.log.child({ actor: 'admin' });

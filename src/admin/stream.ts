@@ -63,6 +63,9 @@ export class EventHub {
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     });
+    // A stream is idle between events for as long as it likes (the server's idle timeout is for
+    // requests); the buffer bound below catches a client that stopped reading.
+    res.socket?.setTimeout(0);
     this.#clients.add(res);
     res.on('close', () => this.#clients.delete(res));
     let text = 'retry: 2000\n\n';
