@@ -469,9 +469,8 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     const peers: PeerStatus[] = [];
     let i = 0;
     let n = 0;
-    const myself = this.#myself;
     for (const [key, record] of this.peers) {
-      if (key === myself) continue;
+      if (record.isMyself()) continue;
       if (i >= offset && peers.length < limit) peers.push(this.#peerStatus(key, record, now));
       i++;
       if (peers.length >= limit) break;
