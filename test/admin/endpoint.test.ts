@@ -132,7 +132,7 @@ describe('admin endpoint', () => {
 
   test('bad requests are refused and the endpoint keeps serving', { timeout: 60_000 }, async () => {
     await nodeRuntime().run(async (ctx) => {
-      const c = await served(ctx, 2, { requestTimeoutMs: 300, maxStreams: 1 });
+      const c = await served(ctx, 2, { requestTimeoutMs: 300, maxStreams: 1, maxConnections: 3 });
       try {
         const a = c.admin;
         assert.equal((await get(a, '/nope')).status, 404);
@@ -176,10 +176,39 @@ describe('admin endpoint', () => {
           'the first stream',
         );
         assert.equal((await get(a, '/events')).status, 503);
+        // Connections past `maxConnections` are closed at once (the stream holds one).
+        const idle = [0, 1].map(() => {
+          const s = connect(a.address.port, a.address.ip);
+          s.on('error', () => {});
+          return s;
+        });
+        await deadline(
+          Promise.all(idle.map((s) => new Promise((r) => s.once('connect', r)))),
+          10_000,
+          'two idle connections',
+        );
+        const extra = connect(a.address.port, a.address.ip);
+        extra.on('error', () => {});
+        await deadline(
+          new Promise((r) => extra.once('close', r)),
+          10_000,
+          'a connection past maxConnections closed',
+        );
+        for (const s of idle) s.destroy();
         first.destroy();
-        const s = await get(a, '/status');
-        assert.equal(s.status, 200);
-        assert.doesNotMatch(s.body, /private|secret/i);
+        // Served again once the server has seen those close.
+        let s = await get(a, '/status').catch(() => undefined);
+        await until(
+          ctx,
+          async () => {
+            s ??= await get(a, '/status').catch(() => undefined);
+            return s !== undefined;
+          },
+          10_000,
+          'served again',
+        );
+        assert.equal(s!.status, 200);
+        assert.doesNotMatch(s!.body, /private|secret/i);
       } finally {
         await c.close();
       }
