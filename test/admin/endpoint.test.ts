@@ -50,10 +50,22 @@ describe('admin endpoint', () => {
     await nodeRuntime().run(async (ctx) => {
       const c = await served(ctx, 3, { tickMs: 100 });
       try {
-        await until(ctx, () => c.peers[0]!.stats.received > 10, 20_000, 'traffic');
-        const res = await get(c.admin, '/status');
-        assert.equal(res.status, 200);
-        const s = JSON.parse(res.body) as StatusJson;
+        // Until traffic went both ways with every peer.
+        let s: StatusJson | undefined;
+        await until(
+          ctx,
+          async () => {
+            const res = await get(c.admin, '/status');
+            assert.equal(res.status, 200);
+            s = JSON.parse(res.body) as StatusJson;
+            return (
+              s.channels.length === 2 && s.peers.every((p) => p.messagesIn > 0 && p.messagesOut > 0)
+            );
+          },
+          20_000,
+          'traffic both ways',
+        );
+        if (s === undefined) throw new Error('no status');
         assert.equal(s.key, c.peers[0]!.key.publicKey.toHex());
         assert.equal(s.network, 'lookup');
         assert.equal(s.listen, c.peers[0]!.address);
