@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { serveAdmin } from '../../src/admin/index.js';
 import { nodeRuntime } from '../../src/runtime/index.js';
 import { served } from './helpers.js';
 
@@ -56,6 +57,20 @@ test('the web view shows every demo peer connected and updates when one stops', 
         await page.waitForTimeout(6000);
         await page.screenshot({ path: shot, fullPage: true });
       }
+
+      // With a token, the page sends it from its fragment.
+      const guarded = await serveAdmin(cluster.peers[0]!.ctx, cluster.peers[0]!.network, {
+        listen: '127.0.0.1:0',
+        token: 'web-view-token',
+      });
+      const second = await browser.newPage();
+      second.on('pageerror', (e) => errors.push(String(e)));
+      await second.goto(`${guarded.url}#token=web-view-token`, { timeout: 20_000 });
+      await second.waitForSelector(`tr[data-peer="${others[0]}"][data-state="connected"]`, {
+        timeout: 20_000,
+      });
+      await second.close();
+      await guarded.stop();
 
       const gone = cluster.peers[3]!;
       await gone.stop();
