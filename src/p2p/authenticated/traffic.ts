@@ -55,6 +55,11 @@ export class TrafficTable {
     return entry(this.#channels, channel);
   }
 
+  /** Drops the peer's totals (it left every tracked set, as its metric series do). */
+  forget(hex: string): void {
+    this.#peers.delete(hex);
+  }
+
   /** A copy of the peer's totals (zeros if it never had traffic). */
   readPeer(hex: string): Traffic {
     const t = this.#peers.get(hex);

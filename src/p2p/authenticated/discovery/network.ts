@@ -8,7 +8,6 @@
 import type { Context } from '../../../runtime/context.js';
 import { trackerSettings } from '../config.js';
 import { BaseNetwork, type FlavourParts, NetworkCore, type StatusSource } from '../network.js';
-import { DirectoryMetrics } from '../tracker/index.js';
 import type { Config } from './config.js';
 import { Info, InfoVerifier } from './info.js';
 import { Oracle } from './oracle.js';
@@ -64,7 +63,10 @@ export class Network extends BaseNetwork {
         dialFailLimit: config.dialFailLimit,
         peerGossipMaxCount: config.peerGossipMaxCount,
       },
-      { rng: context.rng, metrics: DirectoryMetrics.register(network.child('tracker').metrics) },
+      {
+        rng: context.rng,
+        metrics: this.core.trackerMetrics(network),
+      },
     );
   }
 

@@ -12,11 +12,7 @@ import type { Config } from './config.js';
 import { Oracle } from './oracle.js';
 import { peerFlavour } from './peer/index.js';
 import { RegisteredIps } from './registered-ips.js';
-import {
-  DirectoryMetrics,
-  Actor as Tracker,
-  type Mailbox as TrackerMailbox,
-} from './tracker/index.js';
+import { Actor as Tracker, type Mailbox as TrackerMailbox } from './tracker/index.js';
 
 export { streamConfig } from '../network.js';
 
@@ -40,7 +36,10 @@ export class Network extends BaseNetwork {
         myself: config.signer.publicKey,
         bypassIpCheck: config.bypassIpCheck,
       },
-      { rng: context.rng, metrics: DirectoryMetrics.register(network.child('tracker').metrics) },
+      {
+        rng: context.rng,
+        metrics: this.core.trackerMetrics(network),
+      },
     );
   }
 
