@@ -28,8 +28,8 @@ describe('simulated metrics and runtimes', () => {
       const text = await ctx.metrics.encode();
       sim.handle.stop();
       return {
-        sent: sample(text, 'messages_sent', { origin: a!, channel: '0' }),
-        received: sample(text, 'messages_received', { recipient: b!, channel: '0' }),
+        sent: sample(text, 'messages_sent_total', { origin: a!, channel: '0' }),
+        received: sample(text, 'messages_received_total', { recipient: b!, channel: '0' }),
         pairSeries: text.split('\n').some((l) => l.includes('origin=') && l.includes('recipient=')),
       };
     });
