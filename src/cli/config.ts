@@ -269,7 +269,7 @@ export function loadConfig(path: string, options: { privateKey?: boolean } = {})
     if (OWN_FIELDS.includes(k)) continue;
     rest[k] = QUOTA_FIELDS.includes(k) ? quota(fail, k, v) : v;
   }
-  const signer = readKeyFile(keyPath, 'key', { private: options.privateKey ?? true });
+  const signer = readKeyFile(keyPath, `${name}: key`, { private: options.privateKey ?? true });
   const input = { ...rest, signer, namespace: new TextEncoder().encode(namespace) };
   const common = {
     path: file,

@@ -82,17 +82,23 @@ function checkPage(target: string, v: unknown): Status {
 export async function fetchStatus(
   ctx: Context,
   target: string,
-  options: { readonly token?: string | undefined; readonly timeoutMs: number },
+  options: {
+    readonly token?: string | undefined;
+    readonly timeoutMs: number;
+    /** Peers asked for per page (default {@link PAGE_SIZE}). */
+    readonly pageSize?: number;
+  },
 ): Promise<Status> {
+  const limit = options.pageSize ?? PAGE_SIZE;
   const first = checkPage(
     target,
-    await getJson(ctx, target, `/status?offset=0&limit=${PAGE_SIZE}`, options),
+    await getJson(ctx, target, `/status?offset=0&limit=${limit}`, options),
   );
   const peers = [...first.peers];
   for (let page = 1; peers.length < first.total && page < MAX_PAGES; page++) {
     const next = checkPage(
       target,
-      await getJson(ctx, target, `/status?offset=${peers.length}&limit=${PAGE_SIZE}`, options),
+      await getJson(ctx, target, `/status?offset=${peers.length}&limit=${limit}`, options),
     );
     if (next.peers.length === 0) break; // the set shrank while we paged
     peers.push(...next.peers);
