@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/index.js';
 import type { Io } from '../../src/cli/output.js';
+import { Child } from '../helpers/child.js';
 
 /** The compiled CLI entry point (build/src/cli/main.js). */
 export const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
@@ -79,103 +79,24 @@ export function lookupConfig(key: string, overrides: object = {}): object {
   };
 }
 
-/** A `run` child process and its output as parsed JSON lines. */
-export class Node {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #waiters: (() => void)[] = [];
-
+/** A `run` child process, its stdout lines parsed as JSON. */
+export class Node extends Child {
   constructor(config: string) {
-    this.child = spawn(process.execPath, [CLI, 'run', config], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let partial = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      partial += chunk;
-      const parts = partial.split('\n');
-      partial = parts.pop()!;
-      for (const line of parts) this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      this.#wake();
-    });
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-      this.#wake();
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.#wake();
-        resolve({ code, signal });
-      });
-    });
+    super(CLI, ['run', config]);
   }
 
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
-  }
-
-  /**
-   * The first output line matching `pred`, waiting for it until `deadlineMs` (then rejects
-   * with what the process wrote).
-   */
-  async line(
+  /** The first JSON line matching `pred` (see {@link Child.line}). */
+  async json(
     pred: (l: Record<string, unknown>) => boolean,
-    deadlineMs = 20_000,
+    deadlineMs?: number,
   ): Promise<Record<string, unknown>> {
-    const found = (): Record<string, unknown> | undefined => this.lines.find(pred);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `no such line within ${deadlineMs} ms; got:\n${JSON.stringify(this.lines)}\n${this.stderr}`,
-            ),
-          ),
-        deadlineMs,
-      );
-    });
-    try {
-      for (;;) {
-        const l = found();
-        if (l !== undefined) return l;
-        if (this.child.exitCode !== null)
-          throw new Error(`exited ${this.child.exitCode}: ${this.stderr}`);
-        await Promise.race([new Promise<void>((r) => this.#waiters.push(r)), expired]);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+    const parsed = (line: string): Record<string, unknown> =>
+      JSON.parse(line) as Record<string, unknown>;
+    return parsed(await this.line((l) => pred(parsed(l)), deadlineMs));
   }
 
-  /** Sends `signal` and waits (at most `deadlineMs`) for the exit. */
-  async stop(
-    signal: NodeJS.Signals = 'SIGTERM',
-    deadlineMs = 10_000,
-  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    this.child.kill(signal);
-    return within(this.exited, deadlineMs, `exit after ${signal}`);
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-}
-
-/** `promise`, or a rejection naming `what` after `ms`. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
+  /** Every stdout line, parsed. */
+  get records(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 }

@@ -3,16 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import type { CheckReport } from '../../src/cli/check.js';
+import { freePort } from '../helpers/child.js';
 import { cli, keygen, lookupConfig, Node, tempDir, writeConfig } from './helpers.js';
-
-/** A port with nothing listening on it (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () => {
   const tmp = tempDir();
@@ -33,7 +25,7 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
     const aConfig = writeConfig(tmp.dir, 'a.json', lookupConfig('a.key'));
     const nodeA = new Node(aConfig);
     nodes.push(nodeA);
-    const aRunning = await nodeA.line((l) => l.msg === 'node running');
+    const aRunning = await nodeA.json((l) => l.msg === 'node running');
     assert.equal(aRunning.key, a);
     assert.equal(aRunning.network, 'lookup');
     const aAddr = aRunning.listen as string;
@@ -41,7 +33,7 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
       writeConfig(tmp.dir, 'b.json', lookupConfig('b.key', { peers: [[a, aAddr]] })),
     );
     nodes.push(nodeB);
-    const bAddr = (await nodeB.line((l) => l.msg === 'node running')).listen as string;
+    const bAddr = (await nodeB.json((l) => l.msg === 'node running')).listen as string;
 
     // SIGHUP: A re-reads its file and registers B (and C, which never runs) as peer set 1.
     writeConfig(
@@ -54,15 +46,15 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
         ],
       }),
     );
-    nodeA.child.kill('SIGHUP');
-    const registered = await nodeA.line((l) => l.msg === 'peer set registered');
+    nodeA.process.kill('SIGHUP');
+    const registered = await nodeA.json((l) => l.msg === 'peer set registered');
     assert.deepEqual([registered.index, registered.peers], [1, 2]);
-    const aSawB = await nodeA.line((l) => l.msg === 'peer connected' && l.peer === b);
+    const aSawB = await nodeA.json((l) => l.msg === 'peer connected' && l.peer === b);
     assert.equal(aSawB.address, bAddr);
-    await nodeB.line((l) => l.msg === 'peer connected' && l.peer === a);
+    await nodeB.json((l) => l.msg === 'peer connected' && l.peer === a);
 
     // check-peers as C: A accepts (C is in its set), B refuses (it is not), D's port is closed.
-    const dead = await closedPort();
+    const dead = await freePort();
     const cConfig = writeConfig(
       tmp.dir,
       'c.json',
@@ -100,8 +92,8 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
     assert.deepEqual(exitA, { code: 0, signal: null });
     assert.deepEqual(exitB, { code: 0, signal: null });
     for (const n of [nodeA, nodeB]) {
-      assert.ok(n.lines.some((l) => l.msg === 'stopping'));
-      assert.equal(n.lines.at(-1)!.msg, 'node stopped');
+      assert.ok(n.records.some((l) => l.msg === 'stopping'));
+      assert.equal(n.records.at(-1)!.msg, 'node stopped');
       assert.equal(n.stderr, '');
     }
   });

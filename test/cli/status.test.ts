@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Status, StatusPeer } from '../../src/cli/status.js';
 import { fetchStatus } from '../../src/cli/status.js';
 import { nodeRuntime } from '../../src/runtime/index.js';
+import { freePort } from '../helpers/child.js';
 import { cli, keygen, lookupConfig, tempDir, writeConfig } from './helpers.js';
 
 const NOW = Date.now();
@@ -56,15 +57,6 @@ async function serve(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { server, target: `127.0.0.1:${port}`, requests };
-}
-
-/** A port with nothing listening on it (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 describe('authp2p status and check-peers against an admin endpoint', () => {
@@ -140,7 +132,7 @@ describe('authp2p status and check-peers against an admin endpoint', () => {
   });
 
   it('status exits 1 with one line when the endpoint does not answer or refuses the token', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const down = await cli('status', '--admin', `127.0.0.1:${port}`);
     assert.equal(down.status, 1);
     assert.equal(down.stdout, '');
