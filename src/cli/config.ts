@@ -28,6 +28,7 @@ import * as lookup from '../p2p/authenticated/lookup/index.js';
 import { P2PError } from '../p2p/errors.js';
 import { Quota } from '../quota/index.js';
 import type { LogLevel } from '../runtime/index.js';
+import { isLogLevel } from '../runtime/log.js';
 import { CliError } from './errors.js';
 import { readKeyFile } from './keys.js';
 
@@ -68,7 +69,6 @@ export type NodeConfig =
       readonly peers: Roles<ed25519.PublicKey>;
     });
 
-const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
 const QUOTA_FIELDS: readonly string[] = [
   'allowedHandshakeRatePerIp',
   'allowedHandshakeRatePerSubnet',
@@ -197,8 +197,14 @@ function isLoopback(ip: string): boolean {
 }
 
 /** Checks that `peers` fits `maxPeersPerSet`, counting ourselves when not listed. */
-function checkSize(fail: Fail, keys: Roles<string>, self: string, max: number): void {
-  const all = new Set([...keys.primary, ...keys.secondary]);
+function checkSize<T>(
+  fail: Fail,
+  peers: Roles<T>,
+  keyOf: (t: T) => ed25519.PublicKey,
+  self: string,
+  max: number,
+): void {
+  const all = new Set([...peers.primary, ...peers.secondary].map((t) => keyOf(t).toHex()));
   const count = all.size + (all.has(self) ? 0 : 1);
   if (count > max) {
     throw fail('peers', `has ${count} peers counting this node, more than maxPeersPerSet ${max}`);
@@ -249,8 +255,11 @@ export function loadConfig(path: string, options: { privateKey?: boolean } = {})
   const namespace = str(fail, 'namespace', fields.namespace);
   if (namespace === '') throw fail('namespace', 'must not be empty');
   const log = fields.log ?? 'silent';
-  if (typeof log !== 'string' || !LOG_LEVELS.includes(log)) {
-    throw fail('log', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(log)}`);
+  if (!isLogLevel(log)) {
+    throw fail(
+      'log',
+      `must be trace, debug, info, warn, error or silent, got ${JSON.stringify(log)}`,
+    );
   }
   const admin =
     fields.admin === undefined
@@ -293,28 +302,14 @@ export function loadConfig(path: string, options: { privateKey?: boolean } = {})
     if (fields.bootstrappers !== undefined) {
       throw fail('bootstrappers', 'is a discovery field (lookup peers carry their addresses)');
     }
-    const peers = roles(
-      fail,
-      fields.peers,
-      (item, field) => lookupPeer(fail, item, field),
-      ([pk]) => pk,
-    );
+    const keyOf = ([pk]: LookupPeer): ed25519.PublicKey => pk;
+    const peers = roles(fail, fields.peers, (item, field) => lookupPeer(fail, item, field), keyOf);
     const config = build(() => lookup.Config[preset](input as unknown as lookup.ConfigInput));
-    const hex = (p: LookupPeer): string => p[0].toHex();
-    checkSize(
-      fail,
-      { primary: peers.primary.map(hex), secondary: peers.secondary.map(hex) },
-      self,
-      config.maxPeersPerSet,
-    );
+    checkSize(fail, peers, keyOf, self, config.maxPeersPerSet);
     return { ...common, network, config, peers };
   }
-  const peers = roles(
-    fail,
-    fields.peers,
-    (item, field) => publicKey(fail, field, item),
-    (pk) => pk,
-  );
+  const keyOf = (pk: ed25519.PublicKey): ed25519.PublicKey => pk;
+  const peers = roles(fail, fields.peers, (item, field) => publicKey(fail, field, item), keyOf);
   const list = fields.bootstrappers ?? [];
   if (!Array.isArray(list)) throw fail('bootstrappers', `must be a list, got ${typeName(list)}`);
   const bootstrappers = list.map((entry: unknown, i) => {
@@ -329,13 +324,7 @@ export function loadConfig(path: string, options: { privateKey?: boolean } = {})
   const config = build(() =>
     discovery.Config[preset]({ ...input, bootstrappers } as unknown as discovery.ConfigInput),
   );
-  const hex = (pk: ed25519.PublicKey): string => pk.toHex();
-  checkSize(
-    fail,
-    { primary: peers.primary.map(hex), secondary: peers.secondary.map(hex) },
-    self,
-    config.maxPeersPerSet,
-  );
+  checkSize(fail, peers, keyOf, self, config.maxPeersPerSet);
   return { ...common, network, config, peers };
 }
 

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { JsonLogger, type Logger, type LogLevel } from '../runtime/index.js';
+import type { Logger, LogLevel } from '../runtime/index.js';
+import { JsonLogger, LineLogger } from '../runtime/log.js';
 
 /** The outside world of one command invocation. */
 export interface Io {
@@ -27,16 +28,7 @@ export function processIo(): Io {
   };
 }
 
-const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  silent: Number.POSITIVE_INFINITY,
-};
-
-const LEVEL_NAMES: Readonly<Record<string, string>> = {
+const LEVEL_NAMES: Readonly<Record<number, string>> = {
   10: 'TRACE',
   20: 'DEBUG',
   30: 'INFO ',
@@ -61,26 +53,24 @@ function fieldText(value: unknown): string {
 }
 
 /** A logger writing `hh:mm:ss.mmm LEVEL msg key=value ...` lines, for a terminal. */
-class TextLogger implements Logger {
-  readonly #min: number;
+class TextLogger extends LineLogger {
   readonly #now: () => number;
   readonly #write: (line: string) => void;
   readonly #bindings: Readonly<Record<string, unknown>>;
 
   constructor(
-    min: number,
+    level: LogLevel,
     now: () => number,
     write: (line: string) => void,
     bindings: Readonly<Record<string, unknown>>,
   ) {
-    this.#min = min;
+    super(level);
     this.#now = now;
     this.#write = write;
     this.#bindings = bindings;
   }
 
-  #log(level: number, obj: object, msg: string | undefined): void {
-    if (level < this.#min) return;
+  protected record(level: number, obj: object, msg: string | undefined): void {
     const fields = Object.entries({ ...this.#bindings, ...obj })
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => ` ${k}=${fieldText(v)}`)
@@ -88,23 +78,8 @@ class TextLogger implements Logger {
     this.#write(`${timeOfDay(this.#now())} ${LEVEL_NAMES[level]} ${msg ?? ''}${fields}\n`);
   }
 
-  trace(obj: object, msg?: string): void {
-    this.#log(10, obj, msg);
-  }
-  debug(obj: object, msg?: string): void {
-    this.#log(20, obj, msg);
-  }
-  info(obj: object, msg?: string): void {
-    this.#log(30, obj, msg);
-  }
-  warn(obj: object, msg?: string): void {
-    this.#log(40, obj, msg);
-  }
-  error(obj: object, msg?: string): void {
-    this.#log(50, obj, msg);
-  }
   child(bindings: Record<string, unknown>): Logger {
-    return new TextLogger(this.#min, this.#now, this.#write, { ...this.#bindings, ...bindings });
+    return new TextLogger(this.level, this.#now, this.#write, { ...this.#bindings, ...bindings });
   }
 }
 
@@ -114,9 +89,7 @@ class TextLogger implements Logger {
  */
 export function nodeLogger(io: Io, level: LogLevel, now: () => number): Logger {
   const write = (line: string): void => io.out(line);
-  return io.isTTY
-    ? new TextLogger(LEVEL_VALUES[level], now, write, {})
-    : new JsonLogger(level, now, write);
+  return io.isTTY ? new TextLogger(level, now, write, {}) : new JsonLogger(level, now, write);
 }
 
 /** Renders `rows` under `header` as left-aligned columns separated by two spaces. */
