@@ -261,17 +261,22 @@ export function loadConfig(path: string, options: { privateKey?: boolean } = {})
       `must be trace, debug, info, warn, error or silent, got ${JSON.stringify(log)}`,
     );
   }
+  const adminText = fields.admin === undefined ? undefined : str(fail, 'admin', fields.admin);
+  // As the admin endpoint reads it: an IP literal and port, or localhost:PORT.
   const admin =
-    fields.admin === undefined
+    adminText === undefined
       ? undefined
-      : address(fail, 'admin', () => parseSocketAddr(str(fail, 'admin', fields.admin)));
+      : address(fail, 'admin', () =>
+          parseSocketAddr(adminText.replace(/^localhost:/, '127.0.0.1:')),
+        );
   const adminToken =
     fields.adminToken === undefined ? undefined : str(fail, 'adminToken', fields.adminToken);
-  if (adminToken === '') throw fail('adminToken', 'must not be empty');
+  if (adminToken !== undefined && !/^[\x21-\x7e]{1,256}$/.test(adminToken)) {
+    throw fail('adminToken', 'must be 1 to 256 printable ASCII characters without spaces');
+  }
   if (admin !== undefined && !isLoopback(admin.ip) && adminToken === undefined) {
     throw fail('adminToken', 'is required when admin is not a loopback address');
   }
-
   // Every other field goes to the flavour's Config, which rejects unknown names.
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
@@ -283,7 +288,7 @@ export function loadConfig(path: string, options: { privateKey?: boolean } = {})
   const common = {
     path: file,
     signer,
-    admin: fields.admin as string | undefined,
+    admin: adminText,
     adminToken,
     log: log as LogLevel,
     raw: fields,

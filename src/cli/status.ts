@@ -34,6 +34,8 @@ export interface StatusSet {
   readonly index: number;
   readonly primary: readonly string[];
   readonly secondary: readonly string[];
+  /** Discovery: a `0`/`1` per primary, `1` where the node holds its signed record. */
+  readonly known?: string;
 }
 
 /** The `/status` document (all pages merged: `offset` 0, `peers.length === total`). */
@@ -115,7 +117,13 @@ function stateText(p: StatusPeer, now: number): string {
 
 /** The status as the table `status` prints. `now` is the local clock (for "connected for"). */
 export function formatStatus(s: Status, now: number): string {
-  const sets = s.sets.map((set) => `${set.index} (${set.primary.length + set.secondary.length})`);
+  const sets = s.sets.map((set) => {
+    const known =
+      typeof set.known === 'string'
+        ? `, ${[...set.known].filter((b) => b === '1').length} records known`
+        : '';
+    return `${set.index} (${set.primary.length + set.secondary.length} peers${known})`;
+  });
   const head =
     `node ${s.key} (${s.network}) listening on ${s.listen}\n` +
     `peer sets: ${sets.length === 0 ? 'none' : sets.join(', ')}; ` +

@@ -78,6 +78,11 @@ describe('the node config file', () => {
     ],
     ['a bad admin address', { admin: 'localhost' }, /^lookup\.json: admin: invalid socket address/],
     [
+      'an admin token with a space',
+      { admin: '127.0.0.1:9091', adminToken: 'open sesame' },
+      /^lookup\.json: adminToken: must be 1 to 256 printable ASCII/,
+    ],
+    [
       'a public admin address without a token',
       { admin: '0.0.0.0:9091' },
       /^lookup\.json: adminToken: is required/,

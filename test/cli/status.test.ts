@@ -91,7 +91,7 @@ describe('authp2p status and check-peers against an admin endpoint', () => {
         lines[0]!,
         new RegExp(`^node ${nodeKey} \\(lookup\\) listening on 127\\.0\\.0\\.1:3001$`),
       );
-      assert.match(lines[1]!, /^peer sets: 0 \(3\); 1 of 3 peers connected$/);
+      assert.match(lines[1]!, /^peer sets: 0 \(3 peers\); 1 of 3 peers connected$/);
       assert.match(
         lines[2]!,
         /^peer +address +state +connected for +msgs in\/out +bytes in\/out +rate-limited +dropped$/,
