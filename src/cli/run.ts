@@ -20,7 +20,7 @@ import { formatAddress, formatSocketAddr } from '../p2p/address.js';
 import * as discovery from '../p2p/authenticated/discovery/index.js';
 import * as lookup from '../p2p/authenticated/lookup/index.js';
 import type { ConnectionEvent } from '../p2p/events.js';
-import { type Context, type Logger, nodeRuntime, type SocketAddr } from '../runtime/index.js';
+import { type Context, type Logger, nodeRuntime } from '../runtime/index.js';
 import { type AdminServer, serveAdmin } from './admin.js';
 import { changedFields, loadConfig, type NodeConfig } from './config.js';
 import { CliError } from './errors.js';
@@ -84,10 +84,6 @@ function logEvent(log: Logger, e: ConnectionEvent, known: ReadonlyMap<string, st
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function formatAddr(a: string | SocketAddr): string {
-  return typeof a === 'string' ? a : formatSocketAddr(a);
 }
 
 /** A one-shot latch carrying the first value it is fired with. */
@@ -179,7 +175,10 @@ export async function runNode(io: Io, cfg: NodeConfig): Promise<number> {
             node.network,
             cfg.adminToken === undefined ? options : { ...options, token: cfg.adminToken },
           );
-          log.info({ admin: formatAddr(admin.address) }, 'admin endpoint listening');
+          log.info(
+            { admin: formatSocketAddr(admin.address), url: admin.url },
+            'admin endpoint listening',
+          );
         } catch (err) {
           io.err(`authp2p: ${messageOf(err)}\n`);
           status = 1;

@@ -5,7 +5,18 @@ type Kind = 'counter' | 'gauge' | 'histogram';
 
 interface Entry {
   readonly kind: Kind;
+  /** The family name in the exposition (a counter's carries `_total`). */
+  readonly exposed: string;
   readonly view: Counter | Gauge | Histogram;
+}
+
+/**
+ * The exposition name of a counter family: OpenMetrics and Prometheus' own validator
+ * (`promtool check metrics`) require counters to end in `_total` (reference section 13: "Counters
+ * get `_total` in exposition"). Code registers and reads counters by their bare name.
+ */
+export function counterName(name: string): string {
+  return name.endsWith('_total') ? name : `${name}_total`;
 }
 
 /** A stored sample in prom-client's per-metric map (internal to prom-client 15.1.x). */
@@ -146,8 +157,15 @@ export class MetricsRoot {
     return view;
   }
 
-  /** @internal */
-  register<E extends Counter | Gauge | Histogram>(name: string, kind: Kind, make: () => E): E {
+  /**
+   * @internal `name` is the registered name, `exposed` the family name prom-client exposes.
+   */
+  register<E extends Counter | Gauge | Histogram>(
+    name: string,
+    kind: Kind,
+    exposed: string,
+    make: () => E,
+  ): E {
     const existing = this.#entries.get(name);
     if (existing !== undefined) {
       if (existing.kind !== kind) {
@@ -156,15 +174,17 @@ export class MetricsRoot {
       return existing.view as E;
     }
     const view = make();
-    this.#entries.set(name, { kind, view });
+    this.#entries.set(name, { kind, exposed, view });
     return view;
   }
 
   /** @internal */
   async encode(prefix: string): Promise<string> {
     const parts: string[] = [];
-    for (const name of [...this.#entries.keys()].sort()) {
-      if (name.startsWith(prefix)) parts.push(await this.registry.getSingleMetricAsString(name));
+    for (const [name, entry] of [...this.#entries].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (name.startsWith(prefix)) {
+        parts.push(await this.registry.getSingleMetricAsString(entry.exposed));
+      }
     }
     return parts.length === 0 ? '' : `${parts.join('\n\n')}\n`;
   }
@@ -180,13 +200,15 @@ class MetricsView implements Metrics {
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     const full = this.#prefix + name;
+    const exposed = counterName(full);
     const registers = [this.#root.registry];
     return this.#root.register(
       full,
       'counter',
+      exposed,
       () =>
         new CounterView(
-          (collect) => new prom.Counter({ name: full, help, labelNames, registers, collect }),
+          (collect) => new prom.Counter({ name: exposed, help, labelNames, registers, collect }),
         ),
     );
   }
@@ -197,6 +219,7 @@ class MetricsView implements Metrics {
     return this.#root.register(
       full,
       'gauge',
+      full,
       () => new GaugeView(new prom.Gauge({ name: full, help, labelNames, registers })),
     );
   }
@@ -212,6 +235,7 @@ class MetricsView implements Metrics {
     return this.#root.register(
       full,
       'histogram',
+      full,
       () =>
         new HistogramView(
           new prom.Histogram({ name: full, help, buckets: [...buckets], labelNames, registers }),

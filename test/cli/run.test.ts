@@ -21,8 +21,9 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
       await keygen(tmp.dir, 'c.key'),
       await keygen(tmp.dir, 'd.key'),
     ];
-    // A starts knowing nobody, so it refuses B until the reload.
-    const aConfig = writeConfig(tmp.dir, 'a.json', lookupConfig('a.key'));
+    // A starts knowing nobody, so it refuses B until the reload. It serves its admin endpoint.
+    const admin = `127.0.0.1:${await freePort()}`;
+    const aConfig = writeConfig(tmp.dir, 'a.json', lookupConfig('a.key', { admin }));
     const nodeA = new Node(aConfig);
     nodes.push(nodeA);
     const aRunning = await nodeA.json((l) => l.msg === 'node running');
@@ -40,6 +41,7 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
       tmp.dir,
       'a.json',
       lookupConfig('a.key', {
+        admin,
         peers: [
           [b, bAddr],
           [c, '127.0.0.1:1'],
@@ -87,6 +89,30 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
       /^handshakes as [0-9a-f]{64} \(lookup\)\npeer +address +reachable +accepted +round trip +clock offset +result\n/,
     );
     assert.match(table.stdout, /2 of 3 failed\n$/);
+
+    // status from A's admin endpoint; check-peers with A's own config reads it instead of dialing.
+    const status = await cli('status', '--admin', admin, '--json');
+    assert.equal(status.status, 0, status.stderr);
+    const doc = JSON.parse(status.stdout) as {
+      key: string;
+      peers: { key: string; state: string }[];
+    };
+    assert.equal(doc.key, a);
+    assert.equal(doc.peers.find((p) => p.key === b)?.state, 'connected');
+    const shown = await cli('status', '--admin', admin);
+    assert.match(shown.stdout, new RegExp(`^node ${a} \\(lookup\\) listening on ${aAddr}\n`));
+    assert.match(shown.stdout, new RegExp(`\\n${b.slice(0, 16)}\\.\\. +${bAddr} +connected `));
+    const own = await cli('check-peers', aConfig, '--json');
+    assert.equal(own.status, 1, 'C never runs');
+    const ownReport = JSON.parse(own.stdout) as CheckReport;
+    assert.equal(ownReport.source, 'status');
+    assert.deepEqual(
+      ownReport.peers.map((p) => [p.peer, p.accepted]),
+      [
+        [b, true],
+        [c, null],
+      ],
+    );
 
     const [exitA, exitB] = await Promise.all([nodeA.stop('SIGTERM'), nodeB.stop('SIGINT')]);
     assert.deepEqual(exitA, { code: 0, signal: null });

@@ -36,12 +36,12 @@ test('child contexts prefix metric names and encode only their own metrics', asy
 
     const text1 = await peer1.metrics.encode();
     assert.match(text1, /^# HELP peer1_blocked Blocked$/m);
-    assert.match(text1, /^peer1_messages_sent\{channel="1"\} 4$/m);
+    assert.match(text1, /^peer1_messages_sent_total\{channel="1"\} 4$/m);
     assert.match(text1, /^peer1_tracker_peers 3$/m);
     assert.match(text1, /^peer1_latency_ms_bucket\{le="10"\} 1$/m);
     assert.doesNotMatch(text1, /peer2_/);
     const text2 = await peer2.metrics.encode();
-    assert.match(text2, /^peer2_messages_sent\{channel="1"\} 10$/m);
+    assert.match(text2, /^peer2_messages_sent_total\{channel="1"\} 10$/m);
     assert.doesNotMatch(text2, /peer1_/);
     const all = await ctx.metrics.encode();
     assert.match(all, /peer1_messages_sent/);

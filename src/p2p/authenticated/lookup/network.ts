@@ -7,7 +7,7 @@
 
 import type { Context } from '../../../runtime/context.js';
 import { trackerSettings } from '../config.js';
-import { BaseNetwork, type FlavourParts, NetworkCore } from '../network.js';
+import { BaseNetwork, type FlavourParts, NetworkCore, type StatusSource } from '../network.js';
 import type { Config } from './config.js';
 import { Oracle } from './oracle.js';
 import { peerFlavour } from './peer/index.js';
@@ -61,6 +61,13 @@ export class Network extends BaseNetwork {
       context.signal,
     );
     return [network, oracle];
+  }
+
+  /** This network's flavour. */
+  readonly flavour = 'lookup' as const;
+
+  protected get statusSource(): StatusSource {
+    return this.#trackerMailbox;
   }
 
   protected parts(): FlavourParts {

@@ -39,6 +39,7 @@ import {
 } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
+import type { PeerState, PeerStatus, SetStatus, TrackerStatus } from './status.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
 import type {
   Activation,
@@ -429,7 +430,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
    * an unknown key or an inert record is a bookkeeping slip: nothing changes and the slip is
    * returned for the caller to log and count.
    */
-  release(metadata: Metadata): ReleaseResult {
+  release(metadata: Metadata, now?: number): ReleaseResult {
     const key = metadata.publicKey;
     const record = this.peers.get(key);
     if (record === undefined) return 'unknown';
@@ -437,7 +438,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
       return 'superseded';
     }
     if (record.status === 'inert') return 'inert';
-    record.release();
+    record.release(now);
     this.metrics.connected.remove({ peer: key.toHex() });
     this.metrics.reserved.dec();
     this.released(key, record, metadata);
@@ -449,6 +450,66 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
   protected released(_key: PublicKey, _record: R, _metadata: Metadata): void {}
 
   // ---------- Inspection ----------
+
+  /** Where `record`'s peer is dialed, as `host:port`, if known (for status snapshots). */
+  protected abstract addressOf(record: R): string | undefined;
+
+  /** A retained set as a status snapshot shows it (a flavour may add to it). */
+  protected setStatus(set: S): SetStatus {
+    return { index: set.index, primary: set.peers.primary, secondary: set.peers.secondary };
+  }
+
+  /**
+   * The retained sets and the peers at `[offset, offset + limit)` at `now`, in the directory's
+   * order (records as first seen, ourselves excluded, then blocked keys without a record), in
+   * steps: skipping to `offset` visits that many records, a step per {@link CHUNK}.
+   */
+  *status(offset: number, limit: number, now: number): Steps<TrackerStatus> {
+    const sets = [...this.sets].map((s) => this.setStatus(s));
+    const peers: PeerStatus[] = [];
+    let i = 0;
+    let n = 0;
+    for (const [key, record] of this.peers) {
+      if (record.isMyself()) continue;
+      if (i >= offset && peers.length < limit) peers.push(this.#peerStatus(key, record, now));
+      i++;
+      if (peers.length >= limit) break;
+      if (++n % CHUNK === 0) yield;
+    }
+    let total = this.peers.size - 1;
+    for (const [key, until] of this.#blocks.entries(now)) {
+      if (this.peers.has(key)) continue;
+      if (total >= offset && peers.length < limit) {
+        peers.push({
+          key,
+          address: undefined,
+          state: 'blocked',
+          since: undefined,
+          blockedUntil: until,
+        });
+      }
+      total++;
+    }
+    return { sets, peers, total, offset };
+  }
+
+  #peerStatus(key: PublicKey, record: R, now: number): PeerStatus {
+    const blockedUntil = this.#blocks.blockedUntil(key, now);
+    let state: PeerState;
+    if (blockedUntil !== undefined) state = 'blocked';
+    else if (record.status === 'active') state = 'connected';
+    else if (record.status === 'reserved')
+      state = record.holder === 'dialer' ? 'dialing' : 'reserved';
+    else state = 'disconnected';
+    return {
+      key,
+      address: this.addressOf(record),
+      state,
+      since:
+        blockedUntil !== undefined ? blockedUntil - this.#config.blockDurationMs : record.since,
+      blockedUntil,
+    };
+  }
 
   /** Number of records, excluding ourselves. */
   get trackedCount(): number {
