@@ -239,7 +239,7 @@ export function formatReport(report: CheckReport, cfg: NodeConfig): string {
   const who = `${cfg.signer.publicKey.toHex()} (${cfg.network})`;
   const head =
     report.source === 'status'
-      ? `from the running node's status at ${cfg.admin} (${who})\n`
+      ? `status of the running node ${who} at ${cfg.admin}\n`
       : `handshakes as ${who}\n`;
   const rows = report.peers.map((r) => [
     shortKey(r.peer),
