@@ -146,12 +146,14 @@ async function checkOne(
       const received = ctx.clock.now();
       const offset = Math.round(session.peerTimestamp - (sent + received) / 2);
       const { synchronyBoundMs, maxHandshakeAgeMs } = cfg.config;
+      // The node itself would refuse this SynAck (its own bounds, against its receipt time).
       const lag = session.peerTimestamp - received;
+      const off = duration(Math.round(Math.abs(offset) / 1000) * 1000);
       const error =
         lag >= synchronyBoundMs
-          ? `the peer's clock is ${duration(lag)} ahead, beyond synchronyBoundMs ${synchronyBoundMs}`
+          ? `the peer's clock is ${off} ahead, beyond synchronyBoundMs ${synchronyBoundMs}`
           : -lag > maxHandshakeAgeMs
-            ? `the peer's clock is ${duration(-lag)} behind, beyond maxHandshakeAgeMs ${maxHandshakeAgeMs}`
+            ? `the peer's clock is ${off} behind, beyond maxHandshakeAgeMs ${maxHandshakeAgeMs}`
             : null;
       return {
         ...base,
