@@ -6,48 +6,17 @@
  * @module
  */
 
+import type { PeerJson, StatusJson } from '../admin/index.js';
 import type { Context } from '../runtime/index.js';
 import { CliError } from './errors.js';
 import { getJson } from './http.js';
 import { bytes, duration, shortKey, table } from './output.js';
 
-/** A peer's connection state, as `/status` reports it. */
-export type PeerState = 'connected' | 'dialing' | 'reserved' | 'disconnected' | 'blocked';
-
-/** One peer of `/status`. Times are epoch ms or null. */
-export interface StatusPeer {
-  readonly key: string;
-  readonly address: string | null;
-  readonly state: PeerState;
-  readonly since: number | null;
-  readonly messagesIn: number;
-  readonly messagesOut: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly rateLimited: number;
-  readonly dropped: number;
-  readonly blockedUntil: number | null;
-}
-
-/** A tracked peer set of `/status`. */
-export interface StatusSet {
-  readonly index: number;
-  readonly primary: readonly string[];
-  readonly secondary: readonly string[];
-  /** Discovery: a `0`/`1` per primary, `1` where the node holds its signed record. */
-  readonly known?: string;
-}
-
-/** The `/status` document (all pages merged: `offset` 0, `peers.length === total`). */
-export interface Status {
-  readonly key: string;
-  readonly network: string;
-  readonly listen: string;
-  readonly sets: readonly StatusSet[];
-  readonly peers: readonly StatusPeer[];
-  readonly total: number;
-  readonly offset: number;
-}
+/**
+ * The `/status` document as {@link fetchStatus} returns it: every page merged (`offset` 0,
+ * `peers.length === total`).
+ */
+export type Status = StatusJson;
 
 /** Peers asked for per page (the endpoint's default). */
 export const PAGE_SIZE = 1000;
@@ -68,7 +37,7 @@ function checkPage(target: string, v: unknown): Status {
   if (!Array.isArray(s.sets)) throw invalid(target, 'sets is not a list');
   if (typeof s.total !== 'number') throw invalid(target, 'total is not a number');
   for (const p of s.peers as unknown[]) {
-    if (typeof p !== 'object' || p === null || typeof (p as StatusPeer).key !== 'string') {
+    if (typeof p !== 'object' || p === null || typeof (p as PeerJson).key !== 'string') {
       throw invalid(target, 'a peer has no key');
     }
   }
@@ -108,7 +77,7 @@ export async function fetchStatus(
   return { ...first, peers, total: peers.length, offset: 0 };
 }
 
-function stateText(p: StatusPeer, now: number): string {
+function stateText(p: PeerJson, now: number): string {
   if (p.state === 'blocked' && p.blockedUntil !== null) {
     return `blocked (${duration(p.blockedUntil - now)} left)`;
   }
@@ -127,7 +96,11 @@ export function formatStatus(s: Status, now: number): string {
   const head =
     `node ${s.key} (${s.network}) listening on ${s.listen}\n` +
     `peer sets: ${sets.length === 0 ? 'none' : sets.join(', ')}; ` +
-    `${s.peers.filter((p) => p.state === 'connected').length} of ${s.total} peers connected\n`;
+    `${s.peers.filter((p) => p.state === 'connected').length} of ${s.total} peers connected\n` +
+    (s.handshakes === undefined
+      ? ''
+      : `inbound handshakes: ${s.handshakes.failed} failed, ${s.handshakes.rateLimited} ` +
+        `rate-limited, ${s.handshakes.blocked} from blocked IPs\n`);
   const rows = s.peers.map((p) => [
     shortKey(p.key),
     p.address ?? '-',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Status, StatusPeer } from '../../src/cli/status.js';
+import type { PeerJson } from '../../src/admin/index.js';
+import type { Status } from '../../src/cli/status.js';
 import { fetchStatus } from '../../src/cli/status.js';
 import { nodeRuntime } from '../../src/runtime/index.js';
 import { freePort } from '../helpers/child.js';
@@ -10,7 +11,7 @@ import { cli, keygen, lookupConfig, tempDir, writeConfig } from './helpers.js';
 
 const NOW = Date.now();
 
-function peer(key: string, overrides: Partial<StatusPeer>): StatusPeer {
+function peer(key: string, overrides: Partial<PeerJson>): PeerJson {
   return {
     key,
     address: '127.0.0.1:3002',
@@ -74,6 +75,9 @@ describe('authp2p status and check-peers against an admin endpoint', () => {
     network: 'lookup',
     listen: '127.0.0.1:3001',
     sets: [{ index: 0, primary: keys, secondary: [] }],
+    at: NOW,
+    channels: [],
+    handshakes: { failed: 4, rateLimited: 5, blocked: 6 },
     peers: [
       peer(keys[0]!, {}),
       peer(keys[1]!, { state: 'dialing', since: null, address: null }),
@@ -92,18 +96,19 @@ describe('authp2p status and check-peers against an admin endpoint', () => {
         new RegExp(`^node ${nodeKey} \\(lookup\\) listening on 127\\.0\\.0\\.1:3001$`),
       );
       assert.match(lines[1]!, /^peer sets: 0 \(3 peers\); 1 of 3 peers connected$/);
+      assert.equal(lines[2], 'inbound handshakes: 4 failed, 5 rate-limited, 6 from blocked IPs');
       assert.match(
-        lines[2]!,
+        lines[3]!,
         /^peer +address +state +connected for +msgs in\/out +bytes in\/out +rate-limited +dropped$/,
       );
       assert.match(
-        lines[3]!,
+        lines[4]!,
         new RegExp(
           `^${keys[0]!.slice(0, 16)}\\.\\. +127\\.0\\.0\\.1:3002 +connected +1m0[5-9]s +12/34 +2\\.0KiB/512B +1 +2$`,
         ),
       );
-      assert.match(lines[4]!, /dialing/);
-      assert.match(lines[5]!, /blocked \(\d+m\d\ds left\)|blocked \(1h00m left\)/);
+      assert.match(lines[5]!, /dialing/);
+      assert.match(lines[6]!, /blocked \(\d+m\d\ds left\)|blocked \(1h00m left\)/);
       assert.deepEqual(requests, ['/status?offset=0&limit=1000']);
       const j = await cli('status', '--admin', target, '--json');
       assert.equal(j.status, 0);
