@@ -21,6 +21,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { isLoopback } from '../admin/index.js';
 import { ed25519 } from '../crypto/index.js';
 import { type Address, parseAddress, parseIngress, parseSocketAddr } from '../p2p/address.js';
 import * as discovery from '../p2p/authenticated/discovery/index.js';
@@ -190,10 +191,6 @@ function lookupPeer(fail: Fail, item: unknown, field: string): LookupPeer {
     );
   }
   return [pk, address(fail, `${field}[1]`, () => parseAddress(raw as string))];
-}
-
-function isLoopback(ip: string): boolean {
-  return ip.startsWith('127.') || ip === '::1';
 }
 
 /** Checks that `peers` fits `maxPeersPerSet`, counting ourselves when not listed. */
