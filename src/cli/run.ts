@@ -9,7 +9,7 @@
  *   restart (a file that no longer validates is logged and ignored; other changed fields are
  *   named in a warning and need a restart).
  * - SIGINT/SIGTERM stop the admin endpoint and the network, and exit 0 once every task has
- *   ended; a network that has not stopped within {@link STOP_DEADLINE_MS} exits 1.
+ *   ended; if they have not stopped within {@link STOP_DEADLINE_MS}, it exits 1.
  * - A listen address that cannot be bound (a port in use) is one line on stderr naming the
  *   address, and exit 1; so is a network that stops on its own.
  *
@@ -26,7 +26,7 @@ import { changedFields, loadConfig, type NodeConfig } from './config.js';
 import { CliError } from './errors.js';
 import { type Io, nodeLogger } from './output.js';
 
-/** How long a stopping network may take before `run` gives up on it (exit 1). */
+/** How long stopping the admin endpoint and the network may take before `run` gives up (exit 1). */
 export const STOP_DEADLINE_MS = 1000;
 
 /** A started network of either flavour, with its peer-set registration. */
@@ -198,15 +198,19 @@ export async function runNode(io: Io, cfg: NodeConfig): Promise<number> {
       }
     }
     reload = () => {};
-    try {
-      await admin?.stop();
-    } catch (err) {
-      log.warn({ err: messageOf(err) }, 'admin endpoint failed to stop');
-    }
-    handle.stop();
+    // The admin endpoint first (its clients see it go), then the network: both within the deadline.
+    const stopping = (async () => {
+      try {
+        await admin?.stop();
+      } catch (err) {
+        log.warn({ err: messageOf(err) }, 'admin endpoint failed to stop');
+      }
+      handle.stop();
+      await ended;
+    })();
     const timer = new AbortController();
     const stopped = await Promise.race([
-      ended.then(() => true),
+      stopping.then(() => true),
       ctx.clock.sleep(STOP_DEADLINE_MS, timer.signal).then(
         () => false,
         () => false,
