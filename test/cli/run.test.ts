@@ -36,6 +36,13 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
     nodes.push(nodeB);
     const bAddr = (await nodeB.json((l) => l.msg === 'node running')).listen as string;
 
+    // SIGHUP with a broken file: one error line naming the field; A keeps running as it was.
+    writeConfig(tmp.dir, 'a.json', lookupConfig('a.key', { admin, peers: [[b, 'nowhere']] }));
+    nodeA.process.kill('SIGHUP');
+    const refused = await nodeA.json(
+      (l) => l.msg === 'reload failed; keeping the current peer sets',
+    );
+    assert.match(refused.err as string, /^a\.json: peers\[0\]\[1\]: /);
     // SIGHUP: A re-reads its file and registers B (and C, which never runs) as peer set 1.
     writeConfig(
       tmp.dir,
