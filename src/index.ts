@@ -41,6 +41,14 @@ export { CryptoError, ed25519 } from './crypto/index.js';
 export type { Address, DnsIngress, Ingress } from './p2p/address.js';
 export * as discovery from './p2p/authenticated/discovery/index.js';
 export * as lookup from './p2p/authenticated/lookup/index.js';
+export type {
+  HandshakeCounts,
+  NetworkStatus,
+  PeerTrafficStatus,
+  StatusOptions,
+} from './p2p/authenticated/status.js';
+export type { PeerState, PeerStatus, SetStatus } from './p2p/authenticated/tracker/status.js';
+export type { Traffic } from './p2p/authenticated/traffic.js';
 export { P2PError } from './p2p/errors.js';
 export type { ConnectionEvent, ConnectionEventKind } from './p2p/events.js';
 export type { PeerSetUpdate, TrackedPeers } from './p2p/types.js';

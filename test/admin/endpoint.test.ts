@@ -50,10 +50,22 @@ describe('admin endpoint', () => {
     await nodeRuntime().run(async (ctx) => {
       const c = await served(ctx, 3, { tickMs: 100 });
       try {
-        await until(ctx, () => c.peers[0]!.stats.received > 10, 20_000, 'traffic');
-        const res = await get(c.admin, '/status');
-        assert.equal(res.status, 200);
-        const s = JSON.parse(res.body) as StatusJson;
+        // Until traffic went both ways with every peer.
+        let s: StatusJson | undefined;
+        await until(
+          ctx,
+          async () => {
+            const res = await get(c.admin, '/status');
+            assert.equal(res.status, 200);
+            s = JSON.parse(res.body) as StatusJson;
+            return (
+              s.channels.length === 2 && s.peers.every((p) => p.messagesIn > 0 && p.messagesOut > 0)
+            );
+          },
+          20_000,
+          'traffic both ways',
+        );
+        if (s === undefined) throw new Error('no status');
         assert.equal(s.key, c.peers[0]!.key.publicKey.toHex());
         assert.equal(s.network, 'lookup');
         assert.equal(s.listen, c.peers[0]!.address);
@@ -132,7 +144,7 @@ describe('admin endpoint', () => {
 
   test('bad requests are refused and the endpoint keeps serving', { timeout: 60_000 }, async () => {
     await nodeRuntime().run(async (ctx) => {
-      const c = await served(ctx, 2, { requestTimeoutMs: 300, maxStreams: 1 });
+      const c = await served(ctx, 2, { requestTimeoutMs: 300, maxStreams: 1, maxConnections: 3 });
       try {
         const a = c.admin;
         assert.equal((await get(a, '/nope')).status, 404);
@@ -176,10 +188,39 @@ describe('admin endpoint', () => {
           'the first stream',
         );
         assert.equal((await get(a, '/events')).status, 503);
+        // Connections past `maxConnections` are closed at once (the stream holds one).
+        const idle = [0, 1].map(() => {
+          const s = connect(a.address.port, a.address.ip);
+          s.on('error', () => {});
+          return s;
+        });
+        await deadline(
+          Promise.all(idle.map((s) => new Promise((r) => s.once('connect', r)))),
+          10_000,
+          'two idle connections',
+        );
+        const extra = connect(a.address.port, a.address.ip);
+        extra.on('error', () => {});
+        await deadline(
+          new Promise((r) => extra.once('close', r)),
+          10_000,
+          'a connection past maxConnections closed',
+        );
+        for (const s of idle) s.destroy();
         first.destroy();
-        const s = await get(a, '/status');
-        assert.equal(s.status, 200);
-        assert.doesNotMatch(s.body, /private|secret/i);
+        // Served again once the server has seen those close.
+        let s = await get(a, '/status').catch(() => undefined);
+        await until(
+          ctx,
+          async () => {
+            s ??= await get(a, '/status').catch(() => undefined);
+            return s !== undefined;
+          },
+          10_000,
+          'served again',
+        );
+        assert.equal(s!.status, 200);
+        assert.doesNotMatch(s!.body, /private|secret/i);
       } finally {
         await c.close();
       }

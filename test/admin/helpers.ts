@@ -87,6 +87,8 @@ export function get(
         port: admin.address.port,
         path,
         method: options.method ?? 'GET',
+        // A fresh connection per request: no pooled socket outlives it.
+        agent: false,
         headers: options.headers ?? {},
       },
       (res) => {

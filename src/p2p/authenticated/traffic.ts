@@ -31,6 +31,15 @@ function empty(): Traffic {
   return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, rateLimited: 0, dropped: 0 };
 }
 
+function entry<K>(map: Map<K, Traffic>, key: K): Traffic {
+  let t = map.get(key);
+  if (t === undefined) {
+    t = empty();
+    map.set(key, t);
+  }
+  return t;
+}
+
 /** The traffic totals of one network, by peer (key hex) and by channel. */
 export class TrafficTable {
   readonly #peers = new Map<string, Traffic>();
@@ -38,22 +47,12 @@ export class TrafficTable {
 
   /** The totals of the peer whose key is `hex`, made on first use (for counting into). */
   peer(hex: string): Traffic {
-    let t = this.#peers.get(hex);
-    if (t === undefined) {
-      t = empty();
-      this.#peers.set(hex, t);
-    }
-    return t;
+    return entry(this.#peers, hex);
   }
 
   /** The totals of `channel`, made on first use (for counting into). */
   channel(channel: number): Traffic {
-    let t = this.#channels.get(channel);
-    if (t === undefined) {
-      t = empty();
-      this.#channels.set(channel, t);
-    }
-    return t;
+    return entry(this.#channels, channel);
   }
 
   /** A copy of the peer's totals (zeros if it never had traffic). */

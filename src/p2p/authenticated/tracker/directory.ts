@@ -39,7 +39,7 @@ import {
 } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
-import type { PeerState, PeerStatus, SetStatus, TrackerStatus } from './status.js';
+import { type SetStatus, statusSteps, type TrackerStatus } from './status.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
 import type {
   Activation,
@@ -462,53 +462,22 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
   /**
    * The retained sets and the peers at `[offset, offset + limit)` at `now`, in the directory's
    * order (records as first seen, ourselves excluded, then blocked keys without a record), in
-   * steps: skipping to `offset` visits that many records, a step per {@link CHUNK}.
+   * steps (see {@link statusSteps}).
    */
-  *status(offset: number, limit: number, now: number): Steps<TrackerStatus> {
-    const sets = [...this.sets].map((s) => this.setStatus(s));
-    const peers: PeerStatus[] = [];
-    let i = 0;
-    let n = 0;
-    for (const [key, record] of this.peers) {
-      if (record.isMyself()) continue;
-      if (i >= offset && peers.length < limit) peers.push(this.#peerStatus(key, record, now));
-      i++;
-      if (peers.length >= limit) break;
-      if (++n % CHUNK === 0) yield;
-    }
-    let total = this.peers.size - 1;
-    for (const [key, until] of this.#blocks.entries(now)) {
-      if (this.peers.has(key)) continue;
-      if (total >= offset && peers.length < limit) {
-        peers.push({
-          key,
-          address: undefined,
-          state: 'blocked',
-          since: undefined,
-          blockedUntil: until,
-        });
-      }
-      total++;
-    }
-    return { sets, peers, total, offset };
-  }
+  status(offset: number, limit: number, now: number): Steps<TrackerStatus> {
+    return statusSteps(
+      {
+        sets: [...this.sets].map((s) => this.setStatus(s)),
+        records: this.peers,
 
-  #peerStatus(key: PublicKey, record: R, now: number): PeerStatus {
-    const blockedUntil = this.#blocks.blockedUntil(key, now);
-    let state: PeerState;
-    if (blockedUntil !== undefined) state = 'blocked';
-    else if (record.status === 'active') state = 'connected';
-    else if (record.status === 'reserved')
-      state = record.holder === 'dialer' ? 'dialing' : 'reserved';
-    else state = 'disconnected';
-    return {
-      key,
-      address: this.addressOf(record),
-      state,
-      since:
-        blockedUntil !== undefined ? blockedUntil - this.#config.blockDurationMs : record.since,
-      blockedUntil,
-    };
+        blocks: this.#blocks,
+        blockDurationMs: this.#config.blockDurationMs,
+        addressOf: (r) => this.addressOf(r),
+      },
+      offset,
+      limit,
+      now,
+    );
   }
 
   /** Number of records, excluding ourselves. */

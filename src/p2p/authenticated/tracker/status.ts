@@ -8,6 +8,10 @@
 
 import type { BitMap } from '../../../codec/bitmap.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
+import type { PeerMap } from '../../peer-map.js';
+import type { BlockList } from './blocks.js';
+import type { RecordBase } from './record.js';
+import { CHUNK, type Steps } from './steps.js';
 
 /**
  * A peer's connection state: `connected` (active), `dialing` (our dial holds its reservation),
@@ -47,4 +51,63 @@ export interface TrackerStatus {
   readonly total: number;
   /** Where the page starts. */
   readonly offset: number;
+}
+
+/** What {@link statusSteps} reads of a directory. */
+export interface StatusInput<R extends RecordBase> {
+  readonly sets: readonly SetStatus[];
+  /** Every record, ourselves included (skipped). */
+  readonly records: PeerMap<R, PublicKey>;
+  readonly blocks: BlockList;
+  readonly blockDurationMs: number;
+  readonly addressOf: (record: R) => string | undefined;
+}
+
+/** A record's state: a block wins, then the reservation's holder decides dialing or reserved. */
+export function peerState(record: RecordBase, blocked: boolean): PeerState {
+  if (blocked) return 'blocked';
+  if (record.status === 'active') return 'connected';
+  if (record.status === 'reserved') return record.holder === 'dialer' ? 'dialing' : 'reserved';
+  return 'disconnected';
+}
+
+/**
+ * The status page `[offset, offset + limit)` at `now`: records in map order (ourselves skipped),
+ * then blocked keys without a record. Skipping to `offset` visits that many records, a step per
+ * {@link CHUNK}; the blocked keys without a record are counted in one pass over the block list.
+ */
+export function* statusSteps<R extends RecordBase>(
+  input: StatusInput<R>,
+  offset: number,
+  limit: number,
+  now: number,
+): Steps<TrackerStatus> {
+  const { records, blocks } = input;
+  const peers: PeerStatus[] = [];
+  let i = 0;
+  for (const [key, record] of records) {
+    if (record.isMyself()) continue;
+    if (peers.length >= limit) break;
+    if (i >= offset) {
+      const blockedUntil = blocks.blockedUntil(key, now);
+      peers.push({
+        key,
+        address: input.addressOf(record),
+        state: peerState(record, blockedUntil !== undefined),
+        since: blockedUntil === undefined ? record.since : blockedUntil - input.blockDurationMs,
+        blockedUntil,
+      });
+    }
+    if (++i % CHUNK === 0) yield;
+  }
+  let total = records.size - 1;
+  for (const [key, blockedUntil] of blocks.entries(now)) {
+    if (records.has(key)) continue;
+    if (total >= offset && peers.length < limit) {
+      const since = undefined;
+      peers.push({ key, address: undefined, state: 'blocked', since, blockedUntil });
+    }
+    total++;
+  }
+  return { sets: input.sets, peers, total, offset };
 }
