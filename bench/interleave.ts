@@ -12,8 +12,30 @@
  * @module
  */
 
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { median, round, spawnWorker, table, type Worker } from './common.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CPU_PROF_ARGV,
+  LIBP2P,
+  median,
+  nowNs,
+  round,
+  secondsSince,
+  spawnWorker,
+  table,
+  type Worker,
+} from './common.js';
+
+/** The authp2p stream worker (bench/stream-peer.ts), which also serves the raw TCP echo. */
+const STREAM_PEER = fileURLToPath(new URL('./stream-peer.js', import.meta.url));
+/** The js-libp2p worker. */
+const LIBP2P_WORKER = join(LIBP2P, 'worker.mjs');
+
+/** Contender names shared by the benchmarks. */
+export const JS_LIBP2P = 'js-libp2p';
+export const RAW_TCP = 'raw TCP';
 
 /** What one run of a contender returns: named figures (MBps, msgsPerSec, p50us, ...). */
 export type Figures = Readonly<Record<string, number>>;
@@ -88,6 +110,32 @@ export async function workerPair(
       await Promise.all([client.close(), server.close()]);
     },
   };
+}
+
+/**
+ * authp2p's encrypted stream between two bench/stream-peer.ts workers; `profileEnv` names an env
+ * variable whose value (`server` or `client`) runs that worker with --cpu-prof.
+ */
+export function streamContender(name: string, profileEnv?: string): Promise<Contender> {
+  return workerPair(name, STREAM_PEER, 'serverStart', {
+    execArgv: (role) =>
+      profileEnv !== undefined && process.env[profileEnv] === role ? CPU_PROF_ARGV : [],
+  });
+}
+
+/** A raw node:net echo between two stream-peer workers (`rawRtt`): the machine's floor. */
+export function rawTcpContender(): Promise<Contender> {
+  return workerPair(RAW_TCP, STREAM_PEER, 'rawStart');
+}
+
+/** Whether bench/libp2p is installed (`npm run bench:setup`). */
+export function libp2pInstalled(): boolean {
+  return existsSync(LIBP2P_WORKER) && existsSync(join(LIBP2P, 'node_modules'));
+}
+
+/** js-libp2p (TCP + Noise + Yamux) between two bench/libp2p/worker.mjs workers. */
+export function libp2pContender(): Promise<Contender> {
+  return workerPair(JS_LIBP2P, LIBP2P_WORKER, 'serverStart');
 }
 
 /** Runs `call` on `c` and measures the CPU time of both its processes around it. */
@@ -317,4 +365,31 @@ export function printComparison(
   console.log(table(rows));
   console.log('\nload average (1 min) at the start of each round:');
   for (const { step, rounds } of done) console.log(`  ${step.name}: ${loads(rounds).join(' ')}`);
+}
+
+/**
+ * Runs the steps whose `key` is in `only`: for each, starts its contenders, runs `runs`
+ * interleaved rounds and closes them; progress on stderr under `tag`.
+ */
+export async function runSteps(
+  steps: readonly Step[],
+  only: readonly string[],
+  runs: number,
+  tag: string,
+): Promise<{ step: Step; rounds: Round[] }[]> {
+  const done: { step: Step; rounds: Round[] }[] = [];
+  for (const step of steps) {
+    if (!only.includes(step.key)) continue;
+    const t0 = nowNs();
+    process.stderr.write(`[${tag}] ${step.name} ...`);
+    const contenders: Contender[] = [];
+    try {
+      for (const make of step.makers) contenders.push(await make());
+      done.push({ step, rounds: await interleave(contenders, runs, step.call) });
+    } finally {
+      await Promise.all(contenders.map((c) => c.close()));
+    }
+    process.stderr.write(` done in ${secondsSince(t0).toFixed(1)} s\n`);
+  }
+  return done;
 }

@@ -22,33 +22,23 @@
  * --cpu-prof profile of that authp2p worker to ./prof.
  */
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cryptoBackend } from '../src/crypto/backend.js';
-import {
-  argValue,
-  CPU_PROF_ARGV,
-  LIBP2P,
-  nowNs,
-  secondsSince,
-  THROUGHPUT_FULL,
-  THROUGHPUT_QUICK,
-} from './common.js';
+import { argValue, THROUGHPUT_FULL, THROUGHPUT_QUICK } from './common.js';
 import {
   type Contender,
-  type Figures,
-  interleave,
+  JS_LIBP2P,
+  libp2pContender,
+  libp2pInstalled,
   printComparison,
-  type Round,
+  RAW_TCP,
+  rawTcpContender,
   roundsJson,
+  runSteps,
   type Step,
-  workerPair,
+  streamContender,
 } from './interleave.js';
-
-const PEER = fileURLToPath(new URL('./stream-peer.js', import.meta.url));
-const LIBP2P_WORKER = join(LIBP2P, 'worker.mjs');
 
 const FULL = {
   ...THROUGHPUT_FULL,
@@ -61,42 +51,11 @@ const QUICK: typeof FULL = {
 type Settings = typeof FULL;
 
 const AUTHP2P = 'authp2p';
-const JS_LIBP2P = 'js-libp2p';
-const RAW = 'raw TCP';
-
-// ---------- Contenders ----------
-
-function authp2p(start = 'serverStart', name = AUTHP2P): Promise<Contender> {
-  return workerPair(name, PEER, start, {
-    execArgv: (role) => (process.env.STREAM_BENCH_PROF === role ? CPU_PROF_ARGV : []),
-  });
-}
-
-/** Whether bench/libp2p is installed (npm run bench:setup). */
-function libp2pInstalled(): boolean {
-  return existsSync(LIBP2P_WORKER) && existsSync(join(LIBP2P, 'node_modules'));
-}
-
-/** Starts the contenders of one step, runs its rounds, closes them. */
-async function rounds(
-  makers: readonly (() => Promise<Contender>)[],
-  runs: number,
-  call: (c: Contender) => Promise<Figures>,
-): Promise<Round[]> {
-  const contenders: Contender[] = [];
-  try {
-    for (const make of makers) contenders.push(await make());
-    return await interleave(contenders, runs, call);
-  } finally {
-    await Promise.all(contenders.map((c) => c.close()));
-  }
-}
 
 /** The measurements, as interleaved steps (see bench/interleave.ts `printComparison`). */
 function steps(cfg: Settings, withLibp2p: boolean): Step[] {
-  const sides = withLibp2p
-    ? [() => authp2p(), () => workerPair(JS_LIBP2P, LIBP2P_WORKER, 'serverStart')]
-    : [() => authp2p()];
+  const authp2p = (): Promise<Contender> => streamContender(AUTHP2P, 'STREAM_BENCH_PROF');
+  const sides = withLibp2p ? [authp2p, libp2pContender] : [authp2p];
   const msgs = (key: string, size: number, count: number): Step => ({
     key: 'msgs',
     name: `one-way ${key}`,
@@ -121,11 +80,11 @@ function steps(cfg: Settings, withLibp2p: boolean): Step[] {
     {
       key: 'rtt',
       name: 'round trip 32 B',
-      makers: [...sides, () => authp2p('rawStart', RAW)],
-      call: (c) => c.run(c.name === RAW ? 'rawRtt' : 'rtt', cfg.rtt),
+      makers: [...sides, rawTcpContender],
+      call: (c) => c.run(c.name === RAW_TCP ? 'rawRtt' : 'rtt', cfg.rtt),
       units: cfg.rtt.warmup + cfg.rtt.count,
       cpuUnit: 'trip',
-      floor: RAW,
+      floor: RAW_TCP,
       figures: [
         { key: 'p50us', unit: 'us', digits: 1, lowerIsBetter: true, target: '<= 0.4x' },
         { key: 'p99us', unit: 'us', digits: 1, lowerIsBetter: true, target: '' },
@@ -158,14 +117,7 @@ async function main(): Promise<void> {
   const jsonFile = argValue(argv, '--json');
   const cfg = quick ? QUICK : FULL;
   const loadStart = loadavg()[0]!;
-  const done: { step: Step; rounds: Round[] }[] = [];
-  for (const step of steps(cfg, withLibp2p)) {
-    if (!only.includes(step.key)) continue;
-    const t0 = nowNs();
-    process.stderr.write(`[stream bench] ${step.name} ...`);
-    done.push({ step, rounds: await rounds(step.makers, cfg.runs, step.call) });
-    process.stderr.write(` done in ${secondsSince(t0).toFixed(1)} s\n`);
-  }
+  const done = await runSteps(steps(cfg, withLibp2p), only, cfg.runs, 'stream bench');
   console.log(
     `\nauthp2p stream vs js-libp2p (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
       `${quick ? ' [quick]' : ''}, crypto ${cryptoBackend()}, ${cfg.runs} interleaved rounds, ` +
