@@ -24,6 +24,7 @@ import {
   round,
   secondsSince,
   spawnWorker,
+  type THROUGHPUT_FULL,
   table,
   type Worker,
 } from './common.js';
@@ -365,6 +366,63 @@ export function printComparison(
   console.log(table(rows));
   console.log('\nload average (1 min) at the start of each round:');
   for (const { step, rounds } of done) console.log(`  ${step.name}: ${loads(rounds).join(' ')}`);
+}
+
+/** The targets printed beside the shared throughput steps. */
+export interface ThroughputTargets {
+  readonly bulk: string;
+  readonly msgs: string;
+  readonly rttP50: string;
+  /** The target of the round trip's p50 above the raw TCP floor. */
+  readonly floor: string;
+}
+
+/**
+ * The throughput measurements both benchmarks share (bulk, one-way 32 B and 1 KiB, round trip
+ * with the raw TCP floor) over the contenders `sides` makes; each contender's `run` takes the
+ * commands `bulk`, `msgs` and `rtt` with bench/libp2p/run.mjs's parameters.
+ */
+export function throughputSteps(
+  cfg: typeof THROUGHPUT_FULL,
+  sides: readonly (() => Promise<Contender>)[],
+  targets: ThroughputTargets,
+): Step[] {
+  const msgs = (label: string, size: number, count: number): Step => ({
+    key: 'msgs',
+    name: `one-way ${label}`,
+    makers: sides,
+    call: (c) => c.run('msgs', { size, count }),
+    units: count,
+    cpuUnit: 'msg',
+    figures: [{ key: 'msgsPerSec', unit: 'msg/s', digits: 0, target: targets.msgs }],
+  });
+  return [
+    {
+      key: 'bulk',
+      name: 'bulk 64 KiB messages',
+      makers: sides,
+      call: (c) => c.run('bulk', cfg.bulk),
+      units: cfg.bulk.totalBytes / 1e6,
+      cpuUnit: 'MB',
+      figures: [{ key: 'MBps', unit: 'MB/s', digits: 1, target: targets.bulk }],
+    },
+    msgs('32 B', cfg.msgs[0]!.size, cfg.msgs[0]!.count),
+    msgs('1 KiB', cfg.msgs[1]!.size, cfg.msgs[1]!.count),
+    {
+      key: 'rtt',
+      name: 'round trip 32 B',
+      makers: [...sides, rawTcpContender],
+      call: (c) => c.run(c.name === RAW_TCP ? 'rawRtt' : 'rtt', cfg.rtt),
+      units: cfg.rtt.warmup + cfg.rtt.count,
+      cpuUnit: 'trip',
+      floor: RAW_TCP,
+      figures: [
+        { key: 'p50us', unit: 'us', digits: 1, lowerIsBetter: true, target: targets.rttP50 },
+        { key: 'p99us', unit: 'us', digits: 1, lowerIsBetter: true, target: '' },
+      ],
+      floorTarget: targets.floor,
+    },
+  ];
 }
 
 /**

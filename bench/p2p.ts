@@ -74,12 +74,11 @@ import {
   libp2pContender,
   libp2pInstalled,
   printComparison,
-  RAW_TCP,
-  rawTcpContender,
   roundsJson,
   runSteps,
   type Step,
   streamContender,
+  throughputSteps,
 } from './interleave.js';
 
 const PEER = fileURLToPath(new URL('./p2p-peer.js', import.meta.url));
@@ -206,7 +205,7 @@ async function lookupContender(tuning: Tuning): Promise<Contender> {
 }
 
 /** The throughput measurements, as interleaved steps (bench/interleave.ts). */
-function throughputSteps(
+function lookupSteps(
   cfg: Settings,
   tuning: Tuning,
   withLibp2p: boolean,
@@ -215,42 +214,12 @@ function throughputSteps(
   const sides: (() => Promise<Contender>)[] = [() => lookupContender(tuning)];
   if (withLibp2p) sides.push(libp2pContender);
   if (withStream) sides.push(() => streamContender(STREAM));
-  const msgs = (label: string, size: number, n: number): Step => ({
-    key: 'msgs',
-    name: `one-way ${label}`,
-    makers: sides,
-    call: (c) => c.run('msgs', { size, count: n }),
-    units: n,
-    cpuUnit: 'msg',
-    figures: [{ key: 'msgsPerSec', unit: 'msg/s', digits: 0, target: '>= 85% stream' }],
+  return throughputSteps(cfg, sides, {
+    bulk: '>= 85% stream',
+    msgs: '>= 85% stream',
+    rttP50: '',
+    floor: '<= 0.2x js-libp2p',
   });
-  return [
-    {
-      key: 'bulk',
-      name: 'bulk 64 KiB messages',
-      makers: sides,
-      call: (c) => c.run('bulk', cfg.bulk),
-      units: cfg.bulk.totalBytes / 1e6,
-      cpuUnit: 'MB',
-      figures: [{ key: 'MBps', unit: 'MB/s', digits: 1, target: '>= 85% stream' }],
-    },
-    msgs('32 B', cfg.msgs[0]!.size, cfg.msgs[0]!.count),
-    msgs('1 KiB', cfg.msgs[1]!.size, cfg.msgs[1]!.count),
-    {
-      key: 'rtt',
-      name: 'round trip 32 B',
-      makers: [...sides, rawTcpContender],
-      call: (c) => c.run(c.name === RAW_TCP ? 'rawRtt' : 'rtt', cfg.rtt),
-      units: cfg.rtt.warmup + cfg.rtt.count,
-      cpuUnit: 'trip',
-      floor: RAW_TCP,
-      figures: [
-        { key: 'p50us', unit: 'us', digits: 1, lowerIsBetter: true, target: '' },
-        { key: 'p99us', unit: 'us', digits: 1, lowerIsBetter: true, target: '' },
-      ],
-      floorTarget: '<= 0.2x js-libp2p',
-    },
-  ];
 }
 
 // ---------- Measurements ----------
@@ -824,7 +793,7 @@ async function main(): Promise<void> {
   }
   const withStream = argv.includes('--with-stream');
   const done = await runSteps(
-    throughputSteps(cfg, tuning, withLibp2p, withStream),
+    lookupSteps(cfg, tuning, withLibp2p, withStream),
     only,
     cfg.runs,
     'p2p bench',

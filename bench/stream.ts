@@ -32,12 +32,11 @@ import {
   libp2pContender,
   libp2pInstalled,
   printComparison,
-  RAW_TCP,
-  rawTcpContender,
   roundsJson,
   runSteps,
   type Step,
   streamContender,
+  throughputSteps,
 } from './interleave.js';
 
 const FULL = {
@@ -56,41 +55,13 @@ const AUTHP2P = 'authp2p';
 function steps(cfg: Settings, withLibp2p: boolean): Step[] {
   const authp2p = (): Promise<Contender> => streamContender(AUTHP2P, 'STREAM_BENCH_PROF');
   const sides = withLibp2p ? [authp2p, libp2pContender] : [authp2p];
-  const msgs = (key: string, size: number, count: number): Step => ({
-    key: 'msgs',
-    name: `one-way ${key}`,
-    makers: sides,
-    call: (c) => c.run('msgs', { size, count }),
-    units: count,
-    cpuUnit: 'msg',
-    figures: [{ key: 'msgsPerSec', unit: 'msg/s', digits: 0, target: '>= 10x' }],
-  });
   return [
-    {
-      key: 'bulk',
-      name: 'bulk 64 KiB messages',
-      makers: sides,
-      call: (c) => c.run('bulk', cfg.bulk),
-      units: cfg.bulk.totalBytes / 1e6,
-      cpuUnit: 'MB',
-      figures: [{ key: 'MBps', unit: 'MB/s', digits: 1, target: '>= 2.5x' }],
-    },
-    msgs('32 B', cfg.msgs[0]!.size, cfg.msgs[0]!.count),
-    msgs('1 KiB', cfg.msgs[1]!.size, cfg.msgs[1]!.count),
-    {
-      key: 'rtt',
-      name: 'round trip 32 B',
-      makers: [...sides, rawTcpContender],
-      call: (c) => c.run(c.name === RAW_TCP ? 'rawRtt' : 'rtt', cfg.rtt),
-      units: cfg.rtt.warmup + cfg.rtt.count,
-      cpuUnit: 'trip',
-      floor: RAW_TCP,
-      figures: [
-        { key: 'p50us', unit: 'us', digits: 1, lowerIsBetter: true, target: '<= 0.4x' },
-        { key: 'p99us', unit: 'us', digits: 1, lowerIsBetter: true, target: '' },
-      ],
-      floorTarget: '<= 0.2x',
-    },
+    ...throughputSteps(cfg, sides, {
+      bulk: '>= 2.5x',
+      msgs: '>= 10x',
+      rttP50: '<= 0.4x',
+      floor: '<= 0.2x',
+    }),
     {
       key: 'conns',
       name: 'connections/s (16 in flight)',
