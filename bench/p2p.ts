@@ -4,9 +4,15 @@
  * available, with the raw encrypted stream (bench/stream).
  *
  * Usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem]
- *        [--no-libp2p] [--stream-json FILE | --with-stream] [--json FILE]
- *        (without either stream flag, build/bench/stream.json is used when it exists)
+ *        [--no-libp2p] [--with-stream] [--json FILE]
  *        [--window N] [--bulk-window N] [--mailbox N] [--batch N] [--profile-mem N]
+ *
+ * Throughput (1-3) is interleaved (bench/interleave.ts): each measurement starts a lookup pair, a
+ * js-libp2p pair (unless --no-libp2p or not installed) and, with --with-stream, a bare authp2p
+ * stream pair; runs each once untimed, then RUNS rounds of one run per contender, alternating the
+ * order; and reports the median of each contender's runs, the median and range of the per-round
+ * ratios, CPU time per unit of every process, and the load average of every round. The round trip
+ * also runs a raw node:net echo in every round and reports each contender's p50 above it.
  *
  * Measurements (sizes, counts and runs as bench/libp2p/run.mjs, PROTOCOL there):
  *   1. bulk: 256 MiB (quick 64) as 64 KiB messages on channel 0; MB/s (10^6 bytes).
@@ -18,7 +24,7 @@
  *   the last one), so with `window <= mailboxSize` the relay queue cannot overflow; a `send`
  *   that returns [] is retried after yielding. Time = first send -> final ack; only delivered
  *   (acknowledged) messages count. Relay and inbound drops are read from both nodes' metrics.
- *   Each is run once untimed, then RUNS (5, quick 3) times; the median is reported.
+ *   Each is run once untimed, then in RUNS (5, quick 3) interleaved rounds.
  *   4. memory per connected peer: a node process (--expose-gc) registers N secondary peers
  *      (keys PrivateKey.fromSeed(1..N), loopback egress), is sampled after forced GCs, then a
  *      second process opens N authenticated connections to it (stream handshake, 16 at a time)
@@ -52,7 +58,6 @@ import {
   type MemorySample,
   median,
   nowNs,
-  ROOT,
   round,
   runJson,
   secondsSince,
@@ -62,9 +67,23 @@ import {
   table,
   type Worker,
 } from './common.js';
+import {
+  type Contender,
+  type Figures,
+  JS_LIBP2P,
+  libp2pContender,
+  libp2pInstalled,
+  printComparison,
+  roundsJson,
+  runSteps,
+  type Step,
+  streamContender,
+  throughputSteps,
+} from './interleave.js';
 
 const PEER = fileURLToPath(new URL('./p2p-peer.js', import.meta.url));
-const STREAM = fileURLToPath(new URL('./stream.js', import.meta.url));
+const LOOKUP = 'lookup';
+const STREAM = 'stream';
 
 const FULL = {
   ...THROUGHPUT_FULL,
@@ -112,13 +131,20 @@ interface Drops {
   received: number;
 }
 
-/** Two connected lookup nodes: client A (seed 1) and server B (seed 2). */
-async function withPair<T>(
-  tuning: Tuning,
-  fn: (client: Worker, server: Worker) => Promise<T>,
-): Promise<T & { drops: { client: Drops; server: Drops }; connectSeconds: number }> {
+/** Drops and counts of both lookup nodes, read when each pair closes (JSON output). */
+const lookupDrops: { client: Drops; server: Drops }[] = [];
+
+/**
+ * Two connected lookup nodes, client A (seed 1) and server B (seed 2), as a contender: every run
+ * first sets the server's mode (count with acknowledgements, or echo), then runs the client's
+ * command with the tuning's window.
+ */
+async function lookupContender(tuning: Tuning): Promise<Contender> {
   const server = spawnPeer('server');
   const client = spawnPeer('client');
+  const close = async (): Promise<void> => {
+    await Promise.all([client.close(), server.close()]);
+  };
   try {
     const common = {
       maxPeersPerSet: 2,
@@ -135,44 +161,65 @@ async function withPair<T>(
       server.request('register', { peers: [[1, c.port]] }),
       client.request('register', { peers: [[2, s.port]] }),
     ]);
-    const t0 = nowNs();
     await Promise.all([
       client.request('waitConnected', { n: 1, timeoutMs: 20_000 }, 30_000),
       server.request('waitConnected', { n: 1, timeoutMs: 20_000 }, 30_000),
     ]);
-    const connectSeconds = round(secondsSince(t0), 2);
-    const r = await fn(client, server);
-    const [cd, sd] = await Promise.all([
-      client.request<Drops>('stats'),
-      server.request<Drops>('stats'),
-    ]);
-    return { ...r, drops: { client: cd, server: sd }, connectSeconds };
-  } finally {
-    await Promise.all([client.close(), server.close()]);
+  } catch (err) {
+    await close();
+    throw err;
   }
+  const count = (window: number, expect: number) =>
+    server.request('mode', { mode: 'count', ackEvery: Math.max(1, window >> 2), expect });
+  return {
+    name: LOOKUP,
+    async run(cmd, params) {
+      const p = params as { totalBytes: number; chunkBytes: number; count: number };
+      let window = tuning.window;
+      if (cmd === 'bulk') {
+        window = tuning.bulkWindow;
+        await count(window, Math.ceil(p.totalBytes / p.chunkBytes));
+      } else if (cmd === 'msgs') await count(window, p.count);
+      else await server.request('mode', { mode: 'echo', ackEvery: 1, expect: 0 });
+      return client.request<Figures>(cmd, { ...params, window, limitMs: 60_000 }, 90_000);
+    },
+    async cpu() {
+      const [c, s] = await Promise.all([
+        client.request<number>('cpu'),
+        server.request<number>('cpu'),
+      ]);
+      return { client: c, server: s };
+    },
+    async close() {
+      try {
+        const [cd, sd] = await Promise.all([
+          client.request<Drops>('stats'),
+          server.request<Drops>('stats'),
+        ]);
+        lookupDrops.push({ client: cd, server: sd });
+      } finally {
+        await close();
+      }
+    },
+  };
 }
 
-/**
- * Untimed warm-up, then `runs` timed calls; `setup` runs on the server before each. Each result
- * gets `serverCpuUs`: the CPU time (user + system) the server process spent during the call.
- */
-async function repeat<T>(
-  runs: number,
-  server: Worker,
-  setup: () => Promise<unknown>,
-  call: () => Promise<T>,
-): Promise<(T & { serverCpuUs: number })[]> {
-  await setup();
-  await call();
-  const out: (T & { serverCpuUs: number })[] = [];
-  for (let i = 0; i < runs; i++) {
-    await setup();
-    const c0 = await server.request<number>('cpu');
-    const r = await call();
-    const c1 = await server.request<number>('cpu');
-    out.push({ ...r, serverCpuUs: c1 - c0 });
-  }
-  return out;
+/** The throughput measurements, as interleaved steps (bench/interleave.ts). */
+function lookupSteps(
+  cfg: Settings,
+  tuning: Tuning,
+  withLibp2p: boolean,
+  withStream: boolean,
+): Step[] {
+  const sides: (() => Promise<Contender>)[] = [() => lookupContender(tuning)];
+  if (withLibp2p) sides.push(libp2pContender);
+  if (withStream) sides.push(() => streamContender(STREAM));
+  return throughputSteps(cfg, sides, {
+    bulk: '>= 85% stream',
+    msgs: '>= 85% stream',
+    rttP50: '',
+    floor: '<= 0.2x js-libp2p',
+  });
 }
 
 // ---------- Measurements ----------
@@ -461,12 +508,9 @@ async function memRawPairOnce(n: number): Promise<MemDelta & Record<string, unkn
   }
 }
 
-async function measure(
-  cfg: Settings,
-  tuning: Tuning,
-  want: (k: string) => boolean,
-): Promise<Results> {
-  const out: Results = { tuning };
+/** The memory measurements (not interleaved: memory is not what a busy CPU moves). */
+async function measureMemory(cfg: Settings, want: (k: string) => boolean): Promise<Results> {
+  const out: Results = {};
   const step = async (key: string, fn: () => Promise<void>): Promise<void> => {
     if (!want(key)) return;
     const t0 = nowNs();
@@ -480,101 +524,6 @@ async function measure(
       out.errors = { ...out.errors, [key]: message };
     }
   };
-  await step('bulk', async () => {
-    const { chunkBytes, totalBytes } = cfg.bulk;
-    const count = Math.ceil(totalBytes / chunkBytes);
-    const w = tuning.bulkWindow;
-    const r = await withPair(tuning, async (client, server) => {
-      const runs = await repeat(
-        cfg.runs,
-        server,
-        () =>
-          server.request('mode', { mode: 'count', ackEvery: Math.max(1, w >> 2), expect: count }),
-        () =>
-          client.request<FlowRun & { MBps: number }>('bulk', {
-            totalBytes,
-            chunkBytes,
-            window: w,
-            limitMs: 60_000,
-          }),
-      );
-      return { runs };
-    });
-    out.bulk = {
-      MBps: median(r.runs.map((x) => x.MBps)),
-      window: w,
-      totalBytes,
-      chunkBytes,
-      runs: r.runs,
-      drops: r.drops,
-      connectSeconds: r.connectSeconds,
-    } as NonNullable<Results['bulk']>;
-  });
-  await step('msgs', async () => {
-    const w = tuning.window;
-    const r = await withPair(tuning, async (client, server) => {
-      const res: Record<string, (FlowRun & { msgsPerSec: number })[]> = {};
-      for (const m of cfg.msgs) {
-        res[m.key] = await repeat(
-          cfg.runs,
-          server,
-          () =>
-            server.request('mode', {
-              mode: 'count',
-              ackEvery: Math.max(1, w >> 2),
-              expect: m.count,
-            }),
-          () =>
-            client.request<FlowRun & { msgsPerSec: number }>('msgs', {
-              size: m.size,
-              count: m.count,
-              window: w,
-              limitMs: 60_000,
-            }),
-        );
-      }
-      return { res };
-    });
-    for (const m of cfg.msgs) {
-      const runs = r.res[m.key]!;
-      const x = {
-        msgsPerSec: median(runs.map((v) => v.msgsPerSec)),
-        senderCpuUsPerMsg: round(median(runs.map((v) => v.cpuUs / v.delivered)), 2),
-        receiverCpuUsPerMsg: round(median(runs.map((v) => (v.serverCpuUs ?? 0) / v.delivered)), 2),
-        window: w,
-        size: m.size,
-        count: m.count,
-        runs,
-      };
-      if (m.key === 'msgRate32B') out.msgRate32B = x;
-      else out.msgRate1KiB = x;
-    }
-    (out as Record<string, unknown>).msgsDrops = r.drops;
-  });
-  await step('rtt', async () => {
-    const r = await withPair(tuning, async (client, server) => {
-      const runs = await repeat(
-        cfg.runs,
-        server,
-        () => server.request('mode', { mode: 'echo', ackEvery: 1, expect: 0 }),
-        () =>
-          client.request<{
-            p50us: number;
-            p99us: number;
-            count: number;
-            clientCpuUsPerTrip: number;
-          }>('rtt', { ...cfg.rtt, limitMs: 60_000 }),
-      );
-      return { runs };
-    });
-    out.rtt32B = {
-      p50us: median(r.runs.map((x) => x.p50us)),
-      p99us: median(r.runs.map((x) => x.p99us)),
-      clientCpuUsPerTrip: median(r.runs.map((x) => x.clientCpuUsPerTrip)),
-      serverCpuUsPerTrip: round(median(r.runs.map((x) => x.serverCpuUs / x.count)), 2),
-      runs: r.runs,
-    };
-  });
   await step('mem', async () => {
     const memory: Record<string, MemResult> = {};
     for (const n of cfg.mem.ns) {
@@ -678,51 +627,16 @@ function printHeapDiff(before: string, after: string, n: number): void {
 
 // ---------- Other columns ----------
 
-async function libp2p(quick: boolean, only: string[]): Promise<Results | undefined> {
-  if (!existsSync(join(LIBP2P, 'run.mjs')) || !existsSync(join(LIBP2P, 'node_modules'))) {
-    process.stderr.write('[p2p bench] bench/libp2p not installed: no js-libp2p column\n');
-    return undefined;
-  }
-  const args = ['--only', only.join(','), ...(quick ? ['--quick'] : [])];
-  process.stderr.write(`[p2p bench] js-libp2p: node bench/libp2p/run.mjs ${args.join(' ')}\n`);
+/** js-libp2p's memory figures: bench/libp2p/run.mjs --only mem, in its own process. */
+async function libp2pMemory(quick: boolean): Promise<Results | undefined> {
+  const args = ['--only', 'mem', ...(quick ? ['--quick'] : [])];
+  process.stderr.write(
+    `[p2p bench] js-libp2p memory: node bench/libp2p/run.mjs ${args.join(' ')}\n`,
+  );
   return (await runJson(join(LIBP2P, 'run.mjs'), args, {
     limitMs: 1_800_000,
     tmpPrefix: 'p2p-bench-',
   })) as Results | undefined;
-}
-
-async function stream(
-  quick: boolean,
-  file: string | undefined,
-  run: boolean,
-  only: string[],
-): Promise<Results | undefined> {
-  if (file !== undefined) {
-    if (!existsSync(file)) {
-      process.stderr.write(`[p2p bench] ${file} not found: no stream column\n`);
-      return undefined;
-    }
-    const j = JSON.parse(readFileSync(file, 'utf8')) as { authp2p?: Results } & Results;
-    return j.authp2p ?? j;
-  }
-  if (!run) {
-    // A previous `node build/bench/stream.js --json build/bench/stream.json`, if any.
-    const saved = join(ROOT, 'build', 'bench', 'stream.json');
-    if (!existsSync(saved)) return undefined;
-    process.stderr.write(`[p2p bench] stream column from ${saved}\n`);
-    const j = JSON.parse(readFileSync(saved, 'utf8')) as { authp2p?: Results } & Results;
-    return j.authp2p ?? j;
-  }
-  if (!existsSync(STREAM)) {
-    process.stderr.write('[p2p bench] build/bench/stream.js not built: no stream column\n');
-    return undefined;
-  }
-  const args = ['--no-libp2p', '--only', only.join(','), ...(quick ? ['--quick'] : [])];
-  process.stderr.write(`[p2p bench] stream: node build/bench/stream.js ${args.join(' ')}\n`);
-  const j = (await runJson(STREAM, args, { limitMs: 1_200_000, tmpPrefix: 'p2p-bench-' })) as
-    | { authp2p?: Results }
-    | undefined;
-  return j?.authp2p;
 }
 
 // ---------- Output ----------
@@ -739,88 +653,9 @@ interface Row {
   met?: boolean | undefined;
 }
 
-function rows(a: Results, l: Results | undefined, s: Results | undefined): Row[] {
-  const pct = (ours: number | undefined, ref: number | undefined): boolean | undefined =>
-    ours === undefined || ref === undefined ? undefined : ours >= 0.8 * ref;
-  const out: Row[] = [
-    {
-      name: 'bulk 64 KiB messages',
-      unit: 'MB/s',
-      digits: 1,
-      ours: a.bulk?.MBps,
-      libp2p: l?.bulk?.MBps,
-      stream: s?.bulk?.MBps,
-      target: '>= 80% stream',
-      met: pct(a.bulk?.MBps, s?.bulk?.MBps),
-    },
-    {
-      name: 'one-way 32 B',
-      unit: 'msg/s',
-      digits: 0,
-      ours: a.msgRate32B?.msgsPerSec,
-      libp2p: l?.msgRate32B?.msgsPerSec,
-      stream: s?.msgRate32B?.msgsPerSec,
-      target: '>= 80% stream',
-      met: pct(a.msgRate32B?.msgsPerSec, s?.msgRate32B?.msgsPerSec),
-    },
-    {
-      name: 'one-way 1 KiB',
-      unit: 'msg/s',
-      digits: 0,
-      ours: a.msgRate1KiB?.msgsPerSec,
-      libp2p: l?.msgRate1KiB?.msgsPerSec,
-      stream: s?.msgRate1KiB?.msgsPerSec,
-      target: '>= 80% stream',
-      met: pct(a.msgRate1KiB?.msgsPerSec, s?.msgRate1KiB?.msgsPerSec),
-    },
-    {
-      name: '  32 B sender CPU / msg',
-      unit: 'us',
-      digits: 2,
-      ours: a.msgRate32B?.senderCpuUsPerMsg,
-      libp2p: undefined,
-      stream: s?.msgRate32B?.senderCpuUsPerMsg,
-      target: '',
-    },
-    {
-      name: '  32 B receiver CPU / msg',
-      unit: 'us',
-      digits: 2,
-      ours: a.msgRate32B?.receiverCpuUsPerMsg,
-      libp2p: undefined,
-      stream: s?.msgRate32B?.receiverCpuUsPerMsg,
-      target: '',
-    },
-    {
-      name: 'round trip 32 B p50',
-      unit: 'us',
-      digits: 1,
-      ours: a.rtt32B?.p50us,
-      libp2p: l?.rtt32B?.p50us,
-      stream: s?.rtt32B?.p50us,
-      target: '',
-    },
-    {
-      name: 'round trip 32 B p99',
-      unit: 'us',
-      digits: 1,
-      ours: a.rtt32B?.p99us,
-      libp2p: l?.rtt32B?.p99us,
-      stream: s?.rtt32B?.p99us,
-      target: '',
-    },
-    {
-      name: '  CPU / trip (client + server)',
-      unit: 'us',
-      digits: 1,
-      ours:
-        a.rtt32B?.clientCpuUsPerTrip === undefined
-          ? undefined
-          : a.rtt32B.clientCpuUsPerTrip + (a.rtt32B.serverCpuUsPerTrip ?? 0),
-      libp2p: undefined,
-      target: '',
-    },
-  ];
+/** The memory rows: ours (`a`) beside js-libp2p's (`l`, from bench/libp2p/run.mjs). */
+function rows(a: Results, l: Results | undefined): Row[] {
+  const out: Row[] = [];
   const lm = (l as { memory?: Record<string, MemDelta> } | undefined)?.memory;
   for (const [key, x] of Object.entries(a.memory ?? {})) {
     const n = x.n;
@@ -911,7 +746,7 @@ async function main(): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(
       'usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem] [--no-libp2p]\n' +
-        '       [--stream-json FILE | --with-stream] [--json FILE] [--window N] [--bulk-window N]\n' +
+        '       [--with-stream] [--json FILE] [--window N] [--bulk-window N]\n' +
         '       [--mailbox N] [--batch N] [--profile-mem N [--profile-stream]] [--mem-idle MS]',
     );
     return;
@@ -952,59 +787,57 @@ async function main(): Promise<void> {
     return;
   }
   const t0 = nowNs();
-  const ours = await measure(cfg, tuning, want);
-  const throughput = only.filter((k) => k !== 'mem');
-  const theirs = argv.includes('--no-libp2p') ? undefined : await libp2p(quick, only);
-  const streamRes =
-    throughput.length === 0
-      ? undefined
-      : await stream(
-          quick,
-          argValue(argv, '--stream-json'),
-          argv.includes('--with-stream'),
-          throughput,
-        );
-
-  const body = rows(ours, theirs, streamRes).map((r) => {
-    const ratio = (x: number | undefined, y: number | undefined): string =>
-      x === undefined || y === undefined ? 'n/a' : `${(x / y).toFixed(2)}x`;
-    const pct =
-      r.ours === undefined || r.stream === undefined
-        ? 'n/a'
-        : `${((100 * r.ours) / r.stream).toFixed(0)}%`;
-    const met = r.met === undefined ? '' : r.met ? ' ok' : ' MISSED';
-    return [
-      r.name,
-      fmt(r.ours, r.digits),
-      fmt(r.libp2p, r.digits),
-      fmt(r.stream, r.digits),
-      r.unit,
-      ratio(r.ours, r.libp2p),
-      pct,
-      `${r.target}${met}`,
-    ];
-  });
-  const header = [
-    'measurement',
-    'lookup',
-    'js-libp2p',
-    'stream',
-    'unit',
-    'lookup/libp2p',
-    'lookup/stream',
-    'target',
-  ];
+  const withLibp2p = !argv.includes('--no-libp2p') && libp2pInstalled();
+  if (!argv.includes('--no-libp2p') && !withLibp2p) {
+    process.stderr.write('[p2p bench] bench/libp2p not installed: no js-libp2p column\n');
+  }
+  const withStream = argv.includes('--with-stream');
+  const done = await runSteps(
+    lookupSteps(cfg, tuning, withLibp2p, withStream),
+    only,
+    cfg.runs,
+    'p2p bench',
+  );
+  const ours = await measureMemory(cfg, want);
+  const theirs = withLibp2p && want('mem') ? await libp2pMemory(quick) : undefined;
   console.log(
     `\nauthp2p lookup network (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
-      `${quick ? ' [quick]' : ''}, median of ${cfg.runs} runs (memory: ${cfg.mem.runs}), ` +
+      `${quick ? ' [quick]' : ''}, ${cfg.runs} interleaved rounds (memory: median of ${cfg.mem.runs}), ` +
       `mailboxSize ${tuning.mailboxSize}, sendBatchSize ${tuning.sendBatchSize}, window ${tuning.window} ` +
       `(bulk ${tuning.bulkWindow}), load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
   );
-  console.log(table([header, ...body]));
+  if (done.length > 0) {
+    const refs = [...(withLibp2p ? [JS_LIBP2P] : []), ...(withStream ? [STREAM] : [])];
+    printComparison(done, LOOKUP, refs);
+  }
+  const memRows = rows(ours, theirs);
+  if (memRows.length > 0) {
+    const body = memRows.map((r) => {
+      const ratio =
+        r.ours === undefined || r.libp2p === undefined
+          ? 'n/a'
+          : `${(r.ours / r.libp2p).toFixed(2)}x`;
+      const met = r.met === undefined ? '' : r.met ? ' ok' : ' MISSED';
+      return [
+        r.name,
+        fmt(r.ours, r.digits),
+        fmt(r.libp2p, r.digits),
+        r.unit,
+        ratio,
+        `${r.target}${met}`,
+      ];
+    });
+    console.log('');
+    console.log(
+      table([['measurement', 'lookup', 'js-libp2p', 'unit', 'lookup/libp2p', 'target'], ...body]),
+    );
+  }
   const json = {
-    lookup: ours,
-    libp2p: theirs ?? null,
-    stream: streamRes ?? null,
+    rounds: Object.fromEntries(done.map((d) => [d.step.name, roundsJson(d.rounds)])),
+    lookupDrops,
+    tuning,
+    memory: ours,
+    libp2pMemory: theirs ?? null,
     quick,
     runs: cfg.runs,
     node: process.version,
@@ -1012,7 +845,6 @@ async function main(): Promise<void> {
   };
   const jsonFile = argValue(argv, '--json');
   if (jsonFile !== undefined) writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
-  console.log(`\n${JSON.stringify(json)}`);
   if (ours.errors !== undefined) process.exitCode = 1;
 }
 

@@ -339,7 +339,9 @@ const handlers: Record<string, Handler<Context>> = {
   conns,
 };
 
-await nodeRuntime().run(async (ctx) => {
+// No read timeout: in an interleaved comparison a session idles while the other contenders run
+// (a minute and more on a loaded machine), and the runtime's default would close it.
+await nodeRuntime({ readTimeoutMs: Number.POSITIVE_INFINITY }).run(async (ctx) => {
   await serveRequests('stream-peer', ctx, handlers);
   main?.conn.close();
 });

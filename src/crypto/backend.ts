@@ -466,34 +466,44 @@ function setNonce(n0: number, n1: number, n2: number): Uint8Array {
 // ---------- Output allocation ----------
 
 /**
- * Outputs up to this size are carved from a private slab (like Node's Buffer pool, but holding
- * only AEAD outputs: never keys or other secrets that Node's shared pool may hold, since a
- * caller can reach the whole slab through `.buffer`). A fresh small ArrayBuffer costs ~0.5 us
- * more than a slab slice, and a small on-heap Uint8Array handed to the addon must first be moved
- * off the V8 heap, which costs as much again.
+ * Every output handed to a caller owns its memory: its `.buffer` holds its own bytes and nothing
+ * else, so no caller can reach another message's plaintext through it, and keeping one message
+ * alive keeps only that message. (A shared slab, as Node's Buffer pool, would expose every other
+ * output carved from it.)
+ *
+ * Outputs up to this size are made with `slice()` of a private scratch: V8 keeps a typed array of
+ * at most 64 bytes inside its own heap object, which costs about as much as a slab slice, where a
+ * fresh backing store costs ~0.5 us more (measured). Native code cannot write into such an array
+ * without V8 first moving it off the heap (as costly again), so libsodium writes into the scratch
+ * and the result is copied out. Callers that keep a view of part of a small output should copy
+ * that part with `slice()` too: `subarray()` of an on-heap array makes V8 move it off the heap.
  */
-const SLAB_ITEM_MAX = 4096;
-const SLAB_SIZE = 8 * 1024;
-let slab = new ArrayBuffer(SLAB_SIZE);
-let slabUsed = 0;
+export const ON_HEAP_MAX = 64;
+
+// The scratch: an explicit ArrayBuffer (always off-heap), one view per length. Never handed out.
+const OUT_BUFFER = new ArrayBuffer(ON_HEAP_MAX);
+const OUT: Uint8Array[] = Array.from(
+  { length: ON_HEAP_MAX + 1 },
+  (_, n) => new Uint8Array(OUT_BUFFER, 0, n),
+);
 
 /**
- * A `Uint8Array` of `n` bytes that the caller overwrites entirely: a slice of the AEAD slab when
- * small (retaining at most 8 KiB, as Node's pool does), its own uninitialised allocation when
- * large (the zero fill would be wasted).
+ * A private scratch of `n <= ON_HEAP_MAX` bytes for an output that is then copied out with
+ * `slice()`; overwritten by the next call. Single-threaded: valid until the next AEAD call.
  */
-export function allocOutput(n: number): Uint8Array {
-  if (n > SLAB_ITEM_MAX) {
-    const b = Buffer.allocUnsafeSlow(n);
-    return new Uint8Array(b.buffer, b.byteOffset, n);
-  }
-  if (slabUsed + n > SLAB_SIZE) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab, slabUsed, n);
-  slabUsed = (slabUsed + n + 7) & ~7; // keep slices 8-byte aligned
-  return out;
+export function outputScratch(n: number): Uint8Array {
+  const view = OUT[n];
+  if (view === undefined) throw new RangeError(`scratch holds at most ${ON_HEAP_MAX} bytes`);
+  return view;
+}
+
+/**
+ * A `Uint8Array` of `n` bytes in an allocation of its own, off the V8 heap (so native code can
+ * write into it at once) and uninitialised: the caller overwrites it entirely.
+ */
+export function allocOwned(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
 // ---------- Per-implementation seal/open ----------
@@ -607,8 +617,8 @@ export function sealSodium(
 }
 
 /**
- * libsodium open into a fresh buffer ({@link allocOutput}). Same contract as
- * {@link openOpenSsl}.
+ * libsodium open into a buffer of the plaintext's own (see {@link ON_HEAP_MAX}). Same contract
+ * as {@link openOpenSsl}.
  *
  * @throws Error if sodium-native is not available
  */
@@ -623,7 +633,8 @@ export function openSodium(
   const sodium = requireSodium();
   const len = ctAndTag.length - TAG_SIZE;
   if (len < 0) return undefined;
-  const pt = allocOutput(len);
+  const small = len <= ON_HEAP_MAX;
+  const pt = small ? OUT[len]! : allocOwned(len);
   try {
     // libsodium checks the tag before decrypting and writes nothing on failure.
     sodium.crypto_aead_chacha20poly1305_ietf_decrypt(
@@ -637,7 +648,7 @@ export function openSodium(
   } catch {
     return undefined;
   }
-  return pt;
+  return small ? pt.slice() : pt;
 }
 
 /** Portable seal (any size; meant for short messages). Same contract as {@link sealOpenSsl}. */

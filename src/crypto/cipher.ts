@@ -18,7 +18,16 @@
  * @module
  */
 
-import { type AeadImpl, AeadKey, aeadOpen, aeadSeal, allocOutput, TAG_SIZE } from './backend.js';
+import {
+  type AeadImpl,
+  AeadKey,
+  aeadOpen,
+  aeadSeal,
+  allocOwned,
+  ON_HEAP_MAX,
+  outputScratch,
+  TAG_SIZE,
+} from './backend.js';
 import { CryptoError } from './errors.js';
 
 /** Key size in bytes. */
@@ -104,14 +113,21 @@ export class Cipher {
   /**
    * Encrypts `plaintext` under the next nonce.
    *
-   * @returns `ciphertext || tag` (`plaintext.length + 16` bytes)
+   * @returns `ciphertext || tag` (`plaintext.length + 16` bytes), in a buffer of its own
    * @throws {@link CryptoError} `MessageLimitReached`, `DecryptionFailed` (poisoned),
    *   `EncryptionFailed`
    */
   seal(plaintext: Uint8Array): Uint8Array {
-    const out = allocOutput(plaintext.length + TAG_SIZE);
-    this.sealInto(plaintext, out, 0);
-    return out;
+    const n = plaintext.length + TAG_SIZE;
+    if (n > ON_HEAP_MAX) {
+      const out = allocOwned(n);
+      this.sealInto(plaintext, out, 0);
+      return out;
+    }
+    // Small: sealed into the backend's scratch and copied out (see ON_HEAP_MAX).
+    const scratch = outputScratch(n);
+    this.sealInto(plaintext, scratch, 0);
+    return scratch.slice();
   }
 
   /**
@@ -135,7 +151,8 @@ export class Cipher {
    * Authenticates and decrypts `ciphertextAndTag` under the next nonce. The nonce is consumed
    * whether or not it succeeds; on failure the cipher is poisoned.
    *
-   * @returns the plaintext (`ciphertextAndTag.length - 16` bytes)
+   * @returns the plaintext (`ciphertextAndTag.length - 16` bytes), in a buffer of its own: its
+   *   `.buffer` holds nothing else
    * @throws {@link CryptoError} `DecryptionFailed` (bad tag, frame shorter than 16 bytes, or
    *   poisoned), `MessageLimitReached`
    */

@@ -261,7 +261,8 @@ export class Receiver {
   }
 
   /**
-   * Resolves with the next message, in order. At most one call may be pending at a time.
+   * Resolves with the next message, in order. At most one call may be pending at a time. The
+   * message owns its memory: its `.buffer` holds that message's bytes and nothing else.
    *
    * @throws StreamError `RecvTooLarge`, `InvalidVarint`, `DecryptionFailed`, `MessageLimitReached`,
    *   `RecvFailed`, `StreamClosed`; all fatal.

@@ -9,6 +9,7 @@ import {
 } from '../../src/crypto/backend.js';
 import { type Cipher, type CipherOptions, cipherWithImpl } from '../../src/crypto/cipher.js';
 import { CryptoError } from '../../src/crypto/index.js';
+import { assertOwnsBuffer, MARKER } from '../helpers/owned.js';
 import { utf8 } from './helpers.js';
 
 const KEY = new Uint8Array(32).map((_, i) => i + 1);
@@ -28,6 +29,22 @@ for (const impl of availableAeadImpls()) {
     cipherWithImpl(key, impl, options);
 
   describe(`Cipher (${impl})`, () => {
+    it('seal and open return outputs that own their buffers', () => {
+      const tx = newCipher(KEY);
+      const rx = newCipher(KEY);
+      const sizes = [0, 16, 32, 48, 49, 64, 65, 512, 513, 4096, 4097, 16384, 16385, 70_000];
+      const sealed = sizes.map((n, i) => tx.seal(new Uint8Array(n).fill(MARKER + i)));
+      for (const [i, ct] of sealed.entries()) {
+        assert.ok(ct.buffer.byteLength <= ct.length + 64, `ciphertext ${i}`);
+        assert.ok(
+          sealed.every((o, j) => j === i || o.buffer !== ct.buffer),
+          `shared ${i}`,
+        );
+      }
+      const opened = sealed.map((ct) => rx.open(ct));
+      for (const [i, n] of sizes.entries()) assertOwnsBuffer(opened[i]!, MARKER + i, n, `pt ${i}`);
+    });
+
     it('uses a little-endian counter nonce starting at 0 and advancing per seal', () => {
       const c = newCipher(KEY);
       const m = utf8('hello');

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Cipher } from '../../src/crypto/index.js';
 import { CHUNK_SIZE, Receiver, Sender } from '../../src/stream/index.js';
 import { memoryAfterGc } from '../helpers/memory.js';
+import { assertOwnsBuffer, MARKER } from '../helpers/owned.js';
 import { codeOf, Pipe } from './helpers.js';
 
 const KEY = new Uint8Array(32).map((_, i) => i + 1);
@@ -74,6 +75,23 @@ describe('encrypted transport', () => {
     const r = receiverOn(p);
     assert.deepEqual(await r.recv(), new Uint8Array(0));
     assert.deepEqual(await r.recv(), msg(5, 9));
+  });
+
+  it('every delivered message owns its buffer (no other plaintext reachable through it)', async () => {
+    // Sizes across every allocation path: on the V8 heap (<= 64), libsodium (<= 16 KiB), OpenSSL.
+    const sizes = [0, 1, 32, 47, 48, 49, 64, 65, 100, 1024, 4096, 4097, 16384, 16385, 70_000];
+    const { sender, writes } = capturingSender();
+    await sender.sendMany(sizes.map((n, i) => msg(n, MARKER + i)));
+    const p = new Pipe();
+    for (const w of writes) p.push(w);
+    const r = receiverOn(p);
+    const got: Uint8Array[] = [];
+    for (const [i, n] of sizes.entries()) {
+      got.push(await r.recv());
+      assertOwnsBuffer(got[i]!, MARKER + i, n, `message ${i} (${n} B)`);
+    }
+    // Every message still holds its own bytes once the later ones were opened.
+    for (const [i, n] of sizes.entries()) assertOwnsBuffer(got[i]!, MARKER + i, n, `later ${i}`);
   });
 
   it('encrypts (the frame body is not the plaintext) and frames as varint(len + 16)', async () => {

@@ -27,6 +27,7 @@ import {
   varU64Number,
   Writer,
 } from '../../codec/index.js';
+import { ON_HEAP_MAX } from '../../crypto/backend.js';
 import { P2PError } from '../errors.js';
 
 /** The payload discriminant of a {@link Data} frame. */
@@ -162,4 +163,14 @@ export function smallDataStart(frame: Uint8Array, max: number): number {
     start = 4;
   }
   return len <= max && start + len === n ? start : -1;
+}
+
+/**
+ * The message of a data frame whose message starts at `start` and runs to its end (see
+ * {@link smallDataStart}), in memory it shares with nothing but its own frame. A small frame (a
+ * plaintext V8 keeps on its heap, see `ON_HEAP_MAX` in the crypto backend) gives a copy, which
+ * is cheaper than the view (a view makes V8 move the frame off its heap); a larger one a view.
+ */
+export function dataMessage(frame: Uint8Array, start: number): Uint8Array {
+  return frame.length <= ON_HEAP_MAX ? frame.slice(start) : frame.subarray(start);
 }

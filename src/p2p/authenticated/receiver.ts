@@ -25,7 +25,8 @@ export class Receiver implements AsyncIterable<ChannelMessage> {
   }
 
   /**
-   * Resolves with the next `[from, message]`.
+   * Resolves with the next `[from, message]`. `message` owns its memory: its `.buffer` holds at
+   * most its own frame (the message and a header of at most 16 bytes), never another message.
    *
    * @throws P2PError `NetworkClosed` once the network has stopped; `signal.reason` if `signal`
    *   aborts first (the pending wait is removed, no message is lost).

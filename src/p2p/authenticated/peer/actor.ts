@@ -4,7 +4,7 @@ import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
-import { peekDataChannel, smallDataStart } from '../data.js';
+import { dataMessage, peekDataChannel, smallDataStart } from '../data.js';
 import { Relay, type RelayInboxes } from '../relay.js';
 import type { Traffic } from '../traffic.js';
 import { Mailbox } from './ingress.js';
@@ -338,7 +338,7 @@ export class Actor {
         const start = protocol.open ? smallDataStart(frame, maxMessageSize) : -1;
         if (start >= 0) {
           channel = frame[1] as number;
-          message = frame.subarray(start);
+          message = dataMessage(frame, start);
         } else {
           let received = protocol.receive(frame, io);
           // Most control frames are handled synchronously: no extra turn for those.

@@ -57,6 +57,8 @@ export interface PeerOptions {
   readonly preset?: 'local' | 'recommended';
   /** Label of the peer's child context (default `p<i>`); use a new one to restart a peer. */
   readonly label?: string;
+  /** Called before the network starts (to register more channels). */
+  readonly beforeStart?: (network: Network) => void;
 }
 
 /**
@@ -79,6 +81,7 @@ export function startPeer(root: Context, i: number, options: PeerOptions = {}): 
   });
   const [network, oracle] = Network.create(ctx, config);
   const [sender, receiver] = network.register(0, options.quota ?? Quota.perSecond(1000));
+  options.beforeStart?.(network);
   const handle = network.start();
   return {
     i,
