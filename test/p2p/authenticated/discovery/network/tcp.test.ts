@@ -60,14 +60,27 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-/** Resolves once `cond` holds, checking every 20 ms (the caller bounds it with {@link within}). */
-async function eventually(ctx: Context, cond: () => boolean): Promise<void> {
-  while (!cond()) await ctx.clock.sleep(20);
+/**
+ * Resolves once `cond` holds, checking every 20 ms; rejects after `ms`. The loop itself ends at
+ * the deadline: a bare `while (!cond()) sleep()` raced against a timer kept polling after the
+ * race was lost and kept the test process alive forever.
+ */
+async function eventually(
+  ctx: Context,
+  cond: () => boolean,
+  ms: number,
+  what: string,
+): Promise<void> {
+  const end = ctx.clock.now() + ms;
+  while (!cond()) {
+    if (ctx.clock.now() >= end) throw new Error(`not done within ${ms} ms: ${what}`);
+    await ctx.clock.sleep(20, ctx.signal);
+  }
 }
 
 describe('discovery network on loopback TCP', () => {
   test('12 peers bootstrapped from one reach a full mesh and exchange messages', {
-    timeout: 60_000,
+    timeout: 90_000,
   }, async () => {
     const ports = await freePorts(N);
     await nodeRuntime().run(async (ctx) => {
@@ -99,9 +112,10 @@ describe('discovery network on loopback TCP', () => {
         peers.push({ i, network, sender, receiver, handle });
       }
       try {
-        await within(
-          eventually(ctx, () => peers.every((p) => p.network.connectedPeers().length === N - 1)),
-          30_000,
+        await eventually(
+          ctx,
+          () => peers.every((p) => p.network.connectedPeers().length === N - 1),
+          45_000,
           'full mesh',
         ).catch((err: unknown) => {
           // Say how far each peer got: a failure here is a liveness bug or an overloaded host.
