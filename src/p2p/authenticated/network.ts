@@ -184,6 +184,7 @@ export class NetworkCore {
           peerConnectionCooldownMs: config.peerConnectionCooldownMs,
           dialTimeoutMs: config.dialTimeoutMs,
           allowPrivateIps: config.allowPrivateIps,
+          localIp: config.listen.ip,
         },
         {
           tracker: parts.tracker,
