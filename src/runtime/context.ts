@@ -86,6 +86,8 @@ export interface Listener {
   accept(signal?: AbortSignal): Promise<Connection>;
   /** Stops listening; pending `accept` calls reject. Idempotent. */
   close(): void;
+  /** Resolves once the listener is closed and its address released. */
+  readonly closed: Promise<void>;
 }
 
 /** Networking: TCP in the Node runtime, an in-memory network in the deterministic runtime. */

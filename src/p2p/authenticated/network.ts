@@ -11,6 +11,8 @@ import { type RingInbox, select } from '../../actor/index.js';
 import type { PublicKey } from '../../crypto/ed25519.js';
 import type { Quota } from '../../quota/index.js';
 import type { Context, Handle, SocketAddr } from '../../runtime/context.js';
+import { withNetwork } from '../../runtime/helpers.js';
+import { TrackedNetwork } from '../../runtime/tracked.js';
 import { Config as StreamConfig } from '../../stream/index.js';
 import { P2PError } from '../errors.js';
 import { type ConnectionEvent, ConnectionEvents } from '../events.js';
@@ -135,7 +137,13 @@ export class NetworkCore {
   start(parts: (ctx: Context) => FlavourParts): Handle<void> {
     if (this.#started) throw new P2PError('InvalidConfig', 'the network is already started');
     this.#started = true;
-    const task = this.#context.spawn('network', (ctx) => this.#run(ctx, parts(ctx)));
+    const task = this.#context.spawn('network', (raw) => {
+      // Everything the network opens goes through one tracked view, so that `done` resolves
+      // only once every socket and the listening port are really closed.
+      const tracked = new TrackedNetwork(raw.network);
+      const ctx = withNetwork(raw, tracked);
+      return this.#run(ctx, parts(ctx), tracked);
+    });
     const done = task.done.then((failure) => {
       if (failure !== undefined) throw failure;
     });
@@ -144,7 +152,11 @@ export class NetworkCore {
     return { done, stop: (reason?: unknown) => task.stop(reason) };
   }
 
-  async #run(ctx: Context, parts: FlavourParts): Promise<P2PError | undefined> {
+  async #run(
+    ctx: Context,
+    parts: FlavourParts,
+    tracked: TrackedNetwork,
+  ): Promise<P2PError | undefined> {
     const config = this.#config;
     const channels = this.#channels;
     const handles: Handle<void>[] = [];
@@ -221,6 +233,7 @@ export class NetworkCore {
       this.#resolveAddress(undefined);
       // An actor's failure was already reported to the runtime by its own task.
       await Promise.allSettled(handles.map((h) => h.done));
+      await tracked.closeAll();
       ctx.log.info({}, 'network stopped');
     }
     return failure;

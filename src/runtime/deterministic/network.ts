@@ -427,15 +427,16 @@ class SimListener implements Listener {
   readonly #net: SimNetwork;
   /** Unaccepted connections; a dial is refused once 1024 wait here. */
   readonly queue = new AcceptQueue<Endpoint>(1024);
+  #resolveClosed: () => void = () => {};
+  /** Resolves when {@link close} is called: an in-memory port is released at once. */
+  readonly closed: Promise<void> = new Promise((resolve) => {
+    this.#resolveClosed = resolve;
+  });
 
   constructor(net: SimNetwork, address: SocketAddr, key: string) {
     this.#net = net;
     this.address = address;
     this.key = key;
-  }
-
-  get closed(): boolean {
-    return this.queue.isClosed;
   }
 
   /** An inbound connection arrived. */
@@ -451,6 +452,7 @@ class SimListener implements Listener {
     if (this.queue.isClosed) return;
     this.#net.unbind(this);
     this.queue.close();
+    this.#resolveClosed();
   }
 }
 

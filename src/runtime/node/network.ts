@@ -373,6 +373,8 @@ class NodeConnection implements Connection {
 
 class NodeListener implements Listener {
   readonly address: SocketAddr;
+  readonly closed: Promise<void>;
+  #resolveClosed: () => void = noop;
   readonly #server: net.Server;
   readonly #network: NodeNetwork;
   readonly #queue: AcceptQueue<Connection>;
@@ -383,6 +385,9 @@ class NodeListener implements Listener {
     this.#queue = new AcceptQueue(network.options.acceptBacklog);
     const addr = server.address() as net.AddressInfo;
     this.address = { ip: addr.address, port: addr.port };
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
     server.on('connection', this.#onConnection);
   }
 
@@ -396,7 +401,8 @@ class NodeListener implements Listener {
 
   close(): void {
     if (this.#queue.isClosed) return;
-    this.#server.close();
+    // The callback runs once the server and every connection it accepted have closed.
+    this.#server.close(() => this.#resolveClosed());
     this.#network.listeners.delete(this);
     this.#queue.close();
   }
@@ -512,9 +518,12 @@ export class NodeNetwork implements Network {
     }
   }
 
-  /** Closes every listener and connection still open (the end of a run). */
-  closeAll(): void {
-    for (const l of [...this.listeners]) l.close();
-    for (const c of [...this.connections]) c.close();
+  /** Closes every listener and connection still open (the end of a run) and waits until they have. */
+  async closeAll(): Promise<void> {
+    const listeners = [...this.listeners];
+    const connections = [...this.connections];
+    for (const l of listeners) l.close();
+    for (const c of connections) c.close();
+    await Promise.all([...listeners, ...connections].map((x) => x.closed));
   }
 }

@@ -25,7 +25,8 @@ export interface NodeRuntime {
   /**
    * Runs `fn` with a root context. Resolves with its value once it has returned and every task
    * spawned under it has ended (remaining tasks are stopped when `fn` returns); rejects with its
-   * error if it throws. Listeners and connections still open at the end are closed.
+   * error if it throws. Listeners and connections still open at the end are closed, and `run`
+   * settles only once they have (their sockets and ports released).
    */
   run<T>(fn: (ctx: Context) => Promise<T>): Promise<T>;
 }
@@ -81,7 +82,7 @@ async function runNode<T>(
   }
   root.abort(new RuntimeError('Shutdown', 'the root function returned'));
   await tasks.idle();
-  network.closeAll();
+  await network.closeAll();
   if (failure !== undefined) {
     const f = failure as { error: unknown; task: TaskInfo };
     throw new RuntimeError('TaskFailed', `task ${f.task.label} failed`, { cause: f.error });

@@ -39,6 +39,13 @@ function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
+/** Counts of the process's active TCP sockets, servers and timers. */
+function openResources(): Record<string, number> {
+  const counts: Record<string, number> = { TCPSocketWrap: 0, TCPServerWrap: 0, Timeout: 0 };
+  for (const r of process.getActiveResourcesInfo()) if (r in counts) counts[r]!++;
+  return counts;
+}
+
 /** Each peer sends its key to all every 100 ms until everyone has heard from every other peer. */
 async function exchange(ctx: Context, peers: readonly TcpPeer[], round: number): Promise<void> {
   const stop = new AbortController();
@@ -96,6 +103,7 @@ describe('lookup network on loopback TCP', () => {
   test('10 peers connect, exchange messages, and shrug off garbage, oversized and silent sockets', {
     timeout: 90_000,
   }, async () => {
+    const baseline = openResources();
     await nodeRuntime().run(async (ctx) => {
       const peers: TcpPeer[] = [];
       for (let i = 0; i < N; i++) {
@@ -164,6 +172,9 @@ describe('lookup network on loopback TCP', () => {
 
       for (const p of peers) p.handle.stop();
       await deadline(Promise.all(peers.map((p) => p.handle.done)), 10_000, 'shutdown');
+      // `done` means closed: no socket, server or timer of the networks is left, even before
+      // the runtime's own end-of-run cleanup.
+      assert.deepEqual(openResources(), baseline, 'every socket, server and timer is released');
     });
   });
 

@@ -1,0 +1,75 @@
+/**
+ * A network view that remembers every connection and listener opened through it, so that its
+ * owner can close them all and wait until they are really closed (sockets released, ports
+ * freed), rather than only asking them to close. The lookup and discovery networks run on one,
+ * so that `await handle.done` means that nothing of the network is left open.
+ *
+ * @module
+ */
+
+import type { Connection, Listener, Network } from './context.js';
+
+/** What the tracker can close and wait for. */
+interface Closable {
+  close(): void;
+  readonly closed: Promise<void>;
+}
+
+/** Wraps a {@link Network}; see the module essay. */
+export class TrackedNetwork implements Network {
+  readonly #inner: Network;
+  readonly #open = new Set<Closable>();
+  #closing = false;
+
+  constructor(inner: Network) {
+    this.#inner = inner;
+  }
+
+  /** Connections and listeners opened through this view and not yet closed. */
+  get open(): number {
+    return this.#open.size;
+  }
+
+  #track<T extends Closable>(item: T): T {
+    if (this.#closing) {
+      // Opened after closeAll (a dial or accept that was already under way): close it at once.
+      item.close();
+      return item;
+    }
+    this.#open.add(item);
+    void item.closed.then(() => this.#open.delete(item));
+    return item;
+  }
+
+  async bind(...args: Parameters<Network['bind']>): Promise<Listener> {
+    const inner = await this.#inner.bind(...args);
+    const listener: Listener = {
+      address: inner.address,
+      accept: async (signal) => this.#track(await inner.accept(signal)),
+      close: () => inner.close(),
+      closed: inner.closed,
+    };
+    this.#track(listener);
+    return listener;
+  }
+
+  async dial(...args: Parameters<Network['dial']>): Promise<Connection> {
+    return this.#track(await this.#inner.dial(...args));
+  }
+
+  resolve(...args: Parameters<Network['resolve']>): Promise<string[]> {
+    return this.#inner.resolve(...args);
+  }
+
+  /**
+   * Closes every connection and listener still open and resolves once each has closed. Anything
+   * opened through this view afterwards is closed at once.
+   */
+  async closeAll(): Promise<void> {
+    this.#closing = true;
+    const open = [...this.#open];
+    this.#open.clear();
+    for (const item of open) item.close();
+    await Promise.all(open.map((item) => item.closed));
+  }
+}
