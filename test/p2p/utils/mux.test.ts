@@ -26,6 +26,10 @@ describe('Muxer', () => {
     const [sub, payload] = parse(Uint8Array.of(0x81, 0x01, 7, 8));
     assert.equal(sub, 129);
     assert.deepEqual([...payload], [7, 8]);
+    // The examples of PROTOCOL.md.
+    const [five, hi] = parse(Uint8Array.of(0x05, 0x68, 0x69));
+    assert.deepEqual([five, str(hi)], [5, 'hi']);
+    assert.equal(parse(Uint8Array.of(0x80, 0x01))[0], 128);
     assert.throws(() => parse(Uint8Array.of(0x80)), CodecError, 'truncated');
     assert.throws(() => parse(Uint8Array.of(0x80, 0x00)), CodecError, 'non-canonical');
   });
