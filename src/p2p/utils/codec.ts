@@ -12,7 +12,14 @@
  * @module
  */
 
-import { type CfgArgs, type Codec, CodecError, decode, encode } from '../../codec/index.js';
+import {
+  type CfgArgs,
+  type Codec,
+  CodecError,
+  decode,
+  type Encoder,
+  encode,
+} from '../../codec/index.js';
 import type { PublicKey } from '../../crypto/ed25519.js';
 import { P2PError } from '../errors.js';
 import type { Recipients } from '../types.js';
@@ -23,11 +30,11 @@ export type WrappedMessage<T> = [from: PublicKey, value: T];
 
 /** Sends values of `T` on a channel, encoded with the codec. */
 export class WrappedSender<T> {
-  readonly #codec: Codec<T, never>;
+  readonly #codec: Encoder<T>;
   readonly #sender: ChannelSender;
 
   /** @internal Made by {@link wrap}. */
-  constructor(codec: Codec<T, never>, sender: ChannelSender) {
+  constructor(codec: Encoder<T>, sender: ChannelSender) {
     this.#codec = codec;
     this.#sender = sender;
   }
@@ -128,8 +135,5 @@ export function wrap<T, Cfg>(
   ...[cfg]: CfgArgs<Cfg>
 ): [WrappedSender<T>, WrappedReceiver<T>] {
   const decodeOne = (b: Uint8Array): T => decode(codec, b, ...([cfg] as CfgArgs<Cfg>));
-  return [
-    new WrappedSender(codec as Codec<T, never>, sender),
-    new WrappedReceiver(decodeOne, receiver, blocker),
-  ];
+  return [new WrappedSender(codec, sender), new WrappedReceiver(decodeOne, receiver, blocker)];
 }

@@ -177,7 +177,7 @@ export class Muxer {
   readonly #mailboxSize: number;
   readonly #routes = new Map<number, Route>();
   readonly #backup: { inbox: Inbox<BackupMessage>; receiver: Receiver<BackupMessage> } | undefined;
-  readonly #deliverBackup: ((m: BackupMessage) => string) | undefined;
+  readonly #deliverBackup: ((m: BackupMessage) => void) | undefined;
   readonly #dropped: Counter;
   readonly #unrouted: Counter;
   readonly #invalid: Counter;
@@ -234,9 +234,7 @@ export class Muxer {
       this.#backup = { inbox, receiver: new Receiver(this.channel, inbox) };
       const labels = { subchannel: 'backup' };
       this.#deliverBackup = (m) => {
-        const feedback = tx.enqueue(m);
-        if (feedback === 'dropped') this.#dropped.inc(labels);
-        return feedback;
+        if (tx.enqueue(m) === 'dropped') this.#dropped.inc(labels);
       };
     }
   }
