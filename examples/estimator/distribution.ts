@@ -26,8 +26,11 @@ export interface PlacedPeer {
   readonly ingress: number | null;
 }
 
-/** Largest number of peers a distribution may place (each run simulates all of them). */
-export const MAX_PEERS = 1000;
+/**
+ * Largest number of peers a distribution may place: the estimate makes one run per peer, each
+ * simulating every peer and a link per ordered pair, so its cost grows with the cube.
+ */
+export const MAX_PEERS = 200;
 
 function rate(s: string, entry: string): number {
   if (!/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) {
