@@ -148,6 +148,14 @@ export interface Metrics {
   ): Histogram;
   /** Prometheus text exposition of every metric registered under this context. */
   encode(): Promise<string>;
+  /**
+   * Removes every series, in every family registered under this context (children included),
+   * whose labels include all of `labels`: for example `{ peer: hex }` when a peer is gone for
+   * good, so that churn does not grow the registry. Families without all of those label names
+   * are untouched. Cost: per family, one removal per combination of the other labels' values
+   * seen so far (labels are bounded by design).
+   */
+  forget(labels: Labels): void;
 }
 
 /** A leveled, structured logger (pino-compatible call shape). Silent by default. */

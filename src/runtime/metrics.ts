@@ -6,6 +6,58 @@ type Kind = 'counter' | 'gauge' | 'histogram';
 interface Entry {
   readonly kind: Kind;
   readonly view: Counter | Gauge | Histogram;
+  readonly series: SeriesIndex;
+}
+
+/** What removing series needs of a prom-client metric. */
+interface Removable {
+  remove(labels: Record<string, string | number>): void;
+}
+
+/**
+ * The label values each family has seen, per label name, so that the series matching a partial
+ * label set can be removed without scanning prom-client's internal map. Label values are bounded
+ * by design (never attacker-chosen), so these sets are too.
+ */
+class SeriesIndex {
+  readonly #names: readonly string[];
+  readonly #seen: Map<string, Set<string | number>>;
+  #metric: Removable | undefined;
+
+  constructor(names: readonly string[]) {
+    this.#names = names;
+    this.#seen = new Map(names.map((n) => [n, new Set()]));
+  }
+
+  attach(metric: Removable): void {
+    this.#metric = metric;
+  }
+
+  note(labels: Labels | undefined): void {
+    if (labels === undefined) return;
+    for (const n of this.#names) {
+      const v = labels[n];
+      if (v !== undefined) this.#seen.get(n)!.add(v);
+    }
+  }
+
+  /** Removes every series whose labels include `partial`; forgets `partial`'s values. */
+  forget(partial: Labels, flush: () => void): void {
+    const metric = this.#metric;
+    if (metric === undefined) return;
+    for (const k of Object.keys(partial)) if (!this.#seen.has(k)) return;
+    flush();
+    const free = this.#names.filter((n) => !(n in partial));
+    const combos: Record<string, string | number>[] = [{ ...partial }];
+    for (const n of free) {
+      const values = [...this.#seen.get(n)!];
+      const next: Record<string, string | number>[] = [];
+      for (const c of combos) for (const v of values) next.push({ ...c, [n]: v });
+      combos.splice(0, combos.length, ...next);
+    }
+    for (const c of combos) metric.remove(c);
+    for (const [k, v] of Object.entries(partial)) this.#seen.get(k)!.delete(v);
+  }
 }
 
 /** A stored sample in prom-client's per-metric map (internal to prom-client 15.1.x). */
@@ -65,18 +117,29 @@ class Bound implements BoundCounter {
 class CounterView implements Counter {
   readonly #m: prom.Counter;
   readonly #dirty = new Set<Bound>();
-  constructor(make: (collect: () => void) => prom.Counter) {
+  readonly #series: SeriesIndex;
+  constructor(make: (collect: () => void) => prom.Counter, series: SeriesIndex) {
     this.#m = make(() => this.#flush());
+    this.#series = series;
+    series.attach(this.#m);
   }
   inc(labels?: Labels, value = 1): void {
     if (labels === undefined) this.#m.inc(value);
-    else this.#m.inc(labels, value);
+    else {
+      this.#series.note(labels);
+      this.#m.inc(labels, value);
+    }
+  }
+  /** @internal See {@link Metrics.forget}. */
+  forget(partial: Labels): void {
+    this.#series.forget(partial, () => this.#flush());
   }
   get(labels?: Labels): number {
     this.#flush();
     return read(this.#m, labels);
   }
   bind(labels: Labels): BoundCounter {
+    this.#series.note(labels);
     return new Bound(labels, this.#dirty);
   }
   #flush(): void {
@@ -92,20 +155,36 @@ class CounterView implements Counter {
 
 class GaugeView implements Gauge {
   readonly #m: prom.Gauge;
-  constructor(m: prom.Gauge) {
+  readonly #series: SeriesIndex;
+  constructor(m: prom.Gauge, series: SeriesIndex) {
     this.#m = m;
+    this.#series = series;
+    series.attach(m);
   }
   set(labels: Labels | undefined, value: number): void {
     if (labels === undefined) this.#m.set(value);
-    else this.#m.set(labels, value);
+    else {
+      this.#series.note(labels);
+      this.#m.set(labels, value);
+    }
   }
   inc(labels?: Labels, value = 1): void {
     if (labels === undefined) this.#m.inc(value);
-    else this.#m.inc(labels, value);
+    else {
+      this.#series.note(labels);
+      this.#m.inc(labels, value);
+    }
   }
   dec(labels?: Labels, value = 1): void {
     if (labels === undefined) this.#m.dec(value);
-    else this.#m.dec(labels, value);
+    else {
+      this.#series.note(labels);
+      this.#m.dec(labels, value);
+    }
+  }
+  /** @internal See {@link Metrics.forget}. */
+  forget(partial: Labels): void {
+    this.#series.forget(partial, () => {});
   }
   get(labels?: Labels): number {
     return read(this.#m, labels);
@@ -117,12 +196,18 @@ class GaugeView implements Gauge {
 
 class HistogramView implements Histogram {
   readonly #m: prom.Histogram;
-  constructor(m: prom.Histogram) {
+  readonly #series: SeriesIndex;
+  constructor(m: prom.Histogram, series: SeriesIndex) {
     this.#m = m;
+    this.#series = series;
+    series.attach(m);
   }
   observe(labels: Labels | undefined, value: number): void {
     if (labels === undefined) this.#m.observe(value);
-    else this.#m.observe(labels, value);
+    else {
+      this.#series.note(labels);
+      this.#m.observe(labels, value);
+    }
   }
 }
 
@@ -147,7 +232,12 @@ export class MetricsRoot {
   }
 
   /** @internal */
-  register<E extends Counter | Gauge | Histogram>(name: string, kind: Kind, make: () => E): E {
+  register<E extends Counter | Gauge | Histogram>(
+    name: string,
+    kind: Kind,
+    labelNames: readonly string[],
+    make: (series: SeriesIndex) => E,
+  ): E {
     const existing = this.#entries.get(name);
     if (existing !== undefined) {
       if (existing.kind !== kind) {
@@ -155,9 +245,20 @@ export class MetricsRoot {
       }
       return existing.view as E;
     }
-    const view = make();
-    this.#entries.set(name, { kind, view });
+    const series = new SeriesIndex(labelNames);
+    const view = make(series);
+    this.#entries.set(name, { kind, view, series });
     return view;
+  }
+
+  /** @internal See {@link Metrics.forget}. */
+  forget(prefix: string, labels: Labels): void {
+    for (const [name, entry] of this.#entries) {
+      if (!name.startsWith(prefix)) continue;
+      const view = entry.view as { forget?: (l: Labels) => void };
+      if (view.forget !== undefined) view.forget(labels);
+      else entry.series.forget(labels, () => {});
+    }
   }
 
   /** @internal */
@@ -184,9 +285,11 @@ class MetricsView implements Metrics {
     return this.#root.register(
       full,
       'counter',
-      () =>
+      labelNames,
+      (series) =>
         new CounterView(
           (collect) => new prom.Counter({ name: full, help, labelNames, registers, collect }),
+          series,
         ),
     );
   }
@@ -197,7 +300,9 @@ class MetricsView implements Metrics {
     return this.#root.register(
       full,
       'gauge',
-      () => new GaugeView(new prom.Gauge({ name: full, help, labelNames, registers })),
+      labelNames,
+      (series) =>
+        new GaugeView(new prom.Gauge({ name: full, help, labelNames, registers }), series),
     );
   }
 
@@ -212,14 +317,20 @@ class MetricsView implements Metrics {
     return this.#root.register(
       full,
       'histogram',
-      () =>
+      labelNames,
+      (series) =>
         new HistogramView(
           new prom.Histogram({ name: full, help, buckets: [...buckets], labelNames, registers }),
+          series,
         ),
     );
   }
 
   encode(): Promise<string> {
     return this.#root.encode(this.#prefix);
+  }
+
+  forget(labels: Labels): void {
+    this.#root.forget(this.#prefix, labels);
   }
 }

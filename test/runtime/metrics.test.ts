@@ -59,3 +59,33 @@ test('each runtime has its own registry', async () => {
   assert.equal(await nodeRuntime().run(async (ctx) => count(ctx)), 1);
   assert.equal(await nodeRuntime().run(async (ctx) => count(ctx)), 1);
 });
+
+test('forget removes the matching series of every family under the context, and only those', async () => {
+  await deterministicRuntime({ seed: 2 }).run(async (ctx) => {
+    const net = ctx.child('n');
+    const sent = net.child('spawner').metrics.counter('sent', 'Sent', ['peer', 'message']);
+    const bound = sent.bind!({ peer: 'aa', message: 'data_0' });
+    bound.inc(3);
+    sent.inc({ peer: 'aa', message: 'ping' });
+    sent.inc({ peer: 'bb', message: 'ping' }, 2);
+    const connected = net.child('tracker').metrics.gauge('connected', 'Connected', ['peer']);
+    connected.set({ peer: 'aa' }, 1);
+    connected.set({ peer: 'bb' }, 1);
+    const byKind = net.metrics.counter('dials', 'Dials', ['kind']);
+    byKind.inc({ kind: 'aa' });
+    const elsewhere = ctx.child('other').metrics.gauge('connected', 'Connected', ['peer']);
+    elsewhere.set({ peer: 'aa' }, 1);
+
+    net.metrics.forget({ peer: 'aa' });
+    const text = await ctx.metrics.encode();
+    assert.doesNotMatch(text, /^n_\w+\{[^}]*peer="aa"/m, 'no series of aa is left under n');
+    assert.match(text, /^n_spawner_sent\{peer="bb",message="ping"\} 2$/m);
+    assert.match(text, /^n_tracker_connected\{peer="bb"\} 1$/m);
+    assert.match(text, /^n_dials\{kind="aa"\} 1$/m, 'a family without the label is untouched');
+    assert.match(text, /^other_connected\{peer="aa"\} 1$/m, 'another context is untouched');
+    assert.equal(sent.get({ peer: 'aa', message: 'data_0' }), 0, 'pending bound counts too');
+    // A later increment starts a fresh series.
+    sent.inc({ peer: 'aa', message: 'ping' });
+    assert.equal(sent.get({ peer: 'aa', message: 'ping' }), 1);
+  });
+});

@@ -97,6 +97,8 @@ interface Shared {
    */
   connectedHex: ReadonlySet<string> | undefined;
   closed: boolean;
+  /** `router_rejected{channel}`: sends the router's full mailbox rejected (`send` returned []). */
+  readonly rejected: Counter;
 }
 
 /** One registered channel. @internal */
@@ -141,6 +143,11 @@ export class Channels {
       connected: NO_PEERS,
       connectedHex: undefined,
       closed: false,
+      rejected: context.metrics.counter(
+        'router_rejected',
+        'Outbound messages rejected because the router mailbox was full',
+        ['channel'],
+      ),
     };
     // Stopping the context that owns the channels closes them too (the network also calls
     // close() explicitly when it stops).
@@ -331,7 +338,9 @@ export class Sender {
     // router (which runs later) gets its own frozen copy, as the caller owns `allowed`.
     const target = recipients.kind === 'one' ? recipients : Recipients.some(allowed);
     const feedback = router.content(target, encodeData(this.channel, message), priority);
-    return feedback === 'ok' || feedback === 'backoff' ? allowed : [];
+    if (feedback === 'ok' || feedback === 'backoff') return allowed;
+    if (feedback === 'dropped') shared.rejected.inc({ channel: this.channel });
+    return [];
   }
 
   /**

@@ -64,7 +64,10 @@ export class Network extends BaseNetwork {
         dialFailLimit: config.dialFailLimit,
         peerGossipMaxCount: config.peerGossipMaxCount,
       },
-      { rng: context.rng, metrics: DirectoryMetrics.register(network.child('tracker').metrics) },
+      {
+        rng: context.rng,
+        metrics: DirectoryMetrics.register(network.child('tracker').metrics, network.metrics),
+      },
     );
   }
 

@@ -40,7 +40,10 @@ export class Network extends BaseNetwork {
         myself: config.signer.publicKey,
         bypassIpCheck: config.bypassIpCheck,
       },
-      { rng: context.rng, metrics: DirectoryMetrics.register(network.child('tracker').metrics) },
+      {
+        rng: context.rng,
+        metrics: DirectoryMetrics.register(network.child('tracker').metrics, network.metrics),
+      },
     );
   }
 

@@ -66,7 +66,13 @@ export class Actor {
    * @throws RangeError if `config.mailboxSize` is not a positive safe integer.
    */
   static create(context: Context, config: Config): [Actor, Mailbox] {
-    const [sender, inbox] = mailbox<Message>(config.mailboxSize, routerPolicy);
+    const backoff = context.metrics.counter(
+      'router_mailbox_backoff',
+      'Router lifecycle messages held in overflow because the mailbox was full',
+    );
+    const [sender, inbox] = mailbox<Message>(config.mailboxSize, routerPolicy, {
+      onBackoff: () => backoff.inc(),
+    });
     const state: RouterState = { started: false };
     return [new Actor(context, inbox, state, config.events), new Mailbox(sender, state)];
   }

@@ -59,6 +59,13 @@ export class BlockList {
     return true;
   }
 
+  /** Sets `key`'s gauge again if it has an entry (after the peer's series were forgotten). */
+  restoreGauge(key: PublicKey): void {
+    if (this.#byHex.size === 0) return;
+    const entry = this.#byHex.get(key.toHex());
+    if (entry !== undefined) this.#gauge.set({ peer: entry.hex }, entry.until);
+  }
+
   /** Whether `key` is blocked at `now` (an entry exists and has not expired). */
   isBlocked(key: PublicKey, now: number): boolean {
     return this.blockedUntil(key, now) !== undefined;

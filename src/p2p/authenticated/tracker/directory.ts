@@ -469,6 +469,8 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     // The block entry (and its gauge) outlive the record: a block persists until it expires.
     this.peers.delete(key);
     this.metrics.tracked.dec();
+    this.metrics.forget(key.toHex());
+    this.#blocks.restoreGauge(key);
     return true;
   }
 }

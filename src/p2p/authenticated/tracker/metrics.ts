@@ -26,13 +26,24 @@ export interface DirectoryMetrics {
    * newer `Info` accepted).
    */
   readonly updates: Counter;
+  /** Counter: tracker messages kept in the mailbox's overflow because it was full. */
+  readonly mailboxBackoff: Counter;
+  /**
+   * Removes every series labelled with `peer` (hex) under the network: the peer left every
+   * tracked set and holds nothing, so churn does not grow the registry.
+   */
+  forget(peer: string): void;
 }
 
 /** Constructors for {@link DirectoryMetrics}. */
 export const DirectoryMetrics = {
-  /** Registers the directory's metrics in `metrics` (typically `ctx.child('tracker').metrics`). */
-  register(metrics: Metrics): DirectoryMetrics {
+  /**
+   * Registers the directory's metrics in `metrics` (typically `ctx.child('tracker').metrics`);
+   * `scope` is where a forgotten peer's series are removed (the whole network's metrics).
+   */
+  register(metrics: Metrics, scope: Metrics = metrics): DirectoryMetrics {
     return {
+      forget: (peer) => scope.forget({ peer }),
       tracked: metrics.gauge('tracked', 'Number of tracked peers (excluding self)'),
       blocked: metrics.gauge('blocked', 'Blocked peers, valued at block expiry (epoch ms)', [
         'peer',
@@ -45,6 +56,10 @@ export const DirectoryMetrics = {
         'peer',
       ]),
       updates: metrics.counter('updates', 'Peer address updates', ['peer']),
+      mailboxBackoff: metrics.counter(
+        'mailbox_backoff',
+        'Tracker messages held in overflow because the mailbox was full',
+      ),
     };
   },
   /** Metrics that record nothing. */
@@ -58,12 +73,14 @@ export const DirectoryMetrics = {
     };
     const counter: Counter = { inc() {}, get: () => 0 };
     return {
+      forget() {},
       tracked: gauge,
       blocked: gauge,
       reserved: gauge,
       connected: gauge,
       limits: counter,
       updates: counter,
+      mailboxBackoff: counter,
     };
   },
 } as const;

@@ -296,6 +296,8 @@ describe('Channels', () => {
       // The check consumed the only cell even though the router rejected the message.
       assert.deepEqual(sender.send(Recipients.one(pk(1)), utf8('x'), true), []);
       assert.equal(calls, 1, 'a limited send never reaches the router');
+      const rejected = ctx.metrics.counter('router_rejected', '', ['channel']);
+      assert.equal(rejected.get({ channel: 0 }), 1, 'the rejection is counted, per channel');
     });
   });
 

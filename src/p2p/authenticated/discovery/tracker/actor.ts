@@ -55,7 +55,12 @@ export class Actor extends ActorBase<Message, TrackedPeers, PeerControl> {
    *   safe integer.
    */
   static create(config: Config, deps: Dependencies): [Actor, Mailbox] {
-    const [sender, inbox] = mailbox<Message>(config.mailboxSize, reliable());
+    const backoff = deps.metrics?.mailboxBackoff;
+    const [sender, inbox] = mailbox<Message>(
+      config.mailboxSize,
+      reliable(),
+      backoff === undefined ? {} : { onBackoff: () => backoff.inc() },
+    );
     const mb = new Mailbox(sender);
     const directory = new Directory(config.myself, config.bootstrappers, config, {
       ...deps,

@@ -59,7 +59,12 @@ export class Actor extends ActorBase<Message, AddressableTrackedPeers, PeerContr
    *   RangeError if `mailboxSize` is not a positive safe integer.
    */
   static create(config: Config, deps: Dependencies): [Actor, Mailbox] {
-    const [sender, inbox] = mailbox<Message>(config.mailboxSize, reliable());
+    const backoff = deps.metrics?.mailboxBackoff;
+    const [sender, inbox] = mailbox<Message>(
+      config.mailboxSize,
+      reliable(),
+      backoff === undefined ? {} : { onBackoff: () => backoff.inc() },
+    );
     const [allowTx, allowRx] = ring<ListenerAllowList>(1);
     const mb = new Mailbox(sender, allowRx);
     const directory = new Directory(config.myself, config, {

@@ -52,6 +52,24 @@ describe('lookup network API', () => {
     });
   });
 
+  test('a full tracker mailbox holds the overflow and counts it in tracker_mailbox_backoff', async () => {
+    await deterministicRuntime({ seed: 34 }).run(async (ctx) => {
+      const [network, oracle] = Network.create(ctx, config(0, { mailboxSize: 4 }));
+      const feedback = [1, 2, 3, 4, 5, 6, 7].map((i) => oracle.block(signer(i).publicKey));
+      assert.deepEqual(feedback, ['ok', 'ok', 'ok', 'ok', 'backoff', 'backoff', 'backoff']);
+      const tracker = ctx.child('network').child('tracker').metrics;
+      assert.equal(tracker.counter('mailbox_backoff', '').get(), 3);
+      const handle = network.start();
+      await ctx.clock.sleep(100);
+      const blocked = tracker.gauge('blocked', '', ['peer']);
+      for (let i = 1; i <= 7; i++) {
+        assert.ok(blocked.get({ peer: signer(i).publicKey.toHex() }) > 0, `block ${i} applied`);
+      }
+      handle.stop();
+      await handle.done;
+    });
+  });
+
   test('graceful shutdown ends every task and rejects pending receives with NetworkClosed', async () => {
     const { result } = await deterministicRuntime({ seed: 32 }).run(async (ctx) => {
       const peers = [0, 1, 2].map((i) => startPeer(ctx, i));

@@ -60,14 +60,17 @@ type Fakes = {
   connected: FakeGauge;
   limits: FakeCounter;
   updates: FakeCounter;
+  mailboxBackoff: FakeCounter;
 };
 const fakeMetrics = (): Fakes & DirectoryMetrics => ({
+  forget() {},
   tracked: new FakeGauge(),
   blocked: new FakeGauge(),
   reserved: new FakeGauge(),
   connected: new FakeGauge(),
   limits: new FakeCounter(),
   updates: new FakeCounter(),
+  mailboxBackoff: new FakeCounter(),
 });
 
 const zeroRng: JitterRng = { int: (min) => min };
