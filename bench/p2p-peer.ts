@@ -279,11 +279,12 @@ async function stats(): Promise<{
 }> {
   const text = await need().ctx.metrics.encode();
   return {
-    relayDropped: sumMetric(text, '_relay_low_backoff') + sumMetric(text, '_relay_high_backoff'),
-    inboundDropped: sumMetric(text, '_channel_mailbox_dropped'),
+    relayDropped:
+      sumMetric(text, '_relay_low_backoff_total') + sumMetric(text, '_relay_high_backoff_total'),
+    inboundDropped: sumMetric(text, '_channel_mailbox_dropped_total'),
     rateLimited: sumMetric(text, '_rate_limited'),
-    sent: sumMetric(text, '_messages_sent'),
-    received: sumMetric(text, '_messages_received'),
+    sent: sumMetric(text, '_messages_sent_total'),
+    received: sumMetric(text, '_messages_received_total'),
   };
 }
 

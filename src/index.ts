@@ -4,7 +4,7 @@
  *
  * The root entry re-exports the common surface; each module also has its own subpath
  * (`authp2p/codec`, `authp2p/crypto`, `authp2p/runtime`, `authp2p/stream`, `authp2p/lookup`,
- * `authp2p/discovery`,
+ * `authp2p/discovery`, `authp2p/simulated`,
  * `authp2p/actor`, `authp2p/quota`, `authp2p/utils`).
  *
  * @example
@@ -41,8 +41,17 @@ export { CryptoError, ed25519 } from './crypto/index.js';
 export type { Address, DnsIngress, Ingress } from './p2p/address.js';
 export * as discovery from './p2p/authenticated/discovery/index.js';
 export * as lookup from './p2p/authenticated/lookup/index.js';
+export type {
+  HandshakeCounts,
+  NetworkStatus,
+  PeerTrafficStatus,
+  StatusOptions,
+} from './p2p/authenticated/status.js';
+export type { PeerState, PeerStatus, SetStatus } from './p2p/authenticated/tracker/status.js';
+export type { Traffic } from './p2p/authenticated/traffic.js';
 export { P2PError } from './p2p/errors.js';
 export type { ConnectionEvent, ConnectionEventKind } from './p2p/events.js';
+export * as simulated from './p2p/simulated/index.js';
 export type { PeerSetUpdate, TrackedPeers } from './p2p/types.js';
 export { Recipients } from './p2p/types.js';
 export * as utils from './p2p/utils/index.js';

@@ -293,7 +293,7 @@ async function watchConnections(
     for (;;) {
       if (discovering) {
         for (const line of (await metrics.encode()).split('\n')) {
-          const m = /_tracker_updates(?:_total)?\{peer="([0-9a-f]+)"\}/.exec(line);
+          const m = /_tracker_updates_total\{peer="([0-9a-f]+)"\}/.exec(line);
           if (m === null || learned.has(m[1]!)) continue;
           learned.add(m[1]!);
           console.log(`* learned ${name(m[1]!)}'s signed address`);

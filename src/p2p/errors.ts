@@ -32,6 +32,8 @@
  * - `SynchronyBound`: a signed peer record is timestamped further in the future than
  *   `synchronyBoundMs` allows.
  * - `InvalidSignature`: a signed peer record's signature does not verify.
+ * - `LinkingSelf`, `LinkExists`, `LinkMissing` (simulated): a link from a peer to itself, a link
+ *   added twice, a link removed that does not exist.
  */
 export type P2PErrorCode =
   | 'MessageTooLarge'
@@ -53,7 +55,10 @@ export type P2PErrorCode =
   | 'TooManyPeers'
   | 'ReceivedSelf'
   | 'SynchronyBound'
-  | 'InvalidSignature';
+  | 'InvalidSignature'
+  | 'LinkingSelf'
+  | 'LinkExists'
+  | 'LinkMissing';
 
 /** Every error the p2p module throws on purpose. Switch on `code`; wrapped causes are in `cause`. */
 export class P2PError extends Error {

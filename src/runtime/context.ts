@@ -135,7 +135,9 @@ export interface Histogram {
 
 /**
  * A metrics registry view. Names are prefixed by the context's label path (`child('peer1')` makes
- * `peer1_`), so several networks can share one process.
+ * `peer1_`), so several networks can share one process. A counter is registered and read by its
+ * bare name and exposed with the `_total` suffix Prometheus requires (`messages_sent` is exposed
+ * as `messages_sent_total`).
  */
 export interface Metrics {
   counter(name: string, help: string, labelNames?: readonly string[]): Counter;

@@ -5,6 +5,8 @@ type Kind = 'counter' | 'gauge' | 'histogram';
 
 interface Entry {
   readonly kind: Kind;
+  /** The family name in the exposition (a counter's carries `_total`). */
+  readonly exposed: string;
   readonly view: Counter | Gauge | Histogram;
   readonly series: SeriesIndex;
 }
@@ -58,6 +60,15 @@ class SeriesIndex {
     for (const c of combos) metric.remove(c);
     for (const [k, v] of Object.entries(partial)) this.#seen.get(k)!.delete(v);
   }
+}
+
+/**
+ * The exposition name of a counter family: OpenMetrics and Prometheus' own validator
+ * (`promtool check metrics`) require counters to end in `_total` (reference section 13: "Counters
+ * get `_total` in exposition"). Code registers and reads counters by their bare name.
+ */
+export function counterName(name: string): string {
+  return name.endsWith('_total') ? name : `${name}_total`;
 }
 
 /** A stored sample in prom-client's per-metric map (internal to prom-client 15.1.x). */
@@ -231,10 +242,13 @@ export class MetricsRoot {
     return view;
   }
 
-  /** @internal */
+  /**
+   * @internal `name` is the registered name, `exposed` the family name prom-client exposes.
+   */
   register<E extends Counter | Gauge | Histogram>(
     name: string,
     kind: Kind,
+    exposed: string,
     labelNames: readonly string[],
     make: (series: SeriesIndex) => E,
   ): E {
@@ -247,7 +261,7 @@ export class MetricsRoot {
     }
     const series = new SeriesIndex(labelNames);
     const view = make(series);
-    this.#entries.set(name, { kind, view, series });
+    this.#entries.set(name, { kind, exposed, view, series });
     return view;
   }
 
@@ -264,8 +278,10 @@ export class MetricsRoot {
   /** @internal */
   async encode(prefix: string): Promise<string> {
     const parts: string[] = [];
-    for (const name of [...this.#entries.keys()].sort()) {
-      if (name.startsWith(prefix)) parts.push(await this.registry.getSingleMetricAsString(name));
+    for (const [name, entry] of [...this.#entries].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (name.startsWith(prefix)) {
+        parts.push(await this.registry.getSingleMetricAsString(entry.exposed));
+      }
     }
     return parts.length === 0 ? '' : `${parts.join('\n\n')}\n`;
   }
@@ -281,14 +297,16 @@ class MetricsView implements Metrics {
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     const full = this.#prefix + name;
+    const exposed = counterName(full);
     const registers = [this.#root.registry];
     return this.#root.register(
       full,
       'counter',
+      exposed,
       labelNames,
       (series) =>
         new CounterView(
-          (collect) => new prom.Counter({ name: full, help, labelNames, registers, collect }),
+          (collect) => new prom.Counter({ name: exposed, help, labelNames, registers, collect }),
           series,
         ),
     );
@@ -300,6 +318,7 @@ class MetricsView implements Metrics {
     return this.#root.register(
       full,
       'gauge',
+      full,
       labelNames,
       (series) =>
         new GaugeView(new prom.Gauge({ name: full, help, labelNames, registers }), series),
@@ -317,6 +336,7 @@ class MetricsView implements Metrics {
     return this.#root.register(
       full,
       'histogram',
+      full,
       labelNames,
       (series) =>
         new HistogramView(

@@ -36,12 +36,12 @@ test('child contexts prefix metric names and encode only their own metrics', asy
 
     const text1 = await peer1.metrics.encode();
     assert.match(text1, /^# HELP peer1_blocked Blocked$/m);
-    assert.match(text1, /^peer1_messages_sent\{channel="1"\} 4$/m);
+    assert.match(text1, /^peer1_messages_sent_total\{channel="1"\} 4$/m);
     assert.match(text1, /^peer1_tracker_peers 3$/m);
     assert.match(text1, /^peer1_latency_ms_bucket\{le="10"\} 1$/m);
     assert.doesNotMatch(text1, /peer2_/);
     const text2 = await peer2.metrics.encode();
-    assert.match(text2, /^peer2_messages_sent\{channel="1"\} 10$/m);
+    assert.match(text2, /^peer2_messages_sent_total\{channel="1"\} 10$/m);
     assert.doesNotMatch(text2, /peer1_/);
     const all = await ctx.metrics.encode();
     assert.match(all, /peer1_messages_sent/);
@@ -79,9 +79,13 @@ test('forget removes the matching series of every family under the context, and 
     net.metrics.forget({ peer: 'aa' });
     const text = await ctx.metrics.encode();
     assert.doesNotMatch(text, /^n_\w+\{[^}]*peer="aa"/m, 'no series of aa is left under n');
-    assert.match(text, /^n_spawner_sent\{peer="bb",message="ping"\} 2$/m);
+    assert.match(text, /^n_spawner_sent_total\{peer="bb",message="ping"\} 2$/m);
     assert.match(text, /^n_tracker_connected\{peer="bb"\} 1$/m);
-    assert.match(text, /^n_dials\{kind="aa"\} 1$/m, 'a family without the label is untouched');
+    assert.match(
+      text,
+      /^n_dials_total\{kind="aa"\} 1$/m,
+      'a family without the label is untouched',
+    );
     assert.match(text, /^other_connected\{peer="aa"\} 1$/m, 'another context is untouched');
     assert.equal(sent.get({ peer: 'aa', message: 'data_0' }), 0, 'pending bound counts too');
     // A later increment starts a fresh series.

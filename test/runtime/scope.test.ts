@@ -57,8 +57,8 @@ test('a bound counter adds to its label set and every read or exposition sees th
   assert.equal(counter.get({ peer: 'b' }), 2);
   b.inc();
   const text = await root.encode('');
-  assert.match(text, /frames\{peer="b"\} 3/);
-  assert.match(text, /frames\{peer="a"\} 15/);
+  assert.match(text, /frames_total\{peer="b"\} 3/);
+  assert.match(text, /frames_total\{peer="a"\} 15/);
   // Counters never decrease, bound or not.
   assert.throws(() => a.inc(-1));
   assert.throws(() => a.inc(Number.NaN));

@@ -22,8 +22,28 @@ import { MAX_PAYLOAD_OVERHEAD } from './data.js';
 import { Dialer, type DialerTracker } from './dialer.js';
 import { Listener, type ListenerTracker, type SourceFilter } from './listener.js';
 import { DialerMetrics, ListenerMetrics } from './metrics.js';
+import { PeerMetrics } from './peer/metrics.js';
 import { type PeerSnapshot, Actor as Router } from './router/index.js';
 import { type PeerFlavour, Spawner } from './spawner/index.js';
+import {
+  type HandshakeCounts,
+  MAX_STATUS_PAGE,
+  type NetworkStatus,
+  STATUS_PAGE,
+  type StatusOptions,
+  type StatusSource,
+} from './status.js';
+import { DirectoryMetrics } from './tracker/metrics.js';
+import { TrafficTable } from './traffic.js';
+
+export type {
+  HandshakeCounts,
+  NetworkStatus,
+  PeerTrafficStatus,
+  StatusOptions,
+  StatusSource,
+} from './status.js';
+export { MAX_STATUS_PAGE, STATUS_PAGE } from './status.js';
 
 const NO_PEERS: PeerSnapshot = Object.freeze([]);
 
@@ -74,7 +94,10 @@ export class NetworkCore {
   #peers: RingInbox<PeerSnapshot> | undefined;
   #connected: PeerSnapshot = NO_PEERS;
   readonly #events = new ConnectionEvents();
+  readonly #traffic = new TrafficTable();
+  #listenerMetrics: ListenerMetrics | undefined;
   #started = false;
+  #stopped = false;
   readonly #address: Promise<SocketAddr | undefined>;
   #resolveAddress: (addr: SocketAddr | undefined) => void = () => {};
 
@@ -95,6 +118,22 @@ export class NetworkCore {
     this.#address = new Promise((resolve) => {
       this.#resolveAddress = resolve;
     });
+  }
+
+  /**
+   * The tracker's metrics, registered under `network` (the network's context): a peer forgotten
+   * by the directory (it left every tracked set) loses its series and its traffic totals.
+   */
+  trackerMetrics(network: Context): DirectoryMetrics {
+    const metrics = DirectoryMetrics.register(network.child('tracker').metrics, network.metrics);
+    const traffic = this.#traffic;
+    return {
+      ...metrics,
+      forget: (peer) => {
+        metrics.forget(peer);
+        traffic.forget(peer);
+      },
+    };
   }
 
   /** The registered channels (the peers deliver into them). */
@@ -170,7 +209,10 @@ export class NetworkCore {
         router: routerMailbox,
         flavour: parts.peers,
         mailboxSize: config.mailboxSize,
+        metrics: PeerMetrics.create(ctx.metrics, this.#traffic),
       });
+      const listenerMetrics = ListenerMetrics.register(ctx.child('listener').metrics);
+      this.#listenerMetrics = listenerMetrics;
       const listener = new Listener(
         {
           address: config.listen,
@@ -184,7 +226,7 @@ export class NetworkCore {
           tracker: parts.tracker,
           spawner: spawnerMailbox,
           ...(parts.filter === undefined ? {} : { filter: parts.filter }),
-          metrics: ListenerMetrics.register(ctx.child('listener').metrics),
+          metrics: listenerMetrics,
         },
       );
       this.#listener = listener;
@@ -229,6 +271,7 @@ export class NetworkCore {
       this.#peers?.close();
       this.#peers = undefined;
       this.#connected = NO_PEERS;
+      this.#stopped = true;
       this.#events.close();
       this.#resolveAddress(undefined);
       // An actor's failure was already reported to the runtime by its own task.
@@ -256,6 +299,57 @@ export class NetworkCore {
   /** Handshakes in progress on the listener (for tests and diagnostics). */
   get handshakesInFlight(): number {
     return this.#listener?.inFlight ?? 0;
+  }
+
+  /** Whether the network ran and has stopped. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** See `BaseNetwork.status`; `tracker` answers the sets and the page. */
+  async status(
+    tracker: StatusSource,
+    options: StatusOptions = {},
+  ): Promise<NetworkStatus | undefined> {
+    const offset = options.offset ?? 0;
+    const limit = options.limit ?? STATUS_PAGE;
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new P2PError(
+        'InvalidConfig',
+        `status offset must be a non-negative integer, got ${offset}`,
+      );
+    }
+    if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_STATUS_PAGE) {
+      throw new P2PError(
+        'InvalidConfig',
+        `status limit must be an integer in [0, ${MAX_STATUS_PAGE}], got ${limit}`,
+      );
+    }
+    if (!this.#started || this.#stopped) return undefined;
+    const answer = await tracker.status(offset, limit);
+    if (answer === undefined) return undefined;
+    const traffic = this.#traffic;
+    return {
+      key: this.#config.signer.publicKey,
+      listen: this.#config.listen,
+      sets: answer.sets,
+      peers: answer.peers.map((p) => ({ ...p, ...traffic.readPeer(p.key.toHex()) })),
+      total: answer.total,
+      offset: answer.offset,
+      channels: traffic.readChannels(),
+      handshakes: this.#handshakes(),
+    };
+  }
+
+  #handshakes(): HandshakeCounts {
+    const m = this.#listenerMetrics;
+    if (m === undefined) return { blocked: 0, rateLimited: 0, failed: 0 };
+    return {
+      blocked: m.handshakesBlocked.get(),
+      rateLimited:
+        m.concurrentRateLimited.get() + m.ipRateLimited.get() + m.subnetRateLimited.get(),
+      failed: m.handshakesFailed.get(),
+    };
   }
 }
 
@@ -309,6 +403,32 @@ export abstract class BaseNetwork {
 
   /** The flavour's tracker, peer protocol and listener filter, made when the network starts. */
   protected abstract parts(ctx: Context): FlavourParts;
+
+  /** The flavour's tracker mailbox, which answers {@link status}. */
+  protected abstract get statusSource(): StatusSource;
+
+  /** Which flavour this network is. */
+  abstract readonly flavour: 'lookup' | 'discovery';
+
+  /**
+   * A snapshot for operators (what the admin endpoint's `/status` serves): our key, the retained
+   * sets (discovery: with our knowledge bits), one page of peers with their state (`connected`,
+   * `dialing`, `reserved`, `disconnected`, `blocked` with its expiry), address and traffic
+   * totals, and per-channel totals. The page is answered by the tracker in turn with its other
+   * messages and costs it the page (plus skipping `offset` records), never the whole directory.
+   * Resolves `undefined` before the network starts and once it has stopped.
+   *
+   * @throws P2PError `InvalidConfig` for a negative `offset` or a `limit` outside
+   *   `[0, MAX_STATUS_PAGE]`.
+   */
+  status(options?: StatusOptions): Promise<NetworkStatus | undefined> {
+    return this.core.status(this.statusSource, options);
+  }
+
+  /** Whether the network ran and has stopped (its admin endpoint, if any, stops with it). */
+  get stopped(): boolean {
+    return this.core.stopped;
+  }
 
   /**
    * The peers connected right now (sorted by key), as the router sees them: empty before the

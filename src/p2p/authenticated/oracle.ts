@@ -91,17 +91,19 @@ export function roles<I, O>(
  * Throws unless the distinct `keys` of a registration, plus ourselves if we are not among them,
  * fit `maxPeersPerSet` (upstream `track` asserts this; we hold an identity in every set). For
  * a flavour's `checkSize`, e.g. `(p) => checkPeerSetSize(TrackedPeers.union(p), myself, max)`.
+ * Without `myself` (the simulated network's shared manager, which is nobody), only the keys
+ * count.
  *
  * @throws P2PError `InvalidPeerSet`.
  */
 export function checkPeerSetSize(
   keys: Iterable<PublicKey>,
-  myself: PublicKey,
+  myself: PublicKey | undefined,
   maxPeersPerSet: number,
 ): void {
   const hex = new Set<string>();
   for (const k of keys) hex.add(k.toHex());
-  const count = hex.size + (hex.has(myself.toHex()) ? 0 : 1);
+  const count = hex.size + (myself === undefined || hex.has(myself.toHex()) ? 0 : 1);
   if (count > maxPeersPerSet) {
     throw new P2PError(
       'InvalidPeerSet',

@@ -12,6 +12,7 @@
 
 import { type Inbox, mailbox, type Sender, unreliable } from '../../actor/index.js';
 import type { Counter, Metrics } from '../../runtime/context.js';
+import type { Traffic } from './traffic.js';
 
 /** The counters a relay increments when it drops a message because a queue is full. */
 export interface RelayMetrics {
@@ -51,6 +52,8 @@ export class Relay {
   readonly #high: Sender<Uint8Array>;
   readonly #low: Sender<Uint8Array>;
   readonly #metrics: RelayMetrics | undefined;
+  /** The peer's traffic totals, once its actor runs: drops are counted there too. */
+  traffic: Traffic | undefined;
 
   private constructor(
     high: Sender<Uint8Array>,
@@ -84,6 +87,7 @@ export class Relay {
     if (feedback === 'ok' || feedback === 'backoff') return true;
     if (feedback === 'dropped') {
       (priority ? this.#metrics?.highBackoff : this.#metrics?.lowBackoff)?.inc();
+      if (this.traffic !== undefined) this.traffic.dropped++;
     }
     return false;
   }

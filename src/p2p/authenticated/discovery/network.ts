@@ -7,8 +7,7 @@
 
 import type { Context } from '../../../runtime/context.js';
 import { trackerSettings } from '../config.js';
-import { BaseNetwork, type FlavourParts, NetworkCore } from '../network.js';
-import { DirectoryMetrics } from '../tracker/index.js';
+import { BaseNetwork, type FlavourParts, NetworkCore, type StatusSource } from '../network.js';
 import type { Config } from './config.js';
 import { Info, InfoVerifier } from './info.js';
 import { Oracle } from './oracle.js';
@@ -66,7 +65,7 @@ export class Network extends BaseNetwork {
       },
       {
         rng: context.rng,
-        metrics: DirectoryMetrics.register(network.child('tracker').metrics, network.metrics),
+        metrics: this.core.trackerMetrics(network),
       },
     );
   }
@@ -98,6 +97,13 @@ export class Network extends BaseNetwork {
   /** Our signed address record, as peers receive it in our Greeting. */
   get info(): Info {
     return this.#myself;
+  }
+
+  /** This network's flavour. */
+  readonly flavour = 'discovery' as const;
+
+  protected get statusSource(): StatusSource {
+    return this.#trackerMailbox;
   }
 
   protected parts(): FlavourParts {

@@ -104,6 +104,14 @@ export {
   TrackedPeers,
 } from '../../types.js';
 export type { ChannelMessage, Receiver, Sender } from '../channels.js';
+export type {
+  HandshakeCounts,
+  NetworkStatus,
+  PeerTrafficStatus,
+  StatusOptions,
+} from '../status.js';
+export type { PeerState, PeerStatus, SetStatus } from '../tracker/status.js';
+export type { Traffic } from '../traffic.js';
 export { Config, type ConfigInput, MAX_MESSAGE_SIZE } from './config.js';
 export { Network } from './network.js';
 export { Oracle, PeerSetSubscription } from './oracle.js';

@@ -7,16 +7,12 @@
 
 import type { Context } from '../../../runtime/context.js';
 import { trackerSettings } from '../config.js';
-import { BaseNetwork, type FlavourParts, NetworkCore } from '../network.js';
+import { BaseNetwork, type FlavourParts, NetworkCore, type StatusSource } from '../network.js';
 import type { Config } from './config.js';
 import { Oracle } from './oracle.js';
 import { peerFlavour } from './peer/index.js';
 import { RegisteredIps } from './registered-ips.js';
-import {
-  DirectoryMetrics,
-  Actor as Tracker,
-  type Mailbox as TrackerMailbox,
-} from './tracker/index.js';
+import { Actor as Tracker, type Mailbox as TrackerMailbox } from './tracker/index.js';
 
 export { streamConfig } from '../network.js';
 
@@ -42,7 +38,7 @@ export class Network extends BaseNetwork {
       },
       {
         rng: context.rng,
-        metrics: DirectoryMetrics.register(network.child('tracker').metrics, network.metrics),
+        metrics: this.core.trackerMetrics(network),
       },
     );
   }
@@ -64,6 +60,13 @@ export class Network extends BaseNetwork {
       context.signal,
     );
     return [network, oracle];
+  }
+
+  /** This network's flavour. */
+  readonly flavour = 'lookup' as const;
+
+  protected get statusSource(): StatusSource {
+    return this.#trackerMailbox;
   }
 
   protected parts(): FlavourParts {

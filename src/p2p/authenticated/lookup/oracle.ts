@@ -16,10 +16,18 @@ import type { Feedback } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { type AddressInput, parseAddress } from '../../address.js';
 import type { AddressableInput, AddressableTrackedPeers, PeerAddress } from '../../types.js';
-import { BaseOracle, roles } from '../oracle.js';
-import type { Mailbox as TrackerMailbox } from './tracker/index.js';
+import { BaseOracle, type OracleMailbox, roles } from '../oracle.js';
 
 export { PeerSetSubscription } from '../oracle.js';
+
+/**
+ * What the lookup oracle needs from its tracker's mailbox (the tracker `Mailbox` fits it; so
+ * does the simulated network's shared manager).
+ */
+export interface TrackerMailbox extends OracleMailbox<AddressableTrackedPeers> {
+  /** Replaces the addresses of already-tracked peers. */
+  overwrite(peers: readonly PeerAddress[]): Feedback;
+}
 
 /**
  * Registers peer sets, updates addresses and blocks peers. Every method returns at once; the

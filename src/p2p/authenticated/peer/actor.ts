@@ -6,6 +6,7 @@ import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import { peekDataChannel, smallDataStart } from '../data.js';
 import { Relay, type RelayInboxes } from '../relay.js';
+import type { Traffic } from '../traffic.js';
 import { Mailbox } from './ingress.js';
 import {
   type BoundCounter,
@@ -28,6 +29,8 @@ import type {
 /** Per-channel inbound state of one connection. */
 interface Route extends Gate {
   readonly inbound: InboundChannel;
+  /** The channel's traffic totals. */
+  readonly channelTraffic: Traffic;
 }
 
 /** What the run shares with its two loops. */
@@ -36,6 +39,8 @@ interface LoopState {
   halted: boolean;
   /** Aborted (with {@link HALTED}) at the same moment: cancels the tick timer and quota sleeps. */
   readonly signal: AbortSignal;
+  /** The peer's traffic totals (see `TrafficTable`). */
+  readonly traffic: Traffic;
 }
 
 /**
@@ -82,16 +87,24 @@ export class Actor {
   // ---------- Message-Passing ----------
   readonly #control: Mailbox;
   readonly #queues: RelayInboxes;
+  readonly #relay: Relay;
 
   #ran = false;
 
-  private constructor(config: Config, protocol: Protocol, control: Mailbox, queues: RelayInboxes) {
+  private constructor(
+    config: Config,
+    protocol: Protocol,
+    control: Mailbox,
+    relay: Relay,
+    queues: RelayInboxes,
+  ) {
     this.#sendBatchSize = config.sendBatchSize;
     this.#channels = config.channels;
     this.#metrics = config.metrics;
     this.#protocol = protocol;
     this.#control = control;
     this.#queues = queues;
+    this.#relay = relay;
   }
 
   /**
@@ -106,7 +119,7 @@ export class Actor {
     checkPositive('tick period', protocol.tickMs);
     const [relay, queues] = Relay.create(config.mailboxSize, config.relayMetrics);
     const control = new Mailbox(config.mailboxSize);
-    return [new Actor(config, protocol, control, queues), control, relay];
+    return [new Actor(config, protocol, control, relay, queues), control, relay];
   }
 
   /** The control mailbox made by {@link create}. */
@@ -132,7 +145,9 @@ export class Actor {
     const log = ctx.log.child({ peer });
     log.debug({}, 'peer started');
     const halt = new AbortController();
-    const state: LoopState = { halted: false, signal: halt.signal };
+    const traffic = this.#metrics.traffic.peer(peer);
+    this.#relay.traffic = traffic;
+    const state: LoopState = { halted: false, signal: halt.signal, traffic };
     const sender = this.#sendLoop(ctx, state, peer, conn.sender);
     const receiver = this.#recvLoop(ctx, state, conn.peer, peer, conn.receiver);
     let reason: P2PError;
@@ -180,14 +195,23 @@ export class Actor {
     // Data frames almost always go out on one or two channels: remember the last one's counter.
     let lastChannel = Number.NaN;
     let lastSent: BoundCounter | undefined;
-    const dataSent = new Map<number, BoundCounter>();
-    const counterOf = (channel: number): BoundCounter => {
+    let lastTraffic: Traffic | undefined;
+    const dataSent = new Map<number, [BoundCounter, Traffic | undefined]>();
+    const counterOf = (channel: number): [BoundCounter, Traffic | undefined] => {
       let c = dataSent.get(channel);
       if (c === undefined) {
-        c = bindCounter(sent, peerLabels(peer, channel < 0 ? 'invalid' : dataLabel(channel)));
+        c = [
+          bindCounter(sent, peerLabels(peer, channel < 0 ? 'invalid' : dataLabel(channel))),
+          channel < 0 ? undefined : this.#metrics.traffic.channel(channel),
+        ];
         dataSent.set(channel, c);
       }
       return c;
+    };
+    const traffic = state.traffic;
+    const countRun = (n: number): void => {
+      lastSent?.inc(n);
+      if (lastTraffic !== undefined) lastTraffic.messagesOut += n;
     };
     const tickMs = protocol.tickMs;
     let deadline = clock.now() + (protocol.tickAtStart ? 0 : tickMs);
@@ -242,18 +266,24 @@ export class Actor {
       }
       // One count per run of frames on the same channel, not per frame.
       let runLength = 0;
+      let bytes = 0;
+      for (let i = 0; i < controlEnd; i++) bytes += (batch[i] as Uint8Array).length;
       for (let i = controlEnd; i < batch.length; i++) {
         // Frames on the queues were encoded locally by a registered channel's sender.
-        const channel = peekDataChannel(batch[i] as Uint8Array) ?? -1;
+        const frame = batch[i] as Uint8Array;
+        bytes += frame.length;
+        const channel = peekDataChannel(frame) ?? -1;
         if (channel !== lastChannel) {
-          if (runLength > 0) lastSent?.inc(runLength);
+          if (runLength > 0) countRun(runLength);
           runLength = 0;
           lastChannel = channel;
-          lastSent = counterOf(channel);
+          [lastSent, lastTraffic] = counterOf(channel);
         }
         runLength++;
       }
-      if (runLength > 0) lastSent?.inc(runLength);
+      if (runLength > 0) countRun(runLength);
+      traffic.messagesOut += batch.length - controlEnd;
+      traffic.bytesOut += bytes;
       if (ticked) tickSent.inc();
       batch = [];
     }
@@ -300,6 +330,7 @@ export class Actor {
           return errorOf('ReceiveFailed', err);
         }
         if (state.halted) return new P2PError('PeerDisconnected');
+        state.traffic.bytesIn += frame.length;
 
         // Fast path: a small data frame on a low channel, read without a Reader.
         let channel: number;
@@ -335,18 +366,24 @@ export class Actor {
             limiter: new RateLimiter(inbound.quota, ctx.clock),
             labels,
             received: bindCounter(metrics.received, labels),
+            channelTraffic: metrics.traffic.channel(channel),
           };
           routes.set(channel, route);
         }
         lastChannel = channel;
         lastRoute = route;
         route.received.inc();
+        state.traffic.messagesIn++;
+        route.channelTraffic.messagesIn++;
         // Within quota (the usual case) the frame is delivered without an extra await.
         const next = route.limiter.check();
         if (next !== true && !(await this.#wait(ctx, state, route, next)))
           return new P2PError('PeerDisconnected');
         // A full channel queue drops this message (counted by the channel), never blocks.
-        route.inbound.deliver(publicKey, message);
+        if (!route.inbound.deliver(publicKey, message)) {
+          state.traffic.dropped++;
+          route.channelTraffic.dropped++;
+        }
       }
     } catch (err) {
       // Only a sleep cancelled by shutdown lands here.
@@ -373,6 +410,7 @@ export class Actor {
    */
   async #wait(ctx: Context, state: LoopState, gate: Gate, first: number): Promise<boolean> {
     this.#metrics.rateLimited.inc(gate.labels);
+    state.traffic.rateLimited++;
     let next: true | number = first;
     while (next !== true) {
       await ctx.clock.sleepUntil(next, state.signal);

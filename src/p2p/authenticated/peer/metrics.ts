@@ -1,4 +1,5 @@
 import type { BoundCounter, Counter, Labels, Metrics } from '../../../runtime/context.js';
+import { TrafficTable } from '../traffic.js';
 
 export type { BoundCounter };
 
@@ -15,15 +16,26 @@ export class PeerMetrics {
   readonly received: Counter;
   /** `messages_rate_limited{peer, message}`: inbound payloads that had to wait for quota. */
   readonly rateLimited: Counter;
+  /** Per-peer and per-channel totals (messages, bytes, rate-limited, dropped) for status. */
+  readonly traffic: TrafficTable;
 
-  private constructor(sent: Counter, received: Counter, rateLimited: Counter) {
+  private constructor(
+    sent: Counter,
+    received: Counter,
+    rateLimited: Counter,
+    traffic: TrafficTable,
+  ) {
     this.sent = sent;
     this.received = received;
     this.rateLimited = rateLimited;
+    this.traffic = traffic;
   }
 
-  /** Registers (or looks up) the three counter families under `metrics`. */
-  static create(metrics: Metrics): PeerMetrics {
+  /**
+   * Registers (or looks up) the three counter families under `metrics`; the peers also count
+   * into `traffic` (a new table if omitted).
+   */
+  static create(metrics: Metrics, traffic: TrafficTable = new TrafficTable()): PeerMetrics {
     const labels = ['peer', 'message'] as const;
     return new PeerMetrics(
       metrics.counter('messages_sent', 'Messages sent to peers', labels),
@@ -33,6 +45,7 @@ export class PeerMetrics {
         'Messages from peers that were rate limited',
         labels,
       ),
+      traffic,
     );
   }
 }

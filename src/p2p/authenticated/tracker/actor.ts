@@ -31,6 +31,7 @@ import { PeerMap } from '../../peer-map.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
 import { type Killable, SHARED_TYPES, type SharedMessage, type Subscriber } from './ingress.js';
 import type { Metadata } from './metadata.js';
+import type { TrackerStatus } from './status.js';
 import type { Steps } from './steps.js';
 import type { Dialable, DialReservation, Inbound, ReleaseResult } from './types.js';
 
@@ -56,7 +57,8 @@ export interface ActorDirectory<P> {
   dial(key: PublicKey, now: number): DialReservation | undefined;
   acceptable(key: PublicKey, sourceIp: string, now: number): boolean;
   listen(key: PublicKey, sourceIp: string, now: number): Inbound | undefined;
-  release(metadata: Metadata): ReleaseResult;
+  release(metadata: Metadata, now?: number): ReleaseResult;
+  status(offset: number, limit: number, now: number): Steps<TrackerStatus>;
 }
 
 /** Most messages handled per wake-up before yielding to other tasks. */
@@ -297,6 +299,8 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
       }
       case 'dialable':
         return this.#dialableSteps(m.responder, now);
+      case 'status':
+        return this.#statusSteps(m.offset, m.limit, m.responder, now);
       case 'dial': {
         const r = directory.dial(m.peer, now);
         if (r === undefined) m.responder.close();
@@ -319,7 +323,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
       }
       case 'release': {
         const key = m.metadata.publicKey;
-        const result = directory.release(m.metadata);
+        const result = directory.release(m.metadata, now);
         // A superseded reservation's connection was already killed and forgotten; the control
         // now held is the new connection's.
         if (result === 'superseded') return;
@@ -348,6 +352,16 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
   /** Answers the dialer once every record was visited (in steps: the directory may be large). */
   *#dialableSteps(responder: Responder<Dialable>, now: number): Steps<void> {
     responder.send(yield* this.#directory.dialableSteps(now));
+  }
+
+  /** Answers a status request (in steps: a page may start deep into a large directory). */
+  *#statusSteps(
+    offset: number,
+    limit: number,
+    responder: Responder<TrackerStatus>,
+    now: number,
+  ): Steps<void> {
+    responder.send(yield* this.#directory.status(offset, limit, now));
   }
 
   *#subscribeSteps(subscriber: Subscriber): Steps<void> {

@@ -94,6 +94,11 @@ export class BlockList {
     return this.#queue[0]?.until;
   }
 
+  /** The unexpired blocks at `now`, in expiry order. */
+  *entries(now: number): Generator<readonly [PublicKey, number]> {
+    for (const e of this.#queue) if (e.until > now) yield [e.key, e.until];
+  }
+
   /** Number of entries (including expired ones not yet swept). */
   get size(): number {
     return this.#queue.length;

@@ -39,6 +39,7 @@ import {
 } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
+import { type SetStatus, statusSteps, type TrackerStatus } from './status.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
 import type {
   Activation,
@@ -429,7 +430,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
    * an unknown key or an inert record is a bookkeeping slip: nothing changes and the slip is
    * returned for the caller to log and count.
    */
-  release(metadata: Metadata): ReleaseResult {
+  release(metadata: Metadata, now?: number): ReleaseResult {
     const key = metadata.publicKey;
     const record = this.peers.get(key);
     if (record === undefined) return 'unknown';
@@ -437,7 +438,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
       return 'superseded';
     }
     if (record.status === 'inert') return 'inert';
-    record.release();
+    record.release(now);
     this.metrics.connected.remove({ peer: key.toHex() });
     this.metrics.reserved.dec();
     this.released(key, record, metadata);
@@ -449,6 +450,35 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
   protected released(_key: PublicKey, _record: R, _metadata: Metadata): void {}
 
   // ---------- Inspection ----------
+
+  /** Where `record`'s peer is dialed, as `host:port`, if known (for status snapshots). */
+  protected abstract addressOf(record: R): string | undefined;
+
+  /** A retained set as a status snapshot shows it (a flavour may add to it). */
+  protected setStatus(set: S): SetStatus {
+    return { index: set.index, primary: set.peers.primary, secondary: set.peers.secondary };
+  }
+
+  /**
+   * The retained sets and the peers at `[offset, offset + limit)` at `now`, in the directory's
+   * order (records as first seen, ourselves excluded, then blocked keys without a record), in
+   * steps (see {@link statusSteps}).
+   */
+  status(offset: number, limit: number, now: number): Steps<TrackerStatus> {
+    return statusSteps(
+      {
+        sets: [...this.sets].map((s) => this.setStatus(s)),
+        records: this.peers,
+
+        blocks: this.#blocks,
+        blockDurationMs: this.#config.blockDurationMs,
+        addressOf: (r) => this.addressOf(r),
+      },
+      offset,
+      limit,
+      now,
+    );
+  }
 
   /** Number of records, excluding ourselves. */
   get trackedCount(): number {

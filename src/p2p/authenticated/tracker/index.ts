@@ -58,6 +58,7 @@ export {
   type Status,
 } from './record.js';
 export { type Releaser, Reservation } from './reservation.js';
+export type { PeerState, PeerStatus, SetStatus, TrackerStatus } from './status.js';
 export { CHUNK, runSteps, type Steps } from './steps.js';
 export type {
   Activation,

@@ -13,6 +13,7 @@ import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
 import type { Metadata } from './metadata.js';
 import type { Reservation } from './reservation.js';
+import type { TrackerStatus } from './status.js';
 import type { Dialable, DialReservation } from './types.js';
 
 /**
@@ -48,6 +49,13 @@ export type SharedMessage<P> =
   | { readonly type: 'subscribe'; readonly subscriber: Subscriber }
   /** Disconnect and refuse `peer` for `blockDurationMs`. */
   | { readonly type: 'block'; readonly peer: PublicKey }
+  /** A snapshot of the retained sets and of the peers at `[offset, offset + limit)`. */
+  | {
+      readonly type: 'status';
+      readonly offset: number;
+      readonly limit: number;
+      readonly responder: Responder<TrackerStatus>;
+    }
   // ---------- Used by the dialer ----------
   /** The peers that may be dialed now, and when to ask again. */
   | { readonly type: 'dialable'; readonly responder: Responder<Dialable> }
@@ -82,6 +90,7 @@ export const SHARED_TYPES: ReadonlySet<string> = new Set([
   'peerSet',
   'subscribe',
   'block',
+  'status',
   'dialable',
   'dial',
   'acceptable',
@@ -193,6 +202,16 @@ export class MailboxBase<P> {
   /** The peers tracked at `index`, or `undefined` if not retained (or stopped). */
   peerSet(index: number): Promise<TrackedPeers | undefined> {
     return this.#sender.request((responder) => ({ type: 'peerSet', index, responder }));
+  }
+
+  /**
+   * The retained sets and one page of peers (`offset`, at most `limit`, in the directory's order:
+   * first seen first, then blocked keys without a record); `undefined` once stopped. Handled in
+   * turn with every other message, so it costs the tracker the page (plus skipping `offset`
+   * entries), never the whole directory.
+   */
+  status(offset: number, limit: number): Promise<TrackerStatus | undefined> {
+    return this.#sender.request((responder) => ({ type: 'status', offset, limit, responder }));
   }
 
   /** Registers `subscriber`; if the tracker has stopped, ends it at once. */

@@ -70,6 +70,8 @@ export abstract class RecordBase implements RecordBaseView {
   #holder: Holder | undefined;
   #generation = 0;
   #activeSince: number | undefined;
+  // When the status last changed (ms), if known: for status snapshots.
+  #since: number | undefined;
   // `nextReservableAt` before the current reservation, restored if it never connects.
   #priorReservableAt = 0;
 
@@ -114,6 +116,10 @@ export abstract class RecordBase implements RecordBaseView {
   /** When the current connection became active (ms), or `undefined` if not active. */
   get activeSince(): number | undefined {
     return this.#activeSince;
+  }
+  /** When the status last changed (ms), or `undefined` if it never did or the time is unknown. */
+  get since(): number | undefined {
+    return this.#since;
   }
 
   /** Only our own record cannot be blocked (the directory keeps the block list itself). */
@@ -209,6 +215,7 @@ export abstract class RecordBase implements RecordBaseView {
     if (now < this.#nextReservableAt) return 'rateLimited';
     const half = Math.floor(cooldownMs / 2);
     this.#status = 'reserved';
+    this.#since = now;
     this.#holder = holder;
     this.#generation += 1;
     this.#priorReservableAt = this.#nextReservableAt;
@@ -245,21 +252,23 @@ export abstract class RecordBase implements RecordBaseView {
     if (this.#status !== 'reserved') throw new Error(`invariant: connect while ${this.#status}`);
     this.#status = 'active';
     this.#activeSince = now;
+    this.#since = now;
     return true;
   }
 
   /**
-   * Drops the reservation or connection.
+   * Drops the reservation or connection (at `now`, ms, when the caller knows it).
    *
    * @throws Error if the record is already inert (a tracker bookkeeping bug).
    */
-  release(): void {
+  release(now?: number): void {
     if (this.#status === 'inert') throw new Error('invariant: release of an inert record');
     // An attempt that never connected imposes no cooldown: the next reservation (an inbound
     // session from a peer we could not reach, say) may be taken at once. Redials stay paced by
     // `nextDialAt`.
     if (this.#status === 'reserved') this.#nextReservableAt = this.#priorReservableAt;
     this.#status = 'inert';
+    this.#since = now;
     this.#holder = undefined;
     this.#activeSince = undefined;
   }

@@ -150,7 +150,7 @@ describe('Channels', () => {
         got.push(text(msg));
       }
       assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
-      assert.match(await ctx.metrics.encode(), /channel_mailbox_dropped\{channel="5"\} 3/);
+      assert.match(await ctx.metrics.encode(), /channel_mailbox_dropped_total\{channel="5"\} 3/);
       assert.equal(channels.inbound(6), undefined);
     });
   });

@@ -116,8 +116,8 @@ describe('lookup spawner', () => {
       ]);
       assert.equal(reservation.count, 1);
       const m = await ctx.metrics.encode();
-      assert.match(m, /messages_received\{peer="[0-9a-f]+",message="data_0"\} 1/);
-      assert.match(m, /messages_sent\{peer="[0-9a-f]+",message="data_0"\} 1/);
+      assert.match(m, /messages_received_total\{peer="[0-9a-f]+",message="data_0"\} 1/);
+      assert.match(m, /messages_sent_total\{peer="[0-9a-f]+",message="data_0"\} 1/);
     });
   });
 

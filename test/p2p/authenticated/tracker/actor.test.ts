@@ -29,10 +29,7 @@ function start(ctx: Context) {
   /** The `bookkeeping_errors{kind}` count in the exposition (0 if absent). */
   const slips = async (kind: string): Promise<number> => {
     const text = await metrics.encode();
-    const re = new RegExp(
-      `^tracker_bookkeeping_errors(?:_total)?\\{kind="${kind}"\\} (\\d+)$`,
-      'm',
-    );
+    const re = new RegExp(`^tracker_bookkeeping_errors_total\\{kind="${kind}"\\} (\\d+)$`, 'm');
     return Number(re.exec(text)?.[1] ?? 0);
   };
   return { mailbox, handle, slips };

@@ -15,7 +15,7 @@
  */
 
 import type { PublicKey } from '../../../../crypto/ed25519.js';
-import { type Ingress, isValidIngress } from '../../../address.js';
+import { formatIngress, type Ingress, isValidIngress } from '../../../address.js';
 import { P2PError } from '../../../errors.js';
 import { PeerMap } from '../../../peer-map.js';
 import type { TrackedPeers } from '../../../types.js';
@@ -29,6 +29,7 @@ import {
   type DirectoryDependencies,
   type Inbound,
   Metadata,
+  type SetStatus,
   type Steps,
   type StoredSet,
   trackedPeersSteps,
@@ -277,6 +278,16 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
   /** A read-only view of `key`'s record, or `undefined` if it has none. */
   record(key: PublicKey): RecordView | undefined {
     return this.peers.get(key);
+  }
+
+  protected addressOf(record: Record): string | undefined {
+    const ingress = record.ingress(this.#config.dialFailLimit);
+    return ingress === undefined ? undefined : formatIngress(ingress);
+  }
+
+  /** A retained set with our knowledge bits (which primaries' signed records we hold). */
+  protected override setStatus(set: DiscoverySet): SetStatus {
+    return { ...super.setStatus(set), known: set.knowledge.bits() };
   }
 
   /** Our knowledge bit for `key` in the set at `index`, or `undefined` if not a primary there. */

@@ -12,7 +12,7 @@
  */
 
 import type { PublicKey } from '../../../../crypto/ed25519.js';
-import type { Address } from '../../../address.js';
+import { type Address, formatIngress } from '../../../address.js';
 import { isGlobal } from '../../../net.js';
 import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
 import { DirectoryBase } from '../../tracker/directory.js';
@@ -233,6 +233,11 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
   /** A read-only view of `key`'s record, or `undefined` if it has none. */
   record(key: PublicKey): RecordView | undefined {
     return this.peers.get(key);
+  }
+
+  protected addressOf(record: Record): string | undefined {
+    const ingress = record.ingress();
+    return ingress === undefined ? undefined : formatIngress(ingress);
   }
 
   // ---------- Helpers ----------

@@ -179,12 +179,12 @@ export class Record extends RecordBase implements RecordView {
   }
 
   /**
-   * Drops the reservation or connection.
+   * Drops the reservation or connection (at `now`, ms, when the caller knows it).
    *
    * @throws Error if the record is already inert (a tracker bookkeeping bug).
    */
-  override release(): void {
-    super.release();
+  override release(now?: number): void {
+    super.release(now);
     this.#stale = false;
   }
 }
