@@ -146,16 +146,19 @@ export async function runOnce(
   const samples: RunSamples = scenario.commands.map(() => new Array(n).fill(undefined));
   const tags = new Map(scenario.ids.map((id, i) => [id, i]));
   const start = ctx.clock.now();
-  const deadline = new AbortController();
+  // One controller per peer: a signal shared by every waiting peer would collect a listener each.
+  const deadlines = peers.map(() => new AbortController());
   const timer = ctx.spawn('deadline', async (t) => {
     await t.clock.sleepUntil(start + timeoutMs, t.signal);
-    deadline.abort(new Error('timeout'));
+    const reason = new Error('timeout');
+    for (const d of deadlines) d.abort(reason);
   });
   const tasks = peers.map((_, p) =>
     ctx.spawn(`peer${p}`, async (pctx) => {
       const [sender, receiver] = channels[p]!;
       const tally = new Tally(scenario.ids.length);
       const isProposer = p === proposer;
+      const deadline = deadlines[p]!.signal;
       let timedOut = false;
       for (let c = 0; c < scenario.commands.length; c++) {
         const cmd = scenario.commands[c]!;
@@ -169,11 +172,11 @@ export async function runOnce(
           const need = required(cmd.threshold, n);
           try {
             while (tally.count(tag) < need) {
-              const [from, message] = await receiver.recv({ signal: deadline.signal });
+              const [from, message] = await receiver.recv({ signal: deadline });
               tally.add(message[0]!, from.toHex());
             }
           } catch (err) {
-            if (!deadline.signal.aborted) throw err;
+            if (!deadline.aborted) throw err;
             timedOut = true;
             samples[c]![p] = null;
             continue;

@@ -4,7 +4,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { defaultLatencyDir } from '../../../examples/estimator/cli.js';
@@ -89,31 +89,27 @@ describe('estimator on the simulated network', () => {
     assert.equal(reports.find((r) => r.text === 'wait echo 67%')!.timeouts, 9);
   });
 
-  test('npm run estimate prints a table per scenario line', () => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        'build/examples/estimator/main.js',
-        '--distribution',
-        'us-east-1:2,eu-west-1:1',
-        '--scenario',
-        'examples/estimator/scenarios/echo.scenario',
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    assert.match(out, /3 peers in us-east-1, eu-west-1; 3 runs/);
+  test('npm run estimate prints a table per scenario line, and nothing on stderr', () => {
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ['build/examples/estimator/main.js', ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const ok = run([
+      '--distribution',
+      'us-east-1:8,eu-west-1:4',
+      '--scenario',
+      'examples/estimator/scenarios/echo.scenario',
+    ]);
+    assert.equal(ok.status, 0);
+    assert.equal(ok.stderr, '', 'no warning (12 peers wait at once)');
+    assert.match(ok.stdout, /12 peers in us-east-1, eu-west-1; 12 runs/);
     for (const line of ['propose block size=1024', 'wait block 1', 'wait echo 67%']) {
-      assert.match(out, new RegExp(`line \\d+: ${line}`));
+      assert.match(ok.stdout, new RegExp(`line \\d+: ${line}`));
     }
-    assert.match(out, /^ {2}overall +3 /m);
-    assert.throws(
-      () =>
-        execFileSync(process.execPath, ['build/examples/estimator/main.js'], {
-          encoding: 'utf8',
-          stdio: 'pipe',
-          timeout: 60_000,
-        }),
-      (e: unknown) => (e as { status?: number }).status === 2,
-    );
+    assert.match(ok.stdout, /^ {2}overall +12 /m);
+    const usage = run([]);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--distribution is required/);
   });
 });
