@@ -21,18 +21,19 @@
  */
 
 import { createInterface } from 'node:readline';
+import { select } from '../../src/actor/index.js';
 import { ed25519 } from '../../src/crypto/index.js';
 import * as discovery from '../../src/p2p/authenticated/discovery/index.js';
 import {
   Config,
+  type ConnectionEvent,
   Network,
-  P2PError,
   Quota,
   type Receiver,
   Recipients,
   type Sender,
 } from '../../src/p2p/authenticated/lookup/index.js';
-import type { Context, Handle, Metrics } from '../../src/runtime/index.js';
+import type { Context, Handle } from '../../src/runtime/index.js';
 import { type LogLevel, nodeRuntime } from '../../src/runtime/index.js';
 
 const NAMESPACE = new TextEncoder().encode('authp2p-chat');
@@ -144,7 +145,8 @@ function printable(bytes: Uint8Array): string {
 interface ChatNetwork {
   register(channel: number, quota: Quota): [Sender, Receiver];
   start(): Handle<void>;
-  connectedPeers(): ed25519.PublicKey[];
+  connected(): ed25519.PublicKey[];
+  events(): AsyncIterableIterator<ConnectionEvent>;
 }
 
 /**
@@ -156,7 +158,13 @@ function startNetwork(
   ctx: Context,
   opts: Options,
   me: ed25519.PrivateKey,
-): { network: ChatNetwork; sender: Sender; receiver: Receiver; handle: Handle<void> } {
+): {
+  network: ChatNetwork;
+  sender: Sender;
+  receiver: Receiver;
+  handle: Handle<void>;
+  events: AsyncIterableIterator<ConnectionEvent>;
+} {
   const key = (n: number): ed25519.PublicKey => ed25519.PrivateKey.fromSeed(BigInt(n)).publicKey;
   const listen = `${opts.listenIp}:${opts.port}`;
   const shared = {
@@ -186,9 +194,11 @@ function startNetwork(
     register = () => void oracle.register(0, [...opts.participants].map(key));
   }
   const [sender, receiver] = network.register(CHANNEL, Quota.perSecond(128));
+  // Listening before the start: no connection can be made before the stream exists.
+  const events = network.events();
   const handle = network.start();
   register();
-  return { network, sender, receiver, handle };
+  return { network, sender, receiver, handle, events };
 }
 
 async function chat(ctx: Context, opts: Options): Promise<void> {
@@ -200,7 +210,7 @@ async function chat(ctx: Context, opts: Options): Promise<void> {
   }
   const name = (pk: ed25519.PublicKey): string => `peer ${names.get(pk.toHex()) ?? pk.toHex()}`;
 
-  const { network, sender, receiver, handle } = startNetwork(ctx, opts, me);
+  const { network, sender, receiver, handle, events } = startNetwork(ctx, opts, me);
   const how =
     opts.network === 'lookup'
       ? 'lookup: every address given'
@@ -214,9 +224,7 @@ async function chat(ctx: Context, opts: Options): Promise<void> {
   );
 
   const printer = ctx.spawn('printer', () => printMessages(receiver, name));
-  const watcher = ctx.spawn('connections', (c) =>
-    watchConnections(c, network, ctx.metrics, names, opts.network === 'discovery'),
-  );
+  const watcher = ctx.spawn('connections', (c) => watchConnections(c, network, events, names));
 
   // Stop on Ctrl-C, end of input, or the network ending by itself (e.g. the port is taken).
   let stopped = false;
@@ -268,51 +276,65 @@ async function printMessages(
     console.log(`[${name(from)}] ${printable(message)}`);
 }
 
+/** Seconds without any connected peer before the chat says so (then every 30 s). */
+const ALONE_FIRST_S = 10;
+const ALONE_REPEAT_S = 30;
+
 /**
- * Prints connection changes, and in discovery the peers whose signed address record we learn.
- * Both are polled once a second (cheap for a chat): connections from `network.connectedPeers()`,
- * learned records from the tracker's `updates{peer}` counter (one sample per peer whose record
- * was accepted, from its Greeting or by gossip) in `metrics`, which must be the registry the
- * network was created under (a spawned task's own `ctx.metrics` only shows what was registered
- * beneath it).
+ * Prints every connection change as it happens, from `events` (the network's `events()`
+ * stream, opened before the network started), and says so when no
+ * peer has been connected for 10 s (then every 30 s): a bootstrapper that is down, or a wrong
+ * address, would otherwise look exactly like a quiet chat. The iteration ends when the network
+ * stops.
  */
 async function watchConnections(
   ctx: Context,
   network: ChatNetwork,
-  metrics: Metrics,
+  events: AsyncIterableIterator<ConnectionEvent>,
   names: Map<string, number>,
-  discovering: boolean,
 ): Promise<void> {
-  const name = (hex: string): string => `peer ${names.get(hex) ?? hex}`;
-  let previous = new Set<string>();
-  const learned = new Set<string>();
-  // Seconds alone: a bootstrapper or peer that is down, or a wrong address, would otherwise
-  // look exactly like a quiet chat.
-  let alone = 0;
+  const name = (pk: ed25519.PublicKey): string => `peer ${names.get(pk.toHex()) ?? pk.toHex()}`;
+  // One pending next() at a time, kept across timer wake-ups: it must not be raced away.
+  let pending = events.next();
+  let aloneSince: number | undefined =
+    network.connected().length === 0 ? ctx.clock.now() : undefined;
+  let warned = 0;
   try {
     for (;;) {
-      if (discovering) {
-        for (const line of (await metrics.encode()).split('\n')) {
-          const m = /_tracker_updates_total\{peer="([0-9a-f]+)"\}/.exec(line);
-          if (m === null || learned.has(m[1]!)) continue;
-          learned.add(m[1]!);
-          console.log(`* learned ${name(m[1]!)}'s signed address`);
-        }
+      let timer: AbortController | undefined;
+      let woke: Promise<unknown> = new Promise(() => {});
+      if (aloneSince !== undefined) {
+        timer = new AbortController();
+        const seconds = warned === 0 ? ALONE_FIRST_S : ALONE_FIRST_S + warned * ALONE_REPEAT_S;
+        woke = ctx.clock.sleepUntil(aloneSince + seconds * 1000, timer.signal).catch(() => {});
       }
-      const now = new Set(network.connectedPeers().map((pk) => pk.toHex()));
-      for (const hex of now) if (!previous.has(hex)) console.log(`* ${name(hex)} connected`);
-      for (const hex of previous) if (!now.has(hex)) console.log(`* ${name(hex)} disconnected`);
-      previous = now;
-      alone = now.size === 0 ? alone + 1 : 0;
-      if (alone === 10 || (alone > 10 && alone % 30 === 0)) {
+      const which = await select(ctx.signal, pending, woke);
+      timer?.abort();
+      if (which < 0) return;
+      if (which === 1) {
+        const seconds = ALONE_FIRST_S + warned * ALONE_REPEAT_S;
+        warned++;
         console.log(
-          `* no peer connected for ${alone} s: are the others running, and their addresses right?`,
+          `* no peer connected for ${seconds} s: are the others running, and their addresses right?`,
         );
+        continue;
       }
-      await ctx.clock.sleep(1_000, ctx.signal);
+      const next = await pending;
+      if (next.done === true) return;
+      pending = events.next();
+      const e = next.value;
+      const reason = e.reason === undefined ? '' : ` (${e.reason})`;
+      const missed = e.missed === undefined ? '' : ` [${e.missed} earlier changes not shown]`;
+      console.log(`* ${name(e.peer)} ${e.kind}${e.kind === 'connected' ? '' : reason}${missed}`);
+      if (network.connected().length > 0) {
+        aloneSince = undefined;
+        warned = 0;
+      } else {
+        aloneSince ??= ctx.clock.now();
+      }
     }
-  } catch (err) {
-    if (!ctx.signal.aborted && !(err instanceof P2PError)) throw err;
+  } finally {
+    await events.return?.();
   }
 }
 

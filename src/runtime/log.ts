@@ -39,12 +39,54 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+const LEVEL_NAMES = Object.keys(LEVELS) as LogLevel[];
+
+/**
+ * The five level methods of a {@link Logger} over one `record(level, obj, msg)` call made only
+ * at or above the logger's level; subclasses format and write the record, and make children.
+ */
+export abstract class LineLogger implements Logger {
+  readonly #min: number;
+  /** The level this logger writes at and above. */
+  protected readonly level: LogLevel;
+
+  protected constructor(level: LogLevel) {
+    this.level = level;
+    this.#min = LEVELS[level];
+  }
+
+  /** Formats and writes one record (`level` is pino's number: 10 trace ... 50 error). */
+  protected abstract record(level: number, obj: object, msg: string | undefined): void;
+
+  abstract child(bindings: Record<string, unknown>): Logger;
+
+  trace(obj: object, msg?: string): void {
+    if (10 >= this.#min) this.record(10, obj, msg);
+  }
+  debug(obj: object, msg?: string): void {
+    if (20 >= this.#min) this.record(20, obj, msg);
+  }
+  info(obj: object, msg?: string): void {
+    if (30 >= this.#min) this.record(30, obj, msg);
+  }
+  warn(obj: object, msg?: string): void {
+    if (40 >= this.#min) this.record(40, obj, msg);
+  }
+  error(obj: object, msg?: string): void {
+    if (50 >= this.#min) this.record(50, obj, msg);
+  }
+}
+
+/** Whether `s` names a {@link LogLevel}. */
+export function isLogLevel(s: unknown): s is LogLevel {
+  return typeof s === 'string' && (LEVEL_NAMES as string[]).includes(s);
+}
+
 /**
  * A minimal pino-shaped logger writing one JSON object per line (`level`, `time`, bindings,
  * fields, `msg`). `now` supplies the time so the deterministic runtime logs virtual time.
  */
-export class JsonLogger implements Logger {
-  readonly #min: number;
+export class JsonLogger extends LineLogger {
   readonly #bindings: string;
   readonly #now: () => number;
   readonly #write: (line: string) => void;
@@ -55,40 +97,23 @@ export class JsonLogger implements Logger {
     write: (line: string) => void = (line) => process.stderr.write(line),
     bindings = '',
   ) {
-    this.#min = LEVELS[level];
+    super(level);
     this.#now = now;
     this.#write = write;
     this.#bindings = bindings;
   }
 
-  #log(level: number, obj: object, msg: string | undefined): void {
-    if (level < this.#min) return;
+  protected record(level: number, obj: object, msg: string | undefined): void {
     let body = JSON.stringify(obj, replacer);
     body = body === '{}' ? '' : `,${body.slice(1, -1)}`;
     const tail = msg === undefined ? '' : `,"msg":${JSON.stringify(msg)}`;
     this.#write(`{"level":${level},"time":${this.#now()}${this.#bindings}${body}${tail}}\n`);
   }
 
-  trace(obj: object, msg?: string): void {
-    this.#log(10, obj, msg);
-  }
-  debug(obj: object, msg?: string): void {
-    this.#log(20, obj, msg);
-  }
-  info(obj: object, msg?: string): void {
-    this.#log(30, obj, msg);
-  }
-  warn(obj: object, msg?: string): void {
-    this.#log(40, obj, msg);
-  }
-  error(obj: object, msg?: string): void {
-    this.#log(50, obj, msg);
-  }
   child(bindings: Record<string, unknown>): Logger {
     const extra = JSON.stringify(bindings, replacer);
     const more = extra === '{}' ? '' : `,${extra.slice(1, -1)}`;
-    const level = (Object.keys(LEVELS) as LogLevel[]).find((l) => LEVELS[l] === this.#min);
-    return new JsonLogger(level ?? 'silent', this.#now, this.#write, this.#bindings + more);
+    return new JsonLogger(this.level, this.#now, this.#write, this.#bindings + more);
   }
 }
 

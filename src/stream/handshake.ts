@@ -55,6 +55,12 @@ export interface Session {
   readonly sender: Sender;
   /** Reads from the connection and decrypts. */
   readonly receiver: Receiver;
+  /**
+   * The other end's handshake timestamp (ms since the Unix epoch, by its clock): the SynAck's
+   * for a dialer, the Syn's for a listener. Compared with the local clock it estimates the
+   * peer's clock offset (what the synchrony bound limits).
+   */
+  readonly peerTimestamp: number;
 }
 
 /** Keys and confirmation tags derived from the finished transcript. */
@@ -86,12 +92,13 @@ function session(
   peer: ed25519.PublicKey,
   sendKey: Uint8Array,
   recvKey: Uint8Array,
+  peerTimestamp: bigint,
 ): Session {
   const sender = new Sender(connection, new Cipher(sendKey), config.maxMessageSize);
   const receiver = new Receiver(connection, new Cipher(recvKey), config.maxMessageSize);
   sendKey.fill(0);
   recvKey.fill(0);
-  return { peer, sender, receiver };
+  return { peer, sender, receiver, peerTimestamp: Number(peerTimestamp) };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -288,7 +295,7 @@ async function dialer(
   if (!sameBytes(keys.confirmL2d, synAck.confirmation)) throw fail('SynAck confirmation mismatch');
 
   await send(connection, encodeFrame(keys.confirmD2l, ACK_SIZE));
-  return session(connection, config, listenerKey, keys.d2l, keys.l2d);
+  return session(connection, config, listenerKey, keys.d2l, keys.l2d, synAck.timestamp);
 }
 
 /**
@@ -366,5 +373,5 @@ async function listener(
   // Ack: proves the dialer derived the same keys (and so holds its ephemeral secret).
   const ack = decodeAck(await recvFrame(connection.stream, ACK_SIZE));
   if (!sameBytes(keys.confirmD2l, ack)) throw fail('Ack confirmation mismatch');
-  return session(connection, config, dialerKey, keys.l2d, keys.d2l);
+  return session(connection, config, dialerKey, keys.l2d, keys.d2l, syn.timestamp);
 }

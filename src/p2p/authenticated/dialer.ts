@@ -250,7 +250,7 @@ export class Dialer {
     signal: AbortSignal,
     opened: (conn: Connection) => void,
   ): Promise<Session & { readonly connection: Connection }> {
-    const address = await this.#resolve(ctx, ingress, signal);
+    const address = await resolveIngress(ctx, ingress, this.#config.allowPrivateIps, signal);
     const conn = await ctx.network.dial(address, signal, this.#config.localIp);
     opened(conn);
     if (signal.aborted) {
@@ -261,25 +261,37 @@ export class Dialer {
     const session = await streamDial(ctx, this.#config.stream, conn, peer);
     return { ...sessionFields(session), connection: conn };
   }
+}
 
-  /** The socket address to dial: the ingress itself, or one usable resolved IP picked uniformly. */
-  async #resolve(ctx: Context, ingress: Ingress, signal: AbortSignal): Promise<SocketAddr> {
-    const allow = this.#config.allowPrivateIps;
-    if (ingress.kind === 'socket') {
-      if (!usable(ingress.addr.ip, allow)) {
-        throw new P2PError('InvalidAddress', `${ingress.addr.ip} is not a global IP`);
-      }
-      return ingress.addr;
+/**
+ * The socket address to dial for `ingress`: the ingress itself, or one usable resolved IP picked
+ * uniformly with `ctx.rng`. Non-global IPs are usable only when `allowPrivateIps`.
+ *
+ * @throws P2PError `InvalidAddress` if the address (or every resolved one) is not usable;
+ *   whatever `ctx.network.resolve` throws.
+ */
+export async function resolveIngress(
+  ctx: Context,
+  ingress: Ingress,
+  allowPrivateIps: boolean,
+  signal?: AbortSignal,
+): Promise<SocketAddr> {
+  if (ingress.kind === 'socket') {
+    if (!usable(ingress.addr.ip, allowPrivateIps)) {
+      throw new P2PError('InvalidAddress', `${ingress.addr.ip} is not a global IP`);
     }
-    const ips = (await ctx.network.resolve(ingress.host, signal)).filter((ip) => usable(ip, allow));
-    if (ips.length === 0) {
-      throw new P2PError('InvalidAddress', `${ingress.host} resolved to no usable address`);
-    }
-    const ip = ips.length === 1 ? ips[0]! : ips[ctx.rng.int(0, ips.length)]!;
-    return { ip, port: ingress.port };
+    return ingress.addr;
   }
+  const ips = (await ctx.network.resolve(ingress.host, signal)).filter((ip) =>
+    usable(ip, allowPrivateIps),
+  );
+  if (ips.length === 0) {
+    throw new P2PError('InvalidAddress', `${ingress.host} resolved to no usable address`);
+  }
+  const ip = ips.length === 1 ? ips[0]! : ips[ctx.rng.int(0, ips.length)]!;
+  return { ip, port: ingress.port };
 }
 
 function sessionFields(s: Session): Session {
-  return { peer: s.peer, sender: s.sender, receiver: s.receiver };
+  return { peer: s.peer, sender: s.sender, receiver: s.receiver, peerTimestamp: s.peerTimestamp };
 }

@@ -76,8 +76,10 @@ export class Simulation {
       },
     });
     if (context.signal.aborted) this.#close();
-    else context.signal.addEventListener('abort', () => this.#close(), { once: true });
+    else context.signal.addEventListener('abort', this.#onAbort, { once: true });
   }
+
+  readonly #onAbort = (): void => this.#close();
 
   /** True once the network stopped (or its context did). */
   get closed(): boolean {
@@ -259,6 +261,7 @@ export class Simulation {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.context.signal.removeEventListener('abort', this.#onAbort);
     this.#inbox.close();
     this.#kicks.close();
     for (const p of this.topology.all()) {

@@ -197,3 +197,29 @@ describe('simulated delivery', () => {
     });
   });
 });
+
+describe('simulated bounds', () => {
+  test('a full ingress queue makes send return []; maxInFlight drops and counts the excess', async () => {
+    const got = await twice(11, async (ctx) => {
+      const sim = await start(ctx, 3, {
+        link: fixed(10),
+        config: { mailboxSize: 2, maxInFlight: 3 },
+      });
+      const [sender] = sim.channels[0]!;
+      const sent = [1, 2, 3].map(
+        (k) => sender.send(Recipients.all(), bytes(String(k)), false).length,
+      );
+      await ctx.clock.sleep(50);
+      const heard = sim.channels[1]![1].size + sim.channels[2]![1].size;
+      const text = await ctx.metrics.encode();
+      sim.handle.stop();
+      return {
+        sent,
+        heard,
+        overloaded: /messages_dropped_total\{reason="overloaded"\} 1/.test(text),
+      };
+    });
+    // Two sends queued (two recipients each), the third refused; of four messages, three fit.
+    assert.deepEqual(got, { sent: [2, 2, 0], heard: 3, overloaded: true });
+  });
+});
