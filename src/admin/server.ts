@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { formatSocketAddr, parseSocketAddr } from '../p2p/address.js';
-import type { BaseNetwork } from '../p2p/authenticated/network.js';
+import type { BaseNetwork } from '../p2p/authenticated/base-network.js';
 import type { Context, Handle, SocketAddr } from '../runtime/context.js';
 import { AdminError } from './errors.js';
 import { APP_CSS, APP_JS, PAGE_HTML } from './page.js';

@@ -6,8 +6,9 @@
  */
 
 import type { Context } from '../../../runtime/context.js';
+import { BaseNetwork } from '../base-network.js';
 import { trackerSettings } from '../config.js';
-import { BaseNetwork, type FlavourParts, NetworkCore, type StatusSource } from '../network.js';
+import { type FlavourParts, NetworkCore, type StatusSource } from '../network.js';
 import type { Config } from './config.js';
 import { Oracle } from './oracle.js';
 import { peerFlavour } from './peer/index.js';

@@ -7,7 +7,9 @@
  * alone does (lookup: addresses, `overwrite`, the listener allow-list; discovery: `Info`s,
  * knowledge bits, gossip answers). Pure logic owned by the tracker actor: time (`now`, ms since
  * the Unix epoch) and randomness are parameters, releases go out through an injected
- * {@link Releaser}, and metrics through an injected {@link DirectoryMetrics}.
+ * {@link Releaser}, and metrics through an injected {@link DirectoryMetrics}. The records, sets
+ * and blocks live in its base, `SetsDirectory` (`sets-directory.ts`); this file adds the
+ * reservations and connection state.
  *
  * Invariants:
  * - at most one reservation per peer (a record is `inert`, `reserved` or `active`);
@@ -22,24 +24,12 @@
  */
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import { P2PError } from '../../errors.js';
-import { PeerMap } from '../../peer-map.js';
-import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
-import { checkPeerSetSize } from '../oracle.js';
 import { admission } from './admission.js';
-import { BlockList } from './blocks.js';
 import { Metadata } from './metadata.js';
-import { DirectoryMetrics } from './metrics.js';
-import {
-  containsHex,
-  PeerSetWindow,
-  type StoredSet,
-  sortedUnique,
-  sortedUniqueSteps,
-} from './peer-sets.js';
+import { type StoredSet, sortedUniqueSteps } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
 import { type Releaser, Reservation } from './reservation.js';
-import { type SetStatus, statusSteps, type TrackerStatus } from './status.js';
+import { SetsDirectory } from './sets-directory.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
 import type {
   Activation,
@@ -52,27 +42,20 @@ import type {
 } from './types.js';
 
 /**
- * Records, retained sets, blocks and reservations: the state both trackers share. `R` is the
- * flavour's record, `P` what a registration carries, `S` what a retained set stores.
+ * Records, retained sets, blocks and reservations: the state both trackers share ({@link
+ * SetsDirectory} holds the sets and blocks; this class the single reservation per peer and the
+ * connection state). `R` is the flavour's record, `P` what a registration carries, `S` what a
+ * retained set stores.
  */
-export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet = StoredSet> {
-  // ---------- Configuration ----------
-  readonly #config: DirectoryConfig;
-  readonly #myself: PublicKey;
-
-  // ---------- State ----------
-  /** Every record, ourselves included. */
-  protected readonly peers: PeerMap<R, PublicKey> = new PeerMap<R, PublicKey>();
-  /** The retained sets, ascending by index. */
-  protected readonly sets: PeerSetWindow<S>;
-  readonly #blocks: BlockList;
-
+export abstract class DirectoryBase<
+  R extends RecordBase,
+  P,
+  S extends StoredSet = StoredSet,
+> extends SetsDirectory<R, P, S> {
   // ---------- Collaborators ----------
   readonly #rng: JitterRng;
   readonly #handshakeTimeoutMs: number;
   readonly #releaser: Releaser;
-  /** The directory's metrics. */
-  protected readonly metrics: DirectoryMetrics;
 
   /**
    * @param myself - our own key and its record (persistent, never eligible).
@@ -84,197 +67,10 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     config: DirectoryConfig,
     deps: DirectoryDependencies,
   ) {
-    if (!Number.isSafeInteger(config.trackedPeerSets) || config.trackedPeerSets < 1) {
-      throw new P2PError('InvalidConfig', 'trackedPeerSets must be a positive integer');
-    }
-    if (!Number.isSafeInteger(config.maxPeersPerSet) || config.maxPeersPerSet < 1) {
-      throw new P2PError('InvalidConfig', 'maxPeersPerSet must be a positive integer');
-    }
-    this.#config = config;
-    this.#myself = myself[0];
+    super(myself, config, deps);
     this.#rng = deps.rng;
     this.#handshakeTimeoutMs = config.handshakeTimeoutMs ?? 5_000;
     this.#releaser = deps.releaser;
-    this.metrics = deps.metrics ?? DirectoryMetrics.noop();
-    this.sets = new PeerSetWindow<S>(config.trackedPeerSets);
-    this.#blocks = new BlockList(config.blockDurationMs, this.metrics.blocked);
-    this.peers.set(myself[0], myself[1]);
-    this.metrics.tracked.set(undefined, 0);
-  }
-
-  /** Our own key. */
-  get myself(): PublicKey {
-    return this.#myself;
-  }
-
-  // ---------- Peer sets ----------
-
-  /**
-   * Throws unless a set of `primary` and `secondary` keys fits `maxPeersPerSet`: the distinct
-   * keys across both roles, plus one for ourselves if we are not among them (we always occupy a
-   * connection slot's worth of identity in every set).
-   *
-   * @throws P2PError `InvalidPeerSet`.
-   */
-  /**
-   * {@link checkKeys} for members in any order (what the oracle checks at the call): counts the
-   * distinct keys with a set, linear, no sort.
-   *
-   * @throws P2PError `InvalidPeerSet` if the set is larger than `maxPeersPerSet`.
-   */
-  protected checkKeyCount(keys: Iterable<PublicKey>): void {
-    checkPeerSetSize(keys, this.#myself, this.#config.maxPeersPerSet);
-  }
-
-  protected checkKeys(peers: TrackedPeers): void {
-    const me = this.#myself.toHex();
-    const hasMe = containsHex(peers.primary, me) || containsHex(peers.secondary, me);
-    const count = peers.primary.length + peers.secondary.length + (hasMe ? 0 : 1);
-    if (count > this.#config.maxPeersPerSet) {
-      throw new P2PError(
-        'InvalidPeerSet',
-        `peer set has ${count} peers (including self) but maxPeersPerSet is ${this.#config.maxPeersPerSet}`,
-      );
-    }
-  }
-
-  /**
-   * Tracks `peers` at `index` and evicts the lowest indices beyond `trackedPeerSets`.
-   *
-   * Returns `undefined` (nothing changes) if `index` is not greater than every retained index.
-   * Otherwise returns the deduplicated, sorted list of peers whose connection must be killed
-   * (see the flavour's {@link trackSteps}).
-   *
-   * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer or the set is
-   *   larger than `maxPeersPerSet` (checked before any change).
-   */
-  track(index: number, peers: P): PublicKey[] | undefined {
-    const job = this.beginTrack(index, peers);
-    return job === undefined ? undefined : runSteps(job);
-  }
-
-  /**
-   * {@link track} split into steps: checks the index at once (throwing as `track` does, or
-   * returning `undefined` for an index that does not increase) and returns the steps that check
-   * the size (throwing before any change) and apply the set. The caller must run them to
-   * completion before any other call.
-   *
-   * @throws P2PError `InvalidPeerSet` for an invalid index (at once) or an oversized set (from
-   *   the first steps).
-   */
-  beginTrack(index: number, peers: P): Steps<PublicKey[]> | undefined {
-    if (!this.admits(index)) return undefined;
-    return this.trackSteps(index, peers);
-  }
-
-  /**
-   * The flavour's registration of `peers` at an admitted `index`, in steps: check the size
-   * ({@link checkKeys}) before any change, give every member a record and its count, then
-   * {@link commitSteps}.
-   */
-  protected abstract trackSteps(index: number, peers: P): Steps<PublicKey[]>;
-
-  /**
-   * The first step of {@link beginTrack}: throws on an invalid index; returns whether `index`
-   * exceeds every retained index (if not, the registration is ignored).
-   *
-   * @throws P2PError `InvalidPeerSet` if `index` is not a non-negative safe integer.
-   */
-  protected admits(index: number): boolean {
-    checkPeerSetIndex(index);
-    return this.sets.accepts(index);
-  }
-
-  /**
-   * The last steps of a flavour's `track`, once the set's members have their counts: stores
-   * `set`, evicts the lowest indices beyond `trackedPeerSets` (decrementing their members,
-   * queueing for kill those that now need teardown, deleting inert ones with no membership),
-   * and returns `kill` deduplicated and sorted.
-   */
-  protected *commitSteps(set: S, kill: PublicKey[]): Steps<PublicKey[]> {
-    let n = 0;
-    for (const evicted of this.sets.push(set)) {
-      for (const key of evicted.peers.primary) {
-        const record = this.peers.get(key)!;
-        record.decrementPrimary();
-        this.#afterEviction(key, record, kill);
-        if (++n % CHUNK === 0) yield;
-      }
-      for (const key of evicted.peers.secondary) {
-        const record = this.peers.get(key)!;
-        record.decrementSecondary();
-        this.#afterEviction(key, record, kill);
-        if (++n % CHUNK === 0) yield;
-      }
-    }
-    return sortedUnique(kill);
-  }
-
-  /** Adds a record for `key` (counted in the `tracked` gauge). */
-  protected insert(key: PublicKey, record: R): R {
-    this.peers.set(key, record);
-    this.metrics.tracked.inc();
-    return record;
-  }
-
-  /** The peers tracked at `index`, or `undefined` if that index is not retained. */
-  peerSet(index: number): TrackedPeers | undefined {
-    return this.sets.get(index)?.peers;
-  }
-
-  /** The highest retained index, if any. */
-  latestIndex(): number | undefined {
-    return this.sets.latest()?.index;
-  }
-
-  /** Every tracked peer: primary if primary in any retained set, else secondary. */
-  all(): TrackedPeers {
-    return runSteps(this.sets.allSteps());
-  }
-
-  /** The update to send subscribers: the latest set and the union of all, or `undefined`. */
-  latestUpdate(): PeerSetUpdate | undefined {
-    return runSteps(this.latestUpdateSteps());
-  }
-
-  /** {@link latestUpdate} in steps (the union is a merge over every retained set). */
-  *latestUpdateSteps(): Steps<PeerSetUpdate | undefined> {
-    const last = this.sets.latest();
-    if (last === undefined) return undefined;
-    return { index: last.index, latest: last.peers, all: yield* this.sets.allSteps() };
-  }
-
-  // ---------- Blocking ----------
-
-  /**
-   * Blocks `key` until `now + blockDurationMs`. Works for keys without a record (the block
-   * applies when they are later tracked). No-op while an unexpired block exists, and for
-   * ourselves. Returns whether a block was added. The caller kills any connection.
-   */
-  block(key: PublicKey, now: number): boolean {
-    if (this.peers.get(key)?.isBlockable() === false) return false;
-    return this.#blocks.block(key, now);
-  }
-
-  /** Whether `key` is blocked at `now` (an entry exists and has not expired). */
-  isBlocked(key: PublicKey, now: number): boolean {
-    // Most directories block nobody: skip hashing the key then.
-    return this.#blocks.size > 0 && this.#blocks.isBlocked(key, now);
-  }
-
-  /** Removes every block that has expired by `now`; returns the unblocked keys in expiry order. */
-  unblockExpired(now: number): PublicKey[] {
-    return this.#blocks.unblockExpired(now);
-  }
-
-  /** When the earliest block expires (ms), or `undefined` if nothing is blocked. */
-  nextUnblockAt(): number | undefined {
-    return this.#blocks.nextUnblockAt();
-  }
-
-  /** Number of block entries (including expired ones not yet swept). */
-  get blockedCount(): number {
-    return this.#blocks.size;
   }
 
   // ---------- Connections ----------
@@ -307,7 +103,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     let n = 0;
     for (const [key, record] of this.peers) {
       if (++n % CHUNK === 0) yield;
-      const until = this.#blocks.blockedUntil(key, now);
+      const until = this.blocks.blockedUntil(key, now);
       if (until !== undefined) {
         if (nextQueryAt === undefined || until < nextQueryAt) nextQueryAt = until;
         continue;
@@ -331,7 +127,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     if (!this.eligible(key, now)) return undefined;
     const record = this.peers.get(key)!;
     const holder = metadata.kind;
-    switch (record.reserve(now, this.#config.peerConnectionCooldownMs, this.#rng, holder)) {
+    switch (record.reserve(now, this.config.peerConnectionCooldownMs, this.#rng, holder)) {
       case 'reserved':
         this.metrics.reserved.inc();
         return new Reservation(
@@ -353,7 +149,7 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
     holder: 'dialer' | 'listener',
     now: number,
   ): Admission {
-    return admission(this.#myself, key, record, holder, now, this.#handshakeTimeoutMs);
+    return admission(this.myself, key, record, holder, now, this.#handshakeTimeoutMs);
   }
 
   /**
@@ -448,59 +244,4 @@ export abstract class DirectoryBase<R extends RecordBase, P, S extends StoredSet
 
   /** Called after `record` was released, before it may be deleted. */
   protected released(_key: PublicKey, _record: R, _metadata: Metadata): void {}
-
-  // ---------- Inspection ----------
-
-  /** Where `record`'s peer is dialed, as `host:port`, if known (for status snapshots). */
-  protected abstract addressOf(record: R): string | undefined;
-
-  /** A retained set as a status snapshot shows it (a flavour may add to it). */
-  protected setStatus(set: S): SetStatus {
-    return { index: set.index, primary: set.peers.primary, secondary: set.peers.secondary };
-  }
-
-  /**
-   * The retained sets and the peers at `[offset, offset + limit)` at `now`, in the directory's
-   * order (records as first seen, ourselves excluded, then blocked keys without a record), in
-   * steps (see {@link statusSteps}).
-   */
-  status(offset: number, limit: number, now: number): Steps<TrackerStatus> {
-    return statusSteps(
-      {
-        sets: [...this.sets].map((s) => this.setStatus(s)),
-        records: this.peers,
-
-        blocks: this.#blocks,
-        blockDurationMs: this.#config.blockDurationMs,
-        addressOf: (r) => this.addressOf(r),
-      },
-      offset,
-      limit,
-      now,
-    );
-  }
-
-  /** Number of records, excluding ourselves. */
-  get trackedCount(): number {
-    return this.peers.size - 1;
-  }
-
-  // ---------- Helpers ----------
-
-  #afterEviction(key: PublicKey, record: R, kill: PublicKey[]): void {
-    // A record that needs teardown is not inert, so not deletable either.
-    if (record.needsTeardown()) kill.push(key);
-    else this.deleteIfNeeded(key, record);
-  }
-
-  /** Deletes `key`'s record if it is {@link RecordBase.deletable}; returns whether it did. */
-  protected deleteIfNeeded(key: PublicKey, record: R | undefined = this.peers.get(key)): boolean {
-    if (record === undefined || !record.deletable()) return false;
-    // The block entry (and its gauge) outlive the record: a block persists until it expires.
-    this.peers.delete(key);
-    this.metrics.tracked.dec();
-    this.metrics.forget(key.toHex());
-    this.#blocks.restoreGauge(key);
-    return true;
-  }
 }
