@@ -5,7 +5,7 @@
  * The root entry re-exports the common surface; each module also has its own subpath
  * (`authp2p/codec`, `authp2p/crypto`, `authp2p/runtime`, `authp2p/stream`, `authp2p/lookup`,
  * `authp2p/discovery`, `authp2p/simulated`,
- * `authp2p/actor`, `authp2p/quota`).
+ * `authp2p/actor`, `authp2p/quota`, `authp2p/utils`).
  *
  * @example
  * ```ts
@@ -54,6 +54,7 @@ export type { ConnectionEvent, ConnectionEventKind } from './p2p/events.js';
 export * as simulated from './p2p/simulated/index.js';
 export type { PeerSetUpdate, TrackedPeers } from './p2p/types.js';
 export { Recipients } from './p2p/types.js';
+export * as utils from './p2p/utils/index.js';
 export { Quota } from './quota/index.js';
 export type { Context, Handle } from './runtime/index.js';
 export { deterministicRuntime, nodeRuntime, RuntimeError } from './runtime/index.js';

@@ -131,7 +131,8 @@ async function checkOne(
         cfg.config.allowPrivateIps,
         abort.signal,
       );
-      conn = await ctx.network.dial(addr, abort.signal);
+      // From the node's listen IP, as the node's own dials: a lookup peer accepts only that.
+      conn = await ctx.network.dial(addr, abort.signal, cfg.config.listen.ip);
     } catch (err) {
       return {
         ...base,

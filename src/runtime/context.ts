@@ -93,8 +93,13 @@ export interface Listener {
 /** Networking: TCP in the Node runtime, an in-memory network in the deterministic runtime. */
 export interface Network {
   bind(address: SocketAddr): Promise<Listener>;
-  /** Connects; rejects (connection refused) when nothing listens at `address`. */
-  dial(address: SocketAddr, signal?: AbortSignal): Promise<Connection>;
+  /**
+   * Connects; rejects (connection refused) when nothing listens at `address`. With `localIp`
+   * (typically the caller's own listen IP), the connection leaves from that address, so the
+   * accepting side sees it as the remote IP; a wildcard (`0.0.0.0`, `::`) or an address of the
+   * other IP family than `address` is ignored (the network picks the source as without it).
+   */
+  dial(address: SocketAddr, signal?: AbortSignal, localIp?: string): Promise<Connection>;
   /** Resolves a DNS name to IP address literals. */
   resolve(host: string, signal?: AbortSignal): Promise<string[]>;
 }

@@ -15,7 +15,9 @@
  * Each dial runs as its own task bounded by `dialTimeoutMs`: resolve the ingress (a DNS name
  * resolves to every A/AAAA record, filtered by `allowPrivateIps`, one picked uniformly), connect,
  * run the stream handshake expecting the peer's key, and hand the session to the spawner. Any
- * failure closes the connection and releases the reservation.
+ * failure closes the connection and releases the reservation. Dials leave from the listen IP
+ * (`localIp`) when it is not a wildcard, in both runtimes, so that a lookup peer (which accepts
+ * only the IPs it registered) sees the address it registered for us.
  *
  * @module
  */
@@ -76,6 +78,12 @@ export interface DialerConfig {
   readonly dialTimeoutMs: number;
   /** Whether resolved non-global IPs may be dialed. */
   readonly allowPrivateIps: boolean;
+  /**
+   * The IP dials leave from: the network's listen IP, so a peer that accepts the connection sees
+   * the address it registered for us (a wildcard, or the other IP family, leaves the choice to
+   * the runtime).
+   */
+  readonly localIp?: string;
 }
 
 /** Everything {@link Dialer} is wired to. */
@@ -243,7 +251,7 @@ export class Dialer {
     opened: (conn: Connection) => void,
   ): Promise<Session & { readonly connection: Connection }> {
     const address = await resolveIngress(ctx, ingress, this.#config.allowPrivateIps, signal);
-    const conn = await ctx.network.dial(address, signal);
+    const conn = await ctx.network.dial(address, signal, this.#config.localIp);
     opened(conn);
     if (signal.aborted) {
       conn.close();

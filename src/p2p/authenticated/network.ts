@@ -238,6 +238,7 @@ export class NetworkCore {
           peerConnectionCooldownMs: config.peerConnectionCooldownMs,
           dialTimeoutMs: config.dialTimeoutMs,
           allowPrivateIps: config.allowPrivateIps,
+          localIp: config.listen.ip,
         },
         {
           tracker: parts.tracker,

@@ -10,16 +10,19 @@ import { P2PError } from '../errors.js';
 import type { ChannelMessage } from './channels.js';
 
 /** The result of a finished receiver iteration. */
-const ITER_DONE: IteratorResult<ChannelMessage> = Object.freeze({ value: undefined, done: true });
+const ITER_DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true });
 
-/** Receives on one channel: messages from every peer, in arrival order. */
-export class Receiver implements AsyncIterable<ChannelMessage> {
+/**
+ * Receives on one channel: messages from every peer, in arrival order. `T` is what a message is
+ * (`[from, payload]` for a network channel; the mux backup channel adds the sub-channel).
+ */
+export class Receiver<T = ChannelMessage> implements AsyncIterable<T> {
   /** The channel this receiver reads. */
   readonly channel: number;
-  readonly #inbox: Inbox<ChannelMessage>;
+  readonly #inbox: Inbox<T>;
 
-  /** @internal Made by {@link Channels.register}. */
-  constructor(channel: number, inbox: Inbox<ChannelMessage>) {
+  /** @internal Made by {@link Channels.register} (and the utilities' muxer). */
+  constructor(channel: number, inbox: Inbox<T>) {
     this.channel = channel;
     this.#inbox = inbox;
   }
@@ -31,14 +34,14 @@ export class Receiver implements AsyncIterable<ChannelMessage> {
    * @throws P2PError `NetworkClosed` once the network has stopped; `signal.reason` if `signal`
    *   aborts first (the pending wait is removed, no message is lost).
    */
-  recv(options?: { readonly signal?: AbortSignal }): Promise<ChannelMessage> {
+  recv(options?: { readonly signal?: AbortSignal }): Promise<T> {
     // A queued message is returned at once (even if `signal` has aborted, as before).
     const m = this.#inbox.tryRecv();
     if (m !== undefined) return Promise.resolve(m);
     return this.#recvWait(options?.signal);
   }
 
-  async #recvWait(signal: AbortSignal | undefined): Promise<ChannelMessage> {
+  async #recvWait(signal: AbortSignal | undefined): Promise<T> {
     const inbox = this.#inbox;
     for (;;) {
       const m = inbox.tryRecv();
@@ -54,15 +57,15 @@ export class Receiver implements AsyncIterable<ChannelMessage> {
    * than an async generator: a queued message costs one resolved promise, not a generator
    * resumption.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<ChannelMessage> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     const inbox = this.#inbox;
     let done = false;
-    const finish = (): IteratorResult<ChannelMessage> => {
+    const finish = (): IteratorResult<T> => {
       done = true;
       return ITER_DONE;
     };
-    const iterator: AsyncIterableIterator<ChannelMessage> = {
-      next: (): Promise<IteratorResult<ChannelMessage>> => {
+    const iterator: AsyncIterableIterator<T> = {
+      next: (): Promise<IteratorResult<T>> => {
         if (done) return Promise.resolve(ITER_DONE);
         const m = inbox.tryRecv();
         if (m !== undefined) return Promise.resolve({ value: m, done: false });
@@ -75,7 +78,7 @@ export class Receiver implements AsyncIterable<ChannelMessage> {
           },
         );
       },
-      return: (): Promise<IteratorResult<ChannelMessage>> => Promise.resolve(finish()),
+      return: (): Promise<IteratorResult<T>> => Promise.resolve(finish()),
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;

@@ -2,7 +2,7 @@ import { AcceptQueue } from '../accept-queue.js';
 import { ByteQueue } from '../byte-queue.js';
 import type { Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
-import { isIpLiteral } from '../node/platform.js';
+import { dialSource, isIpLiteral } from '../node/platform.js';
 import { type Digest, EVENT } from './digest.js';
 import { Callback, type Scheduler, TimedEvent } from './scheduler.js';
 
@@ -48,7 +48,11 @@ export interface SimulatedNetwork {
   setLinkDelay(fromIp: string, toIp: string, ms: number | undefined): void;
   /** Sets (or, with `undefined`, removes) the IPs a host name resolves to. */
   setDns(host: string, ips: readonly string[] | undefined): void;
-  /** A view of the network whose dials originate from `ip` (the default view dials from 127.0.0.1). */
+  /**
+   * A view of the network whose dials originate from `ip` (the default view dials from
+   * 127.0.0.1). A dial that passes its own `localIp` (not a wildcard, same family) leaves from
+   * that address instead, as a Node dial binds it.
+   */
   host(ip: string): Network;
   /** The connections open at either end, by id. */
   connections(): SimulatedConnectionInfo[];
@@ -493,7 +497,10 @@ class Dial extends TimedEvent {
   }
 }
 
-/** A Network view whose dials originate from one IP. */
+/**
+ * A Network view whose dials originate from one IP, unless the dial names its own local IP
+ * (`dial(address, signal, localIp)`, which the p2p dialers pass as their listen IP).
+ */
 class HostView implements Network {
   readonly #net: SimNetwork;
   readonly #ip: string;
@@ -504,8 +511,8 @@ class HostView implements Network {
   bind(address: SocketAddr): Promise<Listener> {
     return this.#net.bind(address);
   }
-  dial(address: SocketAddr, signal?: AbortSignal): Promise<Connection> {
-    return this.#net.dial(this.#ip, address, signal);
+  dial(address: SocketAddr, signal?: AbortSignal, localIp?: string): Promise<Connection> {
+    return this.#net.dial(dialSource(localIp, address.ip) ?? this.#ip, address, signal);
   }
   resolve(host: string, signal?: AbortSignal): Promise<string[]> {
     return this.#net.resolve(host, signal);

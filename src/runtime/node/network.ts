@@ -4,6 +4,7 @@ import { AcceptQueue } from '../accept-queue.js';
 import { ByteQueue } from '../byte-queue.js';
 import type { Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
+import { dialSource } from './platform.js';
 
 /** Tuning of the Node network; every field has a default. */
 export interface NodeNetworkOptions {
@@ -454,10 +455,16 @@ export class NodeNetwork implements Network {
     });
   }
 
-  dial(address: SocketAddr, signal?: AbortSignal): Promise<Connection> {
+  dial(address: SocketAddr, signal?: AbortSignal, localIp?: string): Promise<Connection> {
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const localAddress = dialSource(localIp, address.ip);
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: address.ip, port: address.port, noDelay: true });
+      const socket = net.connect({
+        host: address.ip,
+        port: address.port,
+        noDelay: true,
+        ...(localAddress === undefined ? {} : { localAddress }),
+      });
       const onAbort = (): void => {
         cleanup();
         socket.destroy();

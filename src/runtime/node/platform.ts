@@ -14,3 +14,14 @@ export function macrotask(): Promise<void> {
 export function isIpLiteral(s: string): boolean {
   return isIP(s) !== 0;
 }
+
+/**
+ * The local IP a dial to `target` should leave from, given the caller's preferred `local` (the
+ * dialing network's listen IP): `local` when it is a literal of the same family as `target` and
+ * not a wildcard (`0.0.0.0`, `::`), otherwise `undefined` (let the network choose).
+ */
+export function dialSource(local: string | undefined, target: string): string | undefined {
+  if (local === undefined || local === '0.0.0.0' || local === '::') return undefined;
+  const family = isIP(local);
+  return family !== 0 && family === isIP(target) ? local : undefined;
+}
