@@ -13,12 +13,10 @@
  *
  * Every wait is on an event with a deadline; nothing sleeps on wall time.
  *
- * How we know these tests bite: with the proxy's chunking disabled (`chunkBytes` left at
- * Infinity) the write counts assertion fails (one write per frame, not per byte); with the lookup
- * peers' Ping disabled locally (`pingFrequencyMs` of 10 minutes) the stall test still passes but a
- * healthy idle connection dies at the read timeout too (C's connection), which the "C untouched"
- * assertion catches; removing the cooldown-driven redial (dialer never retrying) makes every
- * "connected again" wait time out.
+ * How we know these tests bite (each checked by editing the built test locally and watching it
+ * fail): with the proxy's chunking off (`chunkBytes` left at Infinity) the one-write-per-byte
+ * assertion fails; with the Pings off (`pingFrequencyMs` of 10 minutes) a healthy idle connection
+ * dies at the read timeout too, and "C stayed connected" fails.
  */
 
 import assert from 'node:assert/strict';
