@@ -22,7 +22,7 @@
  * How we know the test bites (checked by editing the built `listener.js` locally and running this
  * file): making the per-IP check always pass fails the `handshake_ip_rate_limited` count (0, not
  * 7); the same for the subnet check (0, not 72); removing the `maxConcurrentHandshakes` check
- * fails the concurrency count (0, not 31) and the in-flight count (131, not 100).
+ * fails the concurrency count (0, not 31).
  */
 
 import assert from 'node:assert/strict';
