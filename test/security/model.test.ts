@@ -527,7 +527,9 @@ async function check(flavour: Flavour, seed: number): Promise<void> {
       const saved = [...regressions(), { flavour, seed: out.seed, path: out.counterexamplePath }];
       writeFileSync(REGRESSIONS, `${JSON.stringify(saved, null, 2)}\n`);
     }
-    assert.fail(`${fc.defaultReportMessage(out) ?? 'model run failed'}\n${String(out.errorInstance)}`);
+    assert.fail(
+      `${fc.defaultReportMessage(out) ?? 'model run failed'}\n${String(out.errorInstance)}`,
+    );
   }
 }
 
