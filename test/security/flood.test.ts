@@ -37,7 +37,14 @@ import { Quota } from '../../src/quota/index.js';
 import type { Context, Handle, SocketAddr } from '../../src/runtime/context.js';
 import { nodeRuntime } from '../../src/runtime/index.js';
 import { memoryAfterGc } from '../helpers/memory.js';
-import { deadline, EventLog, openFds, openResources, watchRejections } from '../helpers/wait.js';
+import {
+  deadline,
+  EventLog,
+  type EventSource,
+  openFds,
+  openResources,
+  watchRejections,
+} from '../helpers/wait.js';
 import { NAMESPACE, signer } from '../p2p/authenticated/lookup/network/helpers.js';
 
 const PERIOD_MS = 10 * 60_000;
@@ -78,6 +85,20 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Starts the target network and waits for its listener to bind. */
+async function started(
+  network: EventSource & {
+    start(): Handle<void>;
+    address(): Promise<SocketAddr | undefined>;
+  },
+): Promise<Pick<Setup, 'handles' | 'targetLog' | 'targetAddress'>> {
+  const handles = [network.start()];
+  const targetLog = new EventLog(network);
+  const targetAddress = await deadline(network.address(), 5_000, 'target binds');
+  assert.ok(targetAddress !== undefined);
+  return { handles, targetLog, targetAddress };
+}
+
 async function lookupSetup(ctx: Context): Promise<Setup> {
   const honestKey = signer(2);
   const dead = await closedPort();
@@ -91,10 +112,7 @@ async function lookupSetup(ctx: Context): Promise<Setup> {
       bypassIpCheck: true,
     }),
   );
-  const handles = [network.start()];
-  const targetLog = new EventLog(network);
-  const targetAddress = await deadline(network.address(), 5_000, 'target binds');
-  assert.ok(targetAddress !== undefined);
+  const { handles, targetLog, targetAddress } = await started(network);
   // The target knows the honest peer at an address it cannot reach: only an inbound connection
   // can join them.
   oracle.register(0, [
@@ -136,10 +154,7 @@ async function discoverySetup(ctx: Context): Promise<Setup> {
       bootstrappers: [],
     }),
   );
-  const handles = [network.start()];
-  const targetLog = new EventLog(network);
-  const targetAddress = await deadline(network.address(), 5_000, 'target binds');
-  assert.ok(targetAddress !== undefined);
+  const { handles, targetLog, targetAddress } = await started(network);
   oracle.register(0, set);
   return {
     target: { ctx: tctx, network },

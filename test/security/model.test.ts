@@ -35,7 +35,7 @@ import type { Receiver, Sender } from '../../src/p2p/authenticated/channels.js';
 import { Recipients } from '../../src/p2p/types.js';
 import type { Context, Handle } from '../../src/runtime/context.js';
 import { deterministicRuntime } from '../../src/runtime/index.js';
-import { EventLog } from '../helpers/wait.js';
+import { EventLog, type EventSource } from '../helpers/wait.js';
 import { startPeer as startDiscovery } from '../p2p/authenticated/discovery/network/helpers.js';
 import { startPeer as startLookup } from '../p2p/authenticated/lookup/network/helpers.js';
 
@@ -60,7 +60,7 @@ interface Instance {
   readonly receiver: Receiver;
   readonly handle: Handle<void>;
   readonly log: EventLog;
-  register(index: number, members: readonly Instance[] | readonly number[]): void;
+  register(index: number, members: readonly Instance[]): void;
   /** Lookup: learn `other`'s new address. */
   overwrite(other: Instance): void;
   block(pk: PublicKey): void;
@@ -105,64 +105,70 @@ interface Model {
 
 const keyOf = (pk: PublicKey) => pk.toHex();
 
+/** What both flavours' test peers share. */
+interface FlavourPeer {
+  readonly pk: PublicKey;
+  readonly address: string;
+  readonly network: Instance['network'] & EventSource;
+  readonly sender: Sender;
+  readonly receiver: Receiver;
+  readonly handle: Handle<void>;
+  readonly oracle: { block(pk: PublicKey): unknown };
+}
+
 function instanceOf(real: Real, i: number): Instance {
   const gen = ++real.gens[i]!;
-  const port = 3000 + gen;
-  const label = `p${i}g${gen}`;
+  const options = {
+    port: 3000 + gen,
+    label: `p${i}g${gen}`,
+    overrides: { blockDurationMs: BLOCK_MS, dialFrequencyMs: 100, peerConnectionCooldownMs: 200 },
+  };
+  const wrap = (
+    p: FlavourPeer,
+    register: Instance['register'],
+    overwrite: Instance['overwrite'],
+  ): Instance => ({
+    i,
+    gen,
+    pk: p.pk,
+    address: p.address,
+    network: p.network,
+    sender: p.sender,
+    receiver: p.receiver,
+    handle: p.handle,
+    log: new EventLog(p.network),
+    register,
+    overwrite,
+    block: (pk) => p.oracle.block(pk),
+  });
   let inst: Instance;
   if (real.flavour === 'lookup') {
-    const p = startLookup(real.ctx, i, {
-      port,
-      label,
-      overrides: { blockDurationMs: BLOCK_MS, dialFrequencyMs: 100, peerConnectionCooldownMs: 200 },
-    });
-    inst = {
-      i,
-      gen,
-      pk: p.pk,
-      address: p.address,
-      network: p.network,
-      sender: p.sender,
-      receiver: p.receiver,
-      handle: p.handle,
-      log: new EventLog(p.network),
-      register(index, members) {
-        const entries = (members as readonly Instance[]).map((m) => [m.pk, m.address] as const);
-        p.oracle.register(index, entries);
-      },
-      overwrite(other) {
-        p.oracle.overwrite([[other.pk, other.address]]);
-      },
-      block: (pk) => p.oracle.block(pk),
-    };
+    const p = startLookup(real.ctx, i, options);
+    inst = wrap(
+      p,
+      (index, members) =>
+        p.oracle.register(
+          index,
+          members.map((m) => [m.pk, m.address] as const),
+        ),
+      (other) => p.oracle.overwrite([[other.pk, other.address]]),
+    );
   } else {
     const boot = real.peers[0];
     const p = startDiscovery(real.ctx, i, {
-      port,
-      label,
+      ...options,
       bootstrappers:
         i === 0 || boot === undefined ? [] : [{ pk: boot.pk, address: boot.address } as never],
-      overrides: { blockDurationMs: BLOCK_MS, dialFrequencyMs: 100, peerConnectionCooldownMs: 200 },
     });
-    inst = {
-      i,
-      gen,
-      pk: p.pk,
-      address: p.address,
-      network: p.network,
-      sender: p.sender,
-      receiver: p.receiver,
-      handle: p.handle,
-      log: new EventLog(p.network),
-      register(index, members) {
+    inst = wrap(
+      p,
+      (index, members) =>
         p.oracle.register(
           index,
-          (members as readonly Instance[]).map((m) => m.pk),
-        );
-      },
-      overwrite() {},
-      block: (pk) => p.oracle.block(pk),
-    };
+          members.map((m) => m.pk),
+        ),
+      () => {},
+    );
   }
   real.peers[i] = inst;
   void read(real, inst);

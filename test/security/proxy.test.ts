@@ -204,13 +204,26 @@ async function roundTrip(a: TcpPeer, b: TcpPeer, tag: number): Promise<void> {
   await exact(b, a, tag, 5);
 }
 
+/**
+ * Runs `body` on the Node runtime (short read timeout), then asserts that no socket, server or
+ * timer is left and that no promise rejection went unhandled meanwhile.
+ */
+async function guarded(body: (ctx: Context) => Promise<void>): Promise<void> {
+  const rejections = watchRejections();
+  const baseline = openResources();
+  try {
+    await nodeRuntime({ readTimeoutMs: READ_TIMEOUT_MS }).run(body);
+  } finally {
+    assert.deepEqual(rejections.stop(), [], 'no unhandled rejection');
+  }
+  assert.deepEqual(openResources(), baseline, 'every socket, server and timer released');
+}
+
 describe('lookup through the fault proxy (real TCP)', () => {
   test('1-byte writes both ways: handshake and 40 messages each way arrive byte-exactly', {
     timeout: 60_000,
   }, async () => {
-    const rejections = watchRejections();
-    const baseline = openResources();
-    await nodeRuntime({ readTimeoutMs: READ_TIMEOUT_MS }).run(async (ctx) => {
+    await guarded(async (ctx) => {
       const { a, b, proxies, stop } = await trio(ctx, { chunkBytes: 1 }, 11);
       try {
         const conn = await live(a, b, proxies);
@@ -224,16 +237,12 @@ describe('lookup through the fault proxy (real TCP)', () => {
         await stop();
       }
     });
-    assert.deepEqual(openResources(), baseline, 'every socket, server and timer released');
-    assert.deepEqual(rejections.stop(), []);
   });
 
   test('coalesced, delayed and jittered writes: 60 messages each way arrive byte-exactly', {
     timeout: 60_000,
   }, async () => {
-    const rejections = watchRejections();
-    const baseline = openResources();
-    await nodeRuntime({ readTimeoutMs: READ_TIMEOUT_MS }).run(async (ctx) => {
+    await guarded(async (ctx) => {
       const faults = { coalesceMs: 15, delayMs: 3, jitterMs: 20 };
       const { a, b, proxies, stop } = await trio(ctx, faults, 12);
       try {
@@ -249,16 +258,12 @@ describe('lookup through the fault proxy (real TCP)', () => {
         await stop();
       }
     });
-    assert.deepEqual(openResources(), baseline, 'every socket, server and timer released');
-    assert.deepEqual(rejections.stop(), []);
   });
 
   test('stall, mid-write cut (each way), half-close and reset close only the proxied connection; it comes back', {
     timeout: 120_000,
   }, async () => {
-    const rejections = watchRejections();
-    const baseline = openResources();
-    await nodeRuntime({ readTimeoutMs: READ_TIMEOUT_MS }).run(async (ctx) => {
+    await guarded(async (ctx) => {
       const { a, b, c, proxies, stop } = await trio(ctx, {}, 13);
       const cMark = a.log.mark;
       const faults: [string, (conn: ProxyConnection) => void, boolean][] = [
@@ -300,16 +305,12 @@ describe('lookup through the fault proxy (real TCP)', () => {
         await stop();
       }
     });
-    assert.deepEqual(openResources(), baseline, 'every socket, server and timer released');
-    assert.deepEqual(rejections.stop(), []);
   });
 
   test('a new connection stalled from its first byte is closed at the handshake deadline', {
     timeout: 60_000,
   }, async () => {
-    const rejections = watchRejections();
-    const baseline = openResources();
-    await nodeRuntime({ readTimeoutMs: READ_TIMEOUT_MS }).run(async (ctx) => {
+    await guarded(async (ctx) => {
       const { a, b, proxies, stop } = await trio(ctx, {}, 14);
       try {
         const conn = await live(a, b, proxies);
@@ -331,7 +332,5 @@ describe('lookup through the fault proxy (real TCP)', () => {
         await stop();
       }
     });
-    assert.deepEqual(openResources(), baseline, 'every socket, server and timer released');
-    assert.deepEqual(rejections.stop(), []);
   });
 });
