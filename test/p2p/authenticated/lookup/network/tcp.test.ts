@@ -15,6 +15,7 @@ import { Recipients } from '../../../../../src/p2p/types.js';
 import { Quota } from '../../../../../src/quota/index.js';
 import type { Context, Handle, SocketAddr } from '../../../../../src/runtime/context.js';
 import { nodeRuntime } from '../../../../../src/runtime/index.js';
+import { deadline, openResources } from '../../../../helpers/wait.js';
 import { NAMESPACE, signer } from './helpers.js';
 
 const N = 10;
@@ -28,22 +29,6 @@ interface TcpPeer {
   readonly receiver: Receiver;
   readonly handle: Handle<void>;
   address: SocketAddr;
-}
-
-/** Rejects after `ms` of wall time unless `promise` settles first (the timer is always cleared). */
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`deadline of ${ms} ms exceeded: ${what}`)), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-/** Counts of the process's active TCP sockets, servers and timers. */
-function openResources(): Record<string, number> {
-  const counts: Record<string, number> = { TCPSocketWrap: 0, TCPServerWrap: 0, Timeout: 0 };
-  for (const r of process.getActiveResourcesInfo()) if (r in counts) counts[r]!++;
-  return counts;
 }
 
 /** Each peer sends its key to all every 100 ms until everyone has heard from every other peer. */
