@@ -20,7 +20,6 @@ import { Quota } from '../src/quota/index.js';
 import type { Context, Handle } from '../src/runtime/index.js';
 
 const NAMESPACE = new TextEncoder().encode('authp2p-soak');
-const DISCOVERY_PORT = 47_000;
 
 /** One running (or stopped) soak peer. */
 interface Peer {
@@ -63,8 +62,8 @@ export class Fleet {
   #discoverySet = 0;
   #next = 0;
 
-  /** `peers` peers: half (rounded up) lookup, the rest discovery. */
-  constructor(ctx: Context, peers: number) {
+  /** `peers` peers: half (rounded up) lookup, the rest discovery (from `discoveryPort` up). */
+  constructor(ctx: Context, peers: number, discoveryPort = 47_000) {
     this.#ctx = ctx;
     const nl = Math.ceil(peers / 2);
     const mk = (flavour: Peer['flavour'], index: number, seed: number): Peer => ({
@@ -72,7 +71,7 @@ export class Fleet {
       index,
       key: ed25519.PrivateKey.fromSeed(BigInt(seed)),
       address:
-        flavour === 'lookup' ? '127.0.0.1:0' : `127.0.2.${index + 1}:${DISCOVERY_PORT + index}`,
+        flavour === 'lookup' ? '127.0.0.1:0' : `127.0.2.${index + 1}:${discoveryPort + index}`,
       network: undefined,
       lookupOracle: undefined,
       discoveryOracle: undefined,

@@ -40,6 +40,7 @@ const CHURN = num('churn', 5);
 const INTERVAL_S = num('interval', 10);
 const WARMUP_S = num('warmup', Math.min(300, Math.max(30, MINUTES * 60 * 0.25)));
 const TICK_MS = num('tick', 500);
+const PORT = num('port', 47_000);
 const CHECK = argv.includes('--check');
 const OUT = argValue(argv, '--out') ?? join(ROOT, 'bench', 'results');
 const SETTLE_MS = 60_000;
@@ -108,7 +109,7 @@ const result = await nodeRuntime().run(async (ctx) => {
   await ctx.clock.sleep(100);
   const pre = sample(undefined, 'pre', 0, 0);
   console.log(line(pre));
-  const fleet = new Fleet(ctx, PEERS);
+  const fleet = new Fleet(ctx, PEERS, PORT);
   await fleet.start();
   if (!(await wait(() => fleet.meshed(), SETTLE_MS))) {
     faults.push(`no full mesh ${SETTLE_MS / 1000} s after the start`);
