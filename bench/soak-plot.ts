@@ -75,6 +75,7 @@ export function svg(samples: readonly Sample[], title: string, warmupS: number):
   const height = TOP + PANELS.length * (PH + GAP);
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="11">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${L}" y="20" font-size="13">${esc(title)}</text>`,
   );
