@@ -33,6 +33,7 @@
  * ```
  *
  * @packageDocumentation
+ * @module authp2p
  */
 
 export type { Feedback } from './actor/index.js';

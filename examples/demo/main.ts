@@ -127,6 +127,20 @@ async function refresh(peer: ClusterPeer, row: Row): Promise<void> {
   row.discovered = known === undefined ? 0 : known.count() - 1;
 }
 
+/**
+ * Prints the table `lines`. On a TTY the table redraws in place: the cursor moves up over the
+ * `drawn` lines of the previous table and clears to the end of the screen first (ANSI CSI `A`
+ * and `J`); returns how many lines are now on screen. Piped, it prints plain lines (returns 0).
+ */
+function redraw(lines: readonly string[], drawn: number): number {
+  if (!process.stdout.isTTY) {
+    console.log(lines.join('\n'));
+    return 0;
+  }
+  process.stdout.write(`${drawn > 0 ? `\x1b[${drawn}A\r\x1b[0J` : ''}${lines.join('\n')}\n`);
+  return lines.length;
+}
+
 async function main(): Promise<number> {
   const opts = options();
   console.log(
@@ -161,6 +175,8 @@ async function main(): Promise<number> {
     const start = ctx.clock.now();
     const deadline = start + opts.durationS * 1000;
     let lastPrint = start;
+    /** Lines of the live table on screen (TTY only), which the next refresh redraws over. */
+    let drawn = 0;
     /** Prints the table; rates are since the last print, or over the whole run when `final`. */
     const table = (final: boolean): void => {
       const lines: string[] = [];
@@ -190,9 +206,8 @@ async function main(): Promise<number> {
         r.receivedLast = s.received;
       }
       lastPrint = now;
-      if (process.stdout.isTTY && !final) process.stdout.write('\x1b[H\x1b[2J');
-      console.log(lines.join('\n'));
-      if (process.stdout.isTTY && !final) console.log(`\nweb view of peer 0: ${admin.url}`);
+      if (final) drawn = 0;
+      drawn = redraw(lines, drawn);
     };
 
     while (ctx.clock.now() < deadline) {

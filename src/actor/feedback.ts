@@ -1,5 +1,5 @@
 /**
- * What a non-blocking submission ({@link Sender.enqueue}) did with a message.
+ * What a non-blocking submission (`Sender.enqueue`) did with a message.
  *
  * - `'ok'`: accepted into the bounded ready queue (within capacity).
  * - `'backoff'`: the ready queue was full and the overflow policy retained the message; it will

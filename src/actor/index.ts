@@ -25,7 +25,7 @@
  * race with {@link select} against timers and shutdown; messages are then taken synchronously
  * with `tryRecv`/`drain`. A {@link ring} channel keeps only the newest items (latest wins).
  *
- * @module
+ * @module authp2p/actor
  */
 export type { Feedback } from './feedback.js';
 export {

@@ -19,6 +19,7 @@ import { READY_FALSE, READY_TRUE, Waiters } from './waiters.js';
  * `handle` must not enqueue into the same mailbox.
  */
 export interface OverflowPolicy<T> {
+  /** Places or rejects `message` (see above); `true` when it is retained in `overflow`. */
   handle(overflow: T[], message: T): boolean;
   /** True if `handle` never removes or replaces existing overflow items. */
   readonly appendOnly?: boolean;

@@ -47,7 +47,7 @@
  * await admin.stop();
  * ```
  *
- * @module
+ * @module authp2p/admin
  */
 
 export { AdminError, type AdminErrorCode } from './errors.js';

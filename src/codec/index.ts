@@ -34,7 +34,7 @@
  * const back = decode(peers, bytes, { range: { max: 32 } });
  * ```
  *
- * @module
+ * @module authp2p/codec
  */
 export { BitMap, type BitMapCfg, bitMap } from './bitmap.js';
 export { bytes, fixedBytes } from './bytes.js';

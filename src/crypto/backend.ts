@@ -46,7 +46,7 @@ import { CryptoError } from './errors.js';
 
 // ---------- Randomness ----------
 
-/** A source of random bytes: `ctx.rng` from the runtime fits, as does {@link OS_RANDOM}. */
+/** A source of random bytes: `ctx.rng` from the runtime fits, as does `OS_RANDOM`. */
 export interface RandomSource {
   /** `n` fresh random bytes. */
   bytes(n: number): Uint8Array;

@@ -44,7 +44,7 @@
  * key.publicKey.toHex(); // '478b8e50...'
  * ```
  *
- * @module
+ * @module authp2p/crypto
  */
 
 export { cryptoBackend, type RandomSource } from './backend.js';

@@ -124,7 +124,7 @@ export interface AddressableTrackedPeers {
   readonly secondary: readonly PeerAddress[];
 }
 
-/** What callers may pass where {@link AddressableTrackedPeers} is expected. */
+/** What callers may pass where `AddressableTrackedPeers` is expected. */
 export type AddressableInput =
   | Iterable<readonly [PublicKey, AddressInput]>
   | {

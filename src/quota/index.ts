@@ -20,7 +20,7 @@
  * integer nanoseconds like `governor` (`perSecond(3)` replenishes every 333 333 333 ns), so
  * boundaries are exact; the limiters only read `clock.now()`.
  *
- * @module
+ * @module authp2p/quota
  */
 export { KeyedRateLimiter, type NowClock, RateLimiter } from './limiter.js';
 export { MAX_TOLERANCE_NS, Quota } from './quota.js';

@@ -92,6 +92,7 @@ export interface Listener {
 
 /** Networking: TCP in the Node runtime, an in-memory network in the deterministic runtime. */
 export interface Network {
+  /** Listens at `address` (port 0 picks a free port; the listener tells which). */
   bind(address: SocketAddr): Promise<Listener>;
   /**
    * Connects; rejects (connection refused) when nothing listens at `address`. With `localIp`
@@ -107,8 +108,11 @@ export interface Network {
 /** Label values of one metric sample. Keep them bounded: never a value an attacker chooses. */
 export type Labels = Readonly<Record<string, string | number>>;
 
+/** A monotonic counter (exposed with the `_total` suffix), optionally labelled. */
 export interface Counter {
+  /** Adds `value` (default 1; must be finite and >= 0) to the series of `labels`. */
   inc(labels?: Labels, value?: number): void;
+  /** The current value of the series of `labels` (0 if never incremented). */
   get(labels?: Labels): number;
   /**
    * Optional: a handle on one label set, for hot paths. Its `inc` costs no label hashing (counts
@@ -122,14 +126,22 @@ export interface BoundCounter {
   /** Adds `value` (default 1; must be finite and >= 0). */
   inc(value?: number): void;
 }
+/** A value that goes up and down, optionally labelled. */
 export interface Gauge {
+  /** Sets the series of `labels` (or the unlabelled series) to `value`. */
   set(labels: Labels | undefined, value: number): void;
+  /** Adds `value` (default 1) to the series of `labels`. */
   inc(labels?: Labels, value?: number): void;
+  /** Subtracts `value` (default 1) from the series of `labels`. */
   dec(labels?: Labels, value?: number): void;
+  /** The current value of the series of `labels` (0 if never set). */
   get(labels?: Labels): number;
+  /** Removes the series of exactly `labels` from the exposition. */
   remove(labels: Labels): void;
 }
+/** A distribution of observed values in fixed buckets, optionally labelled. */
 export interface Histogram {
+  /** Records one observation of `value` in the series of `labels`. */
   observe(labels: Labels | undefined, value: number): void;
 }
 
@@ -140,8 +152,11 @@ export interface Histogram {
  * as `messages_sent_total`).
  */
 export interface Metrics {
+  /** Registers (or returns the already registered) counter `name` with its help text. */
   counter(name: string, help: string, labelNames?: readonly string[]): Counter;
+  /** Registers (or returns the already registered) gauge `name` with its help text. */
   gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
+  /** Registers (or returns the already registered) histogram `name` with its bucket bounds. */
   histogram(
     name: string,
     help: string,
@@ -162,11 +177,17 @@ export interface Metrics {
 
 /** A leveled, structured logger (pino-compatible call shape). Silent by default. */
 export interface Logger {
+  /** Logs `obj`'s fields and `msg` at level trace (10). */
   trace(obj: object, msg?: string): void;
+  /** Logs `obj`'s fields and `msg` at level debug (20). */
   debug(obj: object, msg?: string): void;
+  /** Logs `obj`'s fields and `msg` at level info (30). */
   info(obj: object, msg?: string): void;
+  /** Logs `obj`'s fields and `msg` at level warn (40). */
   warn(obj: object, msg?: string): void;
+  /** Logs `obj`'s fields and `msg` at level error (50). */
   error(obj: object, msg?: string): void;
+  /** A logger that adds `bindings` to every record it writes. */
   child(bindings: Record<string, unknown>): Logger;
 }
 

@@ -47,7 +47,7 @@
  * });
  * ```
  *
- * @module
+ * @module authp2p/runtime
  */
 
 export type {

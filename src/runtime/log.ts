@@ -58,20 +58,26 @@ export abstract class LineLogger implements Logger {
   /** Formats and writes one record (`level` is pino's number: 10 trace ... 50 error). */
   protected abstract record(level: number, obj: object, msg: string | undefined): void;
 
+  /** A logger of the same level that adds `bindings` to every record. */
   abstract child(bindings: Record<string, unknown>): Logger;
 
+  /** Logs `obj`'s fields and `msg` at level trace (10) if the logger's level admits it. */
   trace(obj: object, msg?: string): void {
     if (10 >= this.#min) this.record(10, obj, msg);
   }
+  /** Logs `obj`'s fields and `msg` at level debug (20) if the logger's level admits it. */
   debug(obj: object, msg?: string): void {
     if (20 >= this.#min) this.record(20, obj, msg);
   }
+  /** Logs `obj`'s fields and `msg` at level info (30) if the logger's level admits it. */
   info(obj: object, msg?: string): void {
     if (30 >= this.#min) this.record(30, obj, msg);
   }
+  /** Logs `obj`'s fields and `msg` at level warn (40) if the logger's level admits it. */
   warn(obj: object, msg?: string): void {
     if (40 >= this.#min) this.record(40, obj, msg);
   }
+  /** Logs `obj`'s fields and `msg` at level error (50) if the logger's level admits it. */
   error(obj: object, msg?: string): void {
     if (50 >= this.#min) this.record(50, obj, msg);
   }

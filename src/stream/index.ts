@@ -1,5 +1,5 @@
 /**
- * Authenticated, encrypted streams over any byte {@link Connection} (a port of
+ * Authenticated, encrypted streams over any byte `Connection` (a port of
  * `commonware-stream::encrypted`).
  *
  * # Design
@@ -90,7 +90,7 @@
  * });
  * ```
  *
- * @module
+ * @module authp2p/stream
  */
 
 export { Config, type ConfigFields, MAX_MESSAGE_SIZE, type Signer, TAG_SIZE } from './config.js';

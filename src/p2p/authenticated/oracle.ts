@@ -235,7 +235,7 @@ export abstract class BaseOracle<T, M extends OracleMailbox<T>> {
    * @internal Made by the flavour's `Network.create`.
    * @param tracker - the tracker's mailbox.
    * @param checkSize - throws `P2PError('InvalidPeerSet')` unless a registration fits
-   *   `maxPeersPerSet` counting ourselves (see {@link checkPeerSetSize}); pure, so it runs at
+   *   `maxPeersPerSet` counting ourselves (see `checkPeerSetSize`); pure, so it runs at
    *   the call.
    * @param log - where blocks are logged.
    * @param signal - the network's context signal: once it aborts, the oracle answers as after

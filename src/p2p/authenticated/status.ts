@@ -54,10 +54,10 @@ export interface HandshakeCounts {
   readonly failed: number;
 }
 
-/** Paging of {@link BaseNetwork.status}. */
+/** Paging of `BaseNetwork.status`. */
 export interface StatusOptions {
   /** Peers to skip (default 0). */
   readonly offset?: number;
-  /** Most peers in the page (default {@link STATUS_PAGE}, at most {@link MAX_STATUS_PAGE}). */
+  /** Most peers in the page (default `STATUS_PAGE`, at most `MAX_STATUS_PAGE`). */
   readonly limit?: number;
 }

@@ -82,7 +82,7 @@
  * console.log(result); // 'true hi', and the same digest for seed 7 every time
  * ```
  *
- * @module
+ * @module authp2p/simulated
  */
 
 export { Quota } from '../../quota/index.js';

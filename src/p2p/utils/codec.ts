@@ -1,6 +1,6 @@
 /**
  * Typed values over a channel (commonware `p2p/src/utils/codec.rs`): {@link wrap} pairs a
- * channel's sender and receiver with a {@link Codec}, so an application sends and receives
+ * channel's sender and receiver with a `Codec`, so an application sends and receives
  * values rather than bytes.
  *
  * A peer that sends bytes that do not decode (under the codec's limits `cfg`) is misbehaving: the

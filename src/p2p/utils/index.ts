@@ -12,7 +12,7 @@
  *   `varint(subchannel) || payload`; a task routes inbound payloads to bounded per-sub-channel
  *   mailboxes that drop (and count) when full, with an optional backup channel for sub-channels
  *   nobody registered and a {@link GlobalSender} for any sub-channel.
- * - {@link wrap}: typed values over a channel with a project {@link Codec}; a peer whose
+ * - {@link wrap}: typed values over a channel with a project `Codec`; a peer whose
  *   message fails to decode is blocked through a {@link Blocker} (an oracle or a control).
  *
  * # Security

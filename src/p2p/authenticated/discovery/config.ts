@@ -26,7 +26,7 @@ import * as shared from '../config.js';
 
 export { MAX_MESSAGE_SIZE } from '../config.js';
 
-/** A complete discovery network configuration. Build one with {@link Config.recommended} or {@link Config.local}. */
+/** A complete discovery network configuration. Build one with `Config.recommended` or `Config.local`. */
 export interface Config extends SharedConfig {
   /**
    * The address other peers should dial to reach us, advertised in our signed `Info` (an

@@ -84,7 +84,7 @@
  * console.log(result); // 'true hi'
  * ```
  *
- * @module
+ * @module authp2p/discovery
  */
 
 export { Quota } from '../../../quota/index.js';

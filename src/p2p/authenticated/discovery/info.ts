@@ -117,7 +117,7 @@ let ingressBytesOf: (info: Info) => Uint8Array;
  * so verifying its signature and relaying it in gossip never re-encode the ingress.
  *
  * An Info is not necessarily authentic: one that was decoded, or built with {@link Info.from},
- * is trusted only after {@link InfoVerifier.validate} accepted it.
+ * is trusted only after `InfoVerifier.validate` accepted it.
  */
 export class Info {
   /** Where the peer can be dialed. */
@@ -156,7 +156,7 @@ export class Info {
    * at startup for its own dialable ingress, with `timestampMs = ctx.clock.now()`.
    *
    * @param namespace - the application namespace; the signature is made under
-   *   {@link infoNamespace}(namespace).
+   *   `infoNamespace`(namespace).
    * @throws RangeError if `timestampMs` is not a non-negative safe integer or the ingress port is
    *   out of range; TypeError if the ingress has an invalid hostname or IP.
    */
@@ -286,7 +286,7 @@ export interface InfoVerifierConfig {
 /**
  * Checks the records a peer sends in a `Greeting` or a `Peers` message (upstream
  * `InfoVerifier`). Pure: the current time comes from the clock passed to
- * {@link InfoVerifier.validate}.
+ * `InfoVerifier.validate`.
  */
 export class InfoVerifier {
   readonly #myself: PublicKey;

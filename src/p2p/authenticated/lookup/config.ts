@@ -33,7 +33,7 @@ import {
 
 export { MAX_MESSAGE_SIZE } from '../config.js';
 
-/** A complete lookup network configuration. Build one with {@link Config.recommended} or {@link Config.local}. */
+/** A complete lookup network configuration. Build one with `Config.recommended` or `Config.local`. */
 export interface Config extends SharedConfig {
   /**
    * Whether inbound connections skip the check that they come from the peer's registered egress

@@ -90,7 +90,7 @@
  * console.log(result); // 'true hi'
  * ```
  *
- * @module
+ * @module authp2p/lookup
  */
 
 export { Quota } from '../../../quota/index.js';
