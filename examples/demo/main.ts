@@ -24,6 +24,7 @@
 import { parseArgs } from 'node:util';
 import { serveAdmin } from '../../src/admin/index.js';
 import { nodeRuntime } from '../../src/runtime/index.js';
+import { intOption } from '../args.js';
 import { type ClusterPeer, type Flavour, startCluster } from './cluster.js';
 
 interface Options {
@@ -78,22 +79,14 @@ function options(): Options {
     console.error(`--network must be discovery or lookup, got ${values.network}`);
     process.exit(2);
   }
-  const int = (name: string, v: string | undefined, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      console.error(`--${name} must be an integer in [${min}, ${max}], got ${v}`);
-      process.exit(2);
-    }
-    return n;
-  };
-  const rate = int('rate', values.rate, 1, 100_000);
+  const rate = intOption('rate', values.rate, 1, 100_000);
   return {
     network: values.network,
-    peers: int('peers', values.peers, 2, 200),
-    durationS: int('duration', values.duration, 1, 3600),
-    size: int('size', values.size, 8, 1 << 20),
+    peers: intOption('peers', values.peers, 2, 200),
+    durationS: intOption('duration', values.duration, 1, 3600),
+    size: intOption('size', values.size, 8, 1 << 20),
     rate,
-    quota: values.quota === undefined ? rate * 4 : int('quota', values.quota, 1, 1_000_000),
+    quota: values.quota === undefined ? rate * 4 : intOption('quota', values.quota, 1, 1_000_000),
     admin: values.admin ?? '127.0.0.1:0',
     verbose: values.verbose ?? false,
   };

@@ -15,6 +15,7 @@ import { serveAdmin } from '../../src/admin/index.js';
 import { ed25519 } from '../../src/crypto/index.js';
 import { lookup, Quota, Recipients } from '../../src/index.js';
 import { nodeRuntime } from '../../src/runtime/index.js';
+import { intOption } from '../args.js';
 import { freePorts } from '../demo/cluster.js';
 
 function options() {
@@ -36,22 +37,14 @@ function options() {
     );
     process.exit(0);
   }
-  const int = (name: string, v: string | undefined, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      console.error(`--${name} must be an integer in [${min}, ${max}], got ${v}`);
-      process.exit(2);
-    }
-    return n;
-  };
-  const rate = int('rate', values.rate, 1, 1_000_000);
-  const seconds = int('seconds', values.seconds, 1, 3600);
+  const rate = intOption('rate', values.rate, 1, 1_000_000);
+  const seconds = intOption('seconds', values.seconds, 1, 3600);
   return {
-    nodes: int('nodes', values.nodes, 2, 200),
-    size: int('size', values.size, 8, 1 << 20),
+    nodes: intOption('nodes', values.nodes, 2, 200),
+    size: intOption('size', values.size, 8, 1 << 20),
     rate,
     seconds,
-    count: values.count === undefined ? rate * seconds : int('count', values.count, 1, 1e9),
+    count: values.count === undefined ? rate * seconds : intOption('count', values.count, 1, 1e9),
     admin: values.admin,
   };
 }

@@ -7,11 +7,19 @@
  * @module
  */
 
-import type { Feedback, Responder, Sender } from '../../../actor/index.js';
+import {
+  type Feedback,
+  type Inbox,
+  mailbox,
+  type Responder,
+  reliable,
+  type Sender,
+} from '../../../actor/index.js';
 import { Waiters } from '../../../actor/waiters.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
 import type { Metadata } from './metadata.js';
+import type { DirectoryMetrics } from './metrics.js';
 import type { Reservation } from './reservation.js';
 import type { TrackerStatus } from './status.js';
 import type { Dialable, DialReservation } from './types.js';
@@ -225,4 +233,19 @@ export class MailboxBase<P> {
   get isClosed(): boolean {
     return this.#sender.isClosed;
   }
+}
+
+/**
+ * A tracker's mailbox (both flavours): reliable, so messages sent before the tracker starts are
+ * queued and the oracle works at once; overflow is retained and counted in `mailbox_backoff`.
+ *
+ * @throws RangeError if `size` is not a positive safe integer.
+ */
+export function trackerMailbox<M>(size: number, metrics?: DirectoryMetrics): [Sender<M>, Inbox<M>] {
+  const backoff = metrics?.mailboxBackoff;
+  return mailbox<M>(
+    size,
+    reliable(),
+    backoff === undefined ? {} : { onBackoff: () => backoff.inc() },
+  );
 }

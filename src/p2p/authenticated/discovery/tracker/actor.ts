@@ -1,10 +1,10 @@
-import { type Inbox, mailbox, reliable } from '../../../../actor/index.js';
+import type { Inbox } from '../../../../actor/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { Logger, Rng } from '../../../../runtime/context.js';
 import type { Ingress } from '../../../address.js';
 import type { TrackedPeers } from '../../../types.js';
 import { ActorBase } from '../../tracker/actor.js';
-import type { SharedMessage } from '../../tracker/ingress.js';
+import { type SharedMessage, trackerMailbox } from '../../tracker/ingress.js';
 import type { DirectoryMetrics } from '../../tracker/metrics.js';
 import { Directory, type DirectoryConfig } from './directory.js';
 import type { InfoLike } from './info.js';
@@ -55,12 +55,7 @@ export class Actor extends ActorBase<Message, TrackedPeers, PeerControl> {
    *   safe integer.
    */
   static create(config: Config, deps: Dependencies): [Actor, Mailbox] {
-    const backoff = deps.metrics?.mailboxBackoff;
-    const [sender, inbox] = mailbox<Message>(
-      config.mailboxSize,
-      reliable(),
-      backoff === undefined ? {} : { onBackoff: () => backoff.inc() },
-    );
+    const [sender, inbox] = trackerMailbox<Message>(config.mailboxSize, deps.metrics);
     const mb = new Mailbox(sender);
     const directory = new Directory(config.myself, config.bootstrappers, config, {
       ...deps,

@@ -1,9 +1,9 @@
-import { type Inbox, mailbox, type RingSender, reliable, ring } from '../../../../actor/index.js';
+import { type Inbox, type RingSender, ring } from '../../../../actor/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import type { Logger } from '../../../../runtime/context.js';
 import type { AddressableTrackedPeers } from '../../../types.js';
 import { ActorBase } from '../../tracker/actor.js';
-import type { SharedMessage } from '../../tracker/ingress.js';
+import { type SharedMessage, trackerMailbox } from '../../tracker/ingress.js';
 import type { DirectoryMetrics } from '../../tracker/metrics.js';
 import type { JitterRng } from '../../tracker/record.js';
 import type { Steps } from '../../tracker/steps.js';
@@ -59,12 +59,7 @@ export class Actor extends ActorBase<Message, AddressableTrackedPeers, PeerContr
    *   RangeError if `mailboxSize` is not a positive safe integer.
    */
   static create(config: Config, deps: Dependencies): [Actor, Mailbox] {
-    const backoff = deps.metrics?.mailboxBackoff;
-    const [sender, inbox] = mailbox<Message>(
-      config.mailboxSize,
-      reliable(),
-      backoff === undefined ? {} : { onBackoff: () => backoff.inc() },
-    );
+    const [sender, inbox] = trackerMailbox<Message>(config.mailboxSize, deps.metrics);
     const [allowTx, allowRx] = ring<ListenerAllowList>(1);
     const mb = new Mailbox(sender, allowRx);
     const directory = new Directory(config.myself, config, {
