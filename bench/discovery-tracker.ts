@@ -15,11 +15,13 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { BitMap } from '../src/codec/bitmap.js';
 import { ed25519 } from '../src/crypto/index.js';
 import { Address, Ingress } from '../src/p2p/address.js';
+import { Oracle as DiscoveryOracle } from '../src/p2p/authenticated/discovery/oracle.js';
 import {
   Actor as DiscoveryTracker,
   type InfoLike,
   type PeerControl,
 } from '../src/p2p/authenticated/discovery/tracker/index.js';
+import { Oracle as LookupOracle } from '../src/p2p/authenticated/lookup/oracle.js';
 import { Actor as LookupTracker } from '../src/p2p/authenticated/lookup/tracker/index.js';
 import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../src/p2p/types.js';
 import { nodeRuntime } from '../src/runtime/index.js';
@@ -284,6 +286,70 @@ function timed(r: Timed): Timed {
     gcMaxMs: r.gcMaxMs,
     gcTotalMs: r.gcTotalMs,
   };
+}
+
+// ---------- The oracle's caller-side cost ----------
+
+/** What {@link oracleRegister} measures: the caller's synchronous `Oracle.register` call. */
+export interface OracleRegister {
+  /** `discovery` (keys), `lookup` ('ip:port' strings) or `lookup-v6` ('[v6]:port' strings). */
+  input: 'discovery' | 'lookup' | 'lookup-v6';
+  peers: number;
+  /** Wall time of the call (one event-loop turn: it is synchronous). */
+  ms: number;
+}
+
+/**
+ * Times `Oracle.register(0, ...)` of `keys` in the caller's turn: the oracle parses and checks
+ * the input there (so a bad address throws at the call) and hands the tracker's mailbox the
+ * normalised set. Lookup gets `'ip:port'` strings (IPv4, or IPv6 in brackets for `lookup-v6`),
+ * built before the clock starts. The tracker is created but not started.
+ */
+export async function oracleRegister(
+  input: OracleRegister['input'],
+  keys: readonly ed25519.PublicKey[],
+): Promise<OracleRegister> {
+  const n = keys.length;
+  const me = ed25519.PrivateKey.fromSeed(0n).publicKey;
+  return nodeRuntime().run(async (ctx) => {
+    let call: () => unknown;
+    if (input === 'discovery') {
+      const [tracker, mb] = DiscoveryTracker.create(
+        {
+          ...SHARED_CONFIG,
+          myself: fakeInfo(me, 9_999),
+          bootstrappers: [],
+          maxPeersPerSet: n + 1,
+          dialFailLimit: 1,
+          peerGossipMaxCount: 32,
+        },
+        { rng: ctx.rng },
+      );
+      const oracle = new DiscoveryOracle(mb, (p) => tracker.checkSize(p), ctx.log);
+      call = () => oracle.register(0, keys);
+    } else {
+      const [tracker, mb] = LookupTracker.create(
+        { ...SHARED_CONFIG, myself: me, maxPeersPerSet: n + 1, bypassIpCheck: false },
+        { rng: ctx.rng },
+      );
+      const oracle = new LookupOracle(mb, (p) => tracker.checkSize(p), ctx.log);
+      const peers = keys.map((k, i): [ed25519.PublicKey, string] => {
+        const port = 10_000 + (i % 50_000);
+        const v6 = `[2001:db8::${(i & 0xffff).toString(16)}]:${port}`;
+        return [
+          k,
+          input === 'lookup' ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:${port}` : v6,
+        ];
+      });
+      call = () => oracle.register(0, peers);
+    }
+    await yieldToLoop();
+    const t0 = performance.now();
+    const feedback = call();
+    const ms = performance.now() - t0;
+    if (feedback !== 'ok') throw new Error(`register: ${String(feedback)}`);
+    return { input, peers: n, ms };
+  });
 }
 
 // ---------- Memory per tracked peer ----------

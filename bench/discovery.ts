@@ -38,6 +38,8 @@ import { type Convergence, converge } from './discovery-mesh.js';
 import {
   type Flavour,
   makeKeys,
+  type OracleRegister,
+  oracleRegister,
   type TrackerMemory,
   type TrackerScale,
   trackerMemory,
@@ -55,13 +57,19 @@ const log = (msg: string): void => void process.stderr.write(`[bench:discovery] 
 
 // ---------- Parts (each in its own process) ----------
 
+/** The scale part's result: the tracker runs per flavour, and the oracle's caller-side calls. */
+type Scale = Record<Flavour, TrackerScale[]> & { oracle: OracleRegister[] };
+
 async function part(name: string): Promise<unknown> {
   switch (name) {
     case 'scale': {
       const keys = makeKeys(PEERS);
-      const out: Record<Flavour, TrackerScale[]> = { discovery: [], lookup: [] };
+      const out: Scale = { discovery: [], lookup: [], oracle: [] };
       for (const f of ['discovery', 'lookup'] as const) {
         for (let r = 0; r < RUNS; r++) out[f].push(await trackerScale(f, keys));
+      }
+      for (const input of ['discovery', 'lookup', 'lookup-v6'] as const) {
+        for (let r = 0; r < RUNS; r++) out.oracle.push(await oracleRegister(input, keys));
       }
       return out;
     }
@@ -120,7 +128,7 @@ const verdict = (ok: boolean | undefined): string =>
   ok === undefined ? 'n/a' : ok ? 'met' : 'missed';
 
 function report(results: {
-  scale?: Record<Flavour, TrackerScale[]> | undefined;
+  scale?: Scale | undefined;
   memory: Partial<Record<Flavour, TrackerMemory>>;
   converge: Convergence[];
   loopback?: Convergence | undefined;
@@ -176,6 +184,18 @@ function report(results: {
         ms(worst(dl.map((r) => r.maxTurnMs))),
         '(none; <= 10 like the rest)',
         verdict(worst(dl.map((r) => r.maxTurnMs)) <= 10),
+      ]);
+    }
+    const inputs = { discovery: 'keys', lookup: "'ip:port'", 'lookup-v6': "'[v6]:port'" };
+    for (const input of ['discovery', 'lookup', 'lookup-v6'] as const) {
+      const calls = (s.oracle ?? []).filter((o) => o.input === input).map((o) => o.ms);
+      if (calls.length === 0) continue;
+      rows.push([
+        `${input}: Oracle.register of ${fmt(PEERS)} ${inputs[input]}, the caller's turn (ms)`,
+        ms(median(calls)),
+        ms(worst(calls)),
+        '< 50',
+        verdict(worst(calls) < 50),
       ]);
     }
   }
@@ -250,7 +270,7 @@ async function main(): Promise<void> {
   );
   const results: Parameters<typeof report>[0] = { memory: {}, converge: [] };
   if (only.has('scale')) {
-    results.scale = (await forkPart('scale')) as Record<Flavour, TrackerScale[]> | undefined;
+    results.scale = (await forkPart('scale')) as Scale | undefined;
   }
   if (only.has('memory')) {
     for (const f of ['discovery', 'lookup'] as const) {

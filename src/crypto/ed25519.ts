@@ -15,6 +15,7 @@
  * @module
  */
 
+import { Buffer } from 'node:buffer';
 import type { KeyObject } from 'node:crypto';
 import { isValidPoint } from './_edwards.js';
 import {
@@ -38,13 +39,15 @@ export const PRIVATE_KEY_SIZE = 32;
 /** Signature size in bytes. */
 export const SIGNATURE_SIZE = 64;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
+/**
+ * Lowercase hex of `bytes` as one flat string. (Appending 32 two-character pieces makes a rope
+ * of 32 cons strings, ~1 KB of heap per key, and every hash, comparison and sort of it walks or
+ * flattens the rope: the directories key their maps and sorts by this string.)
+ */
 function toHexString(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!;
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 // ---------- Validated-key cache ----------

@@ -93,6 +93,45 @@ function parsePort(what: string, input: string, text: string): number {
   return checkPort(what, input, Number(text));
 }
 
+/**
+ * The fast path of the parsers for the common plain `'a.b.c.d:port'`: one pass over the
+ * characters, no regular expression, no intermediate strings or objects beyond the result.
+ * Returns `undefined` for anything else (IPv6, hostnames, and every malformed input), which the
+ * general path then parses or rejects with its specific message. A dotted quad without leading
+ * zeros is already canonical, so the IP text is the input's own prefix.
+ */
+function fastIpv4(input: string): SocketAddr | undefined {
+  const n = input.length;
+  let i = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    const start = i;
+    let value = 0;
+    while (i < n) {
+      const d = input.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || value > 255) return undefined;
+    if (len > 1 && input.charCodeAt(start) === 0x30) return undefined;
+    // Three dots, then the colon before the port.
+    if (i >= n || input.charCodeAt(i) !== (octet < 3 ? 0x2e : 0x3a)) return undefined;
+    i++;
+  }
+  const colon = i - 1;
+  const len = n - i;
+  if (len === 0 || len > 5 || (len > 1 && input.charCodeAt(i) === 0x30)) return undefined;
+  let port = 0;
+  for (; i < n; i++) {
+    const d = input.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    port = port * 10 + d;
+  }
+  if (port > 65535) return undefined;
+  return Object.freeze({ ip: input.slice(0, colon), port });
+}
+
 /** Splits `'host:port'` / `'[v6]:port'`; `bracketed` tells whether the host was in brackets. */
 function splitHostPort(
   what: string,
@@ -129,6 +168,8 @@ function socketFromObject(what: string, input: SocketAddr): SocketAddr {
 export function parseSocketAddr(input: string | SocketAddr): SocketAddr {
   if (typeof input === 'object' && input !== null) return socketFromObject('socket address', input);
   if (typeof input !== 'string') throw invalid('socket address', input, 'expected a string');
+  const fast = fastIpv4(input);
+  if (fast !== undefined) return fast;
   const { host, port, bracketed } = splitHostPort('socket address', input);
   const ip = canonicalIp(host);
   // A bracketed host must be IPv6 and an unbracketed one IPv4.
@@ -158,6 +199,8 @@ export function parseIngress(input: IngressInput): Ingress {
     return Ingress.socket(input);
   }
   if (typeof input !== 'string') throw invalid('ingress', input, 'expected a string');
+  const fast = fastIpv4(input);
+  if (fast !== undefined) return Object.freeze({ kind: 'socket', addr: fast });
   const { host, port, bracketed } = splitHostPort('ingress', input);
   const ip = canonicalIp(host);
   if (ip !== undefined && bracketed === host.includes(':')) {
@@ -191,6 +234,8 @@ export function parseAddress(input: AddressInput): Address {
     return Address.symmetric(input);
   }
   if (typeof input === 'string') {
+    const fast = fastIpv4(input);
+    if (fast !== undefined) return Object.freeze({ kind: 'symmetric', addr: fast });
     const ingress = parseIngress(input);
     if (ingress.kind === 'dns') return Object.freeze({ kind: 'named', ingress });
     return Object.freeze({ kind: 'symmetric', addr: ingress.addr });

@@ -209,6 +209,56 @@ describe('address parsing', () => {
     }
   });
 
+  it("parses every 'a.b.c.d:port' as the strict grammar says (the IPv4 fast path)", () => {
+    // The reference: dotted-quad octets without leading zeros, a port without one, <= 65535.
+    const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+    const grammar = new RegExp(`^${octet}(\\.${octet}){3}:(0|[1-9][0-9]{0,4})$`);
+    const piece = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.stringMatching(/^[0-9]{0,4}$/),
+      fc.constantFrom('', '00', '01', '-1', ' 1', 'a', '1e1', '٣'),
+    );
+    const port = fc.oneof(
+      fc.integer({ min: 0, max: 70_000 }).map(String),
+      fc.stringMatching(/^[0-9]{0,6}$/),
+      fc.constantFrom('', '080', '+80', '8 ', '0x50'),
+    );
+    const text = fc
+      .tuple(fc.array(piece, { minLength: 1, maxLength: 5 }), port, fc.boolean())
+      .map(([parts, p, colon]) => `${parts.join('.')}${colon ? ':' : '.'}${p}`);
+    fc.assert(
+      fc.property(text, (s) => {
+        const colon = s.lastIndexOf(':');
+        const ok = grammar.test(s) && Number(s.slice(colon + 1)) <= 65535;
+        if (!ok) {
+          assert.throws(() => parseSocketAddr(s), isInvalidAddress, s);
+          // Not a socket address; a piece with a letter may still make a hostname.
+          const asName = (parse: () => { kind: string }, kind: string): void => {
+            try {
+              assert.equal(parse().kind, kind, s);
+            } catch (e) {
+              if (!isInvalidAddress(e)) throw e;
+            }
+          };
+          asName(() => parseIngress(s), 'dns');
+          asName(() => parseAddress(s), 'named');
+          return;
+        }
+        const addr = { ip: s.slice(0, colon), port: Number(s.slice(colon + 1)) };
+        const socket = parseSocketAddr(s);
+        assert.deepEqual(socket, addr);
+        assert.ok(Object.isFrozen(socket));
+        assert.deepEqual(parseIngress(s), { kind: 'socket', addr });
+        const address = parseAddress(s);
+        assert.deepEqual(address, { kind: 'symmetric', addr });
+        assert.ok(
+          Object.isFrozen(address) && Object.isFrozen(address.kind === 'symmetric' && address.addr),
+        );
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('accepts a bare DNS name as a named address with no egress', () => {
     const named = parseAddress('example.com:443');
     assert.deepEqual(named, {

@@ -76,8 +76,10 @@ export function roles<I, O>(
     for (const item of items) {
       const o = map(item);
       const hex = keyOf(o).toHex();
-      if (seen.has(hex)) throw new P2PError('InvalidPeerSet', `duplicate ${role} peer ${hex}`);
-      seen.add(hex);
+      // One hash operation per key: a key already seen leaves the size unchanged.
+      if (seen.add(hex).size === out.length) {
+        throw new P2PError('InvalidPeerSet', `duplicate ${role} peer ${hex}`);
+      }
       out.push(o);
     }
     return out;

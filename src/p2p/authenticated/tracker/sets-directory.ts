@@ -93,6 +93,22 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
     checkPeerSetSize(keys, this.#myself, this.config.maxPeersPerSet);
   }
 
+  /**
+   * {@link checkKeyCount} over a registration's two roles, each item carrying its key (`keyOf`):
+   * when even every item being distinct and not us fits (`primary + secondary + 1 <=
+   * maxPeersPerSet`, the usual case) nothing is counted; otherwise the distinct keys are.
+   *
+   * @throws P2PError `InvalidPeerSet` if the set is larger than `maxPeersPerSet`.
+   */
+  protected checkRoleSizes<T>(
+    primary: readonly T[],
+    secondary: readonly T[],
+    keyOf: (item: T) => PublicKey,
+  ): void {
+    if (primary.length + secondary.length + 1 <= this.config.maxPeersPerSet) return;
+    this.checkKeyCount([...primary, ...secondary].map(keyOf));
+  }
+
   protected checkKeys(peers: TrackedPeers): void {
     const me = this.#myself.toHex();
     const hasMe = containsHex(peers.primary, me) || containsHex(peers.secondary, me);

@@ -117,7 +117,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
    * @throws P2PError `InvalidPeerSet`.
    */
   checkSize(peers: TrackedPeers): void {
-    this.checkKeyCount([...peers.primary, ...peers.secondary]);
+    this.checkRoleSizes(peers.primary, peers.secondary, self);
   }
 
   /**

@@ -93,7 +93,7 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
    * @throws P2PError `InvalidPeerSet`.
    */
   checkSize(peers: AddressableTrackedPeers): void {
-    this.checkKeyCount([...peers.primary, ...peers.secondary].map(keyOf));
+    this.checkRoleSizes(peers.primary, peers.secondary, keyOf);
   }
 
   /**

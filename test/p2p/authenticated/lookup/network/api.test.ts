@@ -121,6 +121,15 @@ describe('lookup network API', () => {
         () => oracle.register(0, [[pk(1), 'not an address']]),
         isCode('InvalidAddress'),
       );
+      // A bad address after good ones (the IPv4 fast path declines it; the full parser throws).
+      assert.throws(
+        () =>
+          oracle.register(0, [
+            [pk(1), '1.2.3.4:80'],
+            [pk(2), '1.2.3.04:80'],
+          ]),
+        (e) => isCode('InvalidAddress')(e) && /1\.2\.3\.04:80/.test((e as Error).message),
+      );
       assert.throws(
         () =>
           oracle.register(0, [
