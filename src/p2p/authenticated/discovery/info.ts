@@ -42,6 +42,7 @@ import {
 import type { Clock } from '../../../runtime/context.js';
 import { type Ingress, ingressCodec, ingressEquals } from '../../address.js';
 import { P2PError } from '../../errors.js';
+import { type SignedTuple, VerifiedTuples } from './verified.js';
 
 // ---------- Namespace ----------
 
@@ -281,7 +282,19 @@ export interface InfoVerifierConfig {
   readonly synchronyBoundMs: number;
   /** The most records one message may carry (a positive safe integer; upstream default 32). */
   readonly peerGossipMaxCount: number;
+  /**
+   * How many keys' latest verified records are remembered, so that the same signed record
+   * received again is not verified again (a positive safe integer; default
+   * {@link VERIFIED_CACHE_SIZE}).
+   */
+  readonly verifiedCacheSize?: number;
 }
+
+/**
+ * Default {@link InfoVerifierConfig.verifiedCacheSize}: 4,096 keys (one entry each, ~200 B
+ * beyond the records themselves, which the tracker mostly holds anyway).
+ */
+export const VERIFIED_CACHE_SIZE = 4096;
 
 /**
  * Checks the records a peer sends in a `Greeting` or a `Peers` message (upstream
@@ -293,6 +306,8 @@ export class InfoVerifier {
   readonly #namespace: Uint8Array;
   readonly #synchronyBoundMs: number;
   readonly #peerGossipMaxCount: number;
+  // Records whose signatures verified: gossip repeats them, every neighbour every period.
+  readonly #verified: VerifiedTuples;
 
   /** @throws P2PError `InvalidConfig` if a bound is not a safe integer in range. */
   constructor(config: InfoVerifierConfig) {
@@ -309,6 +324,14 @@ export class InfoVerifier {
         `InfoVerifier: peerGossipMaxCount must be a positive safe integer, got ${peerGossipMaxCount}`,
       );
     }
+    const cacheSize = config.verifiedCacheSize ?? VERIFIED_CACHE_SIZE;
+    if (!Number.isSafeInteger(cacheSize) || cacheSize < 1) {
+      throw new P2PError(
+        'InvalidConfig',
+        `InfoVerifier: verifiedCacheSize must be a positive safe integer, got ${cacheSize}`,
+      );
+    }
+    this.#verified = new VerifiedTuples(cacheSize);
     this.#myself = config.myself;
     this.#namespace = infoNamespace(config.namespace);
     this.#synchronyBoundMs = synchronyBoundMs;
@@ -350,12 +373,31 @@ export class InfoVerifier {
       }
     }
     for (const info of infos) {
+      // A record verified before (same key, timestamp, signature and ingress) verifies again.
+      const tuple = signedTuple(info);
+      if (this.#verified.has(tuple)) continue;
       if (!info.publicKey.verify(this.#namespace, info.signedMessage, info.signature)) {
         throw new P2PError(
           'InvalidSignature',
           `invalid signature on the record of ${info.publicKey.toHex()}`,
         );
       }
+      this.#verified.add(tuple);
     }
   }
+
+  /** How many keys' verified records are remembered (at most `verifiedCacheSize`). */
+  get verifiedCount(): number {
+    return this.#verified.size;
+  }
+}
+
+/** The parts of `info` its signature covers, for {@link VerifiedTuples}. */
+function signedTuple(info: Info): SignedTuple {
+  return {
+    keyHex: info.publicKey.toHex(),
+    timestampMs: info.timestampMs,
+    signature: info.signature,
+    ingressBytes: ingressBytesOf(info),
+  };
 }

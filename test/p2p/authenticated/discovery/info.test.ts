@@ -301,6 +301,101 @@ describe('InfoVerifier', () => {
     }
   });
 
+  /** Counts the ed25519 verifications `fn` makes with any of `KEYS`' public keys. */
+  function verifications(fn: () => void): number {
+    let calls = 0;
+    const keys = KEYS.map((k) => k.publicKey);
+    for (const pk of keys) {
+      const verify = pk.verify;
+      Object.defineProperty(pk, 'verify', {
+        configurable: true,
+        value: (...args: Parameters<typeof verify>) => {
+          calls++;
+          return verify.apply(pk, args);
+        },
+      });
+    }
+    try {
+      fn();
+    } finally {
+      for (const pk of keys) delete (pk as { verify?: unknown }).verify;
+    }
+    return calls;
+  }
+
+  it('verifies a signed record once; a forged one with the same key and timestamp still fails', () => {
+    const v = new InfoVerifier(config());
+    const good = signed(1, NOW_MS - 10);
+    assert.equal(
+      verifications(() => v.validate(clock, [good])),
+      1,
+    );
+    // The same record again, also as another decoded copy: no verification.
+    const copy = decode(infoCodec, encode(infoCodec, good));
+    assert.equal(
+      verifications(() => v.validate(clock, [good, copy])),
+      0,
+    );
+    const flipped = good.signature.slice();
+    flipped[0]! ^= 1;
+    const forged = [
+      Info.from({ ...good, signature: flipped }),
+      Info.from({ ...good, ingress: Ingress.socket('10.9.9.9:3000') }),
+    ];
+    for (const [i, bad] of forged.entries()) {
+      assert.equal(
+        failure(() => v.validate(clock, [bad])),
+        'InvalidSignature',
+        `case ${i}`,
+      );
+    }
+    // The failures did not displace the verified record.
+    assert.equal(
+      verifications(() => v.validate(clock, [copy])),
+      0,
+    );
+    // A newer record of the key is verified (and then remembered instead).
+    const newer = signed(1, NOW_MS);
+    assert.equal(
+      verifications(() => v.validate(clock, [newer, newer])),
+      1,
+    );
+    assert.equal(
+      verifications(() => v.validate(clock, [good])),
+      1,
+    );
+  });
+
+  it('remembers at most verifiedCacheSize keys, the least recently used evicted', () => {
+    const v = new InfoVerifier(config({ verifiedCacheSize: 2 }));
+    const [a, b, c] = [signed(0, 5), signed(1, 5), signed(2, 5)];
+    assert.equal(
+      verifications(() => v.validate(clock, [a, b])),
+      2,
+    );
+    // a is used again, so b is the least recently used when c arrives.
+    assert.equal(
+      verifications(() => v.validate(clock, [a, c])),
+      1,
+    );
+    assert.equal(v.verifiedCount, 2);
+    assert.equal(
+      verifications(() => v.validate(clock, [a, c])),
+      0,
+    );
+    assert.equal(
+      verifications(() => v.validate(clock, [b])),
+      1,
+    );
+    assert.equal(v.verifiedCount, 2);
+    // Many keys: the memory stays at its bound.
+    const many = new InfoVerifier(config({ verifiedCacheSize: 2 }));
+    for (let t = 0; t < 4; t++) {
+      for (let k = 0; k < 3; k++) many.validate(clock, [signed(k, t)]);
+    }
+    assert.equal(many.verifiedCount, 2);
+  });
+
   it('runs the cheap checks on every record before verifying any signature', () => {
     const forged = Info.from({
       ingress: INGRESS,
@@ -336,6 +431,8 @@ describe('InfoVerifier', () => {
       { synchronyBoundMs: 0.5 },
       { peerGossipMaxCount: 0 },
       { peerGossipMaxCount: Number.POSITIVE_INFINITY },
+      { verifiedCacheSize: 0 },
+      { verifiedCacheSize: 1.5 },
     ]) {
       assert.throws(
         () => new InfoVerifier(config(bad)),
