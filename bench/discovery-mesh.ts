@@ -127,6 +127,11 @@ export interface Convergence {
   /** Connections (each counted once) at the end, and every 10 s while waiting for the mesh. */
   connectionsAtEnd: number;
   timeline: [ms: number, connections: number][];
+  /**
+   * While waiting for every record to be known, every 10 s of the runtime's clock: unknown
+   * (peer, record) pairs, connections, heap used (MiB) and wall time (s) so far.
+   */
+  progress: [ms: number, missing: number, connections: number, heapMiB: number, wallS: number][];
 }
 
 /** Options of {@link converge}. */
@@ -144,6 +149,8 @@ export interface ConvergeOptions {
   /** Polling step (ms of the runtime's clock). */
   readonly stepMs?: number;
   readonly overrides?: Overrides;
+  /** Called with each {@link Convergence.progress} sample (e.g. to log it). */
+  readonly onProgress?: (sample: Convergence['progress'][number]) => void;
 }
 
 /** Free loopback ports: bound to port 0 all at once (so distinct), then released. */
@@ -220,6 +227,7 @@ export async function converge(opts: ConvergeOptions): Promise<Convergence> {
       pollMaxMs: 0,
       connectionsAtEnd: 0,
       timeline: [],
+      progress: [],
     };
     const bounded = (): string | undefined => {
       if (clock.now() - t0 > opts.limitMs) return `limit of ${opts.limitMs} ms`;
@@ -227,11 +235,25 @@ export async function converge(opts: ConvergeOptions): Promise<Convergence> {
         return `wall limit of ${opts.wallLimitMs} ms`;
       return undefined;
     };
+    let nextProgress = 0;
     for (;;) {
       const p0 = performance.now();
       const missing = stillUnknown(peers);
       result.pollMaxMs = Math.max(result.pollMaxMs, performance.now() - p0);
       result.missingAtEnd = missing;
+      const t = clock.now() - t0;
+      if (t >= nextProgress || missing === 0) {
+        const sample: Convergence['progress'][number] = [
+          Math.round(t),
+          missing,
+          connections(peers),
+          Math.round(process.memoryUsage().heapUsed / 1048576),
+          Math.round((performance.now() - wall0) / 1000),
+        ];
+        result.progress.push(sample);
+        opts.onProgress?.(sample);
+        nextProgress = t + 10_000;
+      }
       if (missing === 0) {
         result.knownAtMs = clock.now() - t0;
         result.rounds = result.knownAtMs / gossipMs;

@@ -2,7 +2,9 @@
  * The discovery and tracker scale benchmark (`npm run bench:discovery`).
  *
  * Usage: node --expose-gc build/bench/discovery.js [--quick] [--only scale,memory,converge,loopback]
- *        [--peers N] [--sizes 100,300] [--loopback-peers N] [--json FILE]
+ *        [--peers N] [--sizes 100,300] [--loopback-peers N] [--converge-wall-s S] [--json FILE]
+ *        (1,000 peers: node --expose-gc --max-old-space-size=16000 build/bench/discovery.js
+ *        --only converge --sizes 1000 --converge-wall-s 1500)
  *
  * Measurements (each part runs in its own forked process, so heaps and JIT state do not mix):
  *   1. scale: a 65,536-peer set (`--peers`) registered at index 0 through the real tracker actor
@@ -53,6 +55,8 @@ const PEERS = Number(argValue(argv, '--peers') ?? 65_536);
 const SIZES = (argValue(argv, '--sizes') ?? (QUICK ? '100' : '100,300')).split(',').map(Number);
 const LOOPBACK_PEERS = Number(argValue(argv, '--loopback-peers') ?? 100);
 const RUNS = QUICK ? 1 : 3;
+/** Wall-time bound of one convergence run (s); its forked process gets 20 s more. */
+const CONVERGE_WALL_S = Number(argValue(argv, '--converge-wall-s') ?? 280);
 const log = (msg: string): void => void process.stderr.write(`[bench:discovery] ${msg}\n`);
 
 // ---------- Parts (each in its own process) ----------
@@ -78,16 +82,23 @@ async function part(name: string): Promise<unknown> {
       const keys = makeKeys(PEERS);
       return trackerMemory(name === 'memory-lookup' ? 'lookup' : 'discovery', keys);
     }
-    case 'converge':
+    case 'converge': {
+      const n = Number(argValue(argv, '--n'));
       return converge({
-        n: Number(argValue(argv, '--n')),
+        n,
         runtime: 'deterministic',
         // The full mesh too where it fits the time (300 peers: 44,850 connections).
-        mesh: Number(argValue(argv, '--n')) <= 100,
+        mesh: n <= 100,
         limitMs: 600_000,
-        wallLimitMs: 280_000,
-        stepMs: 250,
+        wallLimitMs: CONVERGE_WALL_S * 1000,
+        // A pass over the n * (n - 1) counters costs ~1 us each: poll less often when large.
+        stepMs: n > 300 ? 1_000 : 250,
+        onProgress: ([t, missing, conns, heap, wall]) =>
+          log(
+            `converge n=${n}: ${fmt(t / 1000, 0)} s virtual, ${fmt(missing)} unknown, ${fmt(conns)} connections, heap ${fmt(heap)} MiB, ${wall} s wall`,
+          ),
       });
+    }
     case 'loopback':
       return converge({
         n: LOOPBACK_PEERS,
@@ -107,12 +118,13 @@ async function part(name: string): Promise<unknown> {
 async function forkPart(name: string, extra: string[] = [], limitMs = 300_000): Promise<unknown> {
   log(`${name} ${extra.join(' ')}`);
   const passed: string[] = argv.filter((a) => a === '--quick');
-  for (const flag of ['--peers', '--loopback-peers']) {
+  for (const flag of ['--peers', '--loopback-peers', '--converge-wall-s']) {
     const v = argValue(argv, flag);
     if (v !== undefined) passed.push(flag, v);
   }
   const result = await runJson(SELF, ['--part', name, ...passed, ...extra], {
-    execArgv: ['--expose-gc'],
+    // A larger heap given to this process (--max-old-space-size) goes to the part too.
+    execArgv: ['--expose-gc', ...process.execArgv.filter((a) => a.startsWith('--max-old'))],
     limitMs,
     tmpPrefix: 'bench-discovery-',
   });
@@ -280,7 +292,9 @@ async function main(): Promise<void> {
   }
   if (only.has('converge')) {
     for (const n of SIZES) {
-      const c = (await forkPart('converge', ['--n', String(n)])) as Convergence | undefined;
+      const c = (await forkPart('converge', ['--n', String(n)], (CONVERGE_WALL_S + 20) * 1000)) as
+        | Convergence
+        | undefined;
       if (c !== undefined) results.converge.push(c);
     }
   }
