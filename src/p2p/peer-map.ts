@@ -20,9 +20,15 @@ export interface HexKey {
 /**
  * A `Map` from public key to `V`, keyed by the key's hex form. Insertion-ordered. `K` defaults
  * to the ed25519 {@link PublicKey}; any key type with a canonical `toHex()` works.
+ *
+ * Two `Map`s with the same keys in the same order hold the values and the key objects, so an
+ * entry allocates nothing of its own (no `{ key, value }` wrapper: a directory of 65,536 peers
+ * would keep 65,536 of them alive, for the young generation to copy). Every change updates
+ * both, so their iteration orders stay aligned.
  */
 export class PeerMap<V, K extends HexKey = PublicKey> implements Iterable<[K, V]> {
-  readonly #entries = new Map<string, { key: K; value: V }>();
+  readonly #values = new Map<string, V>();
+  readonly #keys = new Map<string, K>();
 
   /** Builds a map from `[key, value]` pairs; a later pair for the same key wins. */
   constructor(entries?: Iterable<readonly [K, V]>) {
@@ -33,22 +39,22 @@ export class PeerMap<V, K extends HexKey = PublicKey> implements Iterable<[K, V]
 
   /** Number of entries. */
   get size(): number {
-    return this.#entries.size;
+    return this.#values.size;
   }
 
   /** The value stored for `key`, or `undefined`. */
   get(key: K): V | undefined {
-    return this.#entries.get(key.toHex())?.value;
+    return this.#values.get(key.toHex());
   }
 
   /** The value stored under the hex form `hex`, or `undefined`. */
   getByHex(hex: string): V | undefined {
-    return this.#entries.get(hex)?.value;
+    return this.#values.get(hex);
   }
 
   /** Whether `key` has an entry. */
   has(key: K): boolean {
-    return this.#entries.has(key.toHex());
+    return this.#values.has(key.toHex());
   }
 
   /**
@@ -57,35 +63,40 @@ export class PeerMap<V, K extends HexKey = PublicKey> implements Iterable<[K, V]
    */
   set(key: K, value: V): this {
     const hex = key.toHex();
-    const existing = this.#entries.get(hex);
-    if (existing !== undefined) existing.value = value;
-    else this.#entries.set(hex, { key, value });
+    const size = this.#values.size;
+    this.#values.set(hex, value);
+    // A new entry (the size grew) gets its key object; an existing one keeps the first.
+    if (this.#values.size !== size) this.#keys.set(hex, key);
     return this;
   }
 
   /** Removes `key`; returns whether it was present. */
   delete(key: K): boolean {
-    return this.#entries.delete(key.toHex());
+    const hex = key.toHex();
+    this.#keys.delete(hex);
+    return this.#values.delete(hex);
   }
 
   /** Removes every entry. */
   clear(): void {
-    this.#entries.clear();
+    this.#values.clear();
+    this.#keys.clear();
   }
 
-  /** The stored key objects, in insertion order. */
-  *keys(): IterableIterator<K> {
-    for (const e of this.#entries.values()) yield e.key;
+  /** The stored key objects, in insertion order (a live `Map` iterator). */
+  keys(): IterableIterator<K> {
+    return this.#keys.values();
   }
 
-  /** The values, in insertion order. */
-  *values(): IterableIterator<V> {
-    for (const e of this.#entries.values()) yield e.value;
+  /** The values, in insertion order (a live `Map` iterator, aligned with {@link keys}). */
+  values(): IterableIterator<V> {
+    return this.#values.values();
   }
 
   /** `[key, value]` pairs, in insertion order. */
   *entries(): IterableIterator<[K, V]> {
-    for (const e of this.#entries.values()) yield [e.key, e.value];
+    const values = this.#values.values();
+    for (const key of this.#keys.values()) yield [key, values.next().value as V];
   }
 
   [Symbol.iterator](): IterableIterator<[K, V]> {

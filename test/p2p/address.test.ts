@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CodecError, decode, encode } from '../../src/codec/index.js';
+import { CodecError, canonicalIp, decode, encode } from '../../src/codec/index.js';
 import {
   Address,
   addressCodec,
@@ -256,6 +256,46 @@ describe('address parsing', () => {
         );
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it("parses every '[v6]:port' as the general IPv6 parser does (the IPv6 fast path)", () => {
+    const group = fc.oneof(
+      fc.constantFrom('0', '00', '0000', '1', 'ffff', 'FFFF', 'aB', '12345', '', 'g', '1.2.3.4'),
+      fc.integer({ min: 0, max: 0xffff }).map((w) => w.toString(16)),
+    );
+    const mangled = fc
+      .array(fc.tuple(group, fc.constantFrom(':', ':', ':', '::')), { minLength: 1, maxLength: 9 })
+      .map((gs) => gs.map(([g, sep], i) => (i === 0 ? g : sep + g)).join(''));
+    const host = fc.oneof(
+      fc.ipV6(),
+      mangled,
+      fc.constantFrom(
+        '::',
+        '::1',
+        '1::',
+        '::ffff:1.2.3.4',
+        '::ffff:102:304',
+        '::102:304',
+        '1::2:0:0:3',
+        '0:0:1::',
+        'fe80::1%eth0',
+      ),
+    );
+    fc.assert(
+      fc.property(host, fc.integer({ min: 0, max: 65535 }), (h, port) => {
+        const s = `[${h}]:${port}`;
+        const ip = h.includes(':') ? canonicalIp(h) : undefined;
+        if (ip === undefined) {
+          assert.throws(() => parseSocketAddr(s), isInvalidAddress, s);
+          assert.throws(() => parseAddress(s), isInvalidAddress, s);
+          return;
+        }
+        assert.deepEqual(parseSocketAddr(s), { ip, port }, s);
+        assert.deepEqual(parseIngress(s), { kind: 'socket', addr: { ip, port } }, s);
+        assert.deepEqual(parseAddress(s), { kind: 'symmetric', addr: { ip, port } }, s);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -101,9 +101,12 @@ export abstract class DirectoryBase<
     const peers: PublicKey[] = [];
     let nextQueryAt: number | undefined;
     let n = 0;
-    for (const [key, record] of this.peers) {
+    // The aligned key and value iterators: no `[key, record]` pair per record.
+    const keys = this.peers.keys();
+    for (const record of this.peers.values()) {
+      const key = keys.next().value as PublicKey;
       if (++n % CHUNK === 0) yield;
-      const until = this.blocks.blockedUntil(key, now);
+      const until = this.blocks.size === 0 ? undefined : this.blocks.blockedUntil(key, now);
       if (until !== undefined) {
         if (nextQueryAt === undefined || until < nextQueryAt) nextQueryAt = until;
         continue;

@@ -29,6 +29,14 @@ export function sortedUnique(keys: readonly PublicKey[]): PublicKey[] {
  */
 export function* sortedUniqueSteps(keys: readonly PublicKey[]): Steps<PublicKey[]> {
   if (keys.length <= CHUNK) return sortedUnique(keys);
+  // Keys often come in order already (a directory's records are inserted as registered, in
+  // byte order): one pass to check, and no sort then.
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) {
+    sorted = keys[i - 1]!.toHex() < keys[i]!.toHex();
+    if (i % CHUNK === 0) yield;
+  }
+  if (sorted) return keys.slice();
   let runs: PublicKey[][] = [];
   for (let i = 0; i < keys.length; i += CHUNK) {
     runs.push(sortedUnique(keys.slice(i, i + CHUNK)));

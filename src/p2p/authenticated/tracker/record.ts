@@ -55,6 +55,25 @@ export interface RecordBaseView {
   isBlockable(): boolean;
 }
 
+/**
+ * The reservation timers and bookkeeping of a record, allocated at its first reservation: most
+ * records of a large set are never reserved, and a smaller record is less for the young
+ * generation to copy while a registration creates tens of thousands of them.
+ */
+interface Connection {
+  nextReservableAt: number;
+  nextDialAt: number;
+  // Who holds the current reservation, which one it is (a superseded holder's release carries an
+  // older generation and is ignored), and since when it is active.
+  holder: Holder | undefined;
+  generation: number;
+  activeSince: number | undefined;
+  // When the status last changed (ms), if known: for status snapshots.
+  since: number | undefined;
+  // `nextReservableAt` before the current reservation, restored if it never connects.
+  priorReservableAt: number;
+}
+
 /** One peer's connection state. Mutated only by the directory that owns it. */
 export abstract class RecordBase implements RecordBaseView {
   // ---------- State ----------
@@ -62,22 +81,20 @@ export abstract class RecordBase implements RecordBaseView {
   #primarySets = 0;
   #secondarySets = 0;
   readonly #persistent: boolean;
-  // Both start at the epoch: a new record may be reserved and dialed at once.
-  #nextReservableAt = 0;
-  #nextDialAt = 0;
-  // Who holds the current reservation, which one it is (a superseded holder's release carries an
-  // older generation and is ignored), and since when it is active.
-  #holder: Holder | undefined;
-  #generation = 0;
-  #activeSince: number | undefined;
-  // When the status last changed (ms), if known: for status snapshots.
-  #since: number | undefined;
-  // `nextReservableAt` before the current reservation, restored if it never connects.
-  #priorReservableAt = 0;
+  // Allocated by the first reservation; until then both timers are at the epoch (a new record
+  // may be reserved and dialed at once), the generation is 0 and nothing is held.
+  #conn: Connection | undefined;
 
   /** @param persistent - kept without set membership (ourselves, a bootstrapper). */
   protected constructor(persistent: boolean) {
     this.#persistent = persistent;
+  }
+
+  /** The reservation state; only called where a reservation exists (status not inert). */
+  #held(): Connection {
+    const c = this.#conn;
+    if (c === undefined) throw new Error(`invariant: no reservation while ${this.#status}`);
+    return c;
   }
 
   /** Whether this is our own record: never eligible, reserved, dialed or blocked. */
@@ -99,27 +116,27 @@ export abstract class RecordBase implements RecordBaseView {
   }
   /** Earliest time (ms) a new reservation (inbound or outbound) is allowed. */
   get nextReservableAt(): number {
-    return this.#nextReservableAt;
+    return this.#conn?.nextReservableAt ?? 0;
   }
   /** Earliest time (ms) the dialer should dial this peer again (cooldown plus jitter). */
   get nextDialAt(): number {
-    return this.#nextDialAt;
+    return this.#conn?.nextDialAt ?? 0;
   }
   /** Who holds the current reservation (`undefined` while inert). */
   get holder(): Holder | undefined {
-    return this.#holder;
+    return this.#conn?.holder;
   }
   /** The current reservation's generation (each reservation or take-over gets a new one). */
   get generation(): number {
-    return this.#generation;
+    return this.#conn?.generation ?? 0;
   }
   /** When the current connection became active (ms), or `undefined` if not active. */
   get activeSince(): number | undefined {
-    return this.#activeSince;
+    return this.#conn?.activeSince;
   }
   /** When the status last changed (ms), or `undefined` if it never did or the time is unknown. */
   get since(): number | undefined {
-    return this.#since;
+    return this.#conn?.since;
   }
 
   /** Only our own record cannot be blocked (the directory keeps the block list itself). */
@@ -163,7 +180,8 @@ export abstract class RecordBase implements RecordBaseView {
    */
   protected dialTiming(now: number): DialStatus {
     if (this.#status !== 'inert' || !this.isOutboundTarget()) return UNAVAILABLE;
-    return this.#nextDialAt > now ? { kind: 'after', at: this.#nextDialAt } : NOW;
+    const at = this.#conn?.nextDialAt ?? 0;
+    return at > now ? { kind: 'after', at } : NOW;
   }
 
   // ---------- Setters ----------
@@ -212,15 +230,25 @@ export abstract class RecordBase implements RecordBaseView {
     holder: Holder = 'dialer',
   ): ReserveResult {
     if (this.isMyself() || this.#status !== 'inert') return 'unavailable';
-    if (now < this.#nextReservableAt) return 'rateLimited';
+    if (now < this.nextReservableAt) return 'rateLimited';
     const half = Math.floor(cooldownMs / 2);
+    this.#conn ??= {
+      nextReservableAt: 0,
+      nextDialAt: 0,
+      holder: undefined,
+      generation: 0,
+      activeSince: undefined,
+      since: undefined,
+      priorReservableAt: 0,
+    };
+    const c = this.#conn;
     this.#status = 'reserved';
-    this.#since = now;
-    this.#holder = holder;
-    this.#generation += 1;
-    this.#priorReservableAt = this.#nextReservableAt;
-    this.#nextReservableAt = now + cooldownMs;
-    this.#nextDialAt = this.#nextReservableAt + rng.int(0, 2 * half + 1);
+    c.since = now;
+    c.holder = holder;
+    c.generation += 1;
+    c.priorReservableAt = c.nextReservableAt;
+    c.nextReservableAt = now + cooldownMs;
+    c.nextDialAt = c.nextReservableAt + rng.int(0, 2 * half + 1);
     return 'reserved';
   }
 
@@ -236,10 +264,11 @@ export abstract class RecordBase implements RecordBaseView {
     if (this.isMyself() || this.#status === 'inert') {
       throw new Error(`invariant: take over while ${this.#status}`);
     }
+    const c = this.#held();
     this.#status = 'reserved';
-    this.#holder = holder;
-    this.#generation = generation ?? this.#generation + 1;
-    this.#activeSince = undefined;
+    c.holder = holder;
+    c.generation = generation ?? c.generation + 1;
+    c.activeSince = undefined;
   }
 
   /**
@@ -250,9 +279,10 @@ export abstract class RecordBase implements RecordBaseView {
    */
   connect(now = 0): boolean {
     if (this.#status !== 'reserved') throw new Error(`invariant: connect while ${this.#status}`);
+    const c = this.#held();
     this.#status = 'active';
-    this.#activeSince = now;
-    this.#since = now;
+    c.activeSince = now;
+    c.since = now;
     return true;
   }
 
@@ -266,10 +296,11 @@ export abstract class RecordBase implements RecordBaseView {
     // An attempt that never connected imposes no cooldown: the next reservation (an inbound
     // session from a peer we could not reach, say) may be taken at once. Redials stay paced by
     // `nextDialAt`.
-    if (this.#status === 'reserved') this.#nextReservableAt = this.#priorReservableAt;
+    const c = this.#held();
+    if (this.#status === 'reserved') c.nextReservableAt = c.priorReservableAt;
     this.#status = 'inert';
-    this.#since = now;
-    this.#holder = undefined;
-    this.#activeSince = undefined;
+    c.since = now;
+    c.holder = undefined;
+    c.activeSince = undefined;
   }
 }

@@ -214,7 +214,9 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
     const ips = new Set<string>();
     let any = false;
     let n = 0;
-    for (const [key, record] of this.peers) {
+    const keys = this.peers.keys();
+    for (const record of this.peers.values()) {
+      const key = keys.next().value as PublicKey;
       if (++n % CHUNK === 0) yield;
       if (!record.eligible() || this.isBlocked(key, now)) continue;
       const ip = record.egressIp();

@@ -17,7 +17,7 @@ import {
   egressIp,
   type Ingress,
   ingressOf,
-  isValidIngress,
+  isDialable,
 } from '../../../address.js';
 import { sameIp } from '../../../net.js';
 import {
@@ -37,6 +37,7 @@ export type RecordAddress =
   | { readonly kind: 'known'; readonly address: Address };
 
 const UNAVAILABLE: DialStatus = Object.freeze({ kind: 'unavailable' });
+const MYSELF: RecordAddress = Object.freeze({ kind: 'myself' });
 
 /** Read-only view of a {@link Record}, for inspection outside the directory. */
 export interface RecordView extends RecordBaseView {
@@ -49,12 +50,13 @@ export interface RecordView extends RecordBaseView {
 /** One peer's record. Mutated only by the directory that owns it. */
 export class Record extends RecordBase implements RecordView {
   // ---------- State ----------
-  #address: RecordAddress;
+  // The registered address; `undefined` for ourselves (no `RecordAddress` wrapper per record).
+  #address: Address | undefined;
   // Set when the address changes under a reservation or connection: that connection was made
   // to (or accepted from) the old address and must not become or stay active.
   #stale = false;
 
-  private constructor(address: RecordAddress, persistent: boolean) {
+  private constructor(address: Address | undefined, persistent: boolean) {
     super(persistent);
     this.#address = address;
   }
@@ -63,18 +65,19 @@ export class Record extends RecordBase implements RecordView {
 
   /** A record for a registered peer at `address`. */
   static known(address: Address): Record {
-    return new Record({ kind: 'known', address }, false);
+    return new Record(address, false);
   }
 
   /** The local node's record: persistent, never eligible, never blockable. */
   static myself(): Record {
-    return new Record({ kind: 'myself' }, true);
+    return new Record(undefined, true);
   }
 
   // ---------- Getters ----------
 
   get address(): RecordAddress {
-    return this.#address;
+    const address = this.#address;
+    return address === undefined ? MYSELF : { kind: 'known', address };
   }
   /** Whether the current reservation or connection predates an address change. */
   get stale(): boolean {
@@ -82,12 +85,12 @@ export class Record extends RecordBase implements RecordView {
   }
 
   isMyself(): boolean {
-    return this.#address.kind === 'myself';
+    return this.#address === undefined;
   }
 
   /** The ingress to dial, or `undefined` for ourselves. */
   ingress(): Ingress | undefined {
-    return this.#address.kind === 'known' ? ingressOf(this.#address.address) : undefined;
+    return this.#address === undefined ? undefined : ingressOf(this.#address);
   }
 
   /**
@@ -95,7 +98,7 @@ export class Record extends RecordBase implements RecordView {
    * address (no known egress IP: accepted from any source IP).
    */
   egressIp(): string | undefined {
-    return this.#address.kind === 'known' ? egressIp(this.#address.address) : undefined;
+    return this.#address === undefined ? undefined : egressIp(this.#address);
   }
 
   /** Primaries only: a lookup record is persistent only when it is ourselves. */
@@ -108,8 +111,8 @@ export class Record extends RecordBase implements RecordView {
    * ingress allowed by policy (global IP unless `allowPrivateIps`; DNS only if `allowDns`).
    */
   dialable(now: number, allowPrivateIps: boolean, allowDns: boolean): DialStatus {
-    if (this.#address.kind === 'myself') return UNAVAILABLE;
-    if (!isValidIngress(ingressOf(this.#address.address), allowPrivateIps, allowDns)) {
+    const address = this.#address;
+    if (address === undefined || !isDialable(address, allowPrivateIps, allowDns)) {
       return UNAVAILABLE;
     }
     return this.dialTiming(now);
@@ -124,8 +127,8 @@ export class Record extends RecordBase implements RecordView {
   acceptable(sourceIp: string, bypassIpCheck: boolean): boolean {
     if (!this.eligible()) return false;
     if (bypassIpCheck) return true;
-    if (this.#address.kind === 'myself') return false;
-    const expected = egressIp(this.#address.address);
+    if (this.#address === undefined) return false;
+    const expected = egressIp(this.#address);
     return expected === undefined || sameIp(expected, sourceIp);
   }
 
@@ -142,9 +145,9 @@ export class Record extends RecordBase implements RecordView {
    * reported by {@link needsTeardown}.
    */
   update(address: Address): boolean {
-    if (this.#address.kind === 'myself') return false;
-    if (addressEquals(this.#address.address, address)) return false;
-    this.#address = { kind: 'known', address };
+    if (this.#address === undefined) return false;
+    if (addressEquals(this.#address, address)) return false;
+    this.#address = address;
     if (this.status !== 'inert') this.#stale = true;
     return true;
   }
