@@ -200,14 +200,23 @@ function report(results: {
     }
     const inputs = { discovery: 'keys', lookup: "'ip:port'", 'lookup-v6': "'[v6]:port'" };
     for (const input of ['discovery', 'lookup', 'lookup-v6'] as const) {
-      const calls = (s.oracle ?? []).filter((o) => o.input === input).map((o) => o.ms);
+      const calls = (s.oracle ?? []).filter((o) => o.input === input);
       if (calls.length === 0) continue;
+      const wall = calls.map((o) => o.ms);
+      const cpu = calls.map((o) => o.cpuMs);
       rows.push([
         `${input}: Oracle.register of ${fmt(PEERS)} ${inputs[input]}, the caller's turn (ms)`,
-        ms(median(calls)),
-        ms(worst(calls)),
+        ms(median(wall)),
+        ms(worst(wall)),
         '< 50',
-        verdict(worst(calls) < 50),
+        verdict(worst(wall) < 50),
+      ]);
+      rows.push([
+        `${input}: the same, CPU time of the call (ms)`,
+        ms(median(cpu)),
+        ms(worst(cpu)),
+        '',
+        '',
       ]);
     }
   }
