@@ -163,6 +163,18 @@ const SHARED_CONFIG = {
   mailboxSize: 1024,
 };
 
+/** A discovery tracker's config for a set of `n` peers, our own record a fake `Info`. */
+function discoveryConfig(me: ed25519.PublicKey, n: number, peerGossipMaxCount: number) {
+  return {
+    ...SHARED_CONFIG,
+    myself: fakeInfo(me, 9_999),
+    bootstrappers: [],
+    maxPeersPerSet: n + 1,
+    dialFailLimit: 1,
+    peerGossipMaxCount,
+  };
+}
+
 // ---------- Registration, BitVec and dialable at scale ----------
 
 /** One timed operation: wall time, longest event-loop turn, and a note. */
@@ -229,17 +241,9 @@ export async function trackerScale(
       };
     }
     const peers: TrackedPeers = { primary: keys, secondary: [] };
-    const [actor, mb] = DiscoveryTracker.create(
-      {
-        ...SHARED_CONFIG,
-        myself: fakeInfo(me, 9_999),
-        bootstrappers: [],
-        maxPeersPerSet: n + 1,
-        dialFailLimit: 1,
-        peerGossipMaxCount: gossipMax,
-      },
-      { rng: ctx.rng },
-    );
+    const [actor, mb] = DiscoveryTracker.create(discoveryConfig(me, n, gossipMax), {
+      rng: ctx.rng,
+    });
     const handle = actor.start(ctx);
     const register = await probed(async () => {
       mb.register(0, peers);
@@ -317,17 +321,7 @@ export async function oracleRegister(
   return nodeRuntime().run(async (ctx) => {
     let call: () => unknown;
     if (input === 'discovery') {
-      const [tracker, mb] = DiscoveryTracker.create(
-        {
-          ...SHARED_CONFIG,
-          myself: fakeInfo(me, 9_999),
-          bootstrappers: [],
-          maxPeersPerSet: n + 1,
-          dialFailLimit: 1,
-          peerGossipMaxCount: 32,
-        },
-        { rng: ctx.rng },
-      );
+      const [tracker, mb] = DiscoveryTracker.create(discoveryConfig(me, n, 32), { rng: ctx.rng });
       const oracle = new DiscoveryOracle(mb, (p) => tracker.checkSize(p), ctx.log);
       call = () => oracle.register(0, keys);
     } else {
@@ -405,17 +399,7 @@ export async function trackerMemory(
       mb = m;
       register = () => m.register(0, input as AddressableTrackedPeers);
     } else {
-      const [actor, m] = DiscoveryTracker.create(
-        {
-          ...SHARED_CONFIG,
-          myself: fakeInfo(me, 9_999),
-          bootstrappers: [],
-          maxPeersPerSet: n + 1,
-          dialFailLimit: 1,
-          peerGossipMaxCount: 32,
-        },
-        { rng: ctx.rng },
-      );
+      const [actor, m] = DiscoveryTracker.create(discoveryConfig(me, n, 32), { rng: ctx.rng });
       handle = actor.start(ctx);
       mb = m;
       register = () => m.register(0, input as TrackedPeers);
