@@ -105,25 +105,32 @@ function sameLabels(a: Readonly<Record<string, string | number>>, b: Labels | un
  * labels object on every `inc`, a few percent of a message's CPU on hot paths); the first
  * increment after a flush puts the handle on its counter's dirty set, and the counter folds
  * pending counts in before any read or exposition. Only dirty handles are referenced, so a handle
- * dropped by its owner (a disconnected peer) costs nothing once flushed.
+ * dropped by its owner (a disconnected peer) costs nothing once flushed. The dirty set is flushed
+ * as soon as it reaches {@link MAX_DIRTY} handles, so a node whose metrics nobody reads does not
+ * keep every handle its churned connections ever incremented (the soak found that growth).
  */
 class Bound implements BoundCounter {
   readonly labels: Labels;
-  readonly #dirty: Set<Bound>;
+  readonly #owner: CounterView;
   pending = 0;
-  constructor(labels: Labels, dirty: Set<Bound>) {
+  constructor(labels: Labels, owner: CounterView) {
     this.labels = labels;
-    this.#dirty = dirty;
+    this.#owner = owner;
   }
   inc(value = 1): void {
     // prom-client's own check, made eagerly so a bad value fails at the call site.
     if (!(value >= 0) || !Number.isFinite(value)) {
       throw new Error('It is not possible to decrease a counter');
     }
-    if (this.pending === 0) this.#dirty.add(this);
+    const first = this.pending === 0;
     this.pending += value;
+    // After the increment: marking may flush, and the flush must see this count.
+    if (first) this.#owner.markDirty(this);
   }
 }
+
+/** Dirty bound handles a counter holds before it folds them into prom-client. */
+export const MAX_DIRTY = 1024;
 
 class CounterView implements Counter {
   readonly #m: prom.Counter;
@@ -151,7 +158,16 @@ class CounterView implements Counter {
   }
   bind(labels: Labels): BoundCounter {
     this.#series.note(labels);
-    return new Bound(labels, this.#dirty);
+    return new Bound(labels, this);
+  }
+  /** @internal A bound handle's first increment since the last flush. */
+  markDirty(b: Bound): void {
+    this.#dirty.add(b);
+    if (this.#dirty.size >= MAX_DIRTY) this.#flush();
+  }
+  /** @internal Handles with unflushed increments (at most {@link MAX_DIRTY}). */
+  get dirtyHandles(): number {
+    return this.#dirty.size;
   }
   #flush(): void {
     if (this.#dirty.size === 0) return;
