@@ -39,9 +39,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BitMap } from '../../src/codec/index.js';
-import type { ed25519 } from '../../src/crypto/index.js';
-import { parseIngress } from '../../src/p2p/address.js';
-import { Info } from '../../src/p2p/authenticated/discovery/info.js';
 import {
   encodeBitVec,
   encodeGreeting,
@@ -55,9 +52,9 @@ import {
   type Hostile,
   hostileDial,
   ipOf,
-  NAMESPACE,
   type Peer,
   received,
+  signedRecord,
   signer,
   startPeer,
   stopAll,
@@ -75,11 +72,6 @@ const LINK_MS = 20;
 const BOUND_MS = 4 * GOSSIP_MS;
 const REPLAY_MS = 15_000;
 const FRACTIONS = [0, 0.25, 0.5, 0.75, 1] as const;
-
-/** `key`'s validly signed record for `address` at `timestampMs`. */
-function record(key: ed25519.PrivateKey, address: string, timestampMs: number): Info {
-  return Info.sign(key, NAMESPACE, parseIngress(address), timestampMs);
-}
 
 /** Where peer `i` lived an hour ago (nobody listens there now). */
 const staleAddress = (i: number): string => `${ipOf(i)}:2999`;
@@ -111,12 +103,12 @@ async function eclipseRun(ctx: Context, log: Captured, fraction: number): Promis
     insiderKey.publicKey,
   ];
   const stale = Array.from({ length: HONEST }, (_, i) =>
-    record(signer(i), staleAddress(i), ctx.clock.now() - 3_600_000),
+    signedRecord(signer(i), staleAddress(i), ctx.clock.now() - 3_600_000),
   );
   const unknown = Array.from({ length: 2 }, (_, k) =>
-    record(signer(UNKNOWN + k), `${ipOf(UNKNOWN + k)}:3000`, ctx.clock.now()),
+    signedRecord(signer(UNKNOWN + k), `${ipOf(UNKNOWN + k)}:3000`, ctx.clock.now()),
   );
-  const own = record(insiderKey, '10.9.9.9:1', ctx.clock.now());
+  const own = signedRecord(insiderKey, '10.9.9.9:1', ctx.clock.now());
   const knowsAll = encodeBitVec(0, BitMap.fromBools(set.map(() => true)));
   const k = Math.round(fraction * (HONEST - 1));
   const peers: Peer[] = [];

@@ -32,9 +32,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BitMap } from '../../src/codec/index.js';
-import type { ed25519 } from '../../src/crypto/index.js';
-import { parseIngress } from '../../src/p2p/address.js';
-import { Info } from '../../src/p2p/authenticated/discovery/info.js';
 import {
   encodeBitVec,
   encodeGreeting,
@@ -54,16 +51,16 @@ import {
   ipOf,
   isConnected,
   keys,
-  NAMESPACE,
   type Peer,
   received,
+  signedRecord,
   signer,
   startPeer,
   stopAll,
   until,
 } from '../p2p/authenticated/discovery/network/helpers.js';
 import * as lookup from '../p2p/authenticated/lookup/network/helpers.js';
-import { twice } from '../p2p/authenticated/scenarios.js';
+import { perSecond, twice } from '../p2p/authenticated/scenarios.js';
 
 const FLOOD = 10_000;
 const MAX_COUNT = 32;
@@ -73,11 +70,6 @@ const HONEST_RATE = 10; // messages per second
 const PEERS_FLOODER = 50;
 const BITVEC_FLOODER = 51;
 const UNKNOWN = 200;
-
-/** `key`'s validly signed record for `address` at `timestampMs`. */
-function record(key: ed25519.PrivateKey, address: string, timestampMs: number): Info {
-  return Info.sign(key, NAMESPACE, parseIngress(address), timestampMs);
-}
 
 /** `peer`'s `network_<name>{peer, message}` (or `{peer}`) counter value about `of`. */
 function count(peer: Peer, name: string, of: string, message?: string): number {
@@ -94,16 +86,6 @@ async function series(metrics: Metrics): Promise<string[]> {
     .filter((l) => l.length > 0 && !l.startsWith('#'))
     .map((l) => l.slice(0, l.lastIndexOf(' ')))
     .sort();
-}
-
-/** Every second's count of honest messages the target received, from `recv` timestamps. */
-function perSecond(times: readonly number[], from: number, seconds: number): number[] {
-  const out = new Array<number>(seconds).fill(0);
-  for (const t of times) {
-    const s = Math.floor((t - from) / 1000);
-    if (s >= 0 && s < seconds) out[s]!++;
-  }
-  return out;
 }
 
 describe('gossip floods from authorized peers (discovery, deterministic)', () => {
@@ -138,7 +120,7 @@ describe('gossip floods from authorized peers (discovery, deterministic)', () =>
 
         const now = ctx.clock.now();
         const records = Array.from({ length: MAX_COUNT }, (_, k) =>
-          record(signer(UNKNOWN + k), `${ipOf(UNKNOWN + k)}:3000`, now),
+          signedRecord(signer(UNKNOWN + k), `${ipOf(UNKNOWN + k)}:3000`, now),
         );
         const peersFrame = encodePeers(records);
         const askAll = encodeBitVec(0, BitMap.fromBools(set.map(() => false)));
@@ -146,7 +128,7 @@ describe('gossip floods from authorized peers (discovery, deterministic)', () =>
         const b = await hostileDial(ctx, bFlooder, ipOf(BITVEC_FLOODER), target);
         const start = ctx.clock.now();
         const flood = async (h: Hostile, ip: string, frame: Uint8Array) => {
-          await h.send(encodeGreeting(record(h.key, `${ip}:3000`, now)));
+          await h.send(encodeGreeting(signedRecord(h.key, `${ip}:3000`, now)));
           // The whole flood is written at once (the simulated link holds it all).
           await h.send(...new Array<Uint8Array>(FLOOD).fill(frame));
         };
@@ -266,7 +248,7 @@ describe('unknown-channel floods keep metric cardinality constant (deterministic
           p.oracle.register(0, [...keys([target, honest]), insider.publicKey]);
         await until(ctx, () => isConnected(target, honest), 'honest peer connected');
         const hex = insider.publicKey.toHex();
-        const own = record(insider, `${ipOf(PEERS_FLOODER)}:3000`, ctx.clock.now());
+        const own = signedRecord(insider, `${ipOf(PEERS_FLOODER)}:3000`, ctx.clock.now());
         const { first, last, connections } = await unknownChannelFlood(
           ctx,
           async () => {

@@ -35,7 +35,7 @@ import type { Connection, Context, Handle } from '../../src/runtime/context.js';
 import { simulatedNetwork } from '../../src/runtime/index.js';
 import * as discovery from '../p2p/authenticated/discovery/network/helpers.js';
 import * as lookup from '../p2p/authenticated/lookup/network/helpers.js';
-import { twice } from '../p2p/authenticated/scenarios.js';
+import { perSecond, twice } from '../p2p/authenticated/scenarios.js';
 
 const PERIOD_MS = 10 * 60_000;
 const SUBNET_BURST = 8;
@@ -125,16 +125,6 @@ function discoverySetup(ctx: Context): Setup {
       return nodeOf(b);
     },
   };
-}
-
-/** Per-second counts, over `seconds` from `from`, of the times in `times`. */
-function perSecond(times: readonly number[], from: number, seconds: number): number[] {
-  const out = new Array<number>(seconds).fill(0);
-  for (const t of times) {
-    const s = Math.floor((t - from) / 1000);
-    if (s >= 0 && s < seconds) out[s]!++;
-  }
-  return out;
 }
 
 async function scenario(ctx: Context, setupOf: (ctx: Context) => Setup) {
