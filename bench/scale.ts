@@ -4,7 +4,7 @@
  * its own 127.x.y.z address (bench/crowd.ts `clientIp`).
  *
  * Usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]
- *        [--concurrency C] [--idle-seconds S] [--profile] [--json FILE]
+ *        [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--json FILE]
  *
  * What it does (every wait bounded in time, every loop by count):
  *   1. forks the hub (bench/scale-peer.ts, `node --expose-gc`, otherwise Node's default flags:
@@ -12,11 +12,14 @@
  *   2. the hub starts (`Config.recommended`, private IPs allowed, handshake limits of the test:
  *      see scale-peer.ts `hubStart`) and registers the N client keys; it is sampled (4 forced
  *      GCs, then `process.memoryUsage()`): the base;
- *   3. the crowds open the first 1,000 clients (C handshakes in flight per crowd), the hub is
- *      sampled once it reports 1,000 connected; then the rest up to N, sampled again;
+ *   3. the crowds open the first 1,000 clients (C handshakes in flight per crowd); once the hub
+ *      reports 1,000 connected it idles one ping period + 5 s (`--settle-seconds`: every
+ *      connection has pinged and been pinged, so its per-peer metric series exist) and is
+ *      sampled; then the rest up to N, sampled at once (just connected);
  *   4. after 5 s of quiet, the hub's CPU time (`process.cpuUsage`) over S seconds (default 60,
  *      more than the 50 s ping period of `Config.recommended`: every connection pings and is
- *      pinged in the window) is its idle keep-alive cost.
+ *      pinged in the window) is its idle keep-alive cost; the hub is sampled again after it (N
+ *      peers with all their series: the marginal figures compare this sample with 1,000's).
  *
  * Reported: time to connect each stage and all N; per connected peer, hub RSS and live heap
  * (`heapUsed + external` after GC, every per-peer metric series included: they are the hub's own
@@ -25,7 +28,7 @@
  * burst: a fixed cost, amortised over N); idle CPU as a percentage of one core.
  *
  * `--profile`: instead, connect 100 then 200 more clients, snapshot the hub's heap at 100 and at
- * 300, and print the growth per peer by constructor and by holder (bench/heap.ts).
+ * 300 (each after a ping period), and print the growth per peer by constructor and by holder (bench/heap.ts).
  *
  * Descriptors: every process's limit is its own (`ulimit -n`, RLIMIT_NOFILE, 20,000 here); the
  * hub holds N sockets plus ~30, each crowd about N / K plus ~30. The check below refuses a run
@@ -96,6 +99,8 @@ interface Settings {
   crowds: number;
   concurrency: number;
   idleSeconds: number;
+  /** Wait after a stage connects before it is sampled (default a ping period + 5 s). */
+  settleMs: number | undefined;
   maxConcurrentHandshakes: number;
 }
 
@@ -149,6 +154,7 @@ async function connectStages(
   s: Settings,
   pingFrequencyMs: number,
   stops: number[],
+  settleLast: boolean,
   atStop?: (n: number) => Promise<void>,
 ): Promise<Stage[]> {
   const out: Stage[] = [];
@@ -165,6 +171,12 @@ async function connectStages(
     const seconds = (performance.now() - t0) / 1000;
     if (w.connected !== to) throw new Error(`hub reports ${w.connected} connected, expected ${to}`);
     log(`${to} connected in ${seconds.toFixed(1)} s (${retries} retries)`);
+    // Let every connection ping and be pinged once, so its metric series exist when sampled.
+    const settleMs = s.settleMs ?? pingFrequencyMs + 5_000;
+    if (settleMs > 0 && (to !== stops[stops.length - 1] || settleLast)) {
+      log(`settling ${(settleMs / 1000).toFixed(0)} s (one ping period)`);
+      await hub.request('hubCpu', { ms: settleMs }, settleMs + 30_000);
+    }
     await atStop?.(to);
     out.push({ peers: to, seconds, retries, sample: await hub.request<Sample>('hubSample') });
     from = to;
@@ -179,8 +191,12 @@ function liveHeap(s: Sample): number {
 async function profile(hub: Worker, crowds: Worker[], port: number, s: Settings, ping: number) {
   const snaps: string[] = [];
   try {
-    await connectStages(hub, crowds, port, s, ping, [100, 300], async () => {
-      snaps.push(await hub.request<string>('heapSnapshot', { tag: String(snaps.length) }, 300_000));
+    await connectStages(hub, crowds, port, s, ping, [100, 300], true, async () => {
+      if (snaps.length < 2) {
+        snaps.push(
+          await hub.request<string>('heapSnapshot', { tag: String(snaps.length) }, 300_000),
+        );
+      }
     });
     const d = heapDiff(snaps[0]!, snaps[1]!, 200);
     printHeapDiff(d, 'heap snapshot diff of the hub, 100 -> 300 connected peers, per peer');
@@ -196,7 +212,7 @@ async function main(): Promise<void> {
   if (argv.includes('--help')) {
     console.log(
       'usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]\n' +
-        '       [--concurrency C] [--idle-seconds S] [--profile] [--json FILE]',
+        '       [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--json FILE]',
     );
     return;
   }
@@ -208,6 +224,10 @@ async function main(): Promise<void> {
     crowds: Number(argValue(argv, '--crowds') ?? Math.max(2, Math.ceil(peers / 2_500))),
     concurrency: Number(argValue(argv, '--concurrency') ?? 32),
     idleSeconds: Number(argValue(argv, '--idle-seconds') ?? (quick ? 15 : 60)),
+    settleMs:
+      argValue(argv, '--settle-seconds') === undefined
+        ? undefined
+        : Number(argValue(argv, '--settle-seconds')) * 1000,
     maxConcurrentHandshakes: 512,
   };
   if (!Number.isSafeInteger(peers) || peers < 1 || peers > 60_000) {
@@ -248,7 +268,7 @@ async function main(): Promise<void> {
     }
     const base = await hub.request<Sample>('hubSample');
     const stops = peers > 1_000 ? [1_000, peers] : [peers];
-    const stages = await connectStages(hub, crowds, port, s, pingFrequencyMs, stops);
+    const stages = await connectStages(hub, crowds, port, s, pingFrequencyMs, stops, false);
     log(`idle: 5 s of quiet, then ${s.idleSeconds} s of CPU time`);
     await hub.request('hubCpu', { ms: 5_000 });
     const idle = await hub.request<{ cpuPercent: number; connected: number }>(
@@ -309,7 +329,7 @@ function report(
   rows.push([`time to connect all ${fmt(s.peers)} (s)`, connectAll.toFixed(1), '']);
   for (const st of stages) {
     rows.push([
-      `hub RSS per peer at ${fmt(st.peers)} (KiB)`,
+      `hub RSS per peer at ${fmt(st.peers)}${st.peers === s.peers ? ' (just connected)' : ' (after a ping period)'} (KiB)`,
       per(base, st.sample, st.peers, (x) => x.rss).toFixed(1),
       '',
     ]);
@@ -327,17 +347,18 @@ function report(
   if (stages.length === 2) {
     const [a, b] = stages as [Stage, Stage];
     const n = b.peers - a.peers;
-    const marginalRss = per(a.sample, b.sample, n, (x) => x.rss);
-    const marginalHeap = per(a.sample, b.sample, n, liveHeap);
+    // Both ends after a ping period (every per-peer series exists): 1,000 settled, N after idle.
+    const marginalRss = per(a.sample, after, n, (x) => x.rss);
+    const marginalHeap = per(a.sample, after, n, liveHeap);
     out.marginalRssPerPeerKiB = marginalRss;
     out.marginalHeapPerPeerKiB = marginalHeap;
     rows.push([
-      `marginal RSS per peer, ${fmt(a.peers)} -> ${fmt(b.peers)} (KiB)`,
+      `marginal RSS per peer, ${fmt(a.peers)} -> ${fmt(b.peers)} after idle (KiB)`,
       marginalRss.toFixed(1),
       '<= 20',
     ]);
     rows.push([
-      `marginal live heap per peer, ${fmt(a.peers)} -> ${fmt(b.peers)} (KiB)`,
+      `marginal live heap per peer, ${fmt(a.peers)} -> ${fmt(b.peers)} after idle (KiB)`,
       marginalHeap.toFixed(2),
       '',
     ]);
