@@ -14,6 +14,8 @@
  * @module
  */
 
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +29,7 @@ import { type CrowdParams, crowdRegistration, NAMESPACE, openCrowd } from './cro
 import { rssBreakdown } from './heap.js';
 
 interface Hub {
+  ctx: Context;
   network: Network;
   oracle: Oracle;
   handle: Handle<void>;
@@ -64,12 +67,13 @@ async function hubStart(
     allowedHandshakeRatePerIp: Quota.perSecond(10),
     allowedHandshakeRatePerSubnet: Quota.perSecond(1_000_000),
   });
-  const [network, oracle] = Network.create(ctx.child('hub'), config);
+  const hubCtx = ctx.child('hub');
+  const [network, oracle] = Network.create(hubCtx, config);
   network.register(0, Quota.perSecond(1000));
   const handle = network.start();
   const addr = await network.address();
   if (addr === undefined) throw new Error('network did not bind');
-  hub = { network, oracle, handle, key, port: addr.port };
+  hub = { ctx: hubCtx, network, oracle, handle, key, port: addr.port };
   return { port: addr.port, pingFrequencyMs: config.pingFrequencyMs };
 }
 
@@ -102,34 +106,98 @@ async function hubWait(
   return { connected: c, seconds: round((performance.now() - t0) / 1000, 2) };
 }
 
+/**
+ * Memory after forced GCs. A scrape (`metrics.encode()`) first, as a deployment's Prometheus
+ * would make: it folds the per-peer counters' pending counts into their series, so every
+ * per-peer series exists when the heap is measured.
+ */
 async function hubSample(): Promise<Record<string, unknown>> {
+  let metricsBytes = 0;
+  if (hub !== undefined) metricsBytes = (await hub.ctx.metrics.encode()).length;
   const m = await sampleMemory();
   const connected = hub === undefined ? 0 : hub.network.connected().length;
-  return { ...m, connected, breakdown: rssBreakdown() };
+  return { ...m, connected, metricsBytes, breakdown: rssBreakdown() };
 }
 
 /**
  * CPU time (user + system) this process spends over `ms` of wall time, as a percentage of one
- * core; also the event-loop delay's p99 over the window, and the connected count at the end.
+ * core, and the connected count at the end. With `profile`, a CPU profile of the window is
+ * written to that path (node:inspector; open it in Chrome DevTools).
  */
 async function hubCpu(
   _ctx: Context,
-  p: { ms: number },
-): Promise<{ cpuPercent: number; userMs: number; systemMs: number; connected: number }> {
+  p: { ms: number; profile?: string },
+): Promise<{
+  cpuPercent: number;
+  userMs: number;
+  systemMs: number;
+  threadsMs: Record<string, number>;
+  connected: number;
+}> {
+  let session: Session | undefined;
+  if (p.profile !== undefined) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const threads0 = threadTimes();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(p.ms);
   const d = process.cpuUsage(c0);
+  const threads1 = threadTimes();
   const wallMs = performance.now() - t0;
+  if (session !== undefined && p.profile !== undefined) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(p.profile, JSON.stringify(profile));
+    session.disconnect();
+  }
   return {
     cpuPercent: round((100 * (d.user + d.system)) / 1000 / wallMs, 2),
     userMs: round(d.user / 1000),
     systemMs: round(d.system / 1000),
+    threadsMs: threadDelta(threads0, threads1),
     connected: hub === undefined ? 0 : hub.network.connected().length,
   };
 }
 
+/**
+ * CPU ticks (user + system) of each thread of this process, by thread id, named `main` (the
+ * event loop) or by the thread's name (V8's and libuv's helpers). Linux only.
+ */
+function threadTimes(): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      // The main thread (the event loop) is the one whose id is the process id.
+      const name = tid === String(process.pid) ? 'main' : `${comm} (other)`;
+      const f = stat.slice(close + 2).split(' ');
+      // Fields 14 and 15 (utime, stime) are at 11 and 12 after the name.
+      out.set(tid, { name, ticks: Number(f[11]) + Number(f[12]) });
+    }
+  } catch {}
+  return out;
+}
+
+/** CPU ms per thread name between two {@link threadTimes} (clock ticks of 10 ms). */
+function threadDelta(
+  a: Map<string, { name: string; ticks: number }>,
+  b: Map<string, { name: string; ticks: number }>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, t] of b) {
+    const d = (t.ticks - (a.get(tid)?.ticks ?? 0)) * 10;
+    if (d > 0) out[t.name] = (out[t.name] ?? 0) + d;
+  }
+  return out;
+}
+
 async function heapSnapshot(_ctx: Context, p: { tag: string }): Promise<string> {
+  if (hub !== undefined) await hub.ctx.metrics.encode();
   await sampleMemory();
   return writeHeapSnapshot(join(tmpdir(), `scale-bench-${process.pid}-${p.tag}.heapsnapshot`));
 }

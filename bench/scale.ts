@@ -4,7 +4,7 @@
  * its own 127.x.y.z address (bench/crowd.ts `clientIp`).
  *
  * Usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]
- *        [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--json FILE]
+ *        [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]
  *
  * What it does (every wait bounded in time, every loop by count):
  *   1. forks the hub (bench/scale-peer.ts, `node --expose-gc`, otherwise Node's default flags:
@@ -22,10 +22,12 @@
  *      peers with all their series: the marginal figures compare this sample with 1,000's).
  *
  * Reported: time to connect each stage and all N; per connected peer, hub RSS and live heap
- * (`heapUsed + external` after GC, every per-peer metric series included: they are the hub's own
- * registry) against the base, at 1,000 and at N; the marginal RSS and heap per peer between 1,000
+ * (`heapUsed + external` after GC, every per-peer metric series included: the hub's registry is
+ * scraped, `metrics.encode()`, before each sample and snapshot, so pending counts are series) against the base, at 1,000 and at N; the marginal RSS and heap per peer between 1,000
  * and N; the young generation's committed size at each stage (V8 grows it during the handshake
  * burst: a fixed cost, amortised over N); idle CPU as a percentage of one core.
+ *
+ * `--cpu-profile FILE`: write a CPU profile of the hub's idle window to FILE.
  *
  * `--profile`: instead, connect 100 then 200 more clients, snapshot the hub's heap at 100 and at
  * 300 (each after a ping period), and print the growth per peer by constructor and by holder (bench/heap.ts).
@@ -42,6 +44,7 @@
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argValue, fmt, round, spawnWorker, table, type Worker } from './common.js';
 import { heapDiff, printHeapDiff } from './heap.js';
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
   if (argv.includes('--help')) {
     console.log(
       'usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]\n' +
-        '       [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--json FILE]',
+        '       [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]',
     );
     return;
   }
@@ -271,9 +274,19 @@ async function main(): Promise<void> {
     const stages = await connectStages(hub, crowds, port, s, pingFrequencyMs, stops, false);
     log(`idle: 5 s of quiet, then ${s.idleSeconds} s of CPU time`);
     await hub.request('hubCpu', { ms: 5_000 });
-    const idle = await hub.request<{ cpuPercent: number; connected: number }>(
+    const cpuProfile = argValue(argv, '--cpu-profile');
+    const idle = await hub.request<{
+      cpuPercent: number;
+      connected: number;
+      userMs: number;
+      systemMs: number;
+      threadsMs: Record<string, number>;
+    }>(
       'hubCpu',
-      { ms: s.idleSeconds * 1000 },
+      {
+        ms: s.idleSeconds * 1000,
+        ...(cpuProfile === undefined ? {} : { profile: resolve(cpuProfile) }),
+      },
       s.idleSeconds * 1000 + 30_000,
     );
     const after = await hub.request<Sample>('hubSample');
@@ -298,7 +311,13 @@ function report(
   pingFrequencyMs: number,
   base: Sample,
   stages: Stage[],
-  idle: { cpuPercent: number; connected: number },
+  idle: {
+    cpuPercent: number;
+    connected: number;
+    userMs: number;
+    systemMs: number;
+    threadsMs: Record<string, number>;
+  },
   after: Sample,
   load0: number[],
   load1: number[],
@@ -323,13 +342,14 @@ function report(
       youngCommittedMiB: round(st.sample.breakdown.v8NewCommitted / 1048576, 1),
     })),
     idleCpuPercent: idle.cpuPercent,
+    idleCpu: { userMs: idle.userMs, systemMs: idle.systemMs, threadsMs: idle.threadsMs },
     idleConnected: idle.connected,
     base: { rssMiB: round(base.rss / 1048576, 1), heapMiB: round(liveHeap(base) / 1048576, 1) },
   };
   rows.push([`time to connect all ${fmt(s.peers)} (s)`, connectAll.toFixed(1), '']);
   for (const st of stages) {
     rows.push([
-      `hub RSS per peer at ${fmt(st.peers)}${st.peers === s.peers ? ' (just connected)' : ' (after a ping period)'} (KiB)`,
+      `hub RSS per peer at ${fmt(st.peers)}${st.peers === s.peers ? ' (just connected)' : s.settleMs === 0 ? '' : ' (after a ping period)'} (KiB)`,
       per(base, st.sample, st.peers, (x) => x.rss).toFixed(1),
       '',
     ]);
@@ -367,6 +387,19 @@ function report(
     `hub idle CPU, ${fmt(idle.connected)} peers, ping every ${pingFrequencyMs / 1000} s (% of a core)`,
     idle.cpuPercent.toFixed(2),
     '< 5',
+  ]);
+  rows.push([
+    `  of which user / system (ms over ${s.idleSeconds} s)`,
+    `${fmt(idle.userMs)} / ${fmt(idle.systemMs)}`,
+    '',
+  ]);
+  rows.push([
+    '  by thread (ms)',
+    Object.entries(idle.threadsMs)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+    '',
   ]);
   out.afterIdle = {
     rssPerPeerKiB: per(base, after, s.peers, (x) => x.rss),
