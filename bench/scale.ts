@@ -58,7 +58,13 @@ interface Sample {
   heapUsed: number;
   external: number;
   connected: number;
-  breakdown: { v8NewCommitted: number; v8Physical: number; mallocBrk: number };
+  breakdown: {
+    v8NewCommitted: number;
+    v8NewPhysical: number;
+    v8Physical: number;
+    mallocBrk: number;
+    anonOther: number;
+  };
 }
 
 /** The soft limit on open files of this process (children inherit it). */
@@ -371,11 +377,26 @@ function report(
     const marginalRss = per(a.sample, after, n, (x) => x.rss);
     const marginalHeap = per(a.sample, after, n, liveHeap);
     out.marginalRssPerPeerKiB = marginalRss;
+    // Where the marginal RSS is (bench/heap.ts RssBreakdown), per peer.
+    const part = (f: (x: Sample['breakdown']) => number): number =>
+      round((f(after.breakdown) - f(a.sample.breakdown)) / n / KiB, 2);
+    const parts = {
+      v8OldKiB: part((x) => x.v8Physical - x.v8NewPhysical),
+      v8YoungKiB: part((x) => x.v8NewPhysical),
+      mallocKiB: part((x) => x.mallocBrk),
+      otherAnonKiB: part((x) => x.anonOther),
+    };
+    out.marginalRssParts = parts;
     out.marginalHeapPerPeerKiB = marginalHeap;
     rows.push([
       `marginal RSS per peer, ${fmt(a.peers)} -> ${fmt(b.peers)} after idle (KiB)`,
       marginalRss.toFixed(1),
       '<= 20',
+    ]);
+    rows.push([
+      '  of which V8 old / young generation, malloc, other (KiB)',
+      `${parts.v8OldKiB} / ${parts.v8YoungKiB}, ${parts.mallocKiB}, ${parts.otherAnonKiB}`,
+      '',
     ]);
     rows.push([
       `marginal live heap per peer, ${fmt(a.peers)} -> ${fmt(b.peers)} after idle (KiB)`,
