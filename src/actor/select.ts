@@ -1,3 +1,5 @@
+import { READY_FALSE, READY_TRUE } from './waiters.js';
+
 /**
  * Per-arm bookkeeping. Each arm promise gets exactly ONE reaction for its whole life (attached the
  * first time it is raced); individual `select` calls only add and remove a callback in `wake`.
@@ -23,6 +25,13 @@ interface Waker {
 const arms = new WeakMap<PromiseLike<unknown>, Record>();
 /** The same idea for stop signals: one permanent `abort` listener per signal, ever. */
 const signals = new WeakMap<AbortSignal, Record>();
+
+// The mailboxes' shared settled `ready()` promises are known to be settled from the start. Their
+// records say so at once: otherwise the first `select` of a process would see them pending (a
+// reaction not run yet) and later ones settled, so a program's microtask order would depend on
+// what ran before it in the process (two runs of one deterministic seed would differ).
+arms.set(READY_TRUE, { settled: true, wake: undefined });
+arms.set(READY_FALSE, { settled: true, wake: undefined });
 
 function addWaker(rec: Record, waker: Waker): void {
   const w = rec.wake;
