@@ -11,6 +11,8 @@ export interface Sample {
   phase: string;
   rssMiB: number;
   heapMiB: number;
+  /** V8's code space after GC (JIT output: part of `heapMiB`, not objects the peers hold). */
+  codeMiB: number;
   handles: number;
   fds: number;
   lagP99Ms: number;

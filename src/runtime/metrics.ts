@@ -43,6 +43,13 @@ class SeriesIndex {
     }
   }
 
+  /** A string naming the series of a full label set (values in label-name order). */
+  key(labels: Labels): string {
+    let k = '';
+    for (const n of this.#names) k += `${String(labels[n])}\u0001`;
+    return k;
+  }
+
   /** Removes every series whose labels include `partial`; forgets `partial`'s values. */
   forget(partial: Labels, flush: () => void): void {
     const metric = this.#metric;
@@ -104,30 +111,40 @@ function sameLabels(a: Readonly<Record<string, string | number>>, b: Labels | un
  * A counter bound to one label set. `inc` only adds to a local count (prom-client hashes the
  * labels object on every `inc`, a few percent of a message's CPU on hot paths); the first
  * increment after a flush puts the handle on its counter's dirty set, and the counter folds
- * pending counts in before any read or exposition. Only dirty handles are referenced, so a handle
- * dropped by its owner (a disconnected peer) costs nothing once flushed.
+ * pending counts in before any read or exposition. A counter hands out one handle per series
+ * (binding the same labels again, as a reconnecting peer does, returns the same handle; forgetting
+ * the series drops it), so a node whose metrics nobody reads holds at most one handle per live
+ * series, not one per connection it ever had (the soak found that growth). The dirty set is also
+ * folded in whenever it reaches {@link MAX_DIRTY} handles.
  */
 class Bound implements BoundCounter {
   readonly labels: Labels;
-  readonly #dirty: Set<Bound>;
+  readonly #owner: CounterView;
   pending = 0;
-  constructor(labels: Labels, dirty: Set<Bound>) {
+  constructor(labels: Labels, owner: CounterView) {
     this.labels = labels;
-    this.#dirty = dirty;
+    this.#owner = owner;
   }
   inc(value = 1): void {
     // prom-client's own check, made eagerly so a bad value fails at the call site.
     if (!(value >= 0) || !Number.isFinite(value)) {
       throw new Error('It is not possible to decrease a counter');
     }
-    if (this.pending === 0) this.#dirty.add(this);
+    const first = this.pending === 0;
     this.pending += value;
+    // After the increment: marking may flush, and the flush must see this count.
+    if (first) this.#owner.markDirty(this);
   }
 }
+
+/** Dirty bound handles a counter holds before it folds them into prom-client. */
+export const MAX_DIRTY = 1024;
 
 class CounterView implements Counter {
   readonly #m: prom.Counter;
   readonly #dirty = new Set<Bound>();
+  /** The handle of each series bound so far, by {@link SeriesIndex.key}. */
+  readonly #bound = new Map<string, Bound>();
   readonly #series: SeriesIndex;
   constructor(make: (collect: () => void) => prom.Counter, series: SeriesIndex) {
     this.#m = make(() => this.#flush());
@@ -144,6 +161,11 @@ class CounterView implements Counter {
   /** @internal See {@link Metrics.forget}. */
   forget(partial: Labels): void {
     this.#series.forget(partial, () => this.#flush());
+    for (const [k, b] of this.#bound) {
+      let match = true;
+      for (const n in partial) if (String(b.labels[n]) !== String(partial[n])) match = false;
+      if (match) this.#bound.delete(k);
+    }
   }
   get(labels?: Labels): number {
     this.#flush();
@@ -151,7 +173,26 @@ class CounterView implements Counter {
   }
   bind(labels: Labels): BoundCounter {
     this.#series.note(labels);
-    return new Bound(labels, this.#dirty);
+    const key = this.#series.key(labels);
+    let b = this.#bound.get(key);
+    if (b === undefined) {
+      b = new Bound(labels, this);
+      this.#bound.set(key, b);
+    }
+    return b;
+  }
+  /** @internal Handles this counter holds, one per bound series. */
+  get boundHandles(): number {
+    return this.#bound.size;
+  }
+  /** @internal A bound handle's first increment since the last flush. */
+  markDirty(b: Bound): void {
+    this.#dirty.add(b);
+    if (this.#dirty.size >= MAX_DIRTY) this.#flush();
+  }
+  /** @internal Handles with unflushed increments (at most {@link MAX_DIRTY}). */
+  get dirtyHandles(): number {
+    return this.#dirty.size;
   }
   #flush(): void {
     if (this.#dirty.size === 0) return;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deterministicRuntime, nodeRuntime } from '../../src/runtime/index.js';
+import { MAX_DIRTY } from '../../src/runtime/metrics.js';
 
 test('child contexts prefix metric names and encode only their own metrics', async () => {
   await deterministicRuntime({ seed: 1 }).run(async (ctx) => {
@@ -91,5 +92,27 @@ test('forget removes the matching series of every family under the context, and 
     // A later increment starts a fresh series.
     sent.inc({ peer: 'aa', message: 'ping' });
     assert.equal(sent.get({ peer: 'aa', message: 'ping' }), 1);
+  });
+});
+
+test('bound counters that nobody reads do not pile up: the dirty set is flushed at its cap', async () => {
+  await deterministicRuntime({ seed: 3 }).run(async (ctx) => {
+    const sent = ctx.metrics.counter('churned', 'Churned', ['peer']);
+    // A long-running node without a scraper: every connection binds fresh handles and drops them.
+    const n = MAX_DIRTY * 3 + 7;
+    for (let i = 0; i < n; i++) sent.bind!({ peer: String(i % 10) }).inc(2);
+    const view = sent as unknown as { dirtyHandles: number; boundHandles: number };
+    assert.ok(view.dirtyHandles < MAX_DIRTY, `${view.dirtyHandles} handles held`);
+    assert.equal(view.boundHandles, 10, 'one handle per series, however often it is bound');
+    assert.equal(sent.bind!({ peer: '3' }), sent.bind!({ peer: '3' }));
+    let total = 0;
+    for (let p = 0; p < 10; p++) total += sent.get({ peer: String(p) });
+    assert.equal(total, 2 * n, 'no increment lost across flushes');
+    assert.equal(view.dirtyHandles, 0);
+    ctx.metrics.forget({ peer: '3' });
+    assert.equal(view.boundHandles, 9, 'forgetting a series drops its handle');
+    for (let i = 0; i < 2 * MAX_DIRTY; i++) sent.bind!({ peer: `x${i}` }).inc();
+    assert.ok(view.dirtyHandles < MAX_DIRTY, 'many live series: still folded in at the cap');
+    assert.equal(sent.get({ peer: `x${2 * MAX_DIRTY - 1}` }), 1);
   });
 });

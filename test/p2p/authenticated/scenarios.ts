@@ -105,3 +105,13 @@ export async function everyoneHearsEveryone(
   }
   return [elapsed, received];
 }
+
+/** How many of `times` (virtual ms) fall in each of the `seconds` whole seconds from `from`. */
+export function perSecond(times: readonly number[], from: number, seconds: number): number[] {
+  const out = new Array<number>(seconds).fill(0);
+  for (const t of times) {
+    const s = Math.floor((t - from) / 1000);
+    if (s >= 0 && s < seconds) out[s]!++;
+  }
+  return out;
+}

@@ -39,7 +39,7 @@ import {
   PublicKey,
   SIGNATURE_SIZE,
 } from '../../../crypto/ed25519.js';
-import type { Clock } from '../../../runtime/context.js';
+import type { BoundCounter, Clock } from '../../../runtime/context.js';
 import { type Ingress, ingressCodec, ingressEquals } from '../../address.js';
 import { P2PError } from '../../errors.js';
 
@@ -325,12 +325,18 @@ export class InfoVerifier {
    * verification unless every entry passes them.
    *
    * @param clock - source of the current time (`ctx.clock`); read once.
+   * @param verifications - if given, incremented once per signature verification, just before it
+   *   runs (the `info_verifications` metric).
    * @throws P2PError `TooManyPeers` if there are more than `peerGossipMaxCount` records;
    *   `ReceivedSelf` if a record is about our own key; `SynchronyBound` if a timestamp is more
    *   than `synchronyBoundMs` ahead of `clock.now()`; `InvalidSignature` if a signature does not
    *   verify.
    */
-  validate(clock: Pick<Clock, 'now'>, infos: readonly Info[]): void {
+  validate(
+    clock: Pick<Clock, 'now'>,
+    infos: readonly Info[],
+    verifications?: Pick<BoundCounter, 'inc'>,
+  ): void {
     if (infos.length > this.#peerGossipMaxCount) {
       throw new P2PError(
         'TooManyPeers',
@@ -350,6 +356,7 @@ export class InfoVerifier {
       }
     }
     for (const info of infos) {
+      verifications?.inc();
       if (!info.publicKey.verify(this.#namespace, info.signedMessage, info.signature)) {
         throw new P2PError(
           'InvalidSignature',

@@ -107,13 +107,26 @@ export class Network extends BaseNetwork {
     return this.#trackerMailbox;
   }
 
-  protected parts(): FlavourParts {
+  protected parts(ctx: Context): FlavourParts {
     const tracker = this.#tracker;
     const mailbox = this.#trackerMailbox;
+    // `network_info_verifications{peer}`; its series go with the peer's others when it is forgotten.
+    const verifications = ctx.metrics.counter(
+      'info_verifications',
+      'Signatures of peer records (Info) verified, by the peer that sent the records',
+      ['peer'],
+    );
     return {
-      startTracker: (ctx, events) => tracker.start(ctx, events),
+      startTracker: (c, events) => tracker.start(c, events),
       tracker: mailbox,
-      peers: peerFlavour(this.#config, this.core.channels, mailbox, this.#myself, this.#verifier),
+      peers: peerFlavour(
+        this.#config,
+        this.core.channels,
+        mailbox,
+        this.#myself,
+        this.#verifier,
+        verifications,
+      ),
     };
   }
 }

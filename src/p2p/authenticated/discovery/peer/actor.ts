@@ -12,7 +12,9 @@
  *   tracker, Peers are validated and go to the tracker. Inbound BitVec and Peers are each limited
  *   to one per `max(gossipBitVecFrequencyMs / 2, 1)` ms, the first of each exempt; over the limit
  *   the receiver sleeps (backpressure), nothing is dropped. A frame that does not decode, or a
- *   record that does not validate, ends the connection.
+ *   record that does not validate, ends the connection. Every record signature verified is
+ *   counted in `info_verifications{peer}` (the peer that sent the record), so the cost a peer's
+ *   gossip imposes is visible; the limits above bound it.
  *
  * @module
  */
@@ -21,6 +23,7 @@ import type { Feedback } from '../../../../actor/index.js';
 import { CodecError } from '../../../../codec/index.js';
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { Quota } from '../../../../quota/index.js';
+import type { Counter } from '../../../../runtime/context.js';
 import { P2PError } from '../../../errors.js';
 import { checkPositive, Actor as Harness } from '../../peer/actor.js';
 import type { Mailbox } from '../../peer/ingress.js';
@@ -71,6 +74,8 @@ export interface PeerSettings {
 interface Shared {
   readonly tracker: GossipTracker;
   readonly verifier: InfoVerifier;
+  /** `info_verifications{peer}` (see {@link peerFlavour}). */
+  readonly verifications: Counter;
   readonly greeting: Uint8Array;
   readonly gossipQuota: Quota;
   readonly settings: PeerSettings;
@@ -87,6 +92,7 @@ class GossipProtocol implements Protocol {
   readonly #peer: PublicKey;
   #bitVecGate: Gate | undefined;
   #peersGate: Gate | undefined;
+  #verifications: BoundCounter | undefined;
 
   constructor(shared: Shared, peer: PublicKey) {
     this.#shared = shared;
@@ -173,8 +179,9 @@ class GossipProtocol implements Protocol {
   }
 
   #validate(io: PeerIo, infos: readonly Info[]): P2PError | undefined {
+    this.#verifications ??= bindCounter(this.#shared.verifications, { peer: io.peerHex });
     try {
-      this.#shared.verifier.validate(io.ctx.clock, infos);
+      this.#shared.verifier.validate(io.ctx.clock, infos, this.#verifications);
       return undefined;
     } catch (err) {
       io.invalid();
@@ -216,6 +223,9 @@ class Control implements PeerControl {
  * Discovery's part of the shared spawner: a gossip peer actor per connection; the connection is
  * reported to the tracker, which answers with our own Info, or with nothing if the peer is no
  * longer eligible (the spawner then closes it without running the peer).
+ *
+ * @param verifications - counter `info_verifications{peer}`: record signatures verified, by
+ *   the peer that sent the records (label: its key in hex; connected peers only).
  */
 export function peerFlavour(
   settings: PeerSettings,
@@ -223,11 +233,13 @@ export function peerFlavour(
   tracker: GossipTracker,
   myself: Info,
   verifier: InfoVerifier,
+  verifications: Counter,
 ): PeerFlavour {
   checkPositive('gossipBitVecFrequencyMs', settings.gossipBitVecFrequencyMs);
   const shared: Shared = {
     tracker,
     verifier,
+    verifications,
     greeting: encodeGreeting(myself),
     gossipQuota: Quota.withPeriod(Math.max(Math.floor(settings.gossipBitVecFrequencyMs / 2), 1)),
     settings,

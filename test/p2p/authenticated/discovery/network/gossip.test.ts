@@ -5,9 +5,6 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ed25519 } from '../../../../../src/crypto/index.js';
-import { parseIngress } from '../../../../../src/p2p/address.js';
-import { Info } from '../../../../../src/p2p/authenticated/discovery/info.js';
 import {
   encodeGreeting,
   encodePeers,
@@ -20,9 +17,9 @@ import {
   ipOf,
   isConnected,
   keys,
-  NAMESPACE,
   type Peer,
   received,
+  signedRecord,
   signer,
   startPeer,
   stopAll,
@@ -33,11 +30,6 @@ import {
 } from './helpers.js';
 
 const HOSTILE = 50;
-
-/** `key`'s validly signed record for `address` at `timestampMs`. */
-function record(key: ed25519.PrivateKey, address: string, timestampMs: number): Info {
-  return Info.sign(key, NAMESPACE, parseIngress(address), timestampMs);
-}
 
 /** The dial attempts `from`'s dialer made to `to`. */
 function attempts(from: Peer, to: Peer): number {
@@ -166,10 +158,10 @@ describe('discovery network: records in motion (deterministic)', () => {
       await until(ctx, () => fullMesh(now) && updates(p2, moved) === 2, 'p2 learned the move');
       // A tracked but malicious peer replays p1's old, validly signed record to p2.
       const hostile = await hostileDial(ctx, hostileKey, ipOf(HOSTILE), p2);
-      const own = record(hostileKey, `${ipOf(HOSTILE)}:3000`, ctx.clock.now());
+      const own = signedRecord(hostileKey, `${ipOf(HOSTILE)}:3000`, ctx.clock.now());
       // And a genuine record of p1 with the same timestamp as the one p2 holds, at another
       // address: equal is not newer.
-      const tie = record(p1.key, `${ipOf(1)}:4999`, moved.network.info.timestampMs);
+      const tie = signedRecord(p1.key, `${ipOf(1)}:4999`, moved.network.info.timestampMs);
       await hostile.send(encodeGreeting(own), encodePeers([old, tie]));
       const replayedAt = ctx.clock.now();
       await ctx.clock.sleep(20_000);
@@ -202,9 +194,9 @@ describe('discovery network: records in motion (deterministic)', () => {
       const hostileKey = signer(HOSTILE);
       p1.oracle.register(0, [bootKey.publicKey, p1.pk, hostileKey.publicKey]);
       // A validly signed record of the bootstrapper from an earlier life, at a dead address.
-      const stale = record(bootKey, dead, ctx.clock.now() - 3_600_000);
+      const stale = signedRecord(bootKey, dead, ctx.clock.now() - 3_600_000);
       const hostile = await hostileDial(ctx, hostileKey, ipOf(HOSTILE), p1);
-      const own = record(hostileKey, `${ipOf(HOSTILE)}:3000`, ctx.clock.now());
+      const own = signedRecord(hostileKey, `${ipOf(HOSTILE)}:3000`, ctx.clock.now());
       await hostile.send(encodeGreeting(own), encodePeers([stale]));
       await until(ctx, () => updates(p1, bootKey.publicKey) === 1, 'p1 took the stale record');
       const boot = startPeer(ctx, 0);

@@ -5,8 +5,10 @@
  */
 
 import type { ed25519 } from '../../../../../src/crypto/index.js';
+import { parseIngress } from '../../../../../src/p2p/address.js';
 import type { Receiver, Sender } from '../../../../../src/p2p/authenticated/channels.js';
 import { Config, type ConfigInput } from '../../../../../src/p2p/authenticated/discovery/config.js';
+import { Info } from '../../../../../src/p2p/authenticated/discovery/info.js';
 import { Network } from '../../../../../src/p2p/authenticated/discovery/network.js';
 import type { Oracle } from '../../../../../src/p2p/authenticated/discovery/oracle.js';
 import { maxGossipFrame } from '../../../../../src/p2p/authenticated/discovery/types.js';
@@ -33,6 +35,11 @@ export { ipOf, signer, until } from '../../lookup/network/helpers.js';
 export { twice } from '../../scenarios.js';
 
 export const NAMESPACE = new TextEncoder().encode('authp2p-discovery-test');
+
+/** `key`'s validly signed record for `address` (`'ip:port'`) at `timestampMs`, under {@link NAMESPACE}. */
+export function signedRecord(key: ed25519.PrivateKey, address: string, timestampMs: number): Info {
+  return Info.sign(key, NAMESPACE, parseIngress(address), timestampMs);
+}
 
 /** Overrides accepted by {@link startPeer}. */
 export type Overrides = Omit<Partial<ConfigInput>, 'signer' | 'namespace'>;
