@@ -19,12 +19,12 @@
  * IPC: the parent sends `{ id, cmd, params }`; the worker answers `{ id, ok, result | error }`.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { writeHeapSnapshot } from 'node:v8';
 import { ed25519 } from '../src/crypto/index.js';
 import {
   Config,
@@ -35,16 +35,9 @@ import {
   Recipients,
   type Sender,
 } from '../src/p2p/authenticated/lookup/index.js';
-// The crowd speaks the lookup wire protocol without a network: internal, not public API.
-import { streamConfig } from '../src/p2p/authenticated/lookup/network.js';
-import { PING_FRAME } from '../src/p2p/authenticated/lookup/types.js';
 import type { Connection, Context, Handle } from '../src/runtime/index.js';
 import { nodeRuntime } from '../src/runtime/index.js';
-import {
-  type Config as StreamConfig,
-  dial as streamDial,
-  listen as streamListen,
-} from '../src/stream/index.js';
+import { listen as streamListen } from '../src/stream/index.js';
 import {
   cpuTimeUs,
   type Handler,
@@ -56,8 +49,15 @@ import {
   secondsSince,
   serveRequests,
 } from './common.js';
+import {
+  type CrowdParams,
+  crowdRegistration,
+  crowdStreamConfig,
+  NAMESPACE,
+  openCrowd,
+} from './crowd.js';
+import { type RssBreakdown, rssBreakdown } from './heap.js';
 
-const NAMESPACE = new TextEncoder().encode('authp2p-bench');
 const DATA = 0;
 const ACK = 1;
 
@@ -442,69 +442,6 @@ async function rtt(
 
 // ---------- Memory: node and crowd ----------
 
-/**
- * Where the resident memory is, in bytes (diagnostics for the memory benchmark):
- * - `v8Physical`: resident pages of every V8 heap space (`physical_space_size`), of which
- *   `v8NewPhysical` / `v8NewCommitted` are the young generation's (its semi-spaces grow to
- *   16 MiB each under allocation pressure and are not shrunk by `gc()`);
- * - `mallocBrk`: the `[heap]` mapping (glibc's main malloc arena: libuv handles, OpenSSL and
- *   libsodium objects, ArrayBuffer backing stores);
- * - `anonOther`: other anonymous mappings minus V8's pages (mmap'd malloc chunks, thread arenas,
- *   stacks);
- * - `fileBacked`: mapped files (the node binary and shared libraries).
- * Linux only (/proc/self/smaps); zeros elsewhere.
- */
-interface RssBreakdown {
-  v8Physical: number;
-  v8NewPhysical: number;
-  v8NewCommitted: number;
-  mallocBrk: number;
-  anonOther: number;
-  fileBacked: number;
-}
-
-function rssBreakdown(): RssBreakdown {
-  let v8Physical = 0;
-  let v8NewPhysical = 0;
-  let v8NewCommitted = 0;
-  for (const s of getHeapSpaceStatistics()) {
-    v8Physical += s.physical_space_size;
-    if (s.space_name === 'new_space' || s.space_name === 'new_large_object_space') {
-      v8NewPhysical += s.physical_space_size;
-      v8NewCommitted += s.space_size;
-    }
-  }
-  let brk = 0;
-  let anon = 0;
-  let file = 0;
-  let smaps = '';
-  try {
-    smaps = readFileSync('/proc/self/smaps', 'utf8');
-  } catch {
-    return { v8Physical, v8NewPhysical, v8NewCommitted, mallocBrk: 0, anonOther: 0, fileBacked: 0 };
-  }
-  let kind: 'brk' | 'anon' | 'file' = 'anon';
-  for (const line of smaps.split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
-      const name = line.split(/\s+/)[5] ?? '';
-      kind = name === '[heap]' ? 'brk' : name === '' || name.startsWith('[') ? 'anon' : 'file';
-    } else if (line.startsWith('Rss:')) {
-      const bytes = Number(line.split(/\s+/)[1]) * 1024;
-      if (kind === 'brk') brk += bytes;
-      else if (kind === 'anon') anon += bytes;
-      else file += bytes;
-    }
-  }
-  return {
-    v8Physical,
-    v8NewPhysical,
-    v8NewCommitted,
-    mallocBrk: brk,
-    anonOther: anon - v8Physical,
-    fileBacked: file,
-  };
-}
-
 async function memSample(): Promise<MemorySample & { connected: number; breakdown: RssBreakdown }> {
   const m = await sampleMemory();
   const connected = node === undefined ? 0 : await connectedCount(node);
@@ -517,96 +454,22 @@ async function memRegister(
 ): Promise<{ seconds: number }> {
   const n = need();
   const t0 = nowNs();
-  // Secondary peers are accepted but never dialed: the crowd only dials in. Port 1 on loopback
-  // is the (refusing) ingress; the egress IP 127.0.0.1 is what the listener checks.
-  const secondary: [ed25519.PublicKey, string][] = [];
-  for (let i = 0; i < p.n; i++) {
-    secondary.push([ed25519.PrivateKey.fromSeed(BigInt(p.firstSeed + i)).publicKey, '127.0.0.1:1']);
-  }
-  n.oracle.register(0, { primary: [[n.key.publicKey, `127.0.0.1:${n.port}`]], secondary });
-  // The tracker applies the registration asynchronously: wait until it reports the set.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const set = await n.oracle.peerSet(0);
-    if (set !== undefined && set.secondary.length + set.primary.length >= p.n) break;
-    if (Date.now() > deadline) throw new Error('peer set not registered');
-    await sleep(20);
-  }
+  // Every client dials from 127.0.0.1 (the egress IP the listener checks).
+  await crowdRegistration(n.oracle, [n.key.publicKey, `127.0.0.1:${n.port}`], {
+    ...p,
+    spread: false,
+  });
   return { seconds: round(secondsSince(t0), 2) };
 }
 
 const crowd: Connection[] = [];
 
-/** The stream settings a lookup node with key `seed` uses (Config.local), for the crowd's ends. */
-function crowdStreamConfig(seed: number, maxMessageSize: number): StreamConfig {
-  return streamConfig(
-    Config.local({
-      signer: ed25519.PrivateKey.fromSeed(BigInt(seed)),
-      namespace: NAMESPACE,
-      listen: '127.0.0.1:0',
-      maxPeersPerSet: 2,
-      maxMessageSize,
-    }),
-  );
-}
-
 async function memConnect(
   ctx: Context,
-  p: {
-    port: number;
-    n: number;
-    firstSeed: number;
-    nodeSeed: number;
-    concurrency: number;
-    maxMessageSize: number;
-    pingFrequencyMs: number;
-  },
+  p: Omit<CrowdParams, 'first' | 'spread' | 'attempts'>,
 ): Promise<{ opened: number; retries: number; seconds: number }> {
-  const nodeKey = ed25519.PrivateKey.fromSeed(BigInt(p.nodeSeed)).publicKey;
-  const t0 = nowNs();
-  let next = 0;
-  let retries = 0;
-  const one = async (i: number): Promise<void> => {
-    const cfg = crowdStreamConfig(p.firstSeed + i, p.maxMessageSize);
-    for (let attempt = 0; ; attempt++) {
-      let conn: Connection | undefined;
-      try {
-        conn = await ctx.network.dial({ ip: '127.0.0.1', port: p.port });
-        const session = await streamDial(ctx, cfg, conn, nodeKey);
-        const c = conn;
-        crowd.push(c);
-        // Read and discard (the node's pings); ping the node as its peer actor would.
-        ctx.spawn('read', async () => {
-          try {
-            for (;;) await session.receiver.recv();
-          } catch {
-            c.close();
-          }
-        });
-        ctx.spawn('ping', async (child) => {
-          try {
-            for (;;) {
-              await child.clock.sleep(p.pingFrequencyMs, child.signal);
-              await session.sender.send(PING_FRAME);
-            }
-          } catch {
-            c.close();
-          }
-        });
-        return;
-      } catch (err) {
-        conn?.close();
-        if (attempt >= 4) throw err;
-        retries++;
-        await sleep(200 * (attempt + 1));
-      }
-    }
-  };
-  const lane = async (): Promise<void> => {
-    for (let i = next++; i < p.n; i = next++) await one(i);
-  };
-  await Promise.all(Array.from({ length: Math.min(p.concurrency, p.n) }, () => lane()));
-  return { opened: crowd.length, retries, seconds: round(secondsSince(t0), 2) };
+  const r = await openCrowd(ctx, p, crowd);
+  return { ...r, opened: crowd.length };
 }
 
 /** Diagnostics: forces GCs, writes a heap snapshot to the temp directory and returns its path. */

@@ -46,7 +46,7 @@
  * every worker.
  */
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,7 @@ import {
   table,
   type Worker,
 } from './common.js';
+import { heapDiff, printHeapDiff } from './heap.js';
 import {
   type Contender,
   type Figures,
@@ -265,7 +266,7 @@ interface MemDelta {
   externalKiB: number;
   heapTotalKiB?: number;
   arrayBuffersKiB?: number;
-  /** Per peer, KiB: where the RSS growth is (see `rssBreakdown` in p2p-peer.ts). */
+  /** Per peer, KiB: where the RSS growth is (see `rssBreakdown` in heap.ts). */
   breakdown?: Record<string, number>;
   /** RSS / peer again after `--mem-idle` ms more of idling (V8's memory reducer may run). */
   idleRssKiB?: number;
@@ -558,73 +559,6 @@ async function measureMemory(cfg: Settings, want: (k: string) => boolean): Promi
   return out;
 }
 
-// ---------- Diagnostics: heap snapshot diff ----------
-
-interface HeapGroup {
-  count: number;
-  bytes: number;
-}
-
-/** Self size and count of every node of a V8 heap snapshot, grouped by `type:name`. */
-function heapGroups(path: string): Map<string, HeapGroup> {
-  const snap = JSON.parse(readFileSync(path, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-    nodes: number[];
-    strings: string[];
-  };
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const width = fields.length;
-  const fType = fields.indexOf('type');
-  const fName = fields.indexOf('name');
-  const fSize = fields.indexOf('self_size');
-  const groups = new Map<string, HeapGroup>();
-  const { nodes, strings } = snap;
-  for (let i = 0; i < nodes.length; i += width) {
-    const type = types[nodes[i + fType]!] ?? '?';
-    let name = strings[nodes[i + fName]!] ?? '?';
-    // Strings and numbers are grouped by type only (their "name" is their value).
-    if (type === 'string' || type === 'concatenated string' || type === 'sliced string') name = '';
-    if (type === 'number' || type === 'heap number') name = '';
-    if (name.length > 60) name = `${name.slice(0, 57)}...`;
-    const key = `${type}:${name}`;
-    const g = groups.get(key);
-    if (g === undefined) groups.set(key, { count: 1, bytes: nodes[i + fSize]! });
-    else {
-      g.count++;
-      g.bytes += nodes[i + fSize]!;
-    }
-  }
-  return groups;
-}
-
-/** Prints the groups that grew most between two snapshots, per connected peer. */
-function printHeapDiff(before: string, after: string, n: number): void {
-  const a = heapGroups(before);
-  const b = heapGroups(after);
-  const rowsOut: { key: string; count: number; bytes: number }[] = [];
-  let total = 0;
-  for (const [key, g] of b) {
-    const p = a.get(key) ?? { count: 0, bytes: 0 };
-    const bytes = g.bytes - p.bytes;
-    total += bytes;
-    rowsOut.push({ key, count: g.count - p.count, bytes });
-  }
-  rowsOut.sort((x, y) => y.bytes - x.bytes);
-  const t: string[][] = [['heap growth by type:name', 'objects / peer', 'bytes / peer', 'share']];
-  for (const r of rowsOut.slice(0, 40)) {
-    t.push([
-      r.key,
-      (r.count / n).toFixed(1),
-      (r.bytes / n).toFixed(0),
-      `${((100 * r.bytes) / total).toFixed(1)}%`,
-    ]);
-  }
-  t.push(['total (all groups)', '', (total / n).toFixed(0), '100%']);
-  console.log(`\nheap snapshot diff of the listening process, ${n} connected peers\n`);
-  console.log(table(t));
-}
-
 // ---------- Other columns ----------
 
 /** js-libp2p's memory figures: bench/libp2p/run.mjs --only mem, in its own process. */
@@ -778,7 +712,10 @@ async function main(): Promise<void> {
         ? await memStreamOnce(n, cfg, snapshots)
         : await memLookupOnce(n, cfg, snapshots);
       console.log(`${n} peers: ${JSON.stringify(r)}`);
-      printHeapDiff(snapshots[0]!, snapshots[1]!, n);
+      printHeapDiff(
+        heapDiff(snapshots[0]!, snapshots[1]!, n),
+        `heap snapshot diff of the listening process, ${n} connected peers`,
+      );
     } finally {
       if (process.env.P2P_BENCH_KEEP_SNAPSHOTS === '1')
         console.log(`snapshots: ${snapshots.join(' ')}`);

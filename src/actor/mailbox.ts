@@ -155,6 +155,9 @@ export interface Inbox<T> {
   close(): void;
 }
 
+/** The overflow of every mailbox that has none (never written: the first overflow replaces it). */
+const NO_OVERFLOW: never[] = Object.freeze([]) as never[];
+
 class MailboxState<T> implements Sender<T>, Inbox<T> {
   readonly #capacity: number;
   readonly #policy: OverflowPolicy<T>;
@@ -163,9 +166,9 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
   /**
    * Overflow, oldest first, from index `#ovHead` (slots before it were already moved to ready;
    * a head index rather than `shift`, which is O(n) on large arrays). Invariant: non-empty only
-   * while the ready queue is full.
+   * while the ready queue is full. `NO_OVERFLOW` (shared, frozen) until a message overflows.
    */
-  #overflow: T[] = [];
+  #overflow: T[] = NO_OVERFLOW;
   #ovHead = 0;
   /**
    * Overflow messages carrying a responder (only tracked for editing policies). Created on first
@@ -207,6 +210,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
       return 'ok';
     }
     const policy = this.#policy;
+    if ((this.#overflow as unknown) === NO_OVERFLOW) this.#overflow = [];
     let retained: boolean;
     if (policy === RELIABLE) {
       // The tracker's policy: append without compacting (keeps a huge overflow O(1) per message).
@@ -290,7 +294,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
       if (tracked !== undefined && tracked.size > 0) tracked.delete(m);
     }
     if (head === overflow.length) {
-      this.#overflow = [];
+      this.#overflow = NO_OVERFLOW;
       this.#ovHead = 0;
     } else {
       this.#ovHead = head;
@@ -319,7 +323,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
     for (const m of this.#ready.takeAll()) closeResponderOf(m);
     const overflow = this.#overflow;
     const head = this.#ovHead;
-    this.#overflow = [];
+    this.#overflow = NO_OVERFLOW;
     this.#ovHead = 0;
     this.#tracked = undefined;
     for (let i = head; i < overflow.length; i++) closeResponderOf(overflow[i]);

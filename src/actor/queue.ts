@@ -1,12 +1,17 @@
+/** The storage of every empty, never-used deque (never written: the first push replaces it). */
+const NONE: never[] = Object.freeze([]) as never[];
+
 /**
- * A growable ring-buffer FIFO (internal). Storage starts small and doubles up to the next power
- * of two above `limit`, so a mailbox with a large capacity costs nothing until it fills. Slots are
- * cleared on removal so taken messages can be collected.
+ * A growable ring-buffer FIFO (internal). No storage until the first push; then `initial` slots
+ * (rounded up to a power of two), doubling as needed, so a mailbox with a large capacity costs
+ * nothing until it is used, and little until it fills. Slots are cleared on removal so taken
+ * messages can be collected.
  *
  * @internal
  */
 export class Deque<T> {
-  #buf: (T | undefined)[];
+  #buf: (T | undefined)[] = NONE;
+  /** Slots minus one; until the first push, the first allocation's size (a power of two). */
   #mask: number;
   #head = 0;
   #size = 0;
@@ -14,8 +19,7 @@ export class Deque<T> {
   constructor(initial = 16) {
     let cap = 1;
     while (cap < initial) cap *= 2;
-    this.#buf = new Array<T | undefined>(cap);
-    this.#mask = cap - 1;
+    this.#mask = cap;
   }
 
   get size(): number {
@@ -63,6 +67,11 @@ export class Deque<T> {
 
   #grow(): void {
     const old = this.#buf;
+    if (old.length === 0) {
+      this.#buf = new Array<T | undefined>(this.#mask);
+      this.#mask -= 1;
+      return;
+    }
     const next = new Array<T | undefined>(old.length * 2);
     for (let k = 0; k < this.#size; k++) next[k] = old[(this.#head + k) & this.#mask];
     this.#buf = next;

@@ -1,3 +1,5 @@
+import { READY_FALSE, READY_TRUE } from './waiters.js';
+
 /**
  * Per-arm bookkeeping. Each arm promise gets exactly ONE reaction for its whole life (attached the
  * first time it is raced); individual `select` calls only add and remove a callback in `wake`.
@@ -12,24 +14,36 @@ interface Record {
    * case: one loop races its own arms), or a set. Thousands of idle peers each keep a handful of
    * records alive, so the common case allocates no Set.
    */
-  wake: (() => void) | Set<() => void> | undefined;
+  wake: Waker | Set<Waker> | undefined;
+}
+
+/** What an arm's record wakes: a pending {@link select} call ({@link Race}). */
+interface Waker {
+  wake(): void;
 }
 
 const arms = new WeakMap<PromiseLike<unknown>, Record>();
 /** The same idea for stop signals: one permanent `abort` listener per signal, ever. */
 const signals = new WeakMap<AbortSignal, Record>();
 
-function addWaker(rec: Record, fn: () => void): void {
+// The mailboxes' shared settled `ready()` promises are known to be settled from the start. Their
+// records say so at once: otherwise the first `select` of a process would see them pending (a
+// reaction not run yet) and later ones settled, so a program's microtask order would depend on
+// what ran before it in the process (two runs of one deterministic seed would differ).
+arms.set(READY_TRUE, { settled: true, wake: undefined });
+arms.set(READY_FALSE, { settled: true, wake: undefined });
+
+function addWaker(rec: Record, waker: Waker): void {
   const w = rec.wake;
-  if (w === undefined) rec.wake = fn;
-  else if (typeof w === 'function') rec.wake = new Set([w, fn]);
-  else w.add(fn);
+  if (w === undefined) rec.wake = waker;
+  else if (w instanceof Set) w.add(waker);
+  else rec.wake = new Set([w, waker]);
 }
 
-function removeWaker(rec: Record, fn: () => void): void {
+function removeWaker(rec: Record, waker: Waker): void {
   const w = rec.wake;
-  if (w === fn) rec.wake = undefined;
-  else if (w !== undefined && typeof w !== 'function') w.delete(fn);
+  if (w === waker) rec.wake = undefined;
+  else if (w instanceof Set) w.delete(waker);
 }
 
 function settle(rec: Record): void {
@@ -37,8 +51,8 @@ function settle(rec: Record): void {
   const w = rec.wake;
   rec.wake = undefined;
   if (w === undefined) return;
-  if (typeof w === 'function') w();
-  else for (const f of w) f();
+  if (w instanceof Set) for (const r of w) r.wake();
+  else w.wake();
 }
 
 function armRecord(arm: PromiseLike<unknown>): Record {
@@ -145,33 +159,60 @@ export function select(
     recs[i] = rec;
     if (rec.settled) anySettled = true;
   }
-  return new Promise<number>((resolve) => {
-    const stop = signal === undefined ? undefined : signalRecord(signal);
-    let finished = false;
-    const finish = (index: number): void => {
-      finished = true;
-      for (const rec of recs) removeWaker(rec, check);
-      if (stop !== undefined) removeWaker(stop, onAbort);
-      resolve(index);
-    };
-    function check(): void {
-      if (finished) return;
-      for (let i = 0; i < n; i++) {
-        if ((recs[i] as Record).settled) {
-          finish(i);
-          return;
-        }
-      }
-    }
-    function onAbort(): void {
-      if (!finished) finish(-1);
-    }
+  return new Race(recs, signal === undefined ? undefined : signalRecord(signal), anySettled)
+    .promise;
+}
+
+/**
+ * One pending {@link select} call: an object rather than a set of closures (thousands of idle
+ * peers each keep a call or two pending). The stop signal's record wakes it through
+ * {@link Race.wake} too: a settled stop record means "aborted".
+ */
+class Race implements Waker {
+  readonly promise: Promise<number>;
+  readonly #recs: Record[];
+  readonly #stop: Record | undefined;
+  #resolve: ((index: number) => void) | undefined;
+
+  constructor(recs: Record[], stop: Record | undefined, anySettled: boolean) {
+    this.#recs = recs;
+    this.#stop = stop;
+    this.promise = new Promise<number>((resolve) => {
+      this.#resolve = resolve;
+    });
     if (anySettled) {
       // An earlier arm seen for the first time may be settled too; its reaction was queued when
       // it was attached above, so it runs before this microtask and the lowest index wins.
-      queueMicrotask(check);
+      queueMicrotask(() => this.wake());
     }
-    for (const rec of recs) if (!rec.settled) addWaker(rec, check);
-    if (stop !== undefined) addWaker(stop, onAbort);
-  });
+    for (const rec of recs) if (!rec.settled) addWaker(rec, this);
+    if (stop !== undefined) addWaker(stop, this);
+  }
+
+  /**
+   * Called by a record that settled (or by the microtask above): -1 if the stop signal aborted
+   * (its record only settles by waking this), else the lowest settled arm.
+   */
+  wake(): void {
+    if (this.#resolve === undefined) return;
+    if (this.#stop?.settled === true) {
+      this.#finish(-1);
+      return;
+    }
+    const recs = this.#recs;
+    for (let i = 0; i < recs.length; i++) {
+      if ((recs[i] as Record).settled) {
+        this.#finish(i);
+        return;
+      }
+    }
+  }
+
+  #finish(index: number): void {
+    const resolve = this.#resolve as (index: number) => void;
+    this.#resolve = undefined;
+    for (const rec of this.#recs) removeWaker(rec, this);
+    if (this.#stop !== undefined) removeWaker(this.#stop, this);
+    resolve(index);
+  }
 }

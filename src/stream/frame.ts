@@ -46,29 +46,65 @@ export function encodeFrame(payload: Uint8Array, limit: number): Uint8Array {
   return out;
 }
 
-async function recvExact(stream: Stream, n: number): Promise<Uint8Array> {
-  try {
-    return await stream.recv(n);
-  } catch (err) {
-    throw new StreamError('RecvFailed', undefined, { cause: err });
-  }
+function recvFailed(err: unknown): never {
+  throw new StreamError('RecvFailed', undefined, { cause: err });
 }
 
 /**
- * Reads the length prefix byte by byte (the slow path, when it is not yet buffered). Each byte is
- * checked as it arrives, so an endless `0x80` continuation fails at the 5th byte rather than being
- * buffered.
+ * `stream.recv(n)` continued with `next`; a failure of the read (not of `next`) becomes
+ * `RecvFailed`. A promise chain rather than an async function: an idle connection parks here,
+ * and one reaction costs a fraction of a suspended generator.
  */
-async function recvPrefix(stream: Stream): Promise<{ value: number; length: number }> {
-  const bytes = new Uint8Array(MAX_VARINT_SIZE);
-  for (let i = 0; i < MAX_VARINT_SIZE; i++) {
-    const b = await recvExact(stream, 1);
-    bytes[i] = b[0]!;
-    const parsed = parsePrefix(bytes.subarray(0, i + 1), 0);
-    if (parsed !== undefined) return parsed;
+function recvThen<T>(
+  stream: Stream,
+  n: number,
+  next: (bytes: Uint8Array) => T | Promise<T>,
+): Promise<T> {
+  let read: Promise<Uint8Array>;
+  try {
+    read = stream.recv(n);
+  } catch (err) {
+    return Promise.reject(new StreamError('RecvFailed', undefined, { cause: err }));
   }
-  // Unreachable with a conforming codec (it rejects a 5th byte with the continuation bit set).
-  throw new StreamError('InvalidVarint');
+  return read.then(next, recvFailed);
+}
+
+function identity(bytes: Uint8Array): Uint8Array {
+  return bytes;
+}
+
+/**
+ * Reads the length prefix byte by byte (the slow path, when it is not yet buffered), then the
+ * payload. Each byte is checked as it arrives, so an endless `0x80` continuation fails at the 5th
+ * byte rather than being buffered. The first byte alone usually is the whole prefix (frames under
+ * 128 bytes); only a longer prefix gets a buffer.
+ */
+function recvSlow(stream: Stream, limit: number): Promise<Uint8Array> {
+  let bytes: Uint8Array | undefined;
+  let i = 0;
+  const onByte = (b: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+    let parsed: { value: number; length: number } | undefined;
+    if (bytes === undefined) {
+      parsed = parsePrefix(b, 0);
+      if (parsed === undefined) {
+        bytes = new Uint8Array(MAX_VARINT_SIZE);
+        bytes[0] = b[0]!;
+      }
+      i = 1;
+    } else {
+      bytes[i++] = b[0]!;
+      parsed = parsePrefix(bytes.subarray(0, i), 0);
+    }
+    if (parsed === undefined) {
+      // Unreachable with a conforming codec (it rejects a 5th byte with the continuation bit).
+      if (i >= MAX_VARINT_SIZE) throw new StreamError('InvalidVarint');
+      return recvThen(stream, 1, onByte);
+    }
+    checkRecvLimit(parsed.value, limit);
+    if (parsed.value === 0) return new Uint8Array(0);
+    return recvThen(stream, parsed.value, identity);
+  };
+  return recvThen(stream, 1, onByte);
 }
 
 /**
@@ -76,18 +112,17 @@ async function recvPrefix(stream: Stream): Promise<{ value: number; length: numb
  *
  * The length is checked against `limit` before anything is allocated for the payload. Fast path:
  * when the prefix is already buffered it is parsed from `peek`, and prefix and payload are taken
- * with one `recv`. Slow path: the prefix is read byte by byte.
+ * with one `recv`. Slow path: the prefix is read byte by byte. Every failure is a rejection.
  */
-export async function recvFrame(stream: Stream, limit: number): Promise<Uint8Array> {
-  const head = stream.peek(MAX_VARINT_SIZE);
-  const parsed = parsePrefix(head, 0);
-  if (parsed !== undefined) {
+export function recvFrame(stream: Stream, limit: number): Promise<Uint8Array> {
+  try {
+    const head = stream.peek(MAX_VARINT_SIZE);
+    const parsed = parsePrefix(head, 0);
+    if (parsed === undefined) return recvSlow(stream, limit);
     checkRecvLimit(parsed.value, limit);
-    const frame = await recvExact(stream, parsed.length + parsed.value);
-    return frame.subarray(parsed.length);
+    const skip = parsed.length;
+    return recvThen(stream, skip + parsed.value, (frame) => frame.subarray(skip));
+  } catch (err) {
+    return Promise.reject(err);
   }
-  const prefix = await recvPrefix(stream);
-  checkRecvLimit(prefix.value, limit);
-  if (prefix.value === 0) return new Uint8Array(0);
-  return recvExact(stream, prefix.value);
 }

@@ -44,7 +44,9 @@ export class Actor {
   readonly #peers = new PeerMap<Relay, PublicKey>();
   /** Subscribers to the connected-peer snapshots. */
   readonly #subscribers: RingSender<PeerSnapshot>[] = [];
-  /** The current sorted snapshot, rebuilt on every change. */
+  /** The keys of {@link #peers}, kept sorted (binary-search insert and remove). */
+  readonly #sorted: PublicKey[] = [];
+  /** The current sorted snapshot (a frozen copy of {@link #sorted}), made on every change. */
   #snapshot: PeerSnapshot = Object.freeze([]);
 
   private constructor(
@@ -92,6 +94,7 @@ export class Actor {
     } finally {
       inbox.close();
       this.#peers.clear();
+      this.#sorted.length = 0;
       this.#subscribers.length = 0;
       ctx.log.debug({}, 'router stopped');
     }
@@ -102,6 +105,7 @@ export class Actor {
       case 'ready': {
         const fresh = !this.#peers.has(m.peer);
         this.#peers.set(m.peer, m.relay);
+        if (fresh) this.#sorted.splice(this.#position(m.peer), 0, m.peer);
         this.#changed();
         // A relay replacing a live one is not a new connection as the application sees it.
         if (fresh) this.#events?.emit('connected', m.peer, this.#context.clock.now());
@@ -111,6 +115,7 @@ export class Actor {
         const current = this.#peers.get(m.peer);
         if (current === undefined || (m.relay !== undefined && current !== m.relay)) return;
         this.#peers.delete(m.peer);
+        this.#sorted.splice(this.#position(m.peer), 1);
         this.#changed();
         this.#events?.emit('disconnected', m.peer, this.#context.clock.now(), m.reason);
         return;
@@ -155,10 +160,26 @@ export class Actor {
     }
   }
 
-  /** Rebuilds the snapshot and pushes it to every live subscriber (dropping closed ones). */
+  /** Where `peer` is (or would be inserted) in {@link #sorted}: the first key not below it. */
+  #position(peer: PublicKey): number {
+    const sorted = this.#sorted;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as PublicKey).compare(peer) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Takes a new snapshot and pushes it to every live subscriber (dropping closed ones). A copy of
+   * the sorted keys, not a sort: O(n) per connection change rather than O(n log n) comparisons
+   * (a burst of 10,000 connections spent most of its time sorting).
+   */
   #changed(): void {
-    const keys = [...this.#peers.keys()].sort((a, b) => a.compare(b));
-    this.#snapshot = Object.freeze(keys);
+    this.#snapshot = Object.freeze(this.#sorted.slice());
     let live = 0;
     for (const sub of this.#subscribers) {
       if (sub.send(this.#snapshot) !== 'closed') this.#subscribers[live++] = sub;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { ed25519 } from '../../../../src/crypto/index.js';
 import { Relay, type RelayInboxes, relayMetrics } from '../../../../src/p2p/authenticated/relay.js';
 import { Actor as Router } from '../../../../src/p2p/authenticated/router/index.js';
@@ -120,6 +121,43 @@ describe('Router', () => {
       assert.deepEqual(firsts(a.high), [], 'released peer gets nothing more');
       assert.deepEqual(firsts(b.high), [4]);
     });
+  });
+
+  it('keeps its snapshot sorted through any sequence of connects and releases (fast-check)', async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => pk(i + 1));
+    // Each step: connect (true) or release (false) key `index`.
+    const steps = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: keys.length - 1 })), {
+      maxLength: 40,
+    });
+    await fc.assert(
+      fc.asyncProperty(steps, async (ops) => {
+        await run(async (ctx) => {
+          const [actor, router] = Router.create(ctx, { mailboxSize: 64 });
+          const sub = router.subscribePeers();
+          actor.start();
+          const live = new Map<number, Relay>();
+          for (const [up, i] of ops) {
+            if (up) live.set(i, connect(router, keys[i]!).relay);
+            else {
+              router.release(keys[i]!, live.get(i));
+              live.delete(i);
+            }
+          }
+          await tick(ctx);
+          const expected = [...live.keys()]
+            .map((i) => keys[i]!)
+            .sort((x, y) => x.compare(y))
+            .map((k) => k.toHex());
+          let latest: readonly ed25519.PublicKey[] | undefined;
+          for (let s = sub.tryRecv(); s !== undefined; s = sub.tryRecv()) latest = s;
+          assert.deepEqual(
+            (latest ?? []).map((k) => k.toHex()),
+            expected,
+          );
+        });
+      }),
+      { numRuns: 40, seed: 12 },
+    );
   });
 
   it('publishes sorted snapshots of connected peers to subscribers', async () => {
