@@ -58,6 +58,8 @@ const BATCH_FRAME_MAX = 16 * 1024;
 /** How many bytes one batched read takes at most (one socket read in the Node runtime). */
 const BATCH_BYTES = 64 * 1024;
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** The empty batch, shared by every receiver with nothing buffered. */
 const NO_BATCH = new Uint8Array(0);
 
@@ -84,6 +86,15 @@ function cryptoCode(err: unknown, fallback: 'EncryptionFailed' | 'DecryptionFail
     : fallback;
 }
 
+/** What a {@link Sender} needs from the runtime to coalesce: the end of the current turn. */
+export interface Turns {
+  /** Runs `fn` at the end of the current turn (see `Context.endOfTurn`). */
+  endOfTurn(fn: () => void): void;
+}
+
+/** The first buffer of a turn's coalesced chunk holds at least this many bytes. */
+const OPEN_MIN = 1024;
+
 /**
  * The sending half of an encrypted stream.
  *
@@ -91,6 +102,13 @@ function cryptoCode(err: unknown, fallback: 'EncryptionFailed' | 'DecryptionFail
  * nonce of this direction. Frames are built in place (`sealInto`) in chunk buffers of at most
  * 128 KiB, and each chunk is written with one sink call. Calls may overlap: frames are sealed and
  * handed to the sink synchronously, so wire order is call order.
+ *
+ * With the runtime's end of turn (sessions made by {@link dial} / {@link listen} have it), the
+ * frames of every `sendMany` call of one turn whose frames total at most {@link CHUNK_SIZE} are
+ * sealed into one open chunk and written with one sink call at the end of the turn (or as soon as
+ * the chunk is full): one socket write per turn rather than per call. Such a call is sealed
+ * before it returns, so the caller may make the next one without awaiting it; its promise settles
+ * once the chunk holding its frames has been accepted by the runtime.
  *
  * Any failure other than `SendTooLarge` is fatal: the connection is closed and every later call
  * throws `StreamClosed`.
@@ -100,17 +118,33 @@ export class Sender {
   readonly #sink: Sink;
   readonly #cipher: Cipher;
   readonly #maxMessageSize: number;
+  readonly #turns: Turns | undefined;
   #failure: StreamError | undefined;
+  // ---------- The open chunk: frames sealed this turn, written at its end ----------
+  #open: Uint8Array | undefined;
+  #openUsed = 0;
+  /** Whether `#open` is a pooled full-size chunk (returned to the pool once written). */
+  #openPooled = false;
+  /** Settles once the open chunk is accepted; made when a caller first asks for it. */
+  #flushed: Promise<void> | undefined;
+  #resolveFlushed: ((p: Promise<void>) => void) | undefined;
+  /** Whether the end-of-turn flush is scheduled. */
+  #scheduled = false;
+  readonly #flushAtEnd = (): void => {
+    this.#scheduled = false;
+    this.#flushOpen();
+  };
 
   /**
    * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
-   * chosen start counter.
+   * chosen start counter. Without `turns`, every call writes its own chunks.
    */
-  constructor(connection: Connection, cipher: Cipher, maxMessageSize: number) {
+  constructor(connection: Connection, cipher: Cipher, maxMessageSize: number, turns?: Turns) {
     this.#connection = connection;
     this.#sink = connection.sink;
     this.#cipher = cipher;
     this.#maxMessageSize = maxMessageSize;
+    this.#turns = turns;
   }
 
   /**
@@ -122,6 +156,8 @@ export class Sender {
   send(message: Uint8Array): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#closed());
     if (message.length > this.#maxMessageSize) return Promise.reject(this.#tooLarge(message));
+    // Frames already sealed this turn go first.
+    this.#flushOpen();
     const out = scratch(frameSize(message.length));
     try {
       this.#seal(message, out, 0);
@@ -133,19 +169,100 @@ export class Sender {
 
   /**
    * Encrypts each message as its own frame (the receiver sees the original boundaries) and writes
-   * the frames concatenated in chunks of at most 128 KiB, one sink call per chunk. Every size is
-   * checked before any nonce is used, so a `SendTooLarge` leaves the sender usable and sends
-   * nothing. Resolves when the runtime has accepted every chunk.
+   * the frames concatenated in chunks of at most 128 KiB, one sink call per chunk (coalesced with
+   * the other calls of this turn when they total at most {@link CHUNK_SIZE}: see the class). Every
+   * size is checked before any nonce is used, so a `SendTooLarge` leaves the sender usable and
+   * sends nothing. Resolves when the runtime has accepted every chunk.
    *
    * @throws StreamError like {@link Sender.send}.
    */
-  async sendMany(messages: readonly Uint8Array[]): Promise<void> {
-    if (this.#failure !== undefined) throw this.#closed();
+  sendMany(messages: readonly Uint8Array[]): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#closed());
     const count = messages.length;
+    let total = 0;
     for (let i = 0; i < count; i++) {
       const m = messages[i]!;
-      if (m.length > this.#maxMessageSize) throw this.#tooLarge(m);
+      if (m.length > this.#maxMessageSize) return Promise.reject(this.#tooLarge(m));
+      total += frameSize(m.length);
     }
+    if (this.#turns === undefined || total > CHUNK_SIZE) {
+      this.#flushOpen();
+      return this.#sendChunked(messages);
+    }
+    if (count === 0) return this.#flushed ?? RESOLVED;
+    try {
+      for (let i = 0; i < count; i++) {
+        const m = messages[i]!;
+        const need = frameSize(m.length);
+        if (this.#open === undefined || this.#openUsed + need > this.#open.length) this.#grow(need);
+        this.#openUsed += this.#seal(m, this.#open!, this.#openUsed);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#turns.endOfTurn(this.#flushAtEnd);
+    }
+    return this.#flushed ?? this.#newFlushed();
+  }
+
+  /** The promise of the open chunk, settled by {@link #flushOpen}. */
+  #newFlushed(): Promise<void> {
+    const p = new Promise<void>((resolve) => {
+      this.#resolveFlushed = resolve;
+    });
+    this.#flushed = p;
+    return p;
+  }
+
+  /**
+   * Makes room for a frame of `need` bytes in the open chunk: a larger buffer (the sealed bytes
+   * copied over) while the chunk stays within {@link CHUNK_SIZE}, else writes the open chunk now
+   * and opens a fresh one. Small turns use small buffers, so many connections sending in the same
+   * turn do not each hold a full chunk.
+   */
+  #grow(need: number): void {
+    const open = this.#open;
+    const used = this.#openUsed;
+    if (open !== undefined && used + need > CHUNK_SIZE) {
+      this.#flushOpen();
+      this.#grow(need);
+      return;
+    }
+    const want = Math.max(used + need, open === undefined ? OPEN_MIN : 2 * open.length);
+    const pooled = want >= POOL_MIN;
+    const next = pooled ? (chunkPool.pop() ?? scratch(CHUNK_SIZE)) : scratch(want);
+    if (open !== undefined) {
+      next.set(open.subarray(0, used), 0);
+      if (this.#openPooled) releaseChunk(open);
+    }
+    this.#open = next;
+    this.#openPooled = pooled;
+  }
+
+  /** Writes the open chunk, if any, and settles its promise. */
+  #flushOpen(): void {
+    const open = this.#open;
+    if (open === undefined) return;
+    const resolve = this.#resolveFlushed;
+    this.#open = undefined;
+    this.#flushed = undefined;
+    this.#resolveFlushed = undefined;
+    const written = this.#write(
+      open.subarray(0, this.#openUsed),
+      this.#openPooled ? open : undefined,
+    );
+    this.#openUsed = 0;
+    // The callers who asked hold the promise it settles; otherwise nobody awaits this write (its
+    // failure is the sender's failure, seen by the next call).
+    if (resolve !== undefined) resolve(written);
+    else written.catch(ignore);
+  }
+
+  /** {@link sendMany} without coalescing: its own chunks, at most MAX_IN_FLIGHT in flight. */
+  async #sendChunked(messages: readonly Uint8Array[]): Promise<void> {
+    const count = messages.length;
     const inFlight: Promise<void>[] = [];
     let i = 0;
     try {

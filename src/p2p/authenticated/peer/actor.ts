@@ -2,6 +2,7 @@ import { select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
+import { CHUNK_SIZE, TAG_SIZE } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import { dataMessage, peekDataChannel, smallDataStart } from '../data.js';
@@ -50,6 +51,16 @@ interface LoopState {
 const HALTED = new P2PError('PeerDisconnected', 'peer halted');
 
 function noop(): void {}
+
+/** The most a frame adds to its message on the wire: the tag and the longest length prefix. */
+const FRAME_OVERHEAD = TAG_SIZE + 5;
+
+/**
+ * The sender loop hands the stream at most this many bytes (counted as frames) without awaiting a
+ * batch: the stream's chunk, so every such batch is sealed at once and coalesced (see
+ * `Sender.sendMany`), and a slow socket holds at most about one chunk beyond what it accepted.
+ */
+const COALESCE_BYTES = CHUNK_SIZE;
 
 /** @throws P2PError `InvalidConfig` unless `v` is a positive safe integer. */
 export function checkPositive(name: string, v: number): void {
@@ -221,10 +232,27 @@ export class Actor {
     // A timer replaced before any wait raced it still rejects on halt: never unhandled.
     tick.catch(noop);
     let batch: Uint8Array[] = protocol.preamble.length > 0 ? [...protocol.preamble] : [];
+    // The last batch handed to the stream without awaiting it (see below), and the bytes handed
+    // over since the last await: bounded by COALESCE_BYTES.
+    let unawaited: Promise<void> | undefined;
+    let unawaitedBytes = 0;
     for (;;) {
       // Wait only when idle: with frames queued, take them at once. The run's select watches the
       // stop signal and the kill latch and closes the queues, which wakes this wait.
       if (batch.length === 0 && high.size === 0 && low.size === 0 && control.size === 0) {
+        if (unawaited !== undefined) {
+          // Idle: the batches of this turn are written at its end; wait for that first, so a
+          // failed write ends the peer as SendFailed.
+          const pending = unawaited;
+          unawaited = undefined;
+          unawaitedBytes = 0;
+          try {
+            await pending;
+          } catch (err) {
+            return this.#sendFailed(ctx, peer, err);
+          }
+          continue;
+        }
         if (control.carriesFrames)
           await select(undefined, high.ready(), low.ready(), tick, control.ready());
         else await select(undefined, high.ready(), low.ready(), tick);
@@ -257,13 +285,8 @@ export class Actor {
         for (const f of low.drain(batchSize - batch.length)) batch.push(f);
       if (batch.length === 0) continue;
 
-      try {
-        await stream.sendMany(batch);
-      } catch (err) {
-        if (ctx.signal.aborted) return new P2PError('NetworkClosed');
-        ctx.log.debug({ peer, err: String(err) }, 'send failed');
-        return errorOf('SendFailed', err);
-      }
+      // Sealed before it returns (the stream coalesces the batches of one turn into one write).
+      const written = stream.sendMany(batch);
       // One count per run of frames on the same channel, not per frame.
       let runLength = 0;
       let bytes = 0;
@@ -285,8 +308,31 @@ export class Actor {
       traffic.messagesOut += batch.length - controlEnd;
       traffic.bytesOut += bytes;
       if (ticked) tickSent.inc();
+      const frames = batch.length;
       batch = [];
+      // More frames queued and a small batch: take them in this turn without awaiting this one
+      // (its frames are sealed; all of the turn's go out in one write). Otherwise wait for it.
+      unawaitedBytes += bytes + FRAME_OVERHEAD * frames;
+      if (unawaitedBytes <= COALESCE_BYTES && (high.size > 0 || low.size > 0 || control.size > 0)) {
+        written.catch(noop);
+        unawaited = written;
+        continue;
+      }
+      unawaited = undefined;
+      unawaitedBytes = 0;
+      try {
+        await written;
+      } catch (err) {
+        return this.#sendFailed(ctx, peer, err);
+      }
     }
+  }
+
+  /** Why the sender loop ends after a failed write. */
+  #sendFailed(ctx: Context, peer: string, err: unknown): P2PError {
+    if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+    ctx.log.debug({ peer, err: String(err) }, 'send failed');
+    return errorOf('SendFailed', err);
   }
 
   async #recvLoop(
