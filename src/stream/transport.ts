@@ -230,7 +230,7 @@ export class Sender {
       this.#grow(need);
       return;
     }
-    const want = Math.max(used + need, open === undefined ? OPEN_MIN : 2 * open.length);
+    const want = Math.max(used + need, open === undefined ? OPEN_MIN : 4 * open.length);
     const pooled = want >= POOL_MIN;
     const next = pooled ? (chunkPool.pop() ?? scratch(CHUNK_SIZE)) : scratch(want);
     if (open !== undefined) {
@@ -394,6 +394,19 @@ export class Receiver {
       }
     }
     return this.#read();
+  }
+
+  /**
+   * The next message if its frame was already read from the runtime (frames batched by an
+   * earlier {@link Receiver.recv}), opened as `recv` would; `undefined` when the next one needs a
+   * read (then call `recv`). No promise: a receive loop takes a batch of small frames without a
+   * turn per message. Not while a `recv` is pending.
+   *
+   * @throws StreamError as {@link Receiver.recv}; all fatal.
+   */
+  tryRecv(): Uint8Array | undefined {
+    if (this.#failure !== undefined) throw this.#closed();
+    return this.#offset < this.#batch.length ? this.#nextBuffered() : undefined;
   }
 
   /** Opens the next frame of the current batch (its prefix was validated when it was read). */

@@ -28,6 +28,11 @@ export interface StreamSender {
 export interface StreamReceiver {
   /** Resolves with the next message; rejects once the connection fails or closes. */
   recv(): Promise<Uint8Array>;
+  /**
+   * The next message if it is already buffered, without a promise; `undefined` if it needs
+   * `recv`. Throws what `recv` would reject with. Optional: without it every frame takes `recv`.
+   */
+  tryRecv?(): Uint8Array | undefined;
 }
 
 /** An authenticated connection handed to a peer actor. */
