@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Clock, Context } from './context.js';
+
 /**
  * A queue of end-of-turn callbacks, one per runtime (see {@link Context.endOfTurn}). Callbacks run
  * in registration order; one registered while the queue runs waits for the next round, after the
@@ -41,14 +43,23 @@ export class TurnQueue {
 
   /** Runs `fn` at the end of the current turn. */
   defer(fn: () => void): void {
-    if (this.#fns.length === 0) this.#schedule(this.#drain);
+    if (this.#fns.length === 0) {
+      // From inside a round, the next one is scheduled from a microtask, so that it follows the
+      // continuations this round starts (a tick scheduled from a tick would run before them).
+      if (this.#draining) queueMicrotask(this.#scheduleDrain);
+      else this.#schedule(this.#drain);
+    }
     this.#fns.push(fn);
   }
+
+  #draining = false;
+  readonly #scheduleDrain = (): void => this.#schedule(this.#drain);
 
   readonly #drain = (): void => {
     const fns = this.#fns;
     // Registrations made while these run go to the other array and schedule the next round.
     this.#fns = this.#spare;
+    this.#draining = true;
     this.#onDrain?.(fns.length);
     for (let i = 0; i < fns.length; i++) {
       try {
@@ -57,7 +68,39 @@ export class TurnQueue {
         this.#onError(error);
       }
     }
+    this.#draining = false;
     fns.length = 0;
     this.#spare = fns;
   };
+}
+
+/**
+ * A reading of `clock` taken at its first use in a turn and kept until the turn ends (see
+ * {@link Context.endOfTurn}): a loop handling a burst of messages reads the real clock once per
+ * turn rather than once per message. Never ahead of the real clock, so a rate limiter reading
+ * it can only be stricter, by at most the length of the turn.
+ */
+export class TurnClock {
+  readonly #clock: Pick<Clock, 'now'>;
+  readonly #turns: Pick<Context, 'endOfTurn'>;
+  #t: number | undefined;
+  readonly #clear = (): void => {
+    this.#t = undefined;
+  };
+
+  constructor(clock: Pick<Clock, 'now'>, turns: Pick<Context, 'endOfTurn'>) {
+    this.#clock = clock;
+    this.#turns = turns;
+  }
+
+  /** The time at this turn's first reading, in ms since the Unix epoch. */
+  now(): number {
+    let t = this.#t;
+    if (t === undefined) {
+      t = this.#clock.now();
+      this.#t = t;
+      this.#turns.endOfTurn(this.#clear);
+    }
+    return t;
+  }
 }

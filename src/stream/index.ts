@@ -103,4 +103,4 @@ export {
   SYN_ACK_SIZE,
   SYN_SIZE,
 } from './messages.js';
-export { CHUNK_SIZE, Receiver, Sender } from './transport.js';
+export { CHUNK_SIZE, Receiver, Sender, type Turns } from './transport.js';

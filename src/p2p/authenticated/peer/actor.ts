@@ -2,6 +2,7 @@ import { select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
+import { TurnClock } from '../../../runtime/turn.js';
 import { CHUNK_SIZE, TAG_SIZE } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
@@ -352,6 +353,8 @@ export class Actor {
     let lastChannel = Number.NaN;
     let lastRoute: Route | undefined;
     const maxMessageSize = this.#channels.maxMessageSize;
+    // The inbound limiters read the clock once per turn, not once per frame.
+    const clock = new TurnClock(ctx.clock, ctx);
     const io: PeerIo = {
       ctx,
       peer: publicKey,
@@ -360,7 +363,7 @@ export class Actor {
       gate: (message, quota) => {
         const labels = peerLabels(peer, message);
         return {
-          limiter: new RateLimiter(quota, ctx.clock),
+          limiter: new RateLimiter(quota, clock),
           labels,
           received: bindCounter(metrics.received, labels),
         };
@@ -423,7 +426,7 @@ export class Actor {
           const labels = peerLabels(peer, dataLabel(channel));
           route = {
             inbound,
-            limiter: new RateLimiter(inbound.quota, ctx.clock),
+            limiter: new RateLimiter(inbound.quota, clock),
             labels,
             received: bindCounter(metrics.received, labels),
             channelTraffic: metrics.traffic.channel(channel),
