@@ -17,7 +17,7 @@ async function program(ctx: Context): Promise<string[]> {
     seen.push('end 2');
     // Registered while the queue runs: the next round, after the continuations it started.
     ctx.endOfTurn(() => seen.push('end 3'));
-    Promise.resolve().then(() => seen.push('micro from end 2'));
+    void Promise.resolve().then(() => seen.push('micro from end 2'));
   });
   // Continuations of this turn, however long the chain, run first.
   void Promise.resolve()
