@@ -86,7 +86,10 @@ export class Actor {
   async #run(ctx: Context): Promise<void> {
     const inbox = this.#inbox;
     try {
-      while ((await select(ctx.signal, inbox.ready(ctx.signal))) === 0 && !inbox.isClosed) {
+      // `ready()` without the signal: select watches it, and a signal-less wait is one shared
+      // promise (a wait with a signal registers and removes an abort listener every time, which
+      // showed on the round trip). `finally` closes the inbox, which settles that promise.
+      while ((await select(ctx.signal, inbox.ready())) === 0 && !inbox.isClosed) {
         for (const m of inbox.drain(BATCH)) this.#handle(m);
       }
     } finally {
