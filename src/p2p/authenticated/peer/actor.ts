@@ -58,10 +58,11 @@ const FRAME_OVERHEAD = TAG_SIZE + 5;
 
 /**
  * The sender loop hands the stream at most this many bytes (counted as frames) without awaiting a
- * batch: the stream's chunk, so every such batch is sealed at once and coalesced (see
- * `Sender.sendMany`), and a slow socket holds at most about one chunk beyond what it accepted.
+ * batch: two of the stream's chunks (a coalesced write is at most one chunk, see
+ * `Sender.sendMany`), so a slow socket holds at most about two chunks beyond what it accepted.
+ * Every await flushes the open chunk, so a bound of one chunk would add a small write per chunk.
  */
-const COALESCE_BYTES = CHUNK_SIZE;
+const COALESCE_BYTES = 2 * CHUNK_SIZE;
 
 /** How many buffered frames the receive loop handles in a row before giving up a turn. */
 const SYNC_FRAMES = 64;
@@ -316,8 +317,14 @@ export class Actor {
       batch = [];
       // More frames queued and a small batch: take them in this turn without awaiting this one
       // (its frames are sealed; all of the turn's go out in one write). Otherwise wait for it.
-      unawaitedBytes += bytes + FRAME_OVERHEAD * frames;
-      if (unawaitedBytes <= COALESCE_BYTES && (high.size > 0 || low.size > 0 || control.size > 0)) {
+      // A batch within one chunk is sealed before sendMany returns: only then may the next follow.
+      const batchBytes = bytes + FRAME_OVERHEAD * frames;
+      unawaitedBytes += batchBytes;
+      if (
+        batchBytes <= CHUNK_SIZE &&
+        unawaitedBytes <= COALESCE_BYTES &&
+        (high.size > 0 || low.size > 0 || control.size > 0)
+      ) {
         written.catch(noop);
         unawaited = written;
         continue;
