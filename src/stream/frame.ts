@@ -30,7 +30,7 @@ export function parsePrefix(
 }
 
 /** Throws `RecvTooLarge` when a frame length exceeds the receive limit. */
-function checkRecvLimit(len: number, limit: number): void {
+export function checkRecvLimit(len: number, limit: number): void {
   if (len > limit) throw new StreamError('RecvTooLarge', `frame of ${len} bytes exceeds ${limit}`);
 }
 
@@ -57,11 +57,21 @@ async function recvExact(stream: Stream, n: number): Promise<Uint8Array> {
 /**
  * Reads the length prefix byte by byte (the slow path, when it is not yet buffered). Each byte is
  * checked as it arrives, so an endless `0x80` continuation fails at the 5th byte rather than being
- * buffered.
+ * buffered. `first`: its first byte, when the caller has already read it.
  */
-async function recvPrefix(stream: Stream): Promise<{ value: number; length: number }> {
+export async function recvPrefix(
+  stream: Stream,
+  first?: number,
+): Promise<{ value: number; length: number }> {
   const bytes = new Uint8Array(MAX_VARINT_SIZE);
-  for (let i = 0; i < MAX_VARINT_SIZE; i++) {
+  let i = 0;
+  if (first !== undefined) {
+    bytes[0] = first;
+    const parsed = parsePrefix(bytes.subarray(0, 1), 0);
+    if (parsed !== undefined) return parsed;
+    i = 1;
+  }
+  for (; i < MAX_VARINT_SIZE; i++) {
     const b = await recvExact(stream, 1);
     bytes[i] = b[0]!;
     const parsed = parsePrefix(bytes.subarray(0, i + 1), 0);

@@ -11,7 +11,7 @@ import { CryptoError } from '../crypto/index.js';
 import type { Connection, Sink, Stream } from '../runtime/context.js';
 import { TAG_SIZE } from './config.js';
 import { StreamError } from './errors.js';
-import { MAX_VARINT_SIZE, parsePrefix, recvFrame } from './frame.js';
+import { checkRecvLimit, MAX_VARINT_SIZE, parsePrefix, recvPrefix } from './frame.js';
 
 /**
  * The largest chunk handed to the sink at once: upstream's network buffer-pool item (128 KiB).
@@ -426,16 +426,44 @@ export class Receiver {
     return this.#open(batch.subarray(start, end));
   }
 
+  /**
+   * Reads the next frame from the runtime, with the complete small frames buffered behind it as
+   * the new batch. Awaits the runtime's promises directly (no nested async steps: each would cost
+   * a turn of the microtask queue on every round trip).
+   */
   async #read(): Promise<Uint8Array> {
+    const stream = this.#stream;
     try {
-      const prefix = parsePrefix(this.#stream.peek(MAX_VARINT_SIZE), 0);
-      if (prefix !== undefined && prefix.value <= this.#batchFrameMax) {
-        this.#batch = await this.#recvBatch(prefix.length + prefix.value);
+      let prefix = parsePrefix(stream.peek(MAX_VARINT_SIZE), 0);
+      // Bytes of the first frame's prefix still on the stream (0: already read byte by byte).
+      let head = 0;
+      if (prefix === undefined) {
+        // Not buffered yet (an idle connection, each leg of a round trip): read and check it
+        // byte by byte. A short frame's one-byte prefix usually arrives with its body.
+        const first = (await stream.recv(1))[0] as number;
+        prefix = first < 0x80 ? { value: first, length: 1 } : await recvPrefix(stream, first);
+      } else {
+        head = prefix.length;
+      }
+      checkRecvLimit(prefix.value, this.#limit);
+      const end = head + prefix.value;
+      if (prefix.value > this.#batchFrameMax) {
+        // A large frame is read alone.
+        const frame = await stream.recv(end);
+        return this.#open(head > 0 ? frame.subarray(head) : frame);
+      }
+      const got = await stream.recv(this.#batchEnd(end));
+      if (head > 0) {
+        this.#batch = got;
         this.#offset = 0;
         return this.#nextBuffered();
       }
-      // A large frame, or a prefix not buffered yet (read and checked byte by byte).
-      return this.#open(await recvFrame(this.#stream, this.#limit));
+      // The body came without its prefix: the batch is what follows it.
+      if (got.length > end) {
+        this.#batch = got;
+        this.#offset = end;
+      }
+      return this.#open(got.subarray(0, end));
     } catch (err) {
       throw this.#fail(
         err instanceof StreamError ? err : new StreamError('RecvFailed', undefined, { cause: err }),
@@ -444,36 +472,27 @@ export class Receiver {
   }
 
   /**
-   * Reads the first frame (`first` bytes, prefix included) plus every complete small frame
-   * buffered behind it, with one runtime `recv`.
+   * Where the batch starting with a first frame of `first` bytes ends: after every complete small
+   * frame buffered behind it (up to 64 KiB in all).
    */
-  async #recvBatch(first: number): Promise<Uint8Array> {
+  #batchEnd(first: number): number {
     const view = this.#stream.peek(BATCH_BYTES);
     let end = first;
-    if (view.length >= first) {
-      while (end < view.length) {
-        let prefix: { value: number; length: number } | undefined;
-        try {
-          prefix = parsePrefix(view, end);
-        } catch {
-          break;
-        }
-        // A frame over the limit (or malformed) is left for a later read, where it fails.
-        if (prefix === undefined || prefix.value > this.#batchFrameMax) break;
-        const next = end + prefix.length + prefix.value;
-        if (next > view.length) break;
-        end = next;
+    if (view.length < first) return first;
+    while (end < view.length) {
+      let prefix: { value: number; length: number } | undefined;
+      try {
+        prefix = parsePrefix(view, end);
+      } catch {
+        break;
       }
+      // A frame over the limit (or malformed) is left for a later read, where it fails.
+      if (prefix === undefined || prefix.value > this.#batchFrameMax) break;
+      const next = end + prefix.length + prefix.value;
+      if (next > view.length) break;
+      end = next;
     }
-    return this.#recvExact(end);
-  }
-
-  async #recvExact(n: number): Promise<Uint8Array> {
-    try {
-      return await this.#stream.recv(n);
-    } catch (err) {
-      throw new StreamError('RecvFailed', undefined, { cause: err });
-    }
+    return end;
   }
 
   #open(frame: Uint8Array): Uint8Array {
