@@ -45,8 +45,24 @@ function scratch(n: number): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
+/** The first buffer of a turn's coalesced chunk holds at least this many bytes. */
+const OPEN_MIN = 1024;
+
+/**
+ * Idle {@link OPEN_MIN}-byte buffers, the first buffer of a turn's coalesced chunk (most turns of
+ * a request/response exchange need no more), shared like {@link chunkPool}: a write per turn
+ * then costs no allocation. At most {@link SMALL_POOL_MAX} (64 KiB).
+ */
+const smallPool: Uint8Array[] = [];
+const SMALL_POOL_MAX = 64;
+
+/** Returns a pooled buffer (a full chunk or a small first buffer) once the sink is done with it. */
 function releaseChunk(chunk: Uint8Array): void {
-  if (chunkPool.length < POOL_MAX) chunkPool.push(chunk);
+  if (chunk.length === CHUNK_SIZE) {
+    if (chunkPool.length < POOL_MAX) chunkPool.push(chunk);
+  } else if (smallPool.length < SMALL_POOL_MAX) {
+    smallPool.push(chunk);
+  }
 }
 
 /**
@@ -92,9 +108,6 @@ export interface Turns {
   endOfTurn(fn: () => void): void;
 }
 
-/** The first buffer of a turn's coalesced chunk holds at least this many bytes. */
-const OPEN_MIN = 1024;
-
 /**
  * The sending half of an encrypted stream.
  *
@@ -123,7 +136,7 @@ export class Sender {
   // ---------- The open chunk: frames sealed this turn, written at its end ----------
   #open: Uint8Array | undefined;
   #openUsed = 0;
-  /** Whether `#open` is a pooled full-size chunk (returned to the pool once written). */
+  /** Whether `#open` came from a pool (returned to it once written). */
   #openPooled = false;
   /** Settles once the open chunk is accepted; made when a caller first asks for it. */
   #flushed: Promise<void> | undefined;
@@ -231,8 +244,14 @@ export class Sender {
       return;
     }
     const want = Math.max(used + need, open === undefined ? OPEN_MIN : 4 * open.length);
-    const pooled = want >= POOL_MIN;
-    const next = pooled ? (chunkPool.pop() ?? scratch(CHUNK_SIZE)) : scratch(want);
+    let next: Uint8Array;
+    let pooled = true;
+    if (want >= POOL_MIN) next = chunkPool.pop() ?? scratch(CHUNK_SIZE);
+    else if (want <= OPEN_MIN) next = smallPool.pop() ?? scratch(OPEN_MIN);
+    else {
+      next = scratch(want);
+      pooled = false;
+    }
     if (open !== undefined) {
       next.set(open.subarray(0, used), 0);
       if (this.#openPooled) releaseChunk(open);
