@@ -14,9 +14,7 @@ type Op =
   | { readonly kind: 'take'; readonly n: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc
-    .uint8Array({ minLength: 0, maxLength: 40 })
-    .map((bytes) => ({ kind: 'push' as const, bytes })),
+  fc.uint8Array({ minLength: 0, maxLength: 40 }).map((bytes) => ({ kind: 'push' as const, bytes })),
   fc.integer({ min: 0, max: 120 }).map((max) => ({ kind: 'peek' as const, max })),
   fc.integer({ min: 0, max: 120 }).map((n) => ({ kind: 'take' as const, n })),
 );
