@@ -23,7 +23,8 @@ import {
   SYN_ACK_SIZE,
   SYN_SIZE,
 } from './messages.js';
-import { Receiver, Sender } from './transport.js';
+import { Receiver } from './receiver.js';
+import { Sender } from './transport.js';
 
 const utf8 = new TextEncoder();
 

@@ -1,6 +1,6 @@
 /**
- * The encrypted transport: {@link Sender} and {@link Receiver}, one AEAD key and nonce counter per
- * direction (commonware `stream/src/encrypted.rs`).
+ * The encrypted transport's sending half, {@link Sender} (the receiving half is in `receiver.ts`):
+ * one AEAD key and nonce counter per direction (commonware `stream/src/encrypted.rs`).
  *
  * @module
  */
@@ -8,10 +8,9 @@
 import { varintU32Size, writeVarintU32 } from '../codec/index.js';
 import type { Cipher } from '../crypto/index.js';
 import { CryptoError } from '../crypto/index.js';
-import type { Connection, Sink, Stream } from '../runtime/context.js';
+import type { Connection, Sink } from '../runtime/context.js';
 import { TAG_SIZE } from './config.js';
 import { StreamError } from './errors.js';
-import { checkRecvLimit, MAX_VARINT_SIZE, parsePrefix, recvPrefix } from './frame.js';
 
 /**
  * The largest chunk handed to the sink at once: upstream's network buffer-pool item (128 KiB).
@@ -65,19 +64,7 @@ function releaseChunk(chunk: Uint8Array): void {
   }
 }
 
-/**
- * Frames no longer than this are gathered from one `peek`; longer ones are read on their own, so a
- * partly buffered large frame is not copied twice.
- */
-const BATCH_FRAME_MAX = 16 * 1024;
-
-/** How many bytes one batched read takes at most (one socket read in the Node runtime). */
-const BATCH_BYTES = 64 * 1024;
-
 const RESOLVED: Promise<void> = Promise.resolve();
-
-/** The empty batch, shared by every receiver with nothing buffered. */
-const NO_BATCH = new Uint8Array(0);
 
 /** Size on the wire of the frame carrying a plaintext of `len` bytes. */
 function frameSize(len: number): number {
@@ -96,7 +83,11 @@ function observed(p: Promise<void>): Promise<void> {
   return p;
 }
 
-function cryptoCode(err: unknown, fallback: 'EncryptionFailed' | 'DecryptionFailed') {
+/** The stream error code for a failed seal or open: `MessageLimitReached` or `fallback`. */
+export function cryptoCode(
+  err: unknown,
+  fallback: 'EncryptionFailed' | 'DecryptionFailed',
+): 'MessageLimitReached' | 'EncryptionFailed' | 'DecryptionFailed' {
   return err instanceof CryptoError && err.code === 'MessageLimitReached'
     ? 'MessageLimitReached'
     : fallback;
@@ -358,184 +349,6 @@ export class Sender {
   #fail(err: StreamError): StreamError {
     if (this.#failure === undefined) {
       this.#failure = err;
-      this.#connection.close();
-    }
-    return err;
-  }
-}
-
-/**
- * The receiving half of an encrypted stream.
- *
- * `recv` reads one frame (limit `maxMessageSize + 16`, checked before allocating) and opens it
- * with the next nonce. When several small frames are already buffered they are taken with one
- * `recv` of the runtime and opened one per call. Any failure is fatal: the connection is closed,
- * nothing after it is delivered, and every later call throws `StreamClosed`.
- */
-export class Receiver {
-  readonly #connection: Connection;
-  readonly #stream: Stream;
-  readonly #cipher: Cipher;
-  readonly #limit: number;
-  /** Frames up to this size join a batch; larger ones (and any over the limit) are read alone. */
-  readonly #batchFrameMax: number;
-  #failure: StreamError | undefined;
-  // ---------- Batch of frames already read but not yet opened ----------
-  #batch: Uint8Array = NO_BATCH;
-  #offset = 0;
-
-  /**
-   * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
-   * chosen start counter.
-   */
-  constructor(connection: Connection, cipher: Cipher, maxMessageSize: number) {
-    this.#connection = connection;
-    this.#stream = connection.stream;
-    this.#cipher = cipher;
-    this.#limit = maxMessageSize + TAG_SIZE;
-    this.#batchFrameMax = Math.min(BATCH_FRAME_MAX, this.#limit);
-  }
-
-  /**
-   * Resolves with the next message, in order. At most one call may be pending at a time. The
-   * message owns its memory: its `.buffer` holds that message's bytes and nothing else.
-   *
-   * @throws StreamError `RecvTooLarge`, `InvalidVarint`, `DecryptionFailed`, `MessageLimitReached`,
-   *   `RecvFailed`, `StreamClosed`; all fatal.
-   */
-  recv(): Promise<Uint8Array> {
-    if (this.#failure !== undefined) return Promise.reject(this.#closed());
-    if (this.#offset < this.#batch.length) {
-      try {
-        return Promise.resolve(this.#nextBuffered());
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return this.#read();
-  }
-
-  /**
-   * The next message if its frame was already read from the runtime (frames batched by an
-   * earlier {@link Receiver.recv}), opened as `recv` would; `undefined` when the next one needs a
-   * read (then call `recv`). No promise: a receive loop takes a batch of small frames without a
-   * turn per message. Not while a `recv` is pending.
-   *
-   * @throws StreamError as {@link Receiver.recv}; all fatal.
-   */
-  tryRecv(): Uint8Array | undefined {
-    if (this.#failure !== undefined) throw this.#closed();
-    return this.#offset < this.#batch.length ? this.#nextBuffered() : undefined;
-  }
-
-  /** Opens the next frame of the current batch (its prefix was validated when it was read). */
-  #nextBuffered(): Uint8Array {
-    const batch = this.#batch;
-    const prefix = parsePrefix(batch, this.#offset)!;
-    const start = this.#offset + prefix.length;
-    const end = start + prefix.value;
-    if (end === batch.length) {
-      // The batch is a view of a socket read: drop it with its last frame, so an idle
-      // connection does not keep its last read buffer (native memory) alive.
-      this.#batch = NO_BATCH;
-      this.#offset = 0;
-    } else {
-      this.#offset = end;
-    }
-    return this.#open(batch.subarray(start, end));
-  }
-
-  /**
-   * Reads the next frame from the runtime, with the complete small frames buffered behind it as
-   * the new batch. Awaits the runtime's promises directly (no nested async steps: each would cost
-   * a turn of the microtask queue on every round trip).
-   */
-  async #read(): Promise<Uint8Array> {
-    const stream = this.#stream;
-    try {
-      let prefix = parsePrefix(stream.peek(MAX_VARINT_SIZE), 0);
-      // Bytes of the first frame's prefix still on the stream (0: already read byte by byte).
-      let head = 0;
-      if (prefix === undefined) {
-        // Not buffered yet (an idle connection, each leg of a round trip): read and check it
-        // byte by byte. A short frame's one-byte prefix usually arrives with its body.
-        const first = (await stream.recv(1))[0] as number;
-        prefix = first < 0x80 ? { value: first, length: 1 } : await recvPrefix(stream, first);
-      } else {
-        head = prefix.length;
-      }
-      checkRecvLimit(prefix.value, this.#limit);
-      const end = head + prefix.value;
-      if (prefix.value > this.#batchFrameMax) {
-        // A large frame is read alone.
-        const frame = await stream.recv(end);
-        return this.#open(head > 0 ? frame.subarray(head) : frame);
-      }
-      const got = await stream.recv(this.#batchEnd(end));
-      if (head > 0) {
-        this.#batch = got;
-        this.#offset = 0;
-        return this.#nextBuffered();
-      }
-      // The body came without its prefix: the batch is what follows it.
-      if (got.length > end) {
-        this.#batch = got;
-        this.#offset = end;
-      }
-      return this.#open(got.subarray(0, end));
-    } catch (err) {
-      throw this.#fail(
-        err instanceof StreamError ? err : new StreamError('RecvFailed', undefined, { cause: err }),
-      );
-    }
-  }
-
-  /**
-   * Where the batch starting with a first frame of `first` bytes ends: after every complete small
-   * frame buffered behind it (up to 64 KiB in all).
-   */
-  #batchEnd(first: number): number {
-    const view = this.#stream.peek(BATCH_BYTES);
-    let end = first;
-    if (view.length < first) return first;
-    while (end < view.length) {
-      let prefix: { value: number; length: number } | undefined;
-      try {
-        prefix = parsePrefix(view, end);
-      } catch {
-        break;
-      }
-      // A frame over the limit (or malformed) is left for a later read, where it fails.
-      if (prefix === undefined || prefix.value > this.#batchFrameMax) break;
-      const next = end + prefix.length + prefix.value;
-      if (next > view.length) break;
-      end = next;
-    }
-    return end;
-  }
-
-  #open(frame: Uint8Array): Uint8Array {
-    if (frame.length < TAG_SIZE) {
-      throw this.#fail(new StreamError('DecryptionFailed', 'frame shorter than the tag'));
-    }
-    try {
-      return this.#cipher.open(frame);
-    } catch (err) {
-      throw this.#fail(
-        new StreamError(cryptoCode(err, 'DecryptionFailed'), undefined, { cause: err }),
-      );
-    }
-  }
-
-  #closed(): StreamError {
-    return new StreamError('StreamClosed', 'receiver failed earlier', { cause: this.#failure });
-  }
-
-  #fail(err: StreamError): StreamError {
-    if (this.#failure === undefined) {
-      this.#failure = err;
-      this.#batch = NO_BATCH;
-      this.#offset = 0;
       this.#connection.close();
     }
     return err;
