@@ -194,6 +194,11 @@ export class Sender {
       return this.#sendChunked(messages);
     }
     if (count === 0) return this.#flushed ?? RESOLVED;
+    // Scheduled before sealing, so that whatever this call leaves in the open chunk is written.
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#turns.endOfTurn(this.#flushAtEnd);
+    }
     try {
       for (let i = 0; i < count; i++) {
         const m = messages[i]!;
@@ -203,10 +208,6 @@ export class Sender {
       }
     } catch (err) {
       return Promise.reject(err);
-    }
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      this.#turns.endOfTurn(this.#flushAtEnd);
     }
     return this.#flushed ?? this.#newFlushed();
   }
