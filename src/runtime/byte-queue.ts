@@ -52,22 +52,35 @@ export class ByteQueue {
     return out;
   }
 
-  /** Up to `max` unread bytes, without consuming them. */
+  /**
+   * Up to `max` unread bytes, without consuming them (a view: do not modify it). When they span
+   * chunks, the chunks they cover are merged into one in place (the same bytes, the same total),
+   * so a `take` of those bytes that follows, the usual next step, is a view rather than a second
+   * copy.
+   */
   peek(max: number): Uint8Array {
     const n = Math.min(max, this.length);
     if (n <= 0) return new Uint8Array(0);
-    const first = this.#chunks[this.#head] as Uint8Array;
+    const chunks = this.#chunks;
+    const first = chunks[this.#head] as Uint8Array;
     if (n <= first.length - this.#offset) return first.subarray(this.#offset, this.#offset + n);
     const out = uninitialised(n);
     let filled = 0;
     let offset = this.#offset;
-    for (let i = this.#head; filled < n; i++) {
-      const chunk = this.#chunks[i] as Uint8Array;
+    let i = this.#head;
+    let rest: Uint8Array | undefined;
+    for (; filled < n; i++) {
+      const chunk = chunks[i] as Uint8Array;
       const k = Math.min(chunk.length - offset, n - filled);
       out.set(chunk.subarray(offset, offset + k), filled);
       filled += k;
+      // The last chunk covered in part keeps its unread tail as a chunk of its own.
+      if (offset + k < chunk.length) rest = chunk.subarray(offset + k);
       offset = 0;
     }
+    if (rest === undefined) chunks.splice(this.#head, i - this.#head, out);
+    else chunks.splice(this.#head, i - this.#head, out, rest);
+    this.#offset = 0;
     return out;
   }
 

@@ -229,4 +229,13 @@ export interface Context {
    * starts on a microtask, after `spawn` has returned.
    */
   spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T>;
+  /**
+   * Runs `fn` at the end of the current turn: once the synchronous code and the promise
+   * continuations now running are over, before the runtime handles the next I/O event, timer or
+   * delivery. Callbacks run in registration order, on the same schedule in both runtimes (so a
+   * deterministic run stays deterministic); one registered while they run waits for the next
+   * round. `fn` must not throw (a throw is logged at error level and the others still run). The
+   * encrypted stream uses it to write the frames sealed in one turn with one socket write.
+   */
+  endOfTurn(fn: () => void): void;
 }

@@ -1,5 +1,6 @@
 import type { Clock, Context, Handle, Logger, Metrics, Network, Rng } from './context.js';
 import type { MetricsRoot } from './metrics.js';
+import type { TurnQueue } from './turn.js';
 
 /**
  * A cancellation scope: an AbortController plus the scopes spawned beneath it. Aborting a scope
@@ -101,6 +102,8 @@ export interface CoreServices {
   readonly metrics: MetricsRoot;
   readonly log: Logger;
   readonly hooks: TaskHooks;
+  /** The end-of-turn callbacks of {@link Context.endOfTurn}. */
+  readonly turn: TurnQueue;
 }
 
 const LABEL = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -246,6 +249,10 @@ export class RuntimeContext implements Context {
 
   child(label: string): Context {
     return new RuntimeContext(this.core, this.tasks, this.#join(label), this.scope, this.network);
+  }
+
+  endOfTurn(fn: () => void): void {
+    this.core.turn.defer(fn);
   }
 
   spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T> {

@@ -30,7 +30,7 @@ export function parsePrefix(
 }
 
 /** Throws `RecvTooLarge` when a frame length exceeds the receive limit. */
-function checkRecvLimit(len: number, limit: number): void {
+export function checkRecvLimit(len: number, limit: number): void {
   if (len > limit) throw new StreamError('RecvTooLarge', `frame of ${len} bytes exceeds ${limit}`);
 }
 
@@ -73,38 +73,53 @@ function identity(bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
+/** A parsed length prefix: the payload length and the prefix's own size in bytes. */
+interface Prefix {
+  readonly value: number;
+  readonly length: number;
+}
+
 /**
- * Reads the length prefix byte by byte (the slow path, when it is not yet buffered), then the
- * payload. Each byte is checked as it arrives, so an endless `0x80` continuation fails at the 5th
- * byte rather than being buffered. The first byte alone usually is the whole prefix (frames under
- * 128 bytes); only a longer prefix gets a buffer.
+ * Reads the length prefix byte by byte (the slow path, when it is not yet buffered). Each byte is
+ * checked as it arrives, so an endless `0x80` continuation fails at the 5th byte rather than being
+ * buffered. The first byte alone usually is the whole prefix (frames under 128 bytes); only a
+ * longer prefix gets a buffer. `first`: its first byte, when the caller has already read it.
  */
-function recvSlow(stream: Stream, limit: number): Promise<Uint8Array> {
+export function recvPrefix(stream: Stream, first?: number): Promise<Prefix> {
   let bytes: Uint8Array | undefined;
   let i = 0;
-  const onByte = (b: Uint8Array): Uint8Array | Promise<Uint8Array> => {
-    let parsed: { value: number; length: number } | undefined;
+  const onByte = (b: Uint8Array): Prefix | Promise<Prefix> => {
+    let parsed: Prefix | undefined;
     if (bytes === undefined) {
       parsed = parsePrefix(b, 0);
-      if (parsed === undefined) {
-        bytes = new Uint8Array(MAX_VARINT_SIZE);
-        bytes[0] = b[0]!;
-      }
+      if (parsed !== undefined) return parsed;
+      bytes = new Uint8Array(MAX_VARINT_SIZE);
+      bytes[0] = b[0]!;
       i = 1;
     } else {
       bytes[i++] = b[0]!;
       parsed = parsePrefix(bytes.subarray(0, i), 0);
+      if (parsed !== undefined) return parsed;
     }
-    if (parsed === undefined) {
-      // Unreachable with a conforming codec (it rejects a 5th byte with the continuation bit).
-      if (i >= MAX_VARINT_SIZE) throw new StreamError('InvalidVarint');
-      return recvThen(stream, 1, onByte);
-    }
+    // Unreachable with a conforming codec (it rejects a 5th byte with the continuation bit).
+    if (i >= MAX_VARINT_SIZE) throw new StreamError('InvalidVarint');
+    return recvThen(stream, 1, onByte);
+  };
+  if (first === undefined) return recvThen(stream, 1, onByte);
+  try {
+    return Promise.resolve(onByte(Uint8Array.of(first)));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** The slow path of {@link recvFrame}: the prefix byte by byte, then the payload. */
+function recvSlow(stream: Stream, limit: number): Promise<Uint8Array> {
+  return recvPrefix(stream).then((parsed) => {
     checkRecvLimit(parsed.value, limit);
     if (parsed.value === 0) return new Uint8Array(0);
     return recvThen(stream, parsed.value, identity);
-  };
-  return recvThen(stream, 1, onByte);
+  });
 }
 
 /**

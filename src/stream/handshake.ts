@@ -23,7 +23,8 @@ import {
   SYN_ACK_SIZE,
   SYN_SIZE,
 } from './messages.js';
-import { Receiver, Sender } from './transport.js';
+import { Receiver } from './receiver.js';
+import { Sender } from './transport.js';
 
 const utf8 = new TextEncoder();
 
@@ -85,8 +86,12 @@ function handshakeTranscript(namespace: Uint8Array): Transcript {
   return Transcript.new(namespace).fork(HANDSHAKE_LABEL);
 }
 
-/** The session over `connection`; the key bytes are wiped once the ciphers hold their copies. */
+/**
+ * The session over `connection` (its sender coalesces each turn's frames at `ctx`'s end of turn);
+ * the key bytes are wiped once the ciphers hold their copies.
+ */
 function session(
+  ctx: Context,
   connection: Connection,
   config: Config,
   peer: ed25519.PublicKey,
@@ -94,7 +99,7 @@ function session(
   recvKey: Uint8Array,
   peerTimestamp: bigint,
 ): Session {
-  const sender = new Sender(connection, new Cipher(sendKey), config.maxMessageSize);
+  const sender = new Sender(connection, new Cipher(sendKey), config.maxMessageSize, ctx);
   const receiver = new Receiver(connection, new Cipher(recvKey), config.maxMessageSize);
   sendKey.fill(0);
   recvKey.fill(0);
@@ -295,7 +300,7 @@ async function dialer(
   if (!sameBytes(keys.confirmL2d, synAck.confirmation)) throw fail('SynAck confirmation mismatch');
 
   await send(connection, encodeFrame(keys.confirmD2l, ACK_SIZE));
-  return session(connection, config, listenerKey, keys.d2l, keys.l2d, synAck.timestamp);
+  return session(ctx, connection, config, listenerKey, keys.d2l, keys.l2d, synAck.timestamp);
 }
 
 /**
@@ -373,5 +378,5 @@ async function listener(
   // Ack: proves the dialer derived the same keys (and so holds its ephemeral secret).
   const ack = decodeAck(await recvFrame(connection.stream, ACK_SIZE));
   if (!sameBytes(keys.confirmD2l, ack)) throw fail('Ack confirmation mismatch');
-  return session(connection, config, dialerKey, keys.l2d, keys.d2l, syn.timestamp);
+  return session(ctx, connection, config, dialerKey, keys.l2d, keys.d2l, syn.timestamp);
 }

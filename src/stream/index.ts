@@ -103,4 +103,5 @@ export {
   SYN_ACK_SIZE,
   SYN_SIZE,
 } from './messages.js';
-export { CHUNK_SIZE, Receiver, Sender } from './transport.js';
+export { Receiver } from './receiver.js';
+export { CHUNK_SIZE, Sender, type Turns } from './transport.js';

@@ -92,6 +92,20 @@ export function readDataBody(r: Reader, limit: RangeCfg): Data {
 }
 
 /**
+ * A buffer for a locally encoded frame of `n` bytes that the caller overwrites entirely. Up to
+ * `ON_HEAP_MAX` bytes a plain array (V8 keeps it on its heap: the cheapest); above, Node's
+ * uninitialised allocation (a slice of its shared pool below 4 KiB), sparing a zeroed backing
+ * store of its own per message. Safe because such a frame never reaches an application: it
+ * only waits in the relay queues and is sealed by the stream (a delivered message is decrypted
+ * into memory of its own).
+ */
+function frameBuffer(n: number): Uint8Array {
+  if (n <= ON_HEAP_MAX) return new Uint8Array(n);
+  const b = Buffer.allocUnsafe(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/**
  * Encodes a complete data frame (tag included): allocated once, shared by every recipient.
  *
  * @throws P2PError `InvalidChannel` if `channel` is not a non-negative safe integer.
@@ -103,8 +117,9 @@ export function encodeData(channel: number, message: Uint8Array): Uint8Array {
   if (channel < 0x80 && len < 0x4000) {
     // The common case (a low channel, a message under 16 KiB) without a Writer: the same bytes.
     const head = len < 0x80 ? 3 : 4;
-    const out = new Uint8Array(head + len);
-    out[1] = channel; // out[0] = DATA_TAG (0)
+    const out = frameBuffer(head + len);
+    out[0] = DATA_TAG;
+    out[1] = channel;
     if (head === 3) out[2] = len;
     else {
       out[2] = (len & 0x7f) | 0x80;

@@ -13,6 +13,7 @@ export const EVENT = {
   bind: 7,
   unbind: 8,
   dialRefused: 9,
+  endOfTurn: 10,
 } as const;
 
 /**

@@ -11,8 +11,9 @@ import {
 import { RuntimeError } from '../errors.js';
 import { type LogOption, makeLogger } from '../log.js';
 import { MetricsRoot } from '../metrics.js';
-import { macrotask } from '../node/platform.js';
+import { afterMicrotasks, macrotask } from '../node/platform.js';
 import { PoolRng } from '../rng.js';
+import { TurnQueue } from '../turn.js';
 import { Digest, EVENT } from './digest.js';
 import { SimNetwork, type SimulatedNetwork, type SimulatedNetworkOptions } from './network.js';
 import { Scheduler } from './scheduler.js';
@@ -51,6 +52,9 @@ export interface DeterministicRuntime {
 }
 
 const sims = new WeakMap<CoreServices, SimNetwork>();
+
+/** Who a throwing {@link Context.endOfTurn} callback is reported as. */
+const END_OF_TURN: TaskInfo = { id: -1, label: '<end of turn>' };
 
 /**
  * The test hooks of the in-memory network behind `ctx` (link delays, DNS, cut and reset).
@@ -126,6 +130,12 @@ async function runDeterministic<T>(
     metrics: new MetricsRoot(),
     log: makeLogger(options.log, () => scheduler.now()),
     hooks,
+    // A throwing end-of-turn callback fails the run like a failed task.
+    turn: new TurnQueue(
+      afterMicrotasks,
+      (error) => hooks.failed(END_OF_TURN, error),
+      (count) => digest.kind(EVENT.endOfTurn).f64(count),
+    ),
   };
   sims.set(core, network);
   const tasks = new Tasks(hooks);

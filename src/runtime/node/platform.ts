@@ -25,3 +25,13 @@ export function dialSource(local: string | undefined, target: string): string | 
   const family = isIP(local);
   return family !== 0 && family === isIP(target) ? local : undefined;
 }
+
+/**
+ * Runs `fn` once the current burst of synchronous code and promise continuations is over
+ * (`process.nextTick` from a promise continuation runs after the microtask queue has drained),
+ * before the event loop polls for I/O or fires a timer. Scheduling, never timing: the same
+ * order on every run, so the deterministic runtime uses it too.
+ */
+export function afterMicrotasks(fn: () => void): void {
+  process.nextTick(fn);
+}

@@ -5,8 +5,10 @@ import { RuntimeError } from '../errors.js';
 import { type LogOption, makeLogger } from '../log.js';
 import { MetricsRoot } from '../metrics.js';
 import { PoolRng } from '../rng.js';
+import { TurnQueue } from '../turn.js';
 import { nodeClock } from './clock.js';
 import { NodeNetwork, type NodeNetworkOptions } from './network.js';
+import { afterMicrotasks } from './platform.js';
 
 /** Options of {@link nodeRuntime}. */
 export interface NodeRuntimeOptions extends NodeNetworkOptions {
@@ -67,6 +69,9 @@ async function runNode<T>(
       metrics: new MetricsRoot(),
       log,
       hooks: tasks.hooks,
+      turn: new TurnQueue(afterMicrotasks, (err) =>
+        log.error({ err }, 'end-of-turn callback failed'),
+      ),
     },
     tasks,
     '',

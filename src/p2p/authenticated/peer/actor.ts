@@ -2,6 +2,8 @@ import { select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
+import { TurnClock } from '../../../runtime/turn.js';
+import { CHUNK_SIZE, TAG_SIZE } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import { dataMessage, peekDataChannel, smallDataStart } from '../data.js';
@@ -50,6 +52,20 @@ interface LoopState {
 const HALTED = new P2PError('PeerDisconnected', 'peer halted');
 
 function noop(): void {}
+
+/** The most a frame adds to its message on the wire: the tag and the longest length prefix. */
+const FRAME_OVERHEAD = TAG_SIZE + 5;
+
+/**
+ * The sender loop hands the stream at most this many bytes (counted as frames) without awaiting a
+ * batch: two of the stream's chunks (a coalesced write is at most one chunk, see
+ * `Sender.sendMany`), so a slow socket holds at most about two chunks beyond what it accepted.
+ * Every await flushes the open chunk, so a bound of one chunk would add a small write per chunk.
+ */
+const COALESCE_BYTES = 2 * CHUNK_SIZE;
+
+/** How many buffered frames the receive loop handles in a row before giving up a turn. */
+const SYNC_FRAMES = 64;
 
 /** @throws P2PError `InvalidConfig` unless `v` is a positive safe integer. */
 export function checkPositive(name: string, v: number): void {
@@ -221,10 +237,27 @@ export class Actor {
     // A timer replaced before any wait raced it still rejects on halt: never unhandled.
     tick.catch(noop);
     let batch: Uint8Array[] = protocol.preamble.length > 0 ? [...protocol.preamble] : [];
+    // The last batch handed to the stream without awaiting it (see below), and the bytes handed
+    // over since the last await: bounded by COALESCE_BYTES.
+    let unawaited: Promise<void> | undefined;
+    let unawaitedBytes = 0;
     for (;;) {
       // Wait only when idle: with frames queued, take them at once. The run's select watches the
       // stop signal and the kill latch and closes the queues, which wakes this wait.
       if (batch.length === 0 && high.size === 0 && low.size === 0 && control.size === 0) {
+        if (unawaited !== undefined) {
+          // Idle: the batches of this turn are written at its end; wait for that first, so a
+          // failed write ends the peer as SendFailed.
+          const pending = unawaited;
+          unawaited = undefined;
+          unawaitedBytes = 0;
+          try {
+            await pending;
+          } catch (err) {
+            return this.#sendFailed(ctx, peer, err);
+          }
+          continue;
+        }
         if (control.carriesFrames)
           await select(undefined, high.ready(), low.ready(), tick, control.ready());
         else await select(undefined, high.ready(), low.ready(), tick);
@@ -257,13 +290,8 @@ export class Actor {
         for (const f of low.drain(batchSize - batch.length)) batch.push(f);
       if (batch.length === 0) continue;
 
-      try {
-        await stream.sendMany(batch);
-      } catch (err) {
-        if (ctx.signal.aborted) return new P2PError('NetworkClosed');
-        ctx.log.debug({ peer, err: String(err) }, 'send failed');
-        return errorOf('SendFailed', err);
-      }
+      // Sealed before it returns (the stream coalesces the batches of one turn into one write).
+      const written = stream.sendMany(batch);
       // One count per run of frames on the same channel, not per frame.
       let runLength = 0;
       let bytes = 0;
@@ -285,8 +313,37 @@ export class Actor {
       traffic.messagesOut += batch.length - controlEnd;
       traffic.bytesOut += bytes;
       if (ticked) tickSent.inc();
+      const frames = batch.length;
       batch = [];
+      // More frames queued and a small batch: take them in this turn without awaiting this one
+      // (its frames are sealed; all of the turn's go out in one write). Otherwise wait for it.
+      // A batch within one chunk is sealed before sendMany returns: only then may the next follow.
+      const batchBytes = bytes + FRAME_OVERHEAD * frames;
+      unawaitedBytes += batchBytes;
+      if (
+        batchBytes <= CHUNK_SIZE &&
+        unawaitedBytes <= COALESCE_BYTES &&
+        (high.size > 0 || low.size > 0 || control.size > 0)
+      ) {
+        written.catch(noop);
+        unawaited = written;
+        continue;
+      }
+      unawaited = undefined;
+      unawaitedBytes = 0;
+      try {
+        await written;
+      } catch (err) {
+        return this.#sendFailed(ctx, peer, err);
+      }
     }
+  }
+
+  /** Why the sender loop ends after a failed write. */
+  #sendFailed(ctx: Context, peer: string, err: unknown): P2PError {
+    if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+    ctx.log.debug({ peer, err: String(err) }, 'send failed');
+    return errorOf('SendFailed', err);
   }
 
   async #recvLoop(
@@ -303,6 +360,8 @@ export class Actor {
     let lastChannel = Number.NaN;
     let lastRoute: Route | undefined;
     const maxMessageSize = this.#channels.maxMessageSize;
+    // The inbound limiters read the clock once per turn, not once per frame.
+    const clock = new TurnClock(ctx.clock, ctx);
     const io: PeerIo = {
       ctx,
       peer: publicKey,
@@ -311,7 +370,7 @@ export class Actor {
       gate: (message, quota) => {
         const labels = peerLabels(peer, message);
         return {
-          limiter: new RateLimiter(quota, ctx.clock),
+          limiter: new RateLimiter(quota, clock),
           labels,
           received: bindCounter(metrics.received, labels),
         };
@@ -319,11 +378,22 @@ export class Actor {
       throttle: (gate) => this.#throttle(ctx, state, gate),
       invalid: () => metrics.received.inc(invalid),
     };
+    // Frames already buffered are taken without a turn each, up to SYNC_FRAMES in a row: then
+    // one turn, so the application consuming the channels runs between runs.
+    const canTry = stream.tryRecv !== undefined;
+    let inRow = 0;
     try {
       for (;;) {
-        let frame: Uint8Array;
+        let frame: Uint8Array | undefined;
         try {
-          frame = await stream.recv();
+          if (canTry && inRow < SYNC_FRAMES) {
+            frame = stream.tryRecv?.();
+            inRow++;
+          }
+          if (frame === undefined) {
+            inRow = 0;
+            frame = await stream.recv();
+          }
         } catch (err) {
           if (ctx.signal.aborted) return new P2PError('NetworkClosed');
           ctx.log.debug({ peer, err: String(err) }, 'receive failed');
@@ -363,7 +433,7 @@ export class Actor {
           const labels = peerLabels(peer, dataLabel(channel));
           route = {
             inbound,
-            limiter: new RateLimiter(inbound.quota, ctx.clock),
+            limiter: new RateLimiter(inbound.quota, clock),
             labels,
             received: bindCounter(metrics.received, labels),
             channelTraffic: metrics.traffic.channel(channel),

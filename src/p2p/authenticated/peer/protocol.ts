@@ -16,7 +16,11 @@ import type { BoundCounter, PeerMetrics } from './metrics.js';
 
 /** The write half of an authenticated stream (the stream module's `Sender` implements it). */
 export interface StreamSender {
-  /** Writes each message as its own frame, in order; rejects if the connection fails. */
+  /**
+   * Writes each message as its own frame, in order; rejects if the connection fails. A call whose
+   * frames total at most `CHUNK_SIZE` bytes is sealed before it returns, so the next call may be
+   * made without awaiting it (the stream coalesces them: see `Sender.sendMany`).
+   */
   sendMany(messages: readonly Uint8Array[]): Promise<void>;
 }
 
@@ -24,6 +28,11 @@ export interface StreamSender {
 export interface StreamReceiver {
   /** Resolves with the next message; rejects once the connection fails or closes. */
   recv(): Promise<Uint8Array>;
+  /**
+   * The next message if it is already buffered, without a promise; `undefined` if it needs
+   * `recv`. Throws what `recv` would reject with. Optional: without it every frame takes `recv`.
+   */
+  tryRecv?(): Uint8Array | undefined;
 }
 
 /** An authenticated connection handed to a peer actor. */

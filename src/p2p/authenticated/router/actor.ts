@@ -1,4 +1,4 @@
-import { type Inbox, mailbox, type RingSender, select } from '../../../actor/index.js';
+import { type Inbox, mailbox, type RingSender } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Handle } from '../../../runtime/context.js';
 import type { ConnectionEvents } from '../../events.js';
@@ -87,11 +87,18 @@ export class Actor {
 
   async #run(ctx: Context): Promise<void> {
     const inbox = this.#inbox;
+    // Stopping closes the inbox, which wakes the wait below with false: one abort listener for
+    // the router's life, rather than a race (or a listener) per wake, which showed on every
+    // round trip. Queued messages are discarded, as when the stop was seen first.
+    const signal = ctx.signal;
+    const stop = (): void => inbox.close();
+    signal.addEventListener('abort', stop, { once: true });
     try {
-      while ((await select(ctx.signal, inbox.ready(ctx.signal))) === 0 && !inbox.isClosed) {
+      while (!signal.aborted && (await inbox.ready()) && !inbox.isClosed) {
         for (const m of inbox.drain(BATCH)) this.#handle(m);
       }
     } finally {
+      signal.removeEventListener('abort', stop);
       inbox.close();
       this.#peers.clear();
       this.#sorted.length = 0;
