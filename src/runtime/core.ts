@@ -255,6 +255,11 @@ export class RuntimeContext implements Context {
     this.core.turn.defer(fn);
   }
 
+  /** @internal The runtime's end-of-turn queue (see `turnsOf`). */
+  get turns(): TurnQueue {
+    return this.core.turn;
+  }
+
   spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T> {
     const ctx = new RuntimeContext(
       this.core,

@@ -41,6 +41,11 @@ export class TurnQueue {
     return this.#fns.length;
   }
 
+  /** Runs `fn` at the end of the current turn (the same as {@link defer}: a `Turns` itself). */
+  endOfTurn(fn: () => void): void {
+    this.defer(fn);
+  }
+
   /** Runs `fn` at the end of the current turn. */
   defer(fn: () => void): void {
     if (this.#fns.length === 0) {
@@ -103,4 +108,17 @@ export class TurnClock {
     }
     return t;
   }
+}
+
+/** What needs the end of a turn holds: the runtime's queue, not a context. */
+export type Turns = Pick<Context, 'endOfTurn'>;
+
+/**
+ * The runtime's own turn queue behind `ctx` (the runtimes' contexts expose it as `turns`), else
+ * `ctx` itself. A connection's sender or clock keeps this for the connection's life: holding the
+ * queue rather than the short-lived context of a handshake lets that context (its scope and
+ * abort signal) be collected once the handshake is over.
+ */
+export function turnsOf(ctx: Turns & { readonly turns?: Turns }): Turns {
+  return ctx.turns ?? ctx;
 }

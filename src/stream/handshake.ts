@@ -8,6 +8,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Cipher, ed25519, Transcript, x25519 } from '../crypto/index.js';
 import type { Connection, Context } from '../runtime/context.js';
+import { turnsOf } from '../runtime/turn.js';
 import type { Config } from './config.js';
 import { StreamError } from './errors.js';
 import { encodeFrame, recvFrame } from './frame.js';
@@ -99,7 +100,7 @@ function session(
   recvKey: Uint8Array,
   peerTimestamp: bigint,
 ): Session {
-  const sender = new Sender(connection, new Cipher(sendKey), config.maxMessageSize, ctx);
+  const sender = new Sender(connection, new Cipher(sendKey), config.maxMessageSize, turnsOf(ctx));
   const receiver = new Receiver(connection, new Cipher(recvKey), config.maxMessageSize);
   sendKey.fill(0);
   recvKey.fill(0);

@@ -9,6 +9,7 @@ import { varintU32Size, writeVarintU32 } from '../codec/index.js';
 import type { Cipher } from '../crypto/index.js';
 import { CryptoError } from '../crypto/index.js';
 import type { Connection, Sink } from '../runtime/context.js';
+import type { Turns } from '../runtime/turn.js';
 import { TAG_SIZE } from './config.js';
 import { StreamError } from './errors.js';
 
@@ -94,10 +95,7 @@ export function cryptoCode(
 }
 
 /** What a {@link Sender} needs from the runtime to coalesce: the end of the current turn. */
-export interface Turns {
-  /** Runs `fn` at the end of the current turn (see `Context.endOfTurn`). */
-  endOfTurn(fn: () => void): void;
-}
+export type { Turns };
 
 /**
  * The sending half of an encrypted stream.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Context } from '../../src/runtime/context.js';
 import { deterministicRuntime, nodeRuntime } from '../../src/runtime/index.js';
-import { TurnQueue } from '../../src/runtime/turn.js';
+import { TurnQueue, turnsOf } from '../../src/runtime/turn.js';
 
 /** What one program observes about the order of end-of-turn callbacks. */
 async function program(ctx: Context): Promise<string[]> {
@@ -109,5 +109,28 @@ describe('Context.endOfTurn', () => {
     assert.deepEqual(counts, [3, 1]);
     assert.equal(q.size, 0);
     assert.equal(drains.length, 0);
+  });
+});
+
+describe('turnsOf', () => {
+  it("hands out the runtime's queue, not the (short-lived) context, and falls back to the context", async () => {
+    await deterministicRuntime({ seed: 5 }).run(async (ctx) => {
+      const handshake = ctx.child('handshake');
+      const turns = turnsOf(handshake);
+      assert.notEqual(
+        turns,
+        handshake,
+        'a connection keeping this must not keep the handshake context',
+      );
+      assert.equal(turns, turnsOf(ctx.child('other')), 'one queue per runtime');
+      const order: string[] = [];
+      turns.endOfTurn(() => order.push('end'));
+      await Promise.resolve();
+      order.push('continuation');
+      await ctx.clock.sleep(1);
+      assert.deepEqual(order, ['continuation', 'end']);
+    });
+    const plain = { endOfTurn: (_fn: () => void) => {} };
+    assert.equal(turnsOf(plain), plain);
   });
 });

@@ -2,7 +2,7 @@ import { select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
-import { TurnClock } from '../../../runtime/turn.js';
+import { TurnClock, turnsOf } from '../../../runtime/turn.js';
 import { CHUNK_SIZE, TAG_SIZE } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
@@ -361,7 +361,7 @@ export class Actor {
     let lastRoute: Route | undefined;
     const maxMessageSize = this.#channels.maxMessageSize;
     // The inbound limiters read the clock once per turn, not once per frame.
-    const clock = new TurnClock(ctx.clock, ctx);
+    const clock = new TurnClock(ctx.clock, turnsOf(ctx));
     const io: PeerIo = {
       ctx,
       peer: publicKey,
