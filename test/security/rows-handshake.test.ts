@@ -15,10 +15,15 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BitMap } from '../../src/codec/index.js';
 import type { ed25519 } from '../../src/crypto/index.js';
 import type { Receiver, Sender } from '../../src/p2p/authenticated/channels.js';
 import { Config as DiscoveryConfig } from '../../src/p2p/authenticated/discovery/config.js';
-import { maxGossipFrame } from '../../src/p2p/authenticated/discovery/types.js';
+import {
+  encodeBitVec,
+  encodeGreeting,
+  maxGossipFrame,
+} from '../../src/p2p/authenticated/discovery/types.js';
 import { Config as LookupConfig } from '../../src/p2p/authenticated/lookup/config.js';
 import { streamConfig } from '../../src/p2p/authenticated/network.js';
 import { Recipients } from '../../src/p2p/types.js';
@@ -391,6 +396,253 @@ describe('row 2: clock skew (lookup and discovery)', () => {
       ] as const) {
         await discovery.twiceLogged(20_000 + skew, scenario(flavour, skew, connects));
       }
+    });
+  }
+});
+
+/** Keys (and IPs, `ipOf(i)`) of the attackers of rows 3 and 4: tracked, never started. */
+const HOSTILES = [2, 3, 4, 5, 6, 7];
+
+/**
+ * An authenticated connection to the target as tracked peer `i` from `ipOf(i)`: a real
+ * handshake under the flavour's stream configuration, then the raw connection and session.
+ */
+async function authenticated(ctx: Context, s: Setup, i: number) {
+  const key = lookup.signer(i);
+  const ip = lookup.ipOf(i);
+  const conn = await rawDial(ctx, ip, s.target);
+  const session = await dial(ctx, s.stream(key, ip), conn, s.target.pk);
+  // Drain what the target sends, so that only the target's close ends the connection.
+  void (async () => {
+    for (let k = 0; k < 10_000; k++) await session.receiver.recv();
+  })().catch(() => undefined);
+  await lookup.until(ctx, () => connected(s.target, key.publicKey), `hostile ${i} connected`, {
+    stepMs: 10,
+    timeoutMs: 2_000,
+  });
+  return { key, ip, conn, session, hex: key.publicKey.toHex() };
+}
+
+/** `node`'s `messages_received{peer: hex, message: 'invalid'}`. */
+function invalid(node: Node, hex: string): number {
+  return node.ctx
+    .child('network')
+    .metrics.counter('messages_received', '', ['peer', 'message'])
+    .get({ peer: hex, message: 'invalid' });
+}
+
+describe('row 3: malformed frames close the connection, counted invalid (lookup and discovery)', () => {
+  // Bites (checked by editing the built build/src/p2p/authenticated/peer/actor.js and restoring
+  // it): not counting decode failures (`invalid: () => {}`) fails every `invalid` count; keeping
+  // the connection on an unknown channel (`continue` instead of the InvalidChannel return)
+  // leaves that connection open.
+  const scenario = (flavour: Flavour) => async (ctx: Context, log: discovery.Captured) => {
+    const s = setup(ctx, flavour, {}, HOSTILES);
+    await ready(ctx, s);
+    const { target, honest } = s;
+    const data = (channel: number) => Uint8Array.of(0x00, channel, 1, 0xaa);
+    // `[what, frames, greeting first]`; discovery's peers greet first unless the case is the
+    // missing greeting (lookup has none).
+    const cases: [string, (i: number) => Uint8Array[], boolean][] = [
+      ['unknown payload tag', () => [Uint8Array.of(0xff, 1, 2, 3)], true],
+      ['data frame cut after its tag', () => [Uint8Array.of(0x00)], true],
+      ['data on an unknown channel', () => [data(7)], true],
+    ];
+    if (flavour === 'discovery') {
+      cases.push(
+        ['data before any greeting', () => [data(0)], false],
+        [
+          'BitVec whose length is not the set size',
+          () => [encodeBitVec(0, BitMap.fromBools([true, false, false]))],
+          true,
+        ],
+      );
+    }
+    const reasons: string[] = [];
+    for (const [k, [what, frames, greet]] of cases.entries()) {
+      const i = HOSTILES[k]!;
+      const h = await authenticated(ctx, s, i);
+      const greeting =
+        flavour === 'discovery' && greet
+          ? [encodeGreeting(discovery.signedRecord(h.key, `${h.ip}:3000`, ctx.clock.now()))]
+          : [];
+      await h.session.sender.sendMany([...greeting, ...frames(i)]);
+      assert.ok(await closesWithin(ctx, h.conn, 1_000), `${what}: connection closed`);
+      if (what.startsWith('BitVec')) {
+        // Killed by the tracker, logged with its reason, but counted nowhere (reported: the
+        // `invalid` count stays 0 for this one).
+        const kills = log.find('killing peer', { peer: h.hex });
+        assert.deepEqual(
+          kills.map((l) => l.fields.why),
+          ['bit vector length does not match the set'],
+        );
+      } else {
+        assert.equal(invalid(target, h.hex), 1, `${what}: counted invalid once`);
+      }
+      assert.ok(!connected(target, h.key.publicKey), `${what}: no longer connected`);
+      reasons.push(errors(log, target, 'peer stopped').at(-1) ?? '');
+      await exchange(ctx, s);
+    }
+    assert.ok(connected(target, honest), 'the honest peer stayed connected throughout');
+    await stop([target, honest]);
+    return reasons;
+  };
+  for (const flavour of FLAVOURS) {
+    test(flavour, async () => {
+      const reasons = await discovery.twiceLogged(31, scenario(flavour));
+      // The typed failure each connection's peer actor stopped with.
+      const common = ['DecodeFailed', 'DecodeFailed', 'InvalidChannel'];
+      const own = flavour === 'discovery' ? ['MissingGreeting', 'PeerKilled'] : [];
+      assert.deepEqual(reasons, [...common, ...own]);
+    });
+  }
+});
+
+/** The code of a logged StreamError string (`RecvTooLarge` has its own message). */
+function codeOfLogged(err: string): string {
+  if (/^StreamError: frame of \d+ bytes exceeds \d+$/.test(err)) return 'RecvTooLarge';
+  return err.replace(/^StreamError: /, '');
+}
+
+/** The varint prefixes row 4 sends, with the stream error each must give. */
+function prefixes(limit: number): [string, Uint8Array, string][] {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (let v = n; ; v = Math.floor(v / 128)) {
+      if (v < 128) return Uint8Array.from([...out, v]);
+      out.push((v % 128) | 0x80);
+    }
+  };
+  return [
+    ['0xFFFFFFFF0F (2^32 - 1)', Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), 'RecvTooLarge'],
+    ['a 6-byte varint', Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x01), 'InvalidVarint'],
+    ['2^32 (does not fit a u32)', varint(2 ** 32), 'InvalidVarint'],
+    ['the limit + 1', varint(limit + 1), 'RecvTooLarge'],
+    ['an endless continuation (0x80...)', new Uint8Array(64).fill(0x80), 'InvalidVarint'],
+  ];
+}
+
+describe('row 4: oversize length prefixes close the connection before allocating (lookup and discovery)', () => {
+  // Bites (checked by editing the built build/src/stream/frame.js and restoring it):
+  // `checkRecvLimit` never throwing makes the handshake's oversize prefixes wait for bytes that
+  // never come (closed at the deadline as HandshakeTimeout, not RecvTooLarge) and after the
+  // handshake tries to allocate the frame (RangeError or a stalled connection, not closed in
+  // time); allowing a sixth varint byte turns the 6-byte and endless prefixes into other errors.
+  const scenario = (flavour: Flavour) => async (ctx: Context, log: discovery.Captured) => {
+    const s = setup(ctx, flavour, {}, HOSTILES);
+    await ready(ctx, s);
+    const { target, honest } = s;
+    const before = process.memoryUsage().arrayBuffers;
+    // (a) In place of frame A (a 32-byte key): counted as failed handshakes.
+    const inHandshake = prefixes(32);
+    for (const [k, [what, bytes]] of inHandshake.entries()) {
+      const conn = await rawDial(ctx, `10.0.9.${k + 1}`, target);
+      await conn.sink.send(bytes);
+      assert.ok(await closesWithin(ctx, conn, 100), `${what} in the handshake: closed at once`);
+      assert.equal(listenerCount(target, 'handshakes_failed'), k + 1);
+    }
+    const handshakeErrors = errors(log, target, 'inbound handshake failed');
+    assert.deepEqual(
+      handshakeErrors.map(codeOfLogged),
+      inHandshake.map(([, , code]) => code),
+    );
+    // (b) After the handshake, in place of an encrypted frame's length.
+    const limit = s.stream(lookup.signer(0), target.ip).maxMessageSize + 16;
+    const after = prefixes(limit);
+    for (const [k, [what, bytes]] of after.entries()) {
+      const h = await authenticated(ctx, s, HOSTILES[k]!);
+      await h.conn.sink.send(bytes);
+      assert.ok(await closesWithin(ctx, h.conn, 100), `${what} after the handshake: closed`);
+      assert.ok(!connected(target, h.key.publicKey), `${what}: disconnected`);
+    }
+    const receiveErrors = errors(log, target, 'receive failed');
+    assert.deepEqual(
+      receiveErrors.map(codeOfLogged),
+      after.map(([, , code]) => code),
+    );
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 8 << 20, `array buffers grew by ${grown} bytes`);
+    await exchange(ctx, s);
+    assert.ok(connected(target, honest), 'the honest peer stayed connected throughout');
+    await stop([target, honest]);
+    return receiveErrors;
+  };
+  for (const flavour of FLAVOURS) {
+    test(flavour, async () => {
+      await discovery.twiceLogged(41, scenario(flavour));
+    });
+  }
+});
+
+describe('row 5: slowloris during the handshake (lookup and discovery)', () => {
+  // Bites (checked by editing the built build/src/p2p/authenticated/listener.js or
+  // build/src/stream/handshake.js and restoring it): without the concurrency check the fifth
+  // trickler is admitted (no `handshake_concurrent_rate_limited`, in-flight above the cap);
+  // without the handshake deadline the tricklers are never closed.
+  const CAP = 4;
+  const TIMEOUT = 5_000;
+  const scenario = (flavour: Flavour) => async (ctx: Context, log: discovery.Captured) => {
+    const s = setup(ctx, flavour, { maxConcurrentHandshakes: CAP, handshakeTimeoutMs: TIMEOUT });
+    await ready(ctx, s);
+    const { target, honest } = s;
+    let peak = 0;
+    const watch = ctx.spawn('watch', async (c) => {
+      for (let k = 0; k < 1_000 && !c.signal.aborted; k++) {
+        peak = Math.max(peak, target.network.handshakesInFlight);
+        await c.clock.sleep(50, c.signal).catch(() => undefined);
+      }
+    });
+    // A valid frame A, one byte a second (33 s in all: far beyond the deadline).
+    const frameA = encodeFrame(lookup.signer(ATTACKER).publicKey.toBytes(), 32);
+    const closedAt: number[] = [];
+    const trickle = async (n: number) => {
+      const conn = await rawDial(ctx, `10.0.8.${n + 1}`, target);
+      const opened = ctx.clock.now();
+      void conn.closed.then(() => closedAt.push(ctx.clock.now() - opened));
+      return ctx.spawn('slowloris', async (c) => {
+        for (const b of frameA) {
+          const sent = await conn.sink.send(Uint8Array.of(b)).then(
+            () => true,
+            () => false,
+          );
+          if (!sent || c.signal.aborted) return;
+          await c.clock.sleep(1_000, c.signal).catch(() => undefined);
+        }
+      });
+    };
+    const tricklers = [await trickle(0), await trickle(1), await trickle(2)];
+    await ctx.clock.sleep(1_000);
+    // An honest peer joining now still connects (one slot is free) and the old one exchanges.
+    const joining = s.start(ctx, ATTACKER);
+    await lookup.until(ctx, () => connected(target, joining), 'joining peer', { stepMs: 10 });
+    await exchange(ctx, s);
+    // Fill the last slot; one more is refused by the cap.
+    tricklers.push(await trickle(3), await trickle(4));
+    await ctx.clock.sleep(10);
+    assert.equal(listenerCount(target, 'handshake_concurrent_rate_limited'), 1);
+    await ctx.clock.sleep(TIMEOUT);
+    await Promise.all(tricklers.map((t) => t.done));
+    closedAt.sort((a, b) => a - b);
+    assert.equal(closedAt[0], 0, 'the refused one closed at once');
+    assert.deepEqual(
+      closedAt.slice(1),
+      new Array(CAP).fill(TIMEOUT),
+      'each closed at the deadline',
+    );
+    assert.equal(peak, CAP, 'in-flight handshakes never above the cap');
+    assert.equal(listenerCount(target, 'handshakes_failed'), CAP);
+    const timeouts = errors(log, target, 'inbound handshake failed');
+    assert.deepEqual(timeouts, new Array(CAP).fill('StreamError: HandshakeTimeout'));
+    await exchange(ctx, s);
+    assert.ok(connected(target, honest) && connected(target, joining));
+    watch.stop();
+    await watch.done;
+    await stop([target, honest, joining]);
+    return closedAt;
+  };
+  for (const flavour of FLAVOURS) {
+    test(flavour, async () => {
+      await discovery.twiceLogged(51, scenario(flavour));
     });
   }
 });
