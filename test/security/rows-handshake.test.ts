@@ -240,11 +240,11 @@ async function recordSyn(ctx: Context, s: Setup, key: ed25519.PrivateKey, to: No
 }
 
 describe('row 1: a replayed handshake never yields a session (lookup and discovery)', () => {
-  // Bites (checked by editing the built build/src/stream/handshake.js and restoring it): making
-  // the listener's timestamp check accept any age answers the stale replay with a SynAck (the
-  // `InvalidTimestamp` expectation fails); dropping the listener key from what the Syn's
-  // signature is verified against lets the replay to the honest peer through to a SynAck (no
-  // `HandshakeFailed`); raising the per-IP burst (listener.js: always `ipOk`) loses the
+  // Bites (checked by editing the built JS and restoring it, both flavours fail each time): in
+  // build/src/stream/handshake.js, dropping the lower bound of `checkTimestamp` (`t < low ||`)
+  // answers the stale replay with a SynAck ("a stale Syn closes at once" fails); skipping the
+  // `invalid Syn signature` throw lets the replay to the other listener on ("the other listener
+  // closes" fails); in build/src/p2p/authenticated/listener.js, `ipOk` always true loses the
   // `handshake_ip_rate_limited` count.
   const scenario = (flavour: Flavour) => async (ctx: Context, log: discovery.Captured) => {
     const s = setup(ctx, flavour, {
@@ -346,9 +346,8 @@ function skewed(ctx: Context, skewMs: number): Context {
 
 describe('row 2: clock skew (lookup and discovery)', () => {
   // Bites (checked by editing the built build/src/stream/handshake.js and restoring it): making
-  // the upper bound inclusive (`>` instead of `>=` against now + synchronyBoundMs) lets the peer
-  // exactly at +bound connect; removing the dialer-side check lets the peer at -bound connect
-  // (the listener side alone accepts it).
+  // the window's upper end inclusive in `checkTimestamp` (`t > high` for `t >= high`) lets the
+  // peer skewed by exactly the bound connect ("never connected" fails, both flavours).
   const BOUND = 5_000;
   const scenario =
     (flavour: Flavour, skew: number, connects: boolean) =>
@@ -433,9 +432,9 @@ function invalid(node: Node, hex: string): number {
 
 describe('row 3: malformed frames close the connection, counted invalid (lookup and discovery)', () => {
   // Bites (checked by editing the built build/src/p2p/authenticated/peer/actor.js and restoring
-  // it): not counting decode failures (`invalid: () => {}`) fails every `invalid` count; keeping
-  // the connection on an unknown channel (`continue` instead of the InvalidChannel return)
-  // leaves that connection open.
+  // it, both flavours fail each time): not counting decode failures (`invalid: () => {}`) fails
+  // the `invalid` counts; `continue` instead of the `InvalidChannel` return leaves the
+  // connection with data on an unknown channel open.
   const scenario = (flavour: Flavour) => async (ctx: Context, log: discovery.Captured) => {
     const s = setup(ctx, flavour, {}, HOSTILES);
     await ready(ctx, s);
@@ -523,11 +522,10 @@ function prefixes(limit: number): [string, Uint8Array, string][] {
 }
 
 describe('row 4: oversize length prefixes close the connection before allocating (lookup and discovery)', () => {
-  // Bites (checked by editing the built build/src/stream/frame.js and restoring it):
-  // `checkRecvLimit` never throwing makes the handshake's oversize prefixes wait for bytes that
-  // never come (closed at the deadline as HandshakeTimeout, not RecvTooLarge) and after the
-  // handshake tries to allocate the frame (RangeError or a stalled connection, not closed in
-  // time); allowing a sixth varint byte turns the 6-byte and endless prefixes into other errors.
+  // Bites (checked by editing the built build/src/stream/frame.js and restoring it, both
+  // flavours fail each time): `checkRecvLimit` never throwing leaves the handshake's 2^32 - 1
+  // prefix waiting for its bytes (not closed at once); throwing only for limits under 1000 (the
+  // handshake's) leaves the same prefix after the handshake waiting (not closed).
   const scenario = (flavour: Flavour) => async (ctx: Context, log: discovery.Captured) => {
     const s = setup(ctx, flavour, {}, HOSTILES);
     await ready(ctx, s);
@@ -575,10 +573,10 @@ describe('row 4: oversize length prefixes close the connection before allocating
 });
 
 describe('row 5: slowloris during the handshake (lookup and discovery)', () => {
-  // Bites (checked by editing the built build/src/p2p/authenticated/listener.js or
-  // build/src/stream/handshake.js and restoring it): without the concurrency check the fifth
-  // trickler is admitted (no `handshake_concurrent_rate_limited`, in-flight above the cap);
-  // without the handshake deadline the tricklers are never closed.
+  // Bites (checked by editing the built JS and restoring it, both flavours fail each time):
+  // without the concurrency check in build/src/p2p/authenticated/listener.js the fifth trickler
+  // is admitted (no `handshake_concurrent_rate_limited`); with the deadline in `guarded`
+  // (build/src/stream/handshake.js) 100 times longer the tricklers are not closed at 5 s.
   const CAP = 4;
   const TIMEOUT = 5_000;
   const scenario = (flavour: Flavour) => async (ctx: Context, log: discovery.Captured) => {
