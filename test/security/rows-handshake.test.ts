@@ -35,13 +35,13 @@ import { Config as LookupConfig } from '../../src/p2p/authenticated/lookup/confi
 import { streamConfig } from '../../src/p2p/authenticated/network.js';
 import { Recipients } from '../../src/p2p/types.js';
 import { Quota } from '../../src/quota/index.js';
-import type { Clock, Connection, Context, Handle } from '../../src/runtime/context.js';
+import type { Connection, Context, Handle } from '../../src/runtime/context.js';
 import { simulatedNetwork } from '../../src/runtime/index.js';
 import { encodeFrame } from '../../src/stream/frame.js';
 import { dial, type Config as StreamConfig } from '../../src/stream/index.js';
 import * as discovery from '../p2p/authenticated/discovery/network/helpers.js';
 import * as lookup from '../p2p/authenticated/lookup/network/helpers.js';
-import { tappedPair } from '../stream/helpers.js';
+import { skewed, tappedPair } from '../stream/helpers.js';
 
 type Flavour = 'lookup' | 'discovery';
 const FLAVOURS: readonly Flavour[] = ['lookup', 'discovery'];
@@ -322,34 +322,6 @@ describe('row 1: a replayed handshake never yields a session (lookup and discove
     });
   }
 });
-
-/**
- * `ctx` with its clock `skewMs` ahead, inherited by its children, tasks and `withNetwork`
- * copies: a peer whose clock is off.
- */
-function skewed(ctx: Context, skewMs: number): Context {
-  const base = ctx.clock;
-  const clock: Clock = {
-    now: () => base.now() + skewMs,
-    sleep: (ms, signal) => base.sleep(ms, signal),
-    sleepUntil: (t, signal) => base.sleepUntil(t - skewMs, signal),
-  };
-  return new Proxy(ctx, {
-    get(target, prop) {
-      if (prop === 'clock') return clock;
-      if (prop === 'child') return (label: string) => skewed(target.child(label), skewMs);
-      if (prop === 'spawn') {
-        return <T>(label: string, fn: (c: Context) => Promise<T>) =>
-          target.spawn(label, (c) => fn(skewed(c, skewMs)));
-      }
-      const value: unknown = Reflect.get(target, prop);
-      if (prop === 'withNetwork' && typeof value === 'function') {
-        return (...args: unknown[]) => skewed(value.apply(target, args) as Context, skewMs);
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
 describe('row 2: clock skew (lookup and discovery)', () => {
   // Bites (checked by editing the built build/src/stream/handshake.js and restoring it): making
