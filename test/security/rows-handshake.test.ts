@@ -143,6 +143,18 @@ function setup(
   };
 }
 
+/** A test per flavour running `scenario` twice with `seed` (one digest). */
+function eachFlavour(
+  seed: number,
+  scenario: (flavour: Flavour) => (ctx: Context, log: discovery.Captured) => Promise<unknown>,
+): void {
+  for (const flavour of FLAVOURS) {
+    test(flavour, async () => {
+      await discovery.twiceLogged(seed, scenario(flavour));
+    });
+  }
+}
+
 /** Whether `a`'s router lists `b` connected. */
 function connected(a: Node, b: Node | ed25519.PublicKey): boolean {
   const pk = 'pk' in b ? b.pk : b;
@@ -316,11 +328,7 @@ describe('row 1: a replayed handshake never yields a session (lookup and discove
     await stop([target, honest]);
     return targetErrors.length;
   };
-  for (const flavour of FLAVOURS) {
-    test(flavour, async () => {
-      await discovery.twiceLogged(11, scenario(flavour));
-    });
-  }
+  eachFlavour(11, scenario);
 });
 
 describe('row 2: clock skew (lookup and discovery)', () => {
@@ -544,11 +552,7 @@ describe('row 4: oversize length prefixes close the connection before allocating
     await stop([target, honest]);
     return receiveErrors;
   };
-  for (const flavour of FLAVOURS) {
-    test(flavour, async () => {
-      await discovery.twiceLogged(41, scenario(flavour));
-    });
-  }
+  eachFlavour(41, scenario);
 });
 
 describe('row 5: slowloris during the handshake (lookup and discovery)', () => {
@@ -617,9 +621,5 @@ describe('row 5: slowloris during the handshake (lookup and discovery)', () => {
     await stop([target, honest, joining]);
     return closedAt;
   };
-  for (const flavour of FLAVOURS) {
-    test(flavour, async () => {
-      await discovery.twiceLogged(51, scenario(flavour));
-    });
-  }
+  eachFlavour(51, scenario);
 });
