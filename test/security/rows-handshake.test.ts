@@ -9,11 +9,11 @@
  * it, and that the honest peer still exchanges messages with the target. Every scenario runs
  * twice with one seed and must give one digest (`twiceLogged`).
  *
- * Two closes are counted by no metric today (reported, not worked around; the tests assert the
- * close and the logged reason instead): a stream receive failure after the handshake (row 4's
- * prefixes: the peer actor logs `receive failed` and stops with `ReceiveFailed`), and
- * discovery's BitVec of the wrong length (row 3: the tracker logs `killing peer`; `invalid`
- * stays 0). Not covered here: row 1's other-namespace replay and row 5 on real TCP (both exist
+ * Two closes that this file found counted by no metric are now counted: a stream receive
+ * failure after the handshake caused by the peer's bytes (row 4's prefixes, and a frame that
+ * fails to decrypt: `messages_received{message="invalid"}`), and discovery's BitVec of the wrong
+ * length (row 3: the tracker's `kills{reason="invalid_bit_vec"}`); each assertion was seen to fail
+ * with its count removed from the built JS. Not covered here: row 1's other-namespace replay and row 5 on real TCP (both exist
  * at the unit level / in lookup's tcp.test.ts).
  *
  * The unit-level tests of the same rows are listed in SECURITY.md; these are their network-level
@@ -410,6 +410,15 @@ async function authenticated(ctx: Context, s: Setup, i: number) {
 }
 
 /** `node`'s `messages_received{peer: hex, message: 'invalid'}`. */
+/** `node`'s tracker's `kills{reason}`. */
+function trackerKills(node: Node, reason: string): number {
+  return node.ctx
+    .child('network')
+    .child('tracker')
+    .metrics.counter('kills', '', ['reason'])
+    .get({ reason });
+}
+
 function invalid(node: Node, hex: string): number {
   return node.ctx
     .child('network')
@@ -455,13 +464,13 @@ describe('row 3: malformed frames close the connection, counted invalid (lookup 
       await h.session.sender.sendMany([...greeting, ...frames(i)]);
       assert.ok(await closesWithin(ctx, h.conn, 1_000), `${what}: connection closed`);
       if (what.startsWith('BitVec')) {
-        // Killed by the tracker, logged with its reason, but counted nowhere (reported: the
-        // `invalid` count stays 0 for this one).
+        // Killed by the tracker, logged with its reason and counted in its `kills{reason}`.
         const kills = log.find('killing peer', { peer: h.hex });
         assert.deepEqual(
           kills.map((l) => l.fields.why),
           ['bit vector length does not match the set'],
         );
+        assert.equal(trackerKills(target, 'invalid_bit_vec'), 1, `${what}: counted`);
       } else {
         assert.equal(invalid(target, h.hex), 1, `${what}: counted invalid once`);
       }
@@ -539,6 +548,7 @@ describe('row 4: oversize length prefixes close the connection before allocating
       await h.conn.sink.send(bytes);
       assert.ok(await closesWithin(ctx, h.conn, 100), `${what} after the handshake: closed`);
       assert.ok(!connected(target, h.key.publicKey), `${what}: disconnected`);
+      assert.equal(invalid(target, h.hex), 1, `${what} after the handshake: counted invalid`);
     }
     const receiveErrors = errors(log, target, 'receive failed');
     assert.deepEqual(

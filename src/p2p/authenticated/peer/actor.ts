@@ -3,6 +3,7 @@ import type { PublicKey } from '../../../crypto/ed25519.js';
 import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
 import { TurnClock, turnsOf } from '../../../runtime/turn.js';
+import { StreamError } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import { dataMessage, smallDataStart } from '../data.js';
@@ -33,6 +34,13 @@ interface Route extends Gate {
  * costly to build). Only cancelled sleeps ever reject with it, and the loops discard those.
  */
 const HALTED = new P2PError('PeerDisconnected', 'peer halted');
+
+/** Stream errors caused by what the peer sent (counted `invalid`), not by the connection ending. */
+const MALFORMED: ReadonlySet<string> = new Set([
+  'RecvTooLarge',
+  'InvalidVarint',
+  'DecryptionFailed',
+]);
 
 /** How many buffered frames the receive loop handles in a row before giving up a turn. */
 const SYNC_FRAMES = 64;
@@ -217,6 +225,9 @@ export class Actor {
           }
         } catch (err) {
           if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+          // Bytes the peer sent that are no frame (an oversize or malformed prefix, a frame
+          // that fails to decrypt) count as invalid, as a frame that fails to decode does.
+          if (err instanceof StreamError && MALFORMED.has(err.code)) io.invalid();
           ctx.log.debug({ peer, err: String(err) }, 'receive failed');
           return errorOf('ReceiveFailed', err);
         }

@@ -35,6 +35,19 @@ import type { TrackerStatus } from './status.js';
 import type { Steps } from './steps.js';
 import type { Dialable, DialReservation, Inbound, ReleaseResult } from './types.js';
 
+/**
+ * Why a tracker ended a connection (the `reason` label of `kills`): `blocked`; `superseded` (one
+ * of two simultaneous sessions); `untracked` (the peer left every tracked set, or lost its
+ * eligibility); `address_changed` (lookup: its registered address changed);
+ * `invalid_bit_vec` (discovery: a BitVec whose length is not the set's).
+ */
+export type KillReason =
+  | 'blocked'
+  | 'superseded'
+  | 'untracked'
+  | 'address_changed'
+  | 'invalid_bit_vec';
+
 /** What the shared handlers need of a flavour's directory. `P` is a registration's payload. */
 export interface ActorDirectory<P> {
   /**
@@ -93,6 +106,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
   readonly #controls = new PeerMap<C, PublicKey>();
   readonly #subscribers: Subscriber[] = [];
   #slips: Counter | undefined;
+  #kills: Counter | undefined;
   #events: ConnectionEvents | undefined;
   #started = false;
 
@@ -144,12 +158,16 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
     return this.#controls.get(key);
   }
 
-  /** Ends `key`'s connection, if it has one, and forgets its control handle. */
-  protected kill(key: PublicKey, log: Logger, why: string): void {
+  /**
+   * Ends `key`'s connection, if it has one, and forgets its control handle; counted in
+   * `kills{reason}` (a bounded label: {@link KillReason}), `why` logged.
+   */
+  protected kill(key: PublicKey, log: Logger, why: string, reason: KillReason): void {
     const control = this.#controls.get(key);
     if (control === undefined) return;
     this.#controls.delete(key);
-    log.debug({ peer: key.toHex(), why }, 'killing peer');
+    this.#kills?.inc({ reason });
+    log.debug({ peer: key.toHex(), why, reason }, 'killing peer');
     control.kill();
   }
 
@@ -171,6 +189,9 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
       'Tracker bookkeeping slips (logged and ignored)',
       ['kind'],
     );
+    this.#kills = ctx.metrics.counter('kills', 'Connections the tracker ended, by reason', [
+      'reason',
+    ]);
     this.onStart(clock.now());
     try {
       for (;;) {
@@ -292,7 +313,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
       case 'block': {
         const added = directory.block(m.peer, now);
         // Kill even when already blocked: a connection must not survive a block.
-        this.kill(m.peer, log, 'blocked');
+        this.kill(m.peer, log, 'blocked', 'blocked');
         if (added) this.#events?.emit('blocked', m.peer, now);
         this.onBlocked(m.peer, added, now);
         return;
@@ -317,7 +338,8 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
           return;
         }
         // The inbound session won the slot from a live connection of the other direction.
-        if (r.supersedes) this.kill(m.peer, log, 'superseded by a simultaneous inbound session');
+        if (r.supersedes)
+          this.kill(m.peer, log, 'superseded by a simultaneous inbound session', 'superseded');
         if (!m.responder.send(r.reservation)) r.reservation.release();
         return;
       }
@@ -341,7 +363,8 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
 
   *#registerSteps(job: Steps<PublicKey[]>, now: number, log: Logger): Steps<void> {
     const kill = yield* job;
-    for (const key of kill) this.kill(key, log, 'no longer tracked or address changed');
+    for (const key of kill)
+      this.kill(key, log, 'no longer tracked or address changed', 'untracked');
     yield* this.trackedSteps(now);
     // The union of every retained set is a merge as long as the sets: only for listeners.
     if (this.#subscribers.length === 0) return;

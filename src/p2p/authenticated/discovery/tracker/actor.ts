@@ -91,7 +91,7 @@ export class Actor extends ActorBase<Message, TrackedPeers, PeerControl> {
           return;
         }
         if (result === 'superseded') {
-          this.kill(m.peer, log, 'superseded by a simultaneous outbound session');
+          this.kill(m.peer, log, 'superseded by a simultaneous outbound session', 'superseded');
         }
         this.setControl(m.peer, m.control);
         m.responder.send(directory.info);
@@ -108,7 +108,7 @@ export class Actor extends ActorBase<Message, TrackedPeers, PeerControl> {
         if (control === undefined) return;
         const result = directory.infos(m.bitVec, now);
         if (result.kind === 'mismatch') {
-          this.kill(m.peer, log, 'bit vector length does not match the set');
+          this.kill(m.peer, log, 'bit vector length does not match the set', 'invalid_bit_vec');
         } else if (result.kind === 'infos' && result.infos.length > 0) {
           control.peers(result.infos);
         }
@@ -127,7 +127,7 @@ export class Actor extends ActorBase<Message, TrackedPeers, PeerControl> {
     const control = this.control(peer);
     if (control === undefined) return undefined;
     if (!this.#directory.eligible(peer, now)) {
-      this.kill(peer, log, 'no longer eligible');
+      this.kill(peer, log, 'no longer eligible', 'untracked');
       return undefined;
     }
     return control;

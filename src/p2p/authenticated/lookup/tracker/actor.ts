@@ -110,7 +110,7 @@ export class Actor extends ActorBase<Message, AddressableTrackedPeers, PeerContr
     switch (m.type) {
       case 'overwrite': {
         const { updated, kill } = this.#directory.overwrite(m.peers);
-        for (const key of kill) this.kill(key, log, 'address overwritten');
+        for (const key of kill) this.kill(key, log, 'address overwritten', 'address_changed');
         if (updated.length > 0) this.#pushAllowList(now);
         return;
       }
@@ -123,7 +123,7 @@ export class Actor extends ActorBase<Message, AddressableTrackedPeers, PeerContr
           return;
         }
         if (result === 'superseded') {
-          this.kill(m.peer, log, 'superseded by a simultaneous outbound session');
+          this.kill(m.peer, log, 'superseded by a simultaneous outbound session', 'superseded');
         }
         this.setControl(m.peer, m.control);
         m.responder?.send(true);
