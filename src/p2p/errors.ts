@@ -71,3 +71,13 @@ export class P2PError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * The `code` of a typed error (`P2PError`, `StreamError`, `RuntimeError`, `CryptoError`), for
+ * log lines: the message alone does not always name it (`Ack confirmation mismatch` is a
+ * `HandshakeFailed`). `undefined` for anything else.
+ */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

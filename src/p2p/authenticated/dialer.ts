@@ -33,7 +33,7 @@ import {
   dial as streamDial,
 } from '../../stream/index.js';
 import { formatIngress, type Ingress } from '../address.js';
-import { P2PError } from '../errors.js';
+import { errorCode, P2PError } from '../errors.js';
 import { isGlobal } from '../net.js';
 import type { DialerMetrics } from './metrics.js';
 import type { PeerConnection } from './peer/protocol.js';
@@ -232,7 +232,7 @@ export class Dialer {
           true,
         );
       } catch (err) {
-        log.debug({ err: String(err) }, 'dial failed');
+        log.debug({ code: errorCode(err), err: String(err) }, 'dial failed');
       } finally {
         if (!handedOver) {
           conn?.close();

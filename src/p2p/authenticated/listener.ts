@@ -34,7 +34,7 @@ import type {
 } from '../../runtime/context.js';
 import { type Config as StreamConfig, listen as streamListen } from '../../stream/index.js';
 import { formatSocketAddr } from '../address.js';
-import { P2PError } from '../errors.js';
+import { errorCode, P2PError } from '../errors.js';
 import { isGlobal, subnetKey, unmappedIp } from '../net.js';
 import type { ListenerMetrics } from './metrics.js';
 import type { PeerConnection } from './peer/protocol.js';
@@ -282,7 +282,7 @@ export class Listener {
       );
     } catch (err) {
       if (!ctx.signal.aborted) this.#metrics.handshakesFailed.inc();
-      ctx.log.debug({ ip, err: String(err) }, 'inbound handshake failed');
+      ctx.log.debug({ ip, code: errorCode(err), err: String(err) }, 'inbound handshake failed');
     } finally {
       if (!handedOver) conn.close();
     }

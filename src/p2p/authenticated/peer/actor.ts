@@ -4,7 +4,7 @@ import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
 import { TurnClock, turnsOf } from '../../../runtime/turn.js';
 import { StreamError } from '../../../stream/index.js';
-import { P2PError } from '../../errors.js';
+import { errorCode, P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import { dataMessage, smallDataStart } from '../data.js';
 import { Relay, type RelayInboxes } from '../relay.js';
@@ -228,7 +228,7 @@ export class Actor {
           // Bytes the peer sent that are no frame (an oversize or malformed prefix, a frame
           // that fails to decrypt) count as invalid, as a frame that fails to decode does.
           if (err instanceof StreamError && MALFORMED.has(err.code)) io.invalid();
-          ctx.log.debug({ peer, err: String(err) }, 'receive failed');
+          ctx.log.debug({ peer, code: errorCode(err), err: String(err) }, 'receive failed');
           return errorOf('ReceiveFailed', err);
         }
         if (state.halted) return new P2PError('PeerDisconnected');
