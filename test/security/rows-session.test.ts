@@ -56,10 +56,13 @@ function metric(
 
 // --- the man in the middle -------------------------------------------------------------------
 
-/** `up`: dialer to listener (Syn, Ack, then encrypted); `down`: listener to dialer (SynAck, ...). */
+/**
+ * `up`: dialer to listener (its key, Syn, Ack, then encrypted); `down`: listener to dialer
+ * (SynAck, then encrypted).
+ */
 type Dir = 'up' | 'down';
 /** Plaintext handshake frames before the encrypted ones, per direction. */
-const HANDSHAKE: Record<Dir, number> = { up: 2, down: 1 };
+const HANDSHAKE: Record<Dir, number> = { up: 3, down: 1 };
 /** Given one whole frame (prefix and body), the frames to forward instead (none drops it). */
 type Tamper = (dir: Dir, conn: number, index: number, frame: Uint8Array) => Uint8Array[];
 
@@ -322,6 +325,91 @@ describe('row 9: a tampered encrypted frame between two connected peers', () => 
           return { reasons, reconnectMs: reconnectedAt - closedAt };
         });
         assert.equal(result.reasons.length, 2);
+      });
+    }
+  }
+});
+
+// --- row 10 ----------------------------------------------------------------------------------
+
+type Mitm = 'key' | 'syn' | 'synack' | 'ack' | 'stale-syn';
+
+describe('row 10: a man in the middle of the handshake never gets a session', () => {
+  // Bites (checked, in the built JS build/src/stream/handshake.js, both flavours): with the
+  // listener's `Ack confirmation mismatch` check removed, 'ack' fails (the listener takes a
+  // session, both ends linked); with the dialer's SynAck confirmation and SynAck signature
+  // checks removed as well, 'synack' and 'stale-syn' fail (the SynAck signature binds the
+  // dialer's own Syn); with the listener's Syn signature check removed too, 'syn' fails. A
+  // rewritten dialer key names an untracked key and is refused before any cryptography (row 8).
+  for (const flavour of FLAVOURS) {
+    for (const mode of ['key', 'syn', 'synack', 'ack', 'stale-syn'] as const satisfies Mitm[]) {
+      test(`${flavour}: ${mode === 'stale-syn' ? "an earlier connection's Syn substituted" : `every ${mode === 'key' ? "dialer's key" : mode} rewritten`}: no session for 8 s, failures counted, a clean path connects`, async () => {
+        await twice(10, async (ctx) => {
+          let active = true;
+          let recorded: Uint8Array | undefined;
+          let rewritten = 0;
+          const tamper: Tamper = (dir, conn, index, frame) => {
+            if (!active) return [frame];
+            const which = dir === 'down' ? 'synack' : (['key', 'syn', 'ack'][index] ?? '');
+            if (mode === 'stale-syn') {
+              if (which !== 'syn') return [frame];
+              rewritten++;
+              if (recorded === undefined) {
+                recorded = frame;
+                return []; // held back: the first dial never completes
+              }
+              return [recorded];
+            }
+            if (which !== mode) return [frame];
+            // One byte, at a position that moves with every connection (prefix excluded).
+            const f = frame.slice();
+            f[1 + ((conn * 7 + 3) % (f.length - 1))]! ^= 0x80;
+            rewritten++;
+            return [f];
+          };
+          const { a, b, relays, events, stop } = await pair(ctx, flavour, tamper, {
+            handshakeTimeoutMs: 1_000,
+          });
+          // Both keep sending; nothing may arrive, and the two never both hold a session.
+          let delivered = 0;
+          let both = false;
+          const tasks = [
+            [a, b],
+            [b, a],
+          ].flatMap(([from, to]) => [
+            ctx.spawn('send', async (c) => {
+              while (!c.signal.aborted) {
+                from!.sender.send(Recipients.one(to!.pk), numbered(0, 0), false);
+                both ||= linked(a, b) && linked(b, a);
+                await c.clock.sleep(10, c.signal).catch(() => undefined);
+              }
+            }),
+            ctx.spawn('recv', async () => {
+              for (;;) {
+                await to!.receiver.recv();
+                delivered++;
+              }
+            }),
+          ]);
+          await ctx.clock.sleep(8_000);
+          for (const t of tasks) t.stop();
+          assert.equal(delivered, 0, 'nothing delivered through the man in the middle');
+          assert.ok(!both, 'never a session on both sides');
+          const connectedEvents = [...events.a, ...events.b].filter((e) => e.kind === 'connected');
+          // A dialer whose Ack was rewritten holds a session until the listener closes on it.
+          if (mode !== 'ack') assert.deepEqual(connectedEvents, [], 'no session at either end');
+          assert.ok(rewritten >= 3, `the peers kept trying (${rewritten} rewritten)`);
+          const failed = [a, b].map((p) => metric(p, 'listener', 'handshakes_failed').get());
+          assert.ok(failed[0]! + failed[1]! >= 3, `listeners counted failures: ${failed}`);
+          // The same path, untouched, connects: the refusals were the tampering's doing.
+          active = false;
+          await until(ctx, () => linked(a, b) && linked(b, a), 'connected once clean', {
+            timeoutMs: 10_000,
+          });
+          assert.ok(relays[0]!.connections + relays[1]!.connections > rewritten / 2);
+          await stop();
+          return failed;
+        });
       });
     }
   }
