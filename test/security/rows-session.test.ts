@@ -16,8 +16,9 @@ import type { ed25519 } from '../../src/crypto/index.js';
 import type { Receiver, Sender } from '../../src/p2p/authenticated/channels.js';
 import type { ConnectionEvent } from '../../src/p2p/events.js';
 import { Recipients } from '../../src/p2p/types.js';
+import { Quota } from '../../src/quota/index.js';
 import type { Connection, Context, Counter, Handle, Stream } from '../../src/runtime/context.js';
-import { simulatedNetwork } from '../../src/runtime/index.js';
+import { runningTasks, simulatedNetwork } from '../../src/runtime/index.js';
 import * as discovery from '../p2p/authenticated/discovery/network/helpers.js';
 import * as lookup from '../p2p/authenticated/lookup/network/helpers.js';
 import { twice } from '../p2p/authenticated/scenarios.js';
@@ -412,5 +413,127 @@ describe('row 10: a man in the middle of the handshake never gets a session', ()
         });
       });
     }
+  }
+});
+
+// --- rows 12 and 13: three direct peers -----------------------------------------------------
+
+/** Three peers of `flavour` in a full mesh on the in-memory network, channel 0 at `quota`. */
+async function trio(ctx: Context, flavour: Flavour, quota: Quota): Promise<AnyPeer[]> {
+  const overrides = { maxPeersPerSet: 3, trackedPeerSets: 1 };
+  let peers: AnyPeer[];
+  if (flavour === 'lookup') {
+    const ps = [0, 1, 2].map((i) => lookup.startPeer(ctx, i, { quota, overrides }));
+    for (const p of ps) p.oracle.register(0, lookup.entries(ps));
+    peers = ps;
+  } else {
+    const boot = discovery.startPeer(ctx, 0, { quota, overrides });
+    const ps = [
+      boot,
+      ...[1, 2].map((i) =>
+        discovery.startPeer(ctx, i, { quota, overrides, bootstrappers: [boot] }),
+      ),
+    ];
+    for (const p of ps) p.oracle.register(0, discovery.keys(ps));
+    peers = ps;
+  }
+  await until(ctx, () => peers.every((p) => peers.every((q) => p === q || linked(p, q))), 'mesh');
+  return peers;
+}
+
+describe('row 12: an application that never reads does not slow the others; drops counted', () => {
+  // Already pinned at the network level: test/p2p/authenticated/{lookup,discovery}/network/
+  // traffic.test.ts ("a peer behind a stalled link does not delay delivery to the others", both
+  // flavours; discovery also "a peer whose application never reads", paced by a small inbound
+  // quota). Added here, for both flavours: a reader that never reads under a quota it does not
+  // exceed, so its channel queue (capacity R * burst = 3 * 20) fills and drops the newest, counted
+  // in `channel_mailbox_dropped{channel}`, while the reading peer gets every message at once.
+  // Bites (checked): with the channel queue unbounded in the built JS
+  // (build/src/p2p/authenticated/channels.js: `mailbox(capacity, unreliable())` given a capacity
+  // of 1e6), nothing is dropped and "every overflow counted" fails in both flavours.
+  for (const flavour of FLAVOURS) {
+    test(`${flavour}: the fast reader gets all 200 within 50 ms each; the deaf one drops the overflow, counted, still connected`, async () => {
+      const out = await twice(12, async (ctx) => {
+        const [p0, deaf, fast] = (await trio(ctx, flavour, Quota.perSecond(20))) as [
+          AnyPeer,
+          AnyPeer,
+          AnyPeer,
+        ];
+        const sentAt: number[] = [];
+        const latencies: number[] = [];
+        const reader = ctx.spawn('fast', async () => {
+          for (let k = 0; k < 200; k++) {
+            const [from, msg] = await fast.receiver.recv();
+            assert.ok(from.equals(p0.pk));
+            const seq = new DataView(msg.buffer, msg.byteOffset).getUint32(0);
+            assert.equal(seq, k, 'in order, once');
+            latencies.push(ctx.clock.now() - sentAt[seq]!);
+          }
+        });
+        // 200 broadcasts at 19 a second: within the quota, so nobody is paced.
+        for (let k = 0; k < 200; k++) {
+          sentAt.push(ctx.clock.now());
+          assert.equal(p0.sender.send(Recipients.all(), numbered(0, k), false).length, 2);
+          await ctx.clock.sleep(1000 / 19);
+        }
+        await reader.done;
+        const dropped = metric(deaf, undefined, 'channel_mailbox_dropped', ['channel']).get({
+          channel: 0,
+        });
+        assert.ok(Math.max(...latencies) < 50, `max latency ${Math.max(...latencies)} ms`);
+        // The queue holds R * burst: lookup 3 * 20; discovery also retains its bootstrapper.
+        assert.equal(dropped, 200 - (flavour === 'lookup' ? 3 : 4) * 20, 'every overflow counted');
+        assert.ok(linked(p0, deaf) && linked(deaf, p0), 'slow is not dead: still connected');
+        for (const p of [p0, deaf, fast]) p.handle.stop();
+        await Promise.all([p0, deaf, fast].map((p) => p.handle.done.catch(() => undefined)));
+        return [dropped, Math.max(...latencies)];
+      });
+      assert.ok(out[0]! > 0);
+    });
+  }
+});
+
+describe('row 13: shutdown with operations in flight', () => {
+  // Already pinned at the network level: restart on a new address, block then unblock by
+  // expiry, peer-set rollover (test/p2p/authenticated/lookup/network/lifecycle.test.ts;
+  // discovery: lifecycle.test.ts for rollover and block expiry, gossip.test.ts for moved peers
+  // found by newer records), simultaneous dials for both flavours over 20 seeds
+  // (test/p2p/authenticated/nat.test.ts), random sequences of all of them
+  // (test/security/model.test.ts). Added here, for both flavours: stopping every peer while
+  // sends are queued, receives pending and a peer is mid-reconnect.
+  // Bites (checked): with the channels' `close()` made a no-op in the built JS
+  // (build/src/p2p/authenticated/channels.js), the pending receives never settle and the
+  // deterministic runtime reports a deadlock, in both flavours.
+  for (const flavour of FLAVOURS) {
+    test(`${flavour}: stop resolves at once, pending receives reject, later sends deliver nothing, no task left`, async () => {
+      await twice(13, async (ctx) => {
+        const peers = (await trio(ctx, flavour, Quota.perSecond(10_000))) as [
+          AnyPeer,
+          AnyPeer,
+          AnyPeer,
+        ];
+        const [p0, p1] = peers;
+        // p2's connections are cut: it is reconnecting when the stop comes.
+        const net = simulatedNetwork(ctx);
+        for (const c of net.connections()) net.cut(c.id);
+        // Pending receives everywhere, a burst of sends queued from p0 to both.
+        const pending = peers.map((p) =>
+          p.receiver.recv().then(
+            () => 'delivered',
+            (err: unknown) => (err as { code?: string }).code ?? String(err),
+          ),
+        );
+        for (let k = 0; k < 500; k++) p0.sender.send(Recipients.all(), numbered(0, k), k % 2 === 0);
+        const before = ctx.clock.now();
+        for (const p of peers) p.handle.stop();
+        await Promise.all(peers.map((p) => p.handle.done.catch(() => undefined)));
+        assert.ok(ctx.clock.now() - before <= 1, `stopped in ${ctx.clock.now() - before} ms`);
+        const outcomes = await Promise.all(pending);
+        assert.deepEqual(outcomes, ['NetworkClosed', 'NetworkClosed', 'NetworkClosed']);
+        assert.deepEqual(runningTasks(ctx), [''], 'only the scenario itself still runs');
+        assert.deepEqual(p1.sender.send(Recipients.all(), numbered(1, 0), false), []);
+        return outcomes;
+      });
+    });
   }
 });
