@@ -17,7 +17,7 @@ import type { Receiver, Sender } from '../../src/p2p/authenticated/channels.js';
 import type { ConnectionEvent } from '../../src/p2p/events.js';
 import { Recipients } from '../../src/p2p/types.js';
 import { Quota } from '../../src/quota/index.js';
-import type { Connection, Context, Counter, Handle, Stream } from '../../src/runtime/context.js';
+import type { Connection, Context, Handle, Stream } from '../../src/runtime/context.js';
 import { runningTasks, simulatedNetwork } from '../../src/runtime/index.js';
 import * as discovery from '../p2p/authenticated/discovery/network/helpers.js';
 import * as lookup from '../p2p/authenticated/lookup/network/helpers.js';
@@ -44,16 +44,7 @@ interface AnyPeer {
 
 const linked = (a: AnyPeer, b: AnyPeer) => a.network.connected().some((k) => k.equals(b.pk));
 
-/** The counter `name` under `network_<sub>` of `peer`. */
-function metric(
-  peer: AnyPeer,
-  sub: string | undefined,
-  name: string,
-  labels: string[] = [],
-): Counter {
-  const base = peer.ctx.child('network');
-  return (sub === undefined ? base : base.child(sub)).metrics.counter(name, '', labels);
-}
+const metric = lookup.counter;
 
 // --- the man in the middle -------------------------------------------------------------------
 
