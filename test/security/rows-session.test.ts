@@ -14,11 +14,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ed25519 } from '../../src/crypto/index.js';
 import type { Receiver, Sender } from '../../src/p2p/authenticated/channels.js';
+import type { SharedConfig as SharedStreamConfig } from '../../src/p2p/authenticated/config.js';
+import { Config as DiscoveryConfig } from '../../src/p2p/authenticated/discovery/config.js';
+import { maxGossipFrame } from '../../src/p2p/authenticated/discovery/types.js';
+import { Config as LookupConfig } from '../../src/p2p/authenticated/lookup/config.js';
+import { streamConfig } from '../../src/p2p/authenticated/network.js';
 import type { ConnectionEvent } from '../../src/p2p/events.js';
 import { Recipients } from '../../src/p2p/types.js';
 import { Quota } from '../../src/quota/index.js';
 import type { Connection, Context, Handle, Stream } from '../../src/runtime/context.js';
 import { runningTasks, simulatedNetwork } from '../../src/runtime/index.js';
+import { listen } from '../../src/stream/index.js';
 import * as discovery from '../p2p/authenticated/discovery/network/helpers.js';
 import * as lookup from '../p2p/authenticated/lookup/network/helpers.js';
 import { twice } from '../p2p/authenticated/scenarios.js';
@@ -406,6 +412,149 @@ describe('row 10: a man in the middle of the handshake never gets a session', ()
     }
   }
 });
+
+describe('row 10: a compromised listener key does not let its holder impersonate others to it', () => {
+  // The attacker holds B's private key and sits where A expects B. It completes A's handshake
+  // as B (expected: B's key is compromised), then replays A's key frame, Syn and Ack to the real
+  // B: B answers, but A's Ack confirms the attacker's transcript, not B's (ephemeral-ephemeral
+  // DH), so B never holds a session with "A".
+  // Bites (checked): with the listener's `Ack confirmation mismatch` check removed in the built
+  // JS (build/src/stream/handshake.js), B takes the replayed session (it keeps the connection
+  // and sends on it) and "B closed the replayed connection" fails, in both flavours.
+  for (const flavour of FLAVOURS) {
+    test(`${flavour}: B refuses A's replayed handshake; only the attacker's own session with A exists`, async () => {
+      await twice(11, async (ctx) => {
+        const net = simulatedNetwork(ctx);
+        const ipB = lookup.ipOf(2);
+        const common = { peerConnectionCooldownMs: COOLDOWN_MS, dialFrequencyMs: 100 };
+        let a: AnyPeer;
+        let b: AnyPeer;
+        let cfg: SharedStreamConfig;
+        let minFrame = 0;
+        if (flavour === 'lookup') {
+          const pa = lookup.startPeer(ctx, 1, { overrides: common });
+          const pb = lookup.startPeer(ctx, 2, { overrides: common });
+          pa.oracle.register(0, [
+            [pa.pk, pa.address],
+            [pb.pk, '10.0.9.1:3000'],
+          ]);
+          // Nothing listens where B thinks A is: every path between them is the attacker's.
+          pb.oracle.register(0, [
+            [pa.pk, '10.0.9.2:3000'],
+            [pb.pk, pb.address],
+          ]);
+          [a, b] = [pa, pb];
+          cfg = LookupConfig.local({
+            signer: lookup.signer(2),
+            namespace: lookup.NAMESPACE,
+            listen: `${ipB}:3000`,
+            maxPeersPerSet: 32,
+            maxMessageSize: 1024,
+          });
+        } else {
+          const pa = discovery.startPeer(ctx, 1, {
+            overrides: {
+              ...common,
+              dialable: '10.0.9.2:3000',
+              bootstrappers: [[lookup.signer(2).publicKey, '10.0.9.1:3000']],
+            },
+          });
+          const pb = discovery.startPeer(ctx, 2, { overrides: common });
+          for (const p of [pa, pb]) p.oracle.register(0, [pa.pk, pb.pk]);
+          [a, b] = [pa, pb];
+          const dcfg = DiscoveryConfig.local({
+            signer: lookup.signer(2),
+            namespace: discovery.NAMESPACE,
+            listen: `${ipB}:3000`,
+            dialable: `${ipB}:3000`,
+            bootstrappers: [],
+            maxPeersPerSet: 64,
+            maxMessageSize: 1024,
+          });
+          cfg = dcfg;
+          minFrame = maxGossipFrame(dcfg.maxPeersPerSet, dcfg.peerGossipMaxCount);
+        }
+        const bEvents: ConnectionEvent[] = [];
+        const reader = ctx.spawn('events', async () => {
+          for await (const e of b.network.events()) bEvents.push(e);
+        });
+        // The attacker: accept A once, record what A sends, answer as B.
+        const listener = await net.host('10.0.9.1').bind({ ip: '10.0.9.1', port: 3000 });
+        const fromA = await listener.accept();
+        const seen: Uint8Array[] = [];
+        const recorded: Connection = {
+          ...fromA,
+          sink: fromA.sink,
+          close: () => fromA.close(),
+          closed: fromA.closed,
+          stream: {
+            recv: async (n) => {
+              const got = await fromA.stream.recv(n);
+              seen.push(got.slice());
+              return got;
+            },
+            peek: (max) => fromA.stream.peek(max),
+          },
+        };
+        const session = await listen(ctx, streamConfig(cfg, minFrame), recorded, () => true);
+        assert.ok(session.peer.equals(a.pk), "the attacker, holding B's key, fools A");
+        listener.close();
+        // Replay A's frames to the real B, from where B expects A.
+        const frames = splitFrames(concat(seen));
+        assert.equal(frames.length, 3, "A's key, Syn and Ack");
+        const toB = await net.host('10.0.9.2').dial({ ip: ipB, port: 3000 });
+        await toB.sink.send([frames[0]!, frames[1]!]);
+        await readFrame(toB.stream); // B's SynAck, for the attacker's replayed Syn
+        await toB.sink.send(frames[2]!);
+        const refused = await readFrame(toB.stream).then(
+          () => false,
+          () => true,
+        );
+        assert.ok(refused, 'B closed the replayed connection');
+        await ctx.clock.sleep(3_000);
+        assert.ok(!linked(b, a), 'B never connected to A');
+        assert.deepEqual(
+          bEvents.filter((e) => e.kind === 'connected'),
+          [],
+        );
+        assert.ok(metric(b, 'listener', 'handshakes_failed').get() >= 1);
+        fromA.close();
+        for (const p of [a, b]) p.handle.stop();
+        await Promise.all([a, b].map((p) => p.handle.done.catch(() => undefined)));
+        reader.stop();
+        return bEvents.length;
+      });
+    });
+  }
+});
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Splits whole length-prefixed frames (prefixes kept). */
+function splitFrames(buf: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let o = 0;
+  while (o < buf.length) {
+    let len = 0;
+    let i = o;
+    for (let shift = 1; ; shift *= 128) {
+      const b = buf[i++]!;
+      len += (b & 0x7f) * shift;
+      if ((b & 0x80) === 0) break;
+    }
+    out.push(buf.subarray(o, i + len));
+    o = i + len;
+  }
+  return out;
+}
 
 // --- rows 12 and 13: three direct peers -----------------------------------------------------
 
