@@ -168,7 +168,10 @@ export function pipePair(): [Pipe, Pipe] {
   return [a, b];
 }
 
-/** A context whose clock is shifted by `skewMs` (a peer whose clock is off). */
+/**
+ * A context whose clock is shifted by `skewMs` (a peer whose clock is off), inherited by its
+ * children, its tasks and its `withNetwork` copies, so a whole network can run on it.
+ */
 export function skewed(ctx: Context, skewMs: number): Context {
   const base = ctx.clock;
   const clock: Clock = {
@@ -179,7 +182,15 @@ export function skewed(ctx: Context, skewMs: number): Context {
   return new Proxy(ctx, {
     get(target, prop) {
       if (prop === 'clock') return clock;
+      if (prop === 'child') return (label: string) => skewed(target.child(label), skewMs);
+      if (prop === 'spawn') {
+        return <T>(label: string, fn: (c: Context) => Promise<T>) =>
+          target.spawn(label, (c) => fn(skewed(c, skewMs)));
+      }
       const value: unknown = Reflect.get(target, prop);
+      if (prop === 'withNetwork' && typeof value === 'function') {
+        return (...args: unknown[]) => skewed(value.apply(target, args) as Context, skewMs);
+      }
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
