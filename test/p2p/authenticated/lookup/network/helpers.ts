@@ -117,7 +117,7 @@ export function isConnected(a: Peer, b: Peer): boolean {
 
 /** A counter of `peer`'s network by its name under `network_<sub>`. */
 export function counter(
-  peer: Peer,
+  peer: Pick<Peer, 'ctx'>,
   sub: string | undefined,
   name: string,
   labels: string[] = [],
