@@ -87,20 +87,8 @@
  * @module authp2p/discovery
  */
 
-export { Quota } from '../../../quota/index.js';
 export type { Ingress, IngressInput } from '../../address.js';
-export { P2PError, type P2PErrorCode } from '../../errors.js';
-export type { ConnectionEvent, ConnectionEventKind } from '../../events.js';
-export { type PeerSetUpdate, Recipients, TrackedPeers } from '../../types.js';
-export type { ChannelMessage, Receiver, Sender } from '../channels.js';
-export type {
-  HandshakeCounts,
-  NetworkStatus,
-  PeerTrafficStatus,
-  StatusOptions,
-} from '../status.js';
-export type { PeerState, PeerStatus, SetStatus } from '../tracker/status.js';
-export type { Traffic } from '../traffic.js';
+export * from '../common-exports.js';
 export { Config, type ConfigInput, MAX_MESSAGE_SIZE } from './config.js';
 export { Info } from './info.js';
 export { Network } from './network.js';
