@@ -75,7 +75,7 @@ export class Actor {
     const [sender, inbox] = mailbox<Message>(config.mailboxSize, routerPolicy, {
       onBackoff: () => backoff.inc(),
     });
-    const state: RouterState = { started: false };
+    const state: RouterState = { started: false, direct: undefined };
     return [new Actor(context, inbox, state, config.events), new Mailbox(sender, state)];
   }
 
@@ -91,13 +91,32 @@ export class Actor {
     // the router's life, rather than a race (or a listener) per wake, which showed on every
     // round trip. Queued messages are discarded, as when the stop was seen first.
     const signal = ctx.signal;
-    const stop = (): void => inbox.close();
+    const state = this.#state;
+    const stop = (): void => {
+      state.direct = undefined;
+      inbox.close();
+    };
     signal.addEventListener('abort', stop, { once: true });
+    // Idle means nothing queued and no batch in hand: a payload fanned out then takes the place
+    // it would have had in the queue.
+    let handling = false;
+    if (!signal.aborted) {
+      state.direct = {
+        idle: () => !handling && inbox.size === 0,
+        fanOut: (recipients, encoded, priority) => this.#fanOut(recipients, encoded, priority),
+      };
+    }
     try {
       while (!signal.aborted && (await inbox.ready()) && !inbox.isClosed) {
-        for (const m of inbox.drain(BATCH)) this.#handle(m);
+        handling = true;
+        try {
+          for (const m of inbox.drain(BATCH)) this.#handle(m);
+        } finally {
+          handling = false;
+        }
       }
     } finally {
+      state.direct = undefined;
       signal.removeEventListener('abort', stop);
       inbox.close();
       this.#peers.clear();

@@ -46,6 +46,21 @@ export const routerPolicy = byMessage<Message>((m) => (m.type === 'content' ? 'r
 /** Started/stopped state shared by the router actor and its mailbox. @internal */
 export interface RouterState {
   started: boolean;
+  /**
+   * While the router runs and is idle (nothing queued, not inside a batch), its fan-out, called
+   * by {@link Mailbox.content} in the sender's turn instead of a queued message and a wake-up:
+   * the same relays, at the same point in the mailbox's order (nothing is ahead of it).
+   * `undefined` while the router is not running.
+   */
+  direct: DirectFanOut | undefined;
+}
+
+/** The router's synchronous fan-out, for {@link RouterState.direct}. @internal */
+export interface DirectFanOut {
+  /** Whether nothing is queued or being handled, so a payload may skip the queue. */
+  idle(): boolean;
+  /** Sends to each connected recipient's relay now (the router's own fan-out). */
+  fanOut(recipients: Recipients, encoded: Uint8Array, priority: boolean): void;
 }
 
 /** The router's handle, held by the spawner (lifecycle) and by the channels (content). */
@@ -82,9 +97,19 @@ export class Mailbox {
    * connected `recipients`. Never waits. `'dropped'` means the router is overloaded and the
    * message was rejected; `'closed'` that the router has stopped. Before the router starts the
    * message is accepted (`'ok'`) and discarded, as upstream's unbound `Messenger` does.
+   *
+   * When the router is idle (its queue empty, no batch being handled) the payload is fanned out
+   * to the relays at once, in this call: the order is the same as through the queue, and it
+   * saves the router a wake-up per message (one actor hand-off less on every send).
    */
   content(recipients: Recipients, encoded: Uint8Array, priority: boolean): Feedback {
-    if (!this.#state.started && !this.#sender.isClosed) return 'ok';
+    const state = this.#state;
+    const direct = state.direct;
+    if (direct !== undefined && direct.idle()) {
+      direct.fanOut(recipients, encoded, priority);
+      return 'ok';
+    }
+    if (!state.started && !this.#sender.isClosed) return 'ok';
     return this.#sender.enqueue({ type: 'content', recipients, encoded, priority });
   }
 

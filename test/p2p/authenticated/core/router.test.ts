@@ -102,24 +102,47 @@ describe('Router', () => {
     });
   });
 
-  it('rejects content when its mailbox is full but always keeps lifecycle messages', async () => {
+  it('fans content out in the call while idle, and queues it in order behind pending messages', async () => {
     await run(async (ctx) => {
-      const [actor, router] = Router.create(ctx, { mailboxSize: 2 });
+      const [actor, router] = Router.create(ctx, { mailboxSize: 3 });
       actor.start();
       const a = connect(router, pk(1));
       await tick(ctx);
-      // Nothing runs between these synchronous calls: the mailbox fills up.
+      // Idle (nothing queued): the payload reaches the relay within the call.
+      assert.equal(router.content(Recipients.all(), Uint8Array.of(1), true), 'ok');
+      assert.deepEqual(firsts(a.high), [1]);
+      // A queued lifecycle message puts the router behind: content waits after it, in order.
+      const b = connect(router, pk(2));
+      assert.equal(router.content(Recipients.all(), Uint8Array.of(2), true), 'ok');
+      assert.deepEqual(firsts(a.high), [], 'not fanned out ahead of the queued connect');
+      await tick(ctx);
+      assert.deepEqual(firsts(a.high), [2]);
+      assert.deepEqual(firsts(b.high), [2], 'the connect was handled first');
+    });
+  });
+
+  it('rejects content when its mailbox is full but always keeps lifecycle messages', async () => {
+    await run(async (ctx) => {
+      const [actor, router] = Router.create(ctx, { mailboxSize: 3 });
+      actor.start();
+      const a = connect(router, pk(1));
+      await tick(ctx);
+      // A queued connect first, so content queues behind it (an idle router would fan it out at
+      // once); nothing runs between these synchronous calls: the mailbox fills up.
+      const b = connect(router, pk(2));
       assert.equal(router.content(Recipients.all(), Uint8Array.of(1), true), 'ok');
       assert.equal(router.content(Recipients.all(), Uint8Array.of(2), true), 'ok');
       assert.equal(router.content(Recipients.all(), Uint8Array.of(3), true), 'dropped');
-      const b = connect(router, pk(2)); // retained in overflow
+      const c = connect(router, pk(3)); // retained in overflow
       assert.equal(router.release(pk(1), a.relay), 'backoff');
       await tick(ctx);
       assert.deepEqual(firsts(a.high), [1, 2]);
+      assert.deepEqual(firsts(b.high), [1, 2]);
       router.content(Recipients.all(), Uint8Array.of(4), true);
       await tick(ctx);
       assert.deepEqual(firsts(a.high), [], 'released peer gets nothing more');
       assert.deepEqual(firsts(b.high), [4]);
+      assert.deepEqual(firsts(c.high), [4]);
     });
   });
 
