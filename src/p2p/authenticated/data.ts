@@ -128,8 +128,10 @@ export function encodeData(channel: number, message: Uint8Array): Uint8Array {
     out.set(message, head);
     return out;
   }
+  // Larger messages and channels: the same uninitialised buffer, written through a Writer (a
+  // zeroed one would clear 64 KiB per bulk message only for it to be overwritten).
   const size = 1 + dataBodySize(channel, len);
-  const w = new Writer(size);
+  const w = Writer.wrap(frameBuffer(size));
   w.u8(DATA_TAG);
   writeDataBody({ channel, message }, w);
   return w.finish();

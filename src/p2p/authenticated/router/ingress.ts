@@ -105,7 +105,7 @@ export class Mailbox {
   content(recipients: Recipients, encoded: Uint8Array, priority: boolean): Feedback {
     const state = this.#state;
     const direct = state.direct;
-    if (direct !== undefined && direct.idle()) {
+    if (direct?.idle()) {
       direct.fanOut(recipients, encoded, priority);
       return 'ok';
     }

@@ -18,6 +18,13 @@ import {
 import { P2PError } from '../../../../src/p2p/errors.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+/** LEB128 varint bytes of a non-negative integer below 2^53. */
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  out.push(n);
+  return out;
+};
 const bytes = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
 
 describe('Data and lookup Message codecs', () => {
@@ -42,6 +49,25 @@ describe('Data and lookup Message codecs', () => {
     assert.equal(hex(max), '00ffffffffffffff0f00');
     assert.ok(max.length <= MAX_PAYLOAD_OVERHEAD);
     assert.equal(peekDataChannel(max), Number.MAX_SAFE_INTEGER);
+  });
+
+  it('encodes messages of 16 KiB and more (the uninitialised large path) byte for byte', () => {
+    for (const [channel, len] of [
+      [7, 0x3fff],
+      [7, 0x4000],
+      [7, 64 * 1024],
+      [300, 64 * 1024],
+    ] as const) {
+      const msg = Uint8Array.from({ length: len }, (_, i) => (i * 31 + 7) & 0xff);
+      const enc = encodeData(channel, msg);
+      // 00 || varint(channel) || varint(len) || message, every byte written (none left over).
+      const head = [0, ...varint(channel), ...varint(len)];
+      assert.equal(enc.length, head.length + len);
+      assert.deepEqual([...enc.subarray(0, head.length)], head);
+      assert.ok(Buffer.from(enc.subarray(head.length)).equals(Buffer.from(msg)));
+      const m = decodeMessage(enc, { max: len });
+      assert.ok(m.type === 'data' && m.channel === channel && m.message.length === len);
+    }
   });
 
   it('decodes a Data message as a view with the right channel', () => {
