@@ -20,12 +20,14 @@
  */
 
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
 import { ed25519 } from '../src/crypto/index.js';
+import * as discovery from '../src/p2p/authenticated/discovery/index.js';
 import {
   Config,
   Network,
@@ -100,8 +102,10 @@ function countSamples(text: string, suffix: string): number {
 
 interface Node {
   ctx: Context;
-  network: Network;
+  network: Network | discovery.Network;
+  /** The lookup oracle (`undefined` for a discovery node, whose oracle is `discoveryOracle`). */
   oracle: Oracle;
+  discoveryOracle: discovery.Oracle | undefined;
   handle: Handle<void>;
   data: [Sender, Receiver];
   ack: [Sender, Receiver];
@@ -124,6 +128,18 @@ function need(): Node {
   return node;
 }
 
+/** A free TCP port on 127.0.0.1 (bound and released): a discovery node must advertise its port. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject()));
+    });
+  });
+}
+
 async function start(
   ctx: Context,
   p: {
@@ -134,14 +150,17 @@ async function start(
     mailboxSize?: number;
     sendBatchSize?: number;
     quotaPerSecond: number;
+    /** `discovery`: a discovery node (the client bootstraps from the server); default lookup. */
+    flavour?: 'lookup' | 'discovery';
+    /** Discovery: the bootstrapper's seed and port. */
+    bootstrap?: [seed: number, port: number];
   },
 ): Promise<{ port: number; publicKey: string }> {
   const key = ed25519.PrivateKey.fromSeed(BigInt(p.seed));
   const big = Quota.perSecond(1_000_000);
-  const config = Config.local({
+  const shared = {
     signer: key,
     namespace: NAMESPACE,
-    listen: '127.0.0.1:0',
     maxPeersPerSet: p.maxPeersPerSet,
     maxMessageSize: p.maxMessageSize,
     mailboxSize: p.mailboxSize,
@@ -150,9 +169,34 @@ async function start(
     maxConcurrentHandshakes: 100_000,
     allowedHandshakeRatePerIp: big,
     allowedHandshakeRatePerSubnet: big,
-  });
+  };
   const nodeCtx = ctx.child('node');
-  const [network, oracle] = Network.create(nodeCtx, config);
+  let network: Network | discovery.Network;
+  let oracle: Oracle | undefined;
+  let discoveryOracle: discovery.Oracle | undefined;
+  if (p.flavour === 'discovery') {
+    const port = await freePort();
+    const bootstrappers: [ed25519.PublicKey, string][] =
+      p.bootstrap === undefined
+        ? []
+        : [
+            [
+              ed25519.PrivateKey.fromSeed(BigInt(p.bootstrap[0])).publicKey,
+              `127.0.0.1:${p.bootstrap[1]}`,
+            ],
+          ];
+    [network, discoveryOracle] = discovery.Network.create(
+      nodeCtx,
+      discovery.Config.local({
+        ...shared,
+        listen: `127.0.0.1:${port}`,
+        dialable: `127.0.0.1:${port}`,
+        bootstrappers,
+      }),
+    );
+  } else {
+    [network, oracle] = Network.create(nodeCtx, Config.local({ ...shared, listen: '127.0.0.1:0' }));
+  }
   const quota = Quota.perSecond(p.quotaPerSecond);
   const data = network.register(DATA, quota);
   const ack = network.register(ACK, quota);
@@ -162,7 +206,8 @@ async function start(
   node = {
     ctx: nodeCtx,
     network,
-    oracle,
+    oracle: oracle as Oracle,
+    discoveryOracle,
     handle,
     data,
     ack,
@@ -246,7 +291,13 @@ async function register(
     peers.push([pk, `127.0.0.1:${port}`]);
     other = pk;
   }
-  n.oracle.register(0, peers);
+  // A discovery node registers the keys only: addresses come from the bootstrapper and gossip.
+  if (n.discoveryOracle !== undefined)
+    n.discoveryOracle.register(
+      0,
+      peers.map(([pk]) => pk),
+    );
+  else n.oracle.register(0, peers);
   return true;
 }
 

@@ -83,7 +83,6 @@ import {
 } from './interleave.js';
 
 const PEER = fileURLToPath(new URL('./p2p-peer.js', import.meta.url));
-const LOOKUP = 'lookup';
 const STREAM = 'stream';
 
 const FULL = {
@@ -98,6 +97,8 @@ type Settings = typeof FULL;
 
 /** Node settings: the local preset with large quotas and 64 KiB messages. */
 interface Tuning {
+  /** The network measured in the first column (`--flavour`): lookup (default) or discovery. */
+  flavour: 'lookup' | 'discovery';
   mailboxSize: number;
   sendBatchSize: number;
   window: number;
@@ -138,7 +139,9 @@ const lookupDrops: { client: Drops; server: Drops }[] = [];
 /**
  * Two connected lookup nodes, client A (seed 1) and server B (seed 2), as a contender: every run
  * first sets the server's mode (count with acknowledgements, or echo), then runs the client's
- * command with the tuning's window.
+ * command with the tuning's window. With `--flavour discovery` two discovery nodes instead: the
+ * client knows only the server as its bootstrapper, both register the two keys, and the client
+ * learns the rest through the handshake and gossip.
  */
 async function lookupContender(tuning: Tuning): Promise<Contender> {
   const server = spawnPeer('server');
@@ -153,11 +156,24 @@ async function lookupContender(tuning: Tuning): Promise<Contender> {
       mailboxSize: tuning.mailboxSize,
       sendBatchSize: tuning.sendBatchSize,
       quotaPerSecond: QUOTA_PER_SECOND,
+      flavour: tuning.flavour,
     };
-    const [s, c] = await Promise.all([
-      server.request<{ port: number }>('start', { seed: 2, role: 'server', ...common }),
-      client.request<{ port: number }>('start', { seed: 1, role: 'client', ...common }),
-    ]);
+    let s: { port: number };
+    let c: { port: number };
+    if (tuning.flavour === 'discovery') {
+      s = await server.request<{ port: number }>('start', { seed: 2, role: 'server', ...common });
+      c = await client.request<{ port: number }>('start', {
+        seed: 1,
+        role: 'client',
+        ...common,
+        bootstrap: [2, s.port],
+      });
+    } else {
+      [s, c] = await Promise.all([
+        server.request<{ port: number }>('start', { seed: 2, role: 'server', ...common }),
+        client.request<{ port: number }>('start', { seed: 1, role: 'client', ...common }),
+      ]);
+    }
     await Promise.all([
       server.request('register', { peers: [[1, c.port]] }),
       client.request('register', { peers: [[2, s.port]] }),
@@ -173,7 +189,7 @@ async function lookupContender(tuning: Tuning): Promise<Contender> {
   const count = (window: number, expect: number) =>
     server.request('mode', { mode: 'count', ackEvery: Math.max(1, window >> 2), expect });
   return {
-    name: LOOKUP,
+    name: tuning.flavour,
     async run(cmd, params) {
       const p = params as { totalBytes: number; chunkBytes: number; count: number };
       let window = tuning.window;
@@ -680,7 +696,7 @@ async function main(): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(
       'usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem] [--no-libp2p]\n' +
-        '       [--with-stream] [--json FILE] [--window N] [--bulk-window N]\n' +
+        '       [--with-stream] [--flavour lookup|discovery] [--json FILE] [--window N] [--bulk-window N]\n' +
         '       [--mailbox N] [--batch N] [--profile-mem N [--profile-stream]] [--mem-idle MS]',
     );
     return;
@@ -690,7 +706,12 @@ async function main(): Promise<void> {
   const want = (k: string): boolean => only.includes(k);
   const cfg = quick ? QUICK : FULL;
   const mailboxSize = Number(argValue(argv, '--mailbox') ?? 1000);
+  const flavour = argValue(argv, '--flavour') ?? 'lookup';
+  if (flavour !== 'lookup' && flavour !== 'discovery') {
+    throw new Error(`--flavour must be lookup or discovery, got ${flavour}`);
+  }
   const tuning: Tuning = {
+    flavour,
     mailboxSize,
     sendBatchSize: Number(argValue(argv, '--batch') ?? 8),
     window: Number(argValue(argv, '--window') ?? mailboxSize),
@@ -735,17 +756,23 @@ async function main(): Promise<void> {
     cfg.runs,
     'p2p bench',
   );
-  const ours = await measureMemory(cfg, want);
-  const theirs = withLibp2p && want('mem') ? await libp2pMemory(quick) : undefined;
+  // The memory measurement is of lookup nodes (a crowd of stream clients registered by
+  // address); a discovery run measures the throughput steps only.
+  if (flavour === 'discovery' && want('mem')) {
+    process.stderr.write('[p2p bench] memory is measured for lookup only: skipped\n');
+  }
+  const memWanted = (k: string): boolean => want(k) && (k !== 'mem' || flavour === 'lookup');
+  const ours = await measureMemory(cfg, memWanted);
+  const theirs = withLibp2p && memWanted('mem') ? await libp2pMemory(quick) : undefined;
   console.log(
-    `\nauthp2p lookup network (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
+    `\nauthp2p ${flavour} network (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
       `${quick ? ' [quick]' : ''}, ${cfg.runs} interleaved rounds (memory: median of ${cfg.mem.runs}), ` +
       `mailboxSize ${tuning.mailboxSize}, sendBatchSize ${tuning.sendBatchSize}, window ${tuning.window} ` +
       `(bulk ${tuning.bulkWindow}), load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
   );
   if (done.length > 0) {
     const refs = [...(withLibp2p ? [JS_LIBP2P] : []), ...(withStream ? [STREAM] : [])];
-    printComparison(done, LOOKUP, refs);
+    printComparison(done, flavour, refs);
   }
   const memRows = rows(ours, theirs);
   if (memRows.length > 0) {
