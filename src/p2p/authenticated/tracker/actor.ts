@@ -32,7 +32,7 @@ import type { PeerSetUpdate, TrackedPeers } from '../../types.js';
 import { type Killable, SHARED_TYPES, type SharedMessage, type Subscriber } from './ingress.js';
 import type { Metadata } from './metadata.js';
 import type { TrackerStatus } from './status.js';
-import type { Steps } from './steps.js';
+import { PAUSE, type Steps } from './steps.js';
 import type { Dialable, DialReservation, Inbound, ReleaseResult } from './types.js';
 
 /**
@@ -248,15 +248,19 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
   /**
    * Runs `steps`, giving the event loop a turn (a zero sleep on the context's clock) whenever
    * about {@link TURN_MS} of clock time or {@link TURN_STEPS} steps have passed since the last
-   * one. Returns false if the tracker was stopped meanwhile.
+   * one, and before a step announced long ({@link PAUSE}). Returns false if the tracker was
+   * stopped meanwhile.
    */
   async #drive(steps: Steps<void>, ctx: Context, log: Logger): Promise<boolean> {
     const clock = ctx.clock;
     let turn = clock.now();
     let done = 0;
     for (;;) {
+      let pause = false;
       try {
-        if (steps.next().done === true) return true;
+        const r = steps.next();
+        if (r.done === true) return true;
+        pause = r.value === PAUSE;
       } catch (err) {
         // A registration's size is checked in its first steps, before any change.
         if (err instanceof P2PError && err.code === 'InvalidPeerSet') {
@@ -266,7 +270,7 @@ export abstract class ActorBase<M extends { readonly type: string }, P, C extend
         }
         return true;
       }
-      if (++done < TURN_STEPS && clock.now() - turn < TURN_MS) continue;
+      if (!pause && ++done < TURN_STEPS && clock.now() - turn < TURN_MS) continue;
       try {
         await clock.sleep(0, ctx.signal);
       } catch {

@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Rng } from '../../../runtime/context.js';
 
 /**
@@ -42,6 +43,8 @@ const NOW: DialStatus = Object.freeze({ kind: 'now' });
 
 /** Read-only view of the connection state of a record. */
 export interface RecordBaseView {
+  /** The peer's key (a directory stores the record under it). */
+  readonly key: PublicKey;
   readonly status: Status;
   readonly primarySets: number;
   readonly secondarySets: number;
@@ -76,6 +79,9 @@ interface Connection {
 
 /** One peer's connection state. Mutated only by the directory that owns it. */
 export abstract class RecordBase implements RecordBaseView {
+  /** The peer's key: the directory's map reads it from the record (no second map of keys). */
+  readonly key: PublicKey;
+
   // ---------- State ----------
   #status: Status = 'inert';
   #primarySets = 0;
@@ -85,8 +91,12 @@ export abstract class RecordBase implements RecordBaseView {
   // may be reserved and dialed at once), the generation is 0 and nothing is held.
   #conn: Connection | undefined;
 
-  /** @param persistent - kept without set membership (ourselves, a bootstrapper). */
-  protected constructor(persistent: boolean) {
+  /**
+   * @param key - the peer's key.
+   * @param persistent - kept without set membership (ourselves, a bootstrapper).
+   */
+  protected constructor(key: PublicKey, persistent: boolean) {
+    this.key = key;
     this.#persistent = persistent;
   }
 

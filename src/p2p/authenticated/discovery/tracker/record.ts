@@ -24,6 +24,7 @@
  * @module
  */
 
+import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { type Ingress, ingressEquals, isValidIngress } from '../../../address.js';
 import { type DialStatus, RecordBase, type RecordBaseView } from '../../tracker/record.js';
 import type { InfoLike } from './info.js';
@@ -58,27 +59,35 @@ export class Record extends RecordBase implements RecordView {
   #address: RecordAddress;
   readonly #bootstrap: Ingress | undefined;
 
-  private constructor(address: RecordAddress, bootstrap: Ingress | undefined, persistent: boolean) {
-    super(persistent);
+  private constructor(
+    key: PublicKey,
+    address: RecordAddress,
+    bootstrap: Ingress | undefined,
+    persistent: boolean,
+  ) {
+    super(key, persistent);
     this.#address = address;
     this.#bootstrap = bootstrap;
   }
 
   // ---------- Constructors ----------
 
-  /** A peer named by a tracked set, of which we know nothing yet. */
-  static unknown(): Record {
-    return new Record(UNKNOWN, undefined, false);
+  /** Peer `key`, named by a tracked set, of which we know nothing yet. */
+  static unknown(key: PublicKey): Record {
+    return new Record(key, UNKNOWN, undefined, false);
   }
 
-  /** A configured bootstrapper: persistent (dialable without set membership) at `ingress`. */
-  static bootstrapper(ingress: Ingress): Record {
-    return new Record({ kind: 'bootstrapper', ingress }, ingress, true);
+  /** Configured bootstrapper `key`: persistent (dialable without set membership) at `ingress`. */
+  static bootstrapper(key: PublicKey, ingress: Ingress): Record {
+    return new Record(key, { kind: 'bootstrapper', ingress }, ingress, true);
   }
 
-  /** The local node's record, holding our own signed `info`: persistent, never eligible. */
+  /**
+   * The local node's record (its key is `info.publicKey`), holding our own signed `info`:
+   * persistent, never eligible.
+   */
   static myself(info: InfoLike): Record {
-    return new Record({ kind: 'myself', info }, undefined, true);
+    return new Record(info.publicKey, { kind: 'myself', info }, undefined, true);
   }
 
   // ---------- Getters ----------

@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { PublicKey } from '../../../../crypto/ed25519.js';
 import {
   type Address,
   addressEquals,
@@ -56,21 +57,21 @@ export class Record extends RecordBase implements RecordView {
   // to (or accepted from) the old address and must not become or stay active.
   #stale = false;
 
-  private constructor(address: Address | undefined, persistent: boolean) {
-    super(persistent);
+  private constructor(key: PublicKey, address: Address | undefined, persistent: boolean) {
+    super(key, persistent);
     this.#address = address;
   }
 
   // ---------- Constructors ----------
 
-  /** A record for a registered peer at `address`. */
-  static known(address: Address): Record {
-    return new Record(address, false);
+  /** A record for registered peer `key` at `address`. */
+  static known(key: PublicKey, address: Address): Record {
+    return new Record(key, address, false);
   }
 
-  /** The local node's record: persistent, never eligible, never blockable. */
-  static myself(): Record {
-    return new Record(undefined, true);
+  /** The local node's record (our `key`): persistent, never eligible, never blockable. */
+  static myself(key: PublicKey): Record {
+    return new Record(key, undefined, true);
   }
 
   // ---------- Getters ----------
