@@ -64,6 +64,8 @@ export interface RecordBaseView {
  * generation to copy while a registration creates tens of thousands of them.
  */
 interface Connection {
+  // Never `inert` while a reservation is held; `inert` again after its release.
+  status: Status;
   nextReservableAt: number;
   nextDialAt: number;
   // Who holds the current reservation, which one it is (a superseded holder's release carries an
@@ -83,27 +85,24 @@ export abstract class RecordBase implements RecordBaseView {
   readonly key: PublicKey;
 
   // ---------- State ----------
-  #status: Status = 'inert';
+  // Few fields: a registration creates tens of thousands of records at once, and the young
+  // generation copies each (whether the record is persistent is the flavour's to derive).
   #primarySets = 0;
   #secondarySets = 0;
-  readonly #persistent: boolean;
-  // Allocated by the first reservation; until then both timers are at the epoch (a new record
-  // may be reserved and dialed at once), the generation is 0 and nothing is held.
+  // Allocated by the first reservation; until then the record is inert, both timers are at the
+  // epoch (a new record may be reserved and dialed at once), the generation is 0 and nothing is
+  // held.
   #conn: Connection | undefined;
 
-  /**
-   * @param key - the peer's key.
-   * @param persistent - kept without set membership (ourselves, a bootstrapper).
-   */
-  protected constructor(key: PublicKey, persistent: boolean) {
+  /** @param key - the peer's key. */
+  protected constructor(key: PublicKey) {
     this.key = key;
-    this.#persistent = persistent;
   }
 
   /** The reservation state; only called where a reservation exists (status not inert). */
   #held(): Connection {
     const c = this.#conn;
-    if (c === undefined) throw new Error(`invariant: no reservation while ${this.#status}`);
+    if (c === undefined) throw new Error(`invariant: no reservation while ${this.status}`);
     return c;
   }
 
@@ -113,7 +112,7 @@ export abstract class RecordBase implements RecordBaseView {
   // ---------- Getters ----------
 
   get status(): Status {
-    return this.#status;
+    return this.#conn?.status ?? 'inert';
   }
   get primarySets(): number {
     return this.#primarySets;
@@ -121,9 +120,8 @@ export abstract class RecordBase implements RecordBaseView {
   get secondarySets(): number {
     return this.#secondarySets;
   }
-  get persistent(): boolean {
-    return this.#persistent;
-  }
+  /** Kept without set membership (ourselves, a bootstrapper). */
+  abstract get persistent(): boolean;
   /** Earliest time (ms) a new reservation (inbound or outbound) is allowed. */
   get nextReservableAt(): number {
     return this.#conn?.nextReservableAt ?? 0;
@@ -157,7 +155,7 @@ export abstract class RecordBase implements RecordBaseView {
   /** Not ourselves, and in a retained primary or secondary set (or persistent). */
   eligible(): boolean {
     if (this.isMyself()) return false;
-    return this.#primarySets > 0 || this.#secondarySets > 0 || this.#persistent;
+    return this.#primarySets > 0 || this.#secondarySets > 0 || this.persistent;
   }
 
   /**
@@ -166,7 +164,7 @@ export abstract class RecordBase implements RecordBaseView {
    */
   isOutboundTarget(): boolean {
     if (this.isMyself()) return false;
-    return this.#primarySets > 0 || this.#persistent;
+    return this.#primarySets > 0 || this.persistent;
   }
 
   /** No set membership, not persistent, and inert: nothing would be lost by deleting it. */
@@ -174,14 +172,14 @@ export abstract class RecordBase implements RecordBaseView {
     return (
       this.#primarySets === 0 &&
       this.#secondarySets === 0 &&
-      !this.#persistent &&
-      this.#status === 'inert'
+      !this.persistent &&
+      this.status === 'inert'
     );
   }
 
   /** Holds a reservation or connection that must be torn down (no longer eligible). */
   needsTeardown(): boolean {
-    return this.#status !== 'inert' && !this.eligible();
+    return this.status !== 'inert' && !this.eligible();
   }
 
   /**
@@ -189,7 +187,7 @@ export abstract class RecordBase implements RecordBaseView {
    * `unavailable` unless inert and an outbound target, else `now` or `after(nextDialAt)`.
    */
   protected dialTiming(now: number): DialStatus {
-    if (this.#status !== 'inert' || !this.isOutboundTarget()) return UNAVAILABLE;
+    if (this.status !== 'inert' || !this.isOutboundTarget()) return UNAVAILABLE;
     const at = this.#conn?.nextDialAt ?? 0;
     return at > now ? { kind: 'after', at } : NOW;
   }
@@ -239,10 +237,11 @@ export abstract class RecordBase implements RecordBaseView {
     rng: JitterRng,
     holder: Holder = 'dialer',
   ): ReserveResult {
-    if (this.isMyself() || this.#status !== 'inert') return 'unavailable';
+    if (this.isMyself() || this.status !== 'inert') return 'unavailable';
     if (now < this.nextReservableAt) return 'rateLimited';
     const half = Math.floor(cooldownMs / 2);
     this.#conn ??= {
+      status: 'inert',
       nextReservableAt: 0,
       nextDialAt: 0,
       holder: undefined,
@@ -252,7 +251,7 @@ export abstract class RecordBase implements RecordBaseView {
       priorReservableAt: 0,
     };
     const c = this.#conn;
-    this.#status = 'reserved';
+    c.status = 'reserved';
     c.since = now;
     c.holder = holder;
     c.generation += 1;
@@ -271,11 +270,11 @@ export abstract class RecordBase implements RecordBaseView {
    * connection, if any, must be killed by the caller.
    */
   takeOver(holder: Holder, generation?: number): void {
-    if (this.isMyself() || this.#status === 'inert') {
-      throw new Error(`invariant: take over while ${this.#status}`);
+    if (this.isMyself() || this.status === 'inert') {
+      throw new Error(`invariant: take over while ${this.status}`);
     }
     const c = this.#held();
-    this.#status = 'reserved';
+    c.status = 'reserved';
     c.holder = holder;
     c.generation = generation ?? c.generation + 1;
     c.activeSince = undefined;
@@ -288,9 +287,9 @@ export abstract class RecordBase implements RecordBaseView {
    * @throws Error if the record is not reserved (a tracker bookkeeping bug).
    */
   connect(now = 0): boolean {
-    if (this.#status !== 'reserved') throw new Error(`invariant: connect while ${this.#status}`);
+    if (this.status !== 'reserved') throw new Error(`invariant: connect while ${this.status}`);
     const c = this.#held();
-    this.#status = 'active';
+    c.status = 'active';
     c.activeSince = now;
     c.since = now;
     return true;
@@ -302,13 +301,13 @@ export abstract class RecordBase implements RecordBaseView {
    * @throws Error if the record is already inert (a tracker bookkeeping bug).
    */
   release(now?: number): void {
-    if (this.#status === 'inert') throw new Error('invariant: release of an inert record');
+    if (this.status === 'inert') throw new Error('invariant: release of an inert record');
     // An attempt that never connected imposes no cooldown: the next reservation (an inbound
     // session from a peer we could not reach, say) may be taken at once. Redials stay paced by
     // `nextDialAt`.
     const c = this.#held();
-    if (this.#status === 'reserved') c.nextReservableAt = c.priorReservableAt;
-    this.#status = 'inert';
+    if (c.status === 'reserved') c.nextReservableAt = c.priorReservableAt;
+    c.status = 'inert';
     c.since = now;
     c.holder = undefined;
     c.activeSince = undefined;

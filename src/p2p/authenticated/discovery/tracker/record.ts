@@ -59,13 +59,8 @@ export class Record extends RecordBase implements RecordView {
   #address: RecordAddress;
   readonly #bootstrap: Ingress | undefined;
 
-  private constructor(
-    key: PublicKey,
-    address: RecordAddress,
-    bootstrap: Ingress | undefined,
-    persistent: boolean,
-  ) {
-    super(key, persistent);
+  private constructor(key: PublicKey, address: RecordAddress, bootstrap: Ingress | undefined) {
+    super(key);
     this.#address = address;
     this.#bootstrap = bootstrap;
   }
@@ -74,12 +69,12 @@ export class Record extends RecordBase implements RecordView {
 
   /** Peer `key`, named by a tracked set, of which we know nothing yet. */
   static unknown(key: PublicKey): Record {
-    return new Record(key, UNKNOWN, undefined, false);
+    return new Record(key, UNKNOWN, undefined);
   }
 
   /** Configured bootstrapper `key`: persistent (dialable without set membership) at `ingress`. */
   static bootstrapper(key: PublicKey, ingress: Ingress): Record {
-    return new Record(key, { kind: 'bootstrapper', ingress }, ingress, true);
+    return new Record(key, { kind: 'bootstrapper', ingress }, ingress);
   }
 
   /**
@@ -87,7 +82,7 @@ export class Record extends RecordBase implements RecordView {
    * persistent, never eligible.
    */
   static myself(info: InfoLike): Record {
-    return new Record(info.publicKey, { kind: 'myself', info }, undefined, true);
+    return new Record(info.publicKey, { kind: 'myself', info }, undefined);
   }
 
   // ---------- Getters ----------
@@ -105,6 +100,11 @@ export class Record extends RecordBase implements RecordView {
 
   isMyself(): boolean {
     return this.#address.kind === 'myself';
+  }
+
+  /** Ourselves and the configured bootstrappers (the only records with a configured ingress). */
+  get persistent(): boolean {
+    return this.#bootstrap !== undefined || this.#address.kind === 'myself';
   }
 
   /**

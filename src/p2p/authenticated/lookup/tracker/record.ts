@@ -57,8 +57,8 @@ export class Record extends RecordBase implements RecordView {
   // to (or accepted from) the old address and must not become or stay active.
   #stale = false;
 
-  private constructor(key: PublicKey, address: Address | undefined, persistent: boolean) {
-    super(key, persistent);
+  private constructor(key: PublicKey, address: Address | undefined) {
+    super(key);
     this.#address = address;
   }
 
@@ -66,12 +66,12 @@ export class Record extends RecordBase implements RecordView {
 
   /** A record for registered peer `key` at `address`. */
   static known(key: PublicKey, address: Address): Record {
-    return new Record(key, address, false);
+    return new Record(key, address);
   }
 
   /** The local node's record (our `key`): persistent, never eligible, never blockable. */
   static myself(key: PublicKey): Record {
-    return new Record(key, undefined, true);
+    return new Record(key, undefined);
   }
 
   // ---------- Getters ----------
@@ -86,6 +86,11 @@ export class Record extends RecordBase implements RecordView {
   }
 
   isMyself(): boolean {
+    return this.#address === undefined;
+  }
+
+  /** Only ourselves: a lookup peer is kept by its sets. */
+  get persistent(): boolean {
     return this.#address === undefined;
   }
 
