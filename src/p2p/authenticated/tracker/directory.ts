@@ -62,11 +62,7 @@ export abstract class DirectoryBase<
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not a positive
    *   integer.
    */
-  protected constructor(
-    myself: R,
-    config: DirectoryConfig,
-    deps: DirectoryDependencies,
-  ) {
+  protected constructor(myself: R, config: DirectoryConfig, deps: DirectoryDependencies) {
     super(myself, config, deps);
     this.#rng = deps.rng;
     this.#handshakeTimeoutMs = config.handshakeTimeoutMs ?? 5_000;

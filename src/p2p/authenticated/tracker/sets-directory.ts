@@ -49,11 +49,7 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not a positive
    *   integer.
    */
-  protected constructor(
-    myself: R,
-    config: DirectoryConfig,
-    deps: DirectoryDependencies,
-  ) {
+  protected constructor(myself: R, config: DirectoryConfig, deps: DirectoryDependencies) {
     if (!Number.isSafeInteger(config.trackedPeerSets) || config.trackedPeerSets < 1) {
       throw new P2PError('InvalidConfig', 'trackedPeerSets must be a positive integer');
     }
