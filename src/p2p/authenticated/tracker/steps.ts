@@ -19,7 +19,7 @@
 export const PAUSE: unique symbol = Symbol('steps.pause');
 
 /** A stepwise computation of a `T`; a step ends at each `yield` (or `yield PAUSE`). */
-export type Steps<T> = Generator<void | typeof PAUSE, T, void>;
+export type Steps<T> = Generator<undefined | typeof PAUSE, T, void>;
 
 /**
  * Units of work between two yields. At about a microsecond per peer this keeps a step well
