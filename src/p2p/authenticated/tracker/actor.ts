@@ -79,9 +79,13 @@ const BATCH = 256;
 
 /**
  * Clock time (ms) a registration's steps may run before the loop gives the event loop a turn.
- * A step is a few ms at most, so no turn much exceeds this plus one step.
+ * A step is about a millisecond (a longer one is announced by a `PAUSE` and starts a turn of its
+ * own), so no turn much exceeds this plus one step. Short, because a young-generation collection
+ * (5-10 ms while a registration allocates its records) may land in any turn and adds to it: at
+ * 4 ms the longest turn of a 65,536-peer registration was 11.0 / 14.6 ms (median of 15,
+ * discovery / lookup), at 2 ms 10.2 / 9.4, for 10-20 ms more in total (BENCHMARKS.md).
  */
-const TURN_MS = 4;
+const TURN_MS = 2;
 
 /** Steps run in one turn at most, whatever the clock says (a virtual clock does not move). */
 const TURN_STEPS = 8;
