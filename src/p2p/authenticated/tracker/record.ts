@@ -77,6 +77,9 @@ interface Connection {
   since: number | undefined;
   // `nextReservableAt` before the current reservation, restored if it never connects.
   priorReservableAt: number;
+  // The current reservation's premise changed (lookup: the peer's address) after it was taken:
+  // it must not become or stay active.
+  stale: boolean;
 }
 
 /** One peer's connection state. Mutated only by the directory that owns it. */
@@ -177,9 +180,18 @@ export abstract class RecordBase implements RecordBaseView {
     );
   }
 
-  /** Holds a reservation or connection that must be torn down (no longer eligible). */
+  /**
+   * Whether the current reservation or connection is stale: taken before a change that voids
+   * it (lookup: the peer's address changed). Never while inert; a new reservation, a take-over
+   * and a release clear it.
+   */
+  get stale(): boolean {
+    return this.#conn?.stale === true;
+  }
+
+  /** Holds a reservation or connection that must be torn down (stale, or no longer eligible). */
   needsTeardown(): boolean {
-    return this.status !== 'inert' && !this.eligible();
+    return this.status !== 'inert' && (this.stale || !this.eligible());
   }
 
   /**
@@ -249,6 +261,7 @@ export abstract class RecordBase implements RecordBaseView {
       activeSince: undefined,
       since: undefined,
       priorReservableAt: 0,
+      stale: false,
     };
     const c = this.#conn;
     c.status = 'reserved';
@@ -258,6 +271,7 @@ export abstract class RecordBase implements RecordBaseView {
     c.priorReservableAt = c.nextReservableAt;
     c.nextReservableAt = now + cooldownMs;
     c.nextDialAt = c.nextReservableAt + rng.int(0, 2 * half + 1);
+    c.stale = false;
     return 'reserved';
   }
 
@@ -278,17 +292,30 @@ export abstract class RecordBase implements RecordBaseView {
     c.holder = holder;
     c.generation = generation ?? c.generation + 1;
     c.activeSince = undefined;
+    // The new holder's connection is fresh.
+    c.stale = false;
   }
 
   /**
-   * Marks the reserved peer connected. Returns `true`; a flavour may refuse (return `false`,
-   * leaving the record reserved) for reasons of its own.
+   * Marks the current reservation or connection {@link stale} (nothing while inert): it cannot
+   * become active, and {@link needsTeardown} reports it.
+   */
+  protected markStale(): void {
+    const c = this.#conn;
+    if (c !== undefined && c.status !== 'inert') c.stale = true;
+  }
+
+  /**
+   * Marks the reserved peer connected. Returns `true`, or `false` (leaving it reserved) if the
+   * reservation went {@link stale}: the caller must kill the connection, whose release then
+   * resets the record.
    *
    * @throws Error if the record is not reserved (a tracker bookkeeping bug).
    */
   connect(now = 0): boolean {
     if (this.status !== 'reserved') throw new Error(`invariant: connect while ${this.status}`);
     const c = this.#held();
+    if (c.stale) return false;
     c.status = 'active';
     c.activeSince = now;
     c.since = now;
@@ -308,6 +335,7 @@ export abstract class RecordBase implements RecordBaseView {
     const c = this.#held();
     if (c.status === 'reserved') c.nextReservableAt = c.priorReservableAt;
     c.status = 'inert';
+    c.stale = false;
     c.since = now;
     c.holder = undefined;
     c.activeSince = undefined;

@@ -31,12 +31,20 @@ import type { InfoLike } from './info.js';
 
 export type { DialStatus, JitterRng, ReserveResult, Status } from '../../tracker/record.js';
 
-/** What a record knows of the peer's address. */
+/**
+ * What a record knows of the peer's address. A bootstrapper's configured ingress stays with its
+ * record once an `Info` is learned (`bootstrap`, the fallback; `undefined` for other peers).
+ */
 export type RecordAddress =
   | { readonly kind: 'unknown' }
   | { readonly kind: 'myself'; readonly info: InfoLike }
   | { readonly kind: 'bootstrapper'; readonly ingress: Ingress }
-  | { readonly kind: 'discovered'; readonly info: InfoLike; readonly failures: number };
+  | {
+      readonly kind: 'discovered';
+      readonly info: InfoLike;
+      readonly failures: number;
+      readonly bootstrap: Ingress | undefined;
+    };
 
 const UNKNOWN: RecordAddress = Object.freeze({ kind: 'unknown' });
 const UNAVAILABLE: DialStatus = Object.freeze({ kind: 'unavailable' });
@@ -56,25 +64,25 @@ export interface RecordView extends RecordBaseView {
 /** One peer's record. Mutated only by the directory that owns it. */
 export class Record extends RecordBase implements RecordView {
   // ---------- State ----------
+  // The only field of its own (a bootstrapper's configured ingress lives in it too): a
+  // registration creates tens of thousands of records at once.
   #address: RecordAddress;
-  readonly #bootstrap: Ingress | undefined;
 
-  private constructor(key: PublicKey, address: RecordAddress, bootstrap: Ingress | undefined) {
+  private constructor(key: PublicKey, address: RecordAddress) {
     super(key);
     this.#address = address;
-    this.#bootstrap = bootstrap;
   }
 
   // ---------- Constructors ----------
 
   /** Peer `key`, named by a tracked set, of which we know nothing yet. */
   static unknown(key: PublicKey): Record {
-    return new Record(key, UNKNOWN, undefined);
+    return new Record(key, UNKNOWN);
   }
 
   /** Configured bootstrapper `key`: persistent (dialable without set membership) at `ingress`. */
   static bootstrapper(key: PublicKey, ingress: Ingress): Record {
-    return new Record(key, { kind: 'bootstrapper', ingress }, ingress);
+    return new Record(key, { kind: 'bootstrapper', ingress });
   }
 
   /**
@@ -82,7 +90,7 @@ export class Record extends RecordBase implements RecordView {
    * persistent, never eligible.
    */
   static myself(info: InfoLike): Record {
-    return new Record(info.publicKey, { kind: 'myself', info }, undefined);
+    return new Record(info.publicKey, { kind: 'myself', info });
   }
 
   // ---------- Getters ----------
@@ -91,7 +99,9 @@ export class Record extends RecordBase implements RecordView {
     return this.#address;
   }
   get bootstrap(): Ingress | undefined {
-    return this.#bootstrap;
+    const a = this.#address;
+    if (a.kind === 'bootstrapper') return a.ingress;
+    return a.kind === 'discovered' ? a.bootstrap : undefined;
   }
   get info(): InfoLike | undefined {
     const a = this.#address;
@@ -104,7 +114,7 @@ export class Record extends RecordBase implements RecordView {
 
   /** Ourselves and the configured bootstrappers (the only records with a configured ingress). */
   get persistent(): boolean {
-    return this.#bootstrap !== undefined || this.#address.kind === 'myself';
+    return this.#address.kind === 'myself' || this.bootstrap !== undefined;
   }
 
   /**
@@ -116,7 +126,7 @@ export class Record extends RecordBase implements RecordView {
     const a = this.#address;
     if (a.kind === 'bootstrapper') return a.ingress;
     if (a.kind !== 'discovered') return undefined;
-    if (this.#bootstrap !== undefined && a.failures >= dialFailLimit) return this.#bootstrap;
+    if (a.bootstrap !== undefined && a.failures >= dialFailLimit) return a.bootstrap;
     return a.info.ingress;
   }
 
@@ -179,7 +189,7 @@ export class Record extends RecordBase implements RecordView {
     const a = this.#address;
     if (a.kind === 'myself') return false;
     if (a.kind === 'discovered' && info.timestampMs <= a.info.timestampMs) return false;
-    this.#address = { kind: 'discovered', info, failures: 0 };
+    this.#address = { kind: 'discovered', info, failures: 0, bootstrap: this.bootstrap };
     return true;
   }
 
@@ -190,14 +200,15 @@ export class Record extends RecordBase implements RecordView {
   dialFailure(ingress: Ingress): void {
     const a = this.#address;
     if (a.kind !== 'discovered' || !ingressEquals(a.info.ingress, ingress)) return;
-    this.#address = { kind: 'discovered', info: a.info, failures: a.failures + 1 };
+    const failures = a.failures + 1;
+    this.#address = { kind: 'discovered', info: a.info, failures, bootstrap: a.bootstrap };
   }
 
   /** A dial succeeded: the discovered ingress works. */
   dialSuccess(): void {
     const a = this.#address;
     if (a.kind === 'discovered' && a.failures > 0) {
-      this.#address = { kind: 'discovered', info: a.info, failures: 0 };
+      this.#address = { kind: 'discovered', info: a.info, failures: 0, bootstrap: a.bootstrap };
     }
   }
 }

@@ -107,5 +107,17 @@ describe('discovery Record', () => {
     assert.ok(r.update(info('5.5.5.5:1', 2)), 'the real, newer Info replaces the replay');
     assert.deepEqual(r.ingress(LIMIT), ing('5.5.5.5:1'));
     assert.equal(r.persistent, true);
+    // The configured ingress survives every later Info, failure and success.
+    r.dialFailure(ing('5.5.5.5:1'));
+    r.dialSuccess();
+    r.dialFailure(ing('5.5.5.5:1'));
+    r.dialFailure(ing('5.5.5.5:1'));
+    assert.deepEqual(r.ingress(LIMIT), ing('8.8.8.8:1'));
+    assert.deepEqual(r.bootstrap, ing('8.8.8.8:1'));
+    assert.equal(r.persistent, true);
+    const plain = Record.unknown(pk);
+    assert.ok(plain.update(info('5.5.5.5:1', 2)));
+    assert.equal(plain.bootstrap, undefined);
+    assert.equal(plain.persistent, false);
   });
 });
