@@ -16,12 +16,14 @@ import { BitMap } from '../src/codec/bitmap.js';
 import { ed25519 } from '../src/crypto/index.js';
 import { Address, Ingress } from '../src/p2p/address.js';
 import { Oracle as DiscoveryOracle } from '../src/p2p/authenticated/discovery/oracle.js';
+import { Directory as DiscoveryDirectory } from '../src/p2p/authenticated/discovery/tracker/directory.js';
 import {
   Actor as DiscoveryTracker,
   type InfoLike,
   type PeerControl,
 } from '../src/p2p/authenticated/discovery/tracker/index.js';
 import { Oracle as LookupOracle } from '../src/p2p/authenticated/lookup/oracle.js';
+import { Directory as LookupDirectory } from '../src/p2p/authenticated/lookup/tracker/directory.js';
 import { Actor as LookupTracker } from '../src/p2p/authenticated/lookup/tracker/index.js';
 import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../src/p2p/types.js';
 import { nodeRuntime } from '../src/runtime/index.js';
@@ -290,6 +292,71 @@ function timed(r: Timed): Timed {
     gcMaxMs: r.gcMaxMs,
     gcTotalMs: r.gcTotalMs,
   };
+}
+
+// ---------- The longest step, without the actor ----------
+
+/** What {@link directorySteps} measures: the registration's steps timed one by one. */
+export interface DirectorySteps {
+  flavour: Flavour;
+  peers: number;
+  steps: number;
+  /** The longest step: its wall time, and this process's CPU time over it (incl. GC threads). */
+  worstMs: number;
+  worstCpuMs: number;
+  /** Which step it was (0-based). */
+  worstAt: number;
+}
+
+/**
+ * Registers `keys` in a bare directory (no actor, no event loop between steps: a full GC first)
+ * and times each step of `beginTrack`: the indivisible units the actor spreads over turns, so
+ * the longest one bounds a turn whatever the machine's load (which moves the turn figures).
+ */
+export function directorySteps(
+  flavour: Flavour,
+  keys: readonly ed25519.PublicKey[],
+): DirectorySteps {
+  const n = keys.length;
+  const me = ed25519.PrivateKey.fromSeed(0n).publicKey;
+  const deps = { rng: { int: (min: number) => min }, releaser: () => {} };
+  let job: Generator<unknown, unknown, void> | undefined;
+  if (flavour === 'lookup') {
+    const primary = keys.map(
+      (k, i): PeerAddress => [k, Address.symmetric(`127.0.0.1:${10_000 + (i % 50_000)}`)],
+    );
+    const config = { ...SHARED_CONFIG, maxPeersPerSet: n + 1, bypassIpCheck: false };
+    job = new LookupDirectory(me, config, deps).beginTrack(0, { primary, secondary: [] });
+  } else {
+    const { myself, ...config } = discoveryConfig(me, n, 32);
+    const dir = new DiscoveryDirectory(myself, [], config, deps);
+    job = dir.beginTrack(0, { primary: keys, secondary: [] });
+  }
+  if (job === undefined) throw new Error('registration not admitted');
+  globalThis.gc?.();
+  const cpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let steps = 0;
+  let worstMs = 0;
+  let worstCpuMs = 0;
+  let worstAt = -1;
+  for (;;) {
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    const r = job.next();
+    const t = performance.now() - t0;
+    const c = cpuMs() - c0;
+    if (t > worstMs) {
+      worstMs = t;
+      worstCpuMs = c;
+      worstAt = steps;
+    }
+    steps++;
+    if (r.done === true) break;
+  }
+  return { flavour, peers: n, steps, worstMs, worstCpuMs, worstAt };
 }
 
 // ---------- The oracle's caller-side cost ----------

@@ -14,7 +14,9 @@
  *      256 records are made discovered and connected (fake Infos and PeerControls) and one of
  *      them sends an all-clear BitVec over the 65,536 bits: time until its answer (capped at
  *      peerGossipMaxCount = 32 Infos). Then the dialer's `dialable()` over the set. 3 runs per
- *      flavour (quick 1), each on a new tracker; the keys are made once.
+ *      flavour (quick 1), each on a new tracker; the keys are made once. Then the same
+ *      registration in a bare directory, its steps timed one by one (the longest step's CPU
+ *      time: what the turn figures cannot go below, and, unlike them, not moved by load).
  *   2. memory: heap (heapUsed + external, after 4 forced GCs) before and after the registration
  *      of the 65,536-peer set, per peer; keys (and lookup addresses) made before the first
  *      sample, as the application holds them.
@@ -38,6 +40,8 @@ import { fileURLToPath } from 'node:url';
 import { argValue, fmt, median, round, runJson, table } from './common.js';
 import { type Convergence, converge } from './discovery-mesh.js';
 import {
+  type DirectorySteps,
+  directorySteps,
   type Flavour,
   makeKeys,
   type OracleRegister,
@@ -62,15 +66,21 @@ const log = (msg: string): void => void process.stderr.write(`[bench:discovery] 
 // ---------- Parts (each in its own process) ----------
 
 /** The scale part's result: the tracker runs per flavour, and the oracle's caller-side calls. */
-type Scale = Record<Flavour, TrackerScale[]> & { oracle: OracleRegister[] };
+type Scale = Record<Flavour, TrackerScale[]> & {
+  oracle: OracleRegister[];
+  steps?: DirectorySteps[];
+};
 
 async function part(name: string): Promise<unknown> {
   switch (name) {
     case 'scale': {
       const keys = makeKeys(PEERS);
-      const out: Scale = { discovery: [], lookup: [], oracle: [] };
+      const out: Scale = { discovery: [], lookup: [], oracle: [], steps: [] };
       for (const f of ['discovery', 'lookup'] as const) {
         for (let r = 0; r < RUNS; r++) out[f].push(await trackerScale(f, keys));
+      }
+      for (const f of ['discovery', 'lookup'] as const) {
+        for (let r = 0; r < RUNS; r++) out.steps!.push(directorySteps(f, keys));
       }
       for (const input of ['discovery', 'lookup', 'lookup-v6'] as const) {
         for (let r = 0; r < RUNS; r++) out.oracle.push(await oracleRegister(input, keys));
@@ -187,6 +197,16 @@ function report(results: {
           ms(worst(bv.map((r) => r.maxTurnMs))),
           '<= 10',
           verdict(worst(bv.map((r) => r.maxTurnMs)) <= 10),
+        ]);
+      }
+      const st = (s.steps ?? []).filter((r) => r.flavour === f);
+      if (st.length > 0) {
+        rows.push([
+          `${f}: register, longest directory step, no actor (CPU ms; step ${st[0]!.worstAt + 1} of ${st[0]!.steps})`,
+          ms(median(st.map((r) => r.worstCpuMs))),
+          ms(worst(st.map((r) => r.worstCpuMs))),
+          '(<= 10: load-independent)',
+          verdict(worst(st.map((r) => r.worstCpuMs)) <= 10),
         ]);
       }
       const dl = runs.map((r) => r.dialable);

@@ -103,3 +103,86 @@ export class PeerMap<V, K extends HexKey = PublicKey> implements Iterable<[K, V]
     return this.entries();
   }
 }
+
+/** A value that carries its own key (a tracker record, say). */
+export interface Keyed<K extends HexKey = PublicKey> {
+  /** The key the value is stored under in a {@link KeyedMap}. */
+  readonly key: K;
+}
+
+/**
+ * A map of values that carry their own key ({@link Keyed}), keyed by the key's hex form.
+ * Insertion-ordered, like {@link PeerMap}, but one `Map` of values only: the key object is read
+ * from the value, so an entry costs one `Map` slot and nothing else. A directory of 65,536 peers
+ * keeps 65,536 entries; the second `Map` a {@link PeerMap} would add is ~28 B per entry and, when
+ * the table crosses a capacity, a second rehash of every entry in the same step.
+ */
+export class KeyedMap<V extends Keyed<K>, K extends HexKey = PublicKey> implements Iterable<V> {
+  readonly #values = new Map<string, V>();
+
+  /** Builds a map of `values`; a later value for the same key wins (in the first one's place). */
+  constructor(values?: Iterable<V>) {
+    if (values !== undefined) {
+      for (const value of values) this.set(value);
+    }
+  }
+
+  /** Number of entries. */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  /** The value stored for `key`, or `undefined`. */
+  get(key: K): V | undefined {
+    return this.#values.get(key.toHex());
+  }
+
+  /** Whether `key` has an entry. */
+  has(key: K): boolean {
+    return this.#values.has(key.toHex());
+  }
+
+  /**
+   * Stores `value` under `value.key`. A value replacing an existing entry (equal key bytes)
+   * keeps that entry's position, as `Map` does.
+   */
+  set(value: V): this {
+    this.#values.set(value.key.toHex(), value);
+    return this;
+  }
+
+  /** Removes `key`; returns whether it was present. */
+  delete(key: K): boolean {
+    return this.#values.delete(key.toHex());
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#values.clear();
+  }
+
+  /**
+   * Whether the next new entry may make the underlying table grow, which copies (rehashes)
+   * every entry at once: V8's ordered hash tables double when they fill, at powers of two.
+   * A caller spreading insertions over steps can yield before such an entry, so that the copy
+   * does not add to a step that is already full. A hint only: `false` promises nothing.
+   */
+  mayGrowNext(): boolean {
+    const size = this.#values.size;
+    return size >= 1024 && (size & (size - 1)) === 0;
+  }
+
+  /** The values, in insertion order (a live `Map` iterator). */
+  values(): IterableIterator<V> {
+    return this.#values.values();
+  }
+
+  /** The values' keys, in insertion order. */
+  *keys(): IterableIterator<K> {
+    for (const value of this.#values.values()) yield value.key;
+  }
+
+  [Symbol.iterator](): IterableIterator<V> {
+    return this.#values.values();
+  }
+}

@@ -8,7 +8,8 @@ import {
   Actor as Tracker,
   type Config as TrackerConfig,
 } from '../../../src/p2p/authenticated/lookup/tracker/index.js';
-import { PeerSetSubscription } from '../../../src/p2p/authenticated/oracle.js';
+import { PeerSetSubscription, roles } from '../../../src/p2p/authenticated/oracle.js';
+import { P2PError } from '../../../src/p2p/errors.js';
 import { type PeerSetUpdate, TrackedPeers } from '../../../src/p2p/types.js';
 import type { Context } from '../../../src/runtime/context.js';
 import { deterministicRuntime, silentLogger } from '../../../src/runtime/index.js';
@@ -212,5 +213,44 @@ describe('oracle (lookup flavour, real tracker)', () => {
       assert.throws(() => oracle.register(0, three), isPeerSet);
       assert.equal(oracle.register(0, [[pk(0), addr(9)], ...three.slice(1)]), 'ok');
     });
+  });
+});
+
+describe("roles (the oracles' duplicate check)", () => {
+  const sorted = [1, 2, 3, 4, 5, 6].map(pk).sort((a, b) => (a.toHex() < b.toHex() ? -1 : 1));
+  const hexes = (keys: readonly ed25519.PublicKey[]): string[] => keys.map((k) => k.toHex());
+  const run = (keys: ed25519.PublicKey[], secondary: ed25519.PublicKey[] = []) =>
+    roles(
+      { primary: keys, secondary },
+      (k: ed25519.PublicKey) => k,
+      (k) => k,
+    );
+  const duplicate = (e: unknown): boolean =>
+    e instanceof P2PError && e.code === 'InvalidPeerSet' && /duplicate/.test(e.message);
+
+  test('keys in order or not pass as given, in the order given', () => {
+    assert.deepEqual(hexes(run(sorted).primary), hexes(sorted));
+    const shuffled = [sorted[3]!, sorted[0]!, sorted[5]!, sorted[1]!, sorted[4]!, sorted[2]!];
+    assert.deepEqual(hexes(run(shuffled).primary), hexes(shuffled));
+    const late = [...sorted.slice(1), sorted[0]!];
+    assert.deepEqual(hexes(run(late).primary), hexes(late), 'out of order only at the end');
+  });
+
+  test('a repeated key is refused wherever it is: adjacent in order, or after the order breaks', () => {
+    const [a, b, c, d] = sorted as [ed25519.PublicKey, ...ed25519.PublicKey[]];
+    const cases: ed25519.PublicKey[][] = [
+      [a, a],
+      [a, b!, b!, c!],
+      // The order breaks at the repeat of a key from the ordered prefix...
+      [a, b!, c!, b!],
+      // ...or before it: the keys seen in order are remembered too.
+      [a, c!, b!, d!, c!],
+      [d!, a, b!, a],
+      // Another key object with the same bytes.
+      [a, b!, ed25519.PublicKey.fromHex(b!.toHex())],
+    ];
+    for (const keys of cases) assert.throws(() => run(keys), duplicate);
+    assert.throws(() => run([a, b!], [c!, d!, c!]), duplicate, 'secondaries too');
+    assert.doesNotThrow(() => run([a, b!], [a, b!]), 'a key in both roles is not a repeat');
   });
 });

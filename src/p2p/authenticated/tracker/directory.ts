@@ -58,15 +58,11 @@ export abstract class DirectoryBase<
   readonly #releaser: Releaser;
 
   /**
-   * @param myself - our own key and its record (persistent, never eligible).
+   * @param myself - our own record (persistent, never eligible), holding our key.
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not a positive
    *   integer.
    */
-  protected constructor(
-    myself: readonly [PublicKey, R],
-    config: DirectoryConfig,
-    deps: DirectoryDependencies,
-  ) {
+  protected constructor(myself: R, config: DirectoryConfig, deps: DirectoryDependencies) {
     super(myself, config, deps);
     this.#rng = deps.rng;
     this.#handshakeTimeoutMs = config.handshakeTimeoutMs ?? 5_000;
@@ -101,10 +97,8 @@ export abstract class DirectoryBase<
     const peers: PublicKey[] = [];
     let nextQueryAt: number | undefined;
     let n = 0;
-    // The aligned key and value iterators: no `[key, record]` pair per record.
-    const keys = this.peers.keys();
     for (const record of this.peers.values()) {
-      const key = keys.next().value as PublicKey;
+      const key = record.key;
       if (++n % CHUNK === 0) yield;
       const until = this.blocks.size === 0 ? undefined : this.blocks.blockedUntil(key, now);
       if (until !== undefined) {

@@ -59,7 +59,7 @@ export {
 } from './record.js';
 export { type Releaser, Reservation } from './reservation.js';
 export type { PeerState, PeerStatus, SetStatus, TrackerStatus } from './status.js';
-export { CHUNK, runSteps, type Steps } from './steps.js';
+export { CHUNK, PAUSE, runSteps, type Steps } from './steps.js';
 export type {
   Activation,
   Admission,

@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Rng } from '../../../runtime/context.js';
 
 /**
@@ -42,6 +43,8 @@ const NOW: DialStatus = Object.freeze({ kind: 'now' });
 
 /** Read-only view of the connection state of a record. */
 export interface RecordBaseView {
+  /** The peer's key (a directory stores the record under it). */
+  readonly key: PublicKey;
   readonly status: Status;
   readonly primarySets: number;
   readonly secondarySets: number;
@@ -61,6 +64,8 @@ export interface RecordBaseView {
  * generation to copy while a registration creates tens of thousands of them.
  */
 interface Connection {
+  // Never `inert` while a reservation is held; `inert` again after its release.
+  status: Status;
   nextReservableAt: number;
   nextDialAt: number;
   // Who holds the current reservation, which one it is (a superseded holder's release carries an
@@ -72,28 +77,35 @@ interface Connection {
   since: number | undefined;
   // `nextReservableAt` before the current reservation, restored if it never connects.
   priorReservableAt: number;
+  // The current reservation's premise changed (lookup: the peer's address) after it was taken:
+  // it must not become or stay active.
+  stale: boolean;
 }
 
 /** One peer's connection state. Mutated only by the directory that owns it. */
 export abstract class RecordBase implements RecordBaseView {
+  /** The peer's key: the directory's map reads it from the record (no second map of keys). */
+  readonly key: PublicKey;
+
   // ---------- State ----------
-  #status: Status = 'inert';
+  // Few fields: a registration creates tens of thousands of records at once, and the young
+  // generation copies each (whether the record is persistent is the flavour's to derive).
   #primarySets = 0;
   #secondarySets = 0;
-  readonly #persistent: boolean;
-  // Allocated by the first reservation; until then both timers are at the epoch (a new record
-  // may be reserved and dialed at once), the generation is 0 and nothing is held.
+  // Allocated by the first reservation; until then the record is inert, both timers are at the
+  // epoch (a new record may be reserved and dialed at once), the generation is 0 and nothing is
+  // held.
   #conn: Connection | undefined;
 
-  /** @param persistent - kept without set membership (ourselves, a bootstrapper). */
-  protected constructor(persistent: boolean) {
-    this.#persistent = persistent;
+  /** @param key - the peer's key. */
+  protected constructor(key: PublicKey) {
+    this.key = key;
   }
 
   /** The reservation state; only called where a reservation exists (status not inert). */
   #held(): Connection {
     const c = this.#conn;
-    if (c === undefined) throw new Error(`invariant: no reservation while ${this.#status}`);
+    if (c === undefined) throw new Error(`invariant: no reservation while ${this.status}`);
     return c;
   }
 
@@ -103,7 +115,7 @@ export abstract class RecordBase implements RecordBaseView {
   // ---------- Getters ----------
 
   get status(): Status {
-    return this.#status;
+    return this.#conn?.status ?? 'inert';
   }
   get primarySets(): number {
     return this.#primarySets;
@@ -111,9 +123,8 @@ export abstract class RecordBase implements RecordBaseView {
   get secondarySets(): number {
     return this.#secondarySets;
   }
-  get persistent(): boolean {
-    return this.#persistent;
-  }
+  /** Kept without set membership (ourselves, a bootstrapper). */
+  abstract get persistent(): boolean;
   /** Earliest time (ms) a new reservation (inbound or outbound) is allowed. */
   get nextReservableAt(): number {
     return this.#conn?.nextReservableAt ?? 0;
@@ -147,7 +158,7 @@ export abstract class RecordBase implements RecordBaseView {
   /** Not ourselves, and in a retained primary or secondary set (or persistent). */
   eligible(): boolean {
     if (this.isMyself()) return false;
-    return this.#primarySets > 0 || this.#secondarySets > 0 || this.#persistent;
+    return this.#primarySets > 0 || this.#secondarySets > 0 || this.persistent;
   }
 
   /**
@@ -156,7 +167,7 @@ export abstract class RecordBase implements RecordBaseView {
    */
   isOutboundTarget(): boolean {
     if (this.isMyself()) return false;
-    return this.#primarySets > 0 || this.#persistent;
+    return this.#primarySets > 0 || this.persistent;
   }
 
   /** No set membership, not persistent, and inert: nothing would be lost by deleting it. */
@@ -164,14 +175,23 @@ export abstract class RecordBase implements RecordBaseView {
     return (
       this.#primarySets === 0 &&
       this.#secondarySets === 0 &&
-      !this.#persistent &&
-      this.#status === 'inert'
+      !this.persistent &&
+      this.status === 'inert'
     );
   }
 
-  /** Holds a reservation or connection that must be torn down (no longer eligible). */
+  /**
+   * Whether the current reservation or connection is stale: taken before a change that voids
+   * it (lookup: the peer's address changed). Never while inert; a new reservation, a take-over
+   * and a release clear it.
+   */
+  get stale(): boolean {
+    return this.#conn?.stale === true;
+  }
+
+  /** Holds a reservation or connection that must be torn down (stale, or no longer eligible). */
   needsTeardown(): boolean {
-    return this.#status !== 'inert' && !this.eligible();
+    return this.status !== 'inert' && (this.stale || !this.eligible());
   }
 
   /**
@@ -179,7 +199,7 @@ export abstract class RecordBase implements RecordBaseView {
    * `unavailable` unless inert and an outbound target, else `now` or `after(nextDialAt)`.
    */
   protected dialTiming(now: number): DialStatus {
-    if (this.#status !== 'inert' || !this.isOutboundTarget()) return UNAVAILABLE;
+    if (this.status !== 'inert' || !this.isOutboundTarget()) return UNAVAILABLE;
     const at = this.#conn?.nextDialAt ?? 0;
     return at > now ? { kind: 'after', at } : NOW;
   }
@@ -229,10 +249,11 @@ export abstract class RecordBase implements RecordBaseView {
     rng: JitterRng,
     holder: Holder = 'dialer',
   ): ReserveResult {
-    if (this.isMyself() || this.#status !== 'inert') return 'unavailable';
+    if (this.isMyself() || this.status !== 'inert') return 'unavailable';
     if (now < this.nextReservableAt) return 'rateLimited';
     const half = Math.floor(cooldownMs / 2);
     this.#conn ??= {
+      status: 'inert',
       nextReservableAt: 0,
       nextDialAt: 0,
       holder: undefined,
@@ -240,15 +261,17 @@ export abstract class RecordBase implements RecordBaseView {
       activeSince: undefined,
       since: undefined,
       priorReservableAt: 0,
+      stale: false,
     };
     const c = this.#conn;
-    this.#status = 'reserved';
+    c.status = 'reserved';
     c.since = now;
     c.holder = holder;
     c.generation += 1;
     c.priorReservableAt = c.nextReservableAt;
     c.nextReservableAt = now + cooldownMs;
     c.nextDialAt = c.nextReservableAt + rng.int(0, 2 * half + 1);
+    c.stale = false;
     return 'reserved';
   }
 
@@ -261,26 +284,39 @@ export abstract class RecordBase implements RecordBaseView {
    * connection, if any, must be killed by the caller.
    */
   takeOver(holder: Holder, generation?: number): void {
-    if (this.isMyself() || this.#status === 'inert') {
-      throw new Error(`invariant: take over while ${this.#status}`);
+    if (this.isMyself() || this.status === 'inert') {
+      throw new Error(`invariant: take over while ${this.status}`);
     }
     const c = this.#held();
-    this.#status = 'reserved';
+    c.status = 'reserved';
     c.holder = holder;
     c.generation = generation ?? c.generation + 1;
     c.activeSince = undefined;
+    // The new holder's connection is fresh.
+    c.stale = false;
   }
 
   /**
-   * Marks the reserved peer connected. Returns `true`; a flavour may refuse (return `false`,
-   * leaving the record reserved) for reasons of its own.
+   * Marks the current reservation or connection {@link stale} (nothing while inert): it cannot
+   * become active, and {@link needsTeardown} reports it.
+   */
+  protected markStale(): void {
+    const c = this.#conn;
+    if (c !== undefined && c.status !== 'inert') c.stale = true;
+  }
+
+  /**
+   * Marks the reserved peer connected. Returns `true`, or `false` (leaving it reserved) if the
+   * reservation went {@link stale}: the caller must kill the connection, whose release then
+   * resets the record.
    *
    * @throws Error if the record is not reserved (a tracker bookkeeping bug).
    */
   connect(now = 0): boolean {
-    if (this.#status !== 'reserved') throw new Error(`invariant: connect while ${this.#status}`);
+    if (this.status !== 'reserved') throw new Error(`invariant: connect while ${this.status}`);
     const c = this.#held();
-    this.#status = 'active';
+    if (c.stale) return false;
+    c.status = 'active';
     c.activeSince = now;
     c.since = now;
     return true;
@@ -292,13 +328,14 @@ export abstract class RecordBase implements RecordBaseView {
    * @throws Error if the record is already inert (a tracker bookkeeping bug).
    */
   release(now?: number): void {
-    if (this.#status === 'inert') throw new Error('invariant: release of an inert record');
+    if (this.status === 'inert') throw new Error('invariant: release of an inert record');
     // An attempt that never connected imposes no cooldown: the next reservation (an inbound
     // session from a peer we could not reach, say) may be taken at once. Redials stay paced by
     // `nextDialAt`.
     const c = this.#held();
-    if (this.#status === 'reserved') c.nextReservableAt = c.priorReservableAt;
-    this.#status = 'inert';
+    if (c.status === 'reserved') c.nextReservableAt = c.priorReservableAt;
+    c.status = 'inert';
+    c.stale = false;
     c.since = now;
     c.holder = undefined;
     c.activeSince = undefined;

@@ -9,7 +9,7 @@
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { P2PError } from '../../errors.js';
-import { PeerMap } from '../../peer-map.js';
+import { KeyedMap } from '../../peer-map.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
 import { checkPeerSetSize } from '../oracle.js';
 import { BlockList } from './blocks.js';
@@ -33,8 +33,8 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
   readonly #myself: PublicKey;
 
   // ---------- State ----------
-  /** Every record, ourselves included. */
-  protected readonly peers: PeerMap<R, PublicKey> = new PeerMap<R, PublicKey>();
+  /** Every record, ourselves included, under its own key, in insertion order. */
+  protected readonly peers: KeyedMap<R> = new KeyedMap<R>();
   /** The retained sets, ascending by index. */
   protected readonly sets: PeerSetWindow<S>;
   /** The block list (the source of truth for blocking). */
@@ -45,15 +45,11 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
   protected readonly metrics: DirectoryMetrics;
 
   /**
-   * @param myself - our own key and its record (persistent, never eligible).
+   * @param myself - our own record (persistent, never eligible), holding our key.
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not a positive
    *   integer.
    */
-  protected constructor(
-    myself: readonly [PublicKey, R],
-    config: DirectoryConfig,
-    deps: DirectoryDependencies,
-  ) {
+  protected constructor(myself: R, config: DirectoryConfig, deps: DirectoryDependencies) {
     if (!Number.isSafeInteger(config.trackedPeerSets) || config.trackedPeerSets < 1) {
       throw new P2PError('InvalidConfig', 'trackedPeerSets must be a positive integer');
     }
@@ -61,11 +57,11 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
       throw new P2PError('InvalidConfig', 'maxPeersPerSet must be a positive integer');
     }
     this.config = config;
-    this.#myself = myself[0];
+    this.#myself = myself.key;
     this.metrics = deps.metrics ?? DirectoryMetrics.noop();
     this.sets = new PeerSetWindow<S>(config.trackedPeerSets);
     this.blocks = new BlockList(config.blockDurationMs, this.metrics.blocked);
-    this.peers.set(myself[0], myself[1]);
+    this.peers.set(myself);
     this.metrics.tracked.set(undefined, 0);
   }
 
@@ -193,9 +189,9 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
     return sortedUnique(kill);
   }
 
-  /** Adds a record for `key` (counted in the `tracked` gauge). */
-  protected insert(key: PublicKey, record: R): R {
-    this.peers.set(key, record);
+  /** Adds `record` under its key (counted in the `tracked` gauge). */
+  protected insert(record: R): R {
+    this.peers.set(record);
     this.metrics.tracked.inc();
     return record;
   }

@@ -8,7 +8,7 @@
 
 import type { BitMap } from '../../../codec/bitmap.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import type { PeerMap } from '../../peer-map.js';
+import type { KeyedMap } from '../../peer-map.js';
 import type { BlockList } from './blocks.js';
 import type { RecordBase } from './record.js';
 import { CHUNK, type Steps } from './steps.js';
@@ -57,7 +57,7 @@ export interface TrackerStatus {
 export interface StatusInput<R extends RecordBase> {
   readonly sets: readonly SetStatus[];
   /** Every record, ourselves included (skipped). */
-  readonly records: PeerMap<R, PublicKey>;
+  readonly records: KeyedMap<R>;
   readonly blocks: BlockList;
   readonly blockDurationMs: number;
   readonly addressOf: (record: R) => string | undefined;
@@ -85,8 +85,9 @@ export function* statusSteps<R extends RecordBase>(
   const { records, blocks } = input;
   const peers: PeerStatus[] = [];
   let i = 0;
-  for (const [key, record] of records) {
+  for (const record of records) {
     if (record.isMyself()) continue;
+    const key = record.key;
     if (peers.length >= limit) break;
     if (i >= offset) {
       const blockedUntil = blocks.blockedUntil(key, now);

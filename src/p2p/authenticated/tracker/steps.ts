@@ -11,8 +11,15 @@
  * @module
  */
 
-/** A stepwise computation of a `T`. */
-export type Steps<T> = Generator<void, T, void>;
+/**
+ * Yielded (instead of nothing) before a step known to be long on its own, such as the insertion
+ * that makes a large hash table grow (see `KeyedMap.mayGrowNext`): the driver ends the current
+ * turn there, so that step starts a turn of its own instead of lengthening a full one.
+ */
+export const PAUSE: unique symbol = Symbol('steps.pause');
+
+/** A stepwise computation of a `T`; a step ends at each `yield` (or `yield PAUSE`). */
+export type Steps<T> = Generator<undefined | typeof PAUSE, T, void>;
 
 /**
  * Units of work between two yields. At about a microsecond per peer this keeps a step well
@@ -20,7 +27,7 @@ export type Steps<T> = Generator<void, T, void>;
  */
 export const CHUNK = 1024;
 
-/** Runs `steps` to completion and returns its result. */
+/** Runs `steps` to completion and returns its result (a {@link PAUSE} is just a step). */
 export function runSteps<T>(steps: Steps<T>): T {
   for (;;) {
     const r = steps.next();

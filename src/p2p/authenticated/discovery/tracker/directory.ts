@@ -17,7 +17,7 @@
 import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { formatIngress, type Ingress, isValidIngress } from '../../../address.js';
 import { P2PError } from '../../../errors.js';
-import { PeerMap } from '../../../peer-map.js';
+import { KeyedMap } from '../../../peer-map.js';
 import type { TrackedPeers } from '../../../types.js';
 import {
   type Activation,
@@ -29,6 +29,7 @@ import {
   type DirectoryDependencies,
   type Inbound,
   Metadata,
+  PAUSE,
   type SetStatus,
   type Steps,
   type StoredSet,
@@ -70,7 +71,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
   readonly #info: InfoLike;
   readonly #rng: DirectoryDependencies['rng'];
   /** The connected (active) records: besides ours, the only ones whose `Info` is sharable. */
-  readonly #active = new PeerMap<Record>();
+  readonly #active = new KeyedMap<Record>();
 
   /**
    * @param myself - our own signed `Info` (its key gets a persistent, never-eligible record).
@@ -87,7 +88,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     config: DirectoryConfig,
     deps: DirectoryDependencies,
   ) {
-    super([myself.publicKey, Record.myself(myself)], config, deps);
+    super(Record.myself(myself), config, deps);
     for (const name of ['dialFailLimit', 'peerGossipMaxCount'] as const) {
       if (!Number.isSafeInteger(config[name]) || config[name] < 1) {
         throw new P2PError('InvalidConfig', `${name} must be a positive integer`);
@@ -98,8 +99,8 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     this.#rng = deps.rng;
     for (const [key, ingress] of bootstrappers) {
       if (key.equals(myself.publicKey)) continue;
-      if (this.peers.has(key)) this.peers.set(key, Record.bootstrapper(ingress));
-      else this.insert(key, Record.bootstrapper(ingress));
+      if (this.peers.has(key)) this.peers.set(Record.bootstrapper(key, ingress));
+      else this.insert(Record.bootstrapper(key, ingress));
     }
   }
 
@@ -132,13 +133,23 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     const limit = this.#config.dialFailLimit;
     let n = 0;
     for (let i = 0; i < peers.primary.length; i++) {
-      const record = this.#recordOf(peers.primary[i]!);
+      const key = peers.primary[i]!;
+      let record = this.peers.get(key);
+      if (record === undefined) {
+        if (this.peers.mayGrowNext()) yield PAUSE;
+        record = this.insert(Record.unknown(key));
+      }
       record.incrementPrimary();
       knowledge.set(i, !record.want(limit));
       if (++n % CHUNK === 0) yield;
     }
     for (const key of peers.secondary) {
-      this.#recordOf(key).incrementSecondary();
+      let record = this.peers.get(key);
+      if (record === undefined) {
+        if (this.peers.mayGrowNext()) yield PAUSE;
+        record = this.insert(Record.unknown(key));
+      }
+      record.incrementSecondary();
       if (++n % CHUNK === 0) yield;
     }
     return yield* this.commitSteps({ index, peers, knowledge }, []);
@@ -182,7 +193,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
       if (i !== undefined && !bitVec.bits.get(i)) found.push([i, info]);
     };
     consider(this.myself, this.peers.get(this.myself));
-    for (const [key, record] of this.#active) consider(key, record);
+    for (const record of this.#active) consider(record.key, record);
     found.sort((a, b) => a[0] - b[0]);
     const out = found.map(([, info]) => info);
     return { kind: 'infos', infos: this.#sample(out, max) };
@@ -259,7 +270,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     if (result === 'refused') return result;
     const record = this.peers.get(key)!;
     if (dialer) record.dialSuccess();
-    this.#active.set(key, record);
+    this.#active.set(record);
     this.#refresh(key, record);
     return result;
   }
@@ -298,11 +309,6 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
   }
 
   // ---------- Helpers ----------
-
-  /** `key`'s record, created `unknown` if it has none. */
-  #recordOf(key: PublicKey): Record {
-    return this.peers.get(key) ?? this.insert(key, Record.unknown());
-  }
 
   /** Recomputes `key`'s knowledge bit in every retained set where it is a primary. */
   #refresh(key: PublicKey, record: Record): void {

@@ -24,18 +24,27 @@
  * @module
  */
 
+import type { PublicKey } from '../../../../crypto/ed25519.js';
 import { type Ingress, ingressEquals, isValidIngress } from '../../../address.js';
 import { type DialStatus, RecordBase, type RecordBaseView } from '../../tracker/record.js';
 import type { InfoLike } from './info.js';
 
 export type { DialStatus, JitterRng, ReserveResult, Status } from '../../tracker/record.js';
 
-/** What a record knows of the peer's address. */
+/**
+ * What a record knows of the peer's address. A bootstrapper's configured ingress stays with its
+ * record once an `Info` is learned (`bootstrap`, the fallback; `undefined` for other peers).
+ */
 export type RecordAddress =
   | { readonly kind: 'unknown' }
   | { readonly kind: 'myself'; readonly info: InfoLike }
   | { readonly kind: 'bootstrapper'; readonly ingress: Ingress }
-  | { readonly kind: 'discovered'; readonly info: InfoLike; readonly failures: number };
+  | {
+      readonly kind: 'discovered';
+      readonly info: InfoLike;
+      readonly failures: number;
+      readonly bootstrap: Ingress | undefined;
+    };
 
 const UNKNOWN: RecordAddress = Object.freeze({ kind: 'unknown' });
 const UNAVAILABLE: DialStatus = Object.freeze({ kind: 'unavailable' });
@@ -55,30 +64,33 @@ export interface RecordView extends RecordBaseView {
 /** One peer's record. Mutated only by the directory that owns it. */
 export class Record extends RecordBase implements RecordView {
   // ---------- State ----------
+  // The only field of its own (a bootstrapper's configured ingress lives in it too): a
+  // registration creates tens of thousands of records at once.
   #address: RecordAddress;
-  readonly #bootstrap: Ingress | undefined;
 
-  private constructor(address: RecordAddress, bootstrap: Ingress | undefined, persistent: boolean) {
-    super(persistent);
+  private constructor(key: PublicKey, address: RecordAddress) {
+    super(key);
     this.#address = address;
-    this.#bootstrap = bootstrap;
   }
 
   // ---------- Constructors ----------
 
-  /** A peer named by a tracked set, of which we know nothing yet. */
-  static unknown(): Record {
-    return new Record(UNKNOWN, undefined, false);
+  /** Peer `key`, named by a tracked set, of which we know nothing yet. */
+  static unknown(key: PublicKey): Record {
+    return new Record(key, UNKNOWN);
   }
 
-  /** A configured bootstrapper: persistent (dialable without set membership) at `ingress`. */
-  static bootstrapper(ingress: Ingress): Record {
-    return new Record({ kind: 'bootstrapper', ingress }, ingress, true);
+  /** Configured bootstrapper `key`: persistent (dialable without set membership) at `ingress`. */
+  static bootstrapper(key: PublicKey, ingress: Ingress): Record {
+    return new Record(key, { kind: 'bootstrapper', ingress });
   }
 
-  /** The local node's record, holding our own signed `info`: persistent, never eligible. */
+  /**
+   * The local node's record (its key is `info.publicKey`), holding our own signed `info`:
+   * persistent, never eligible.
+   */
   static myself(info: InfoLike): Record {
-    return new Record({ kind: 'myself', info }, undefined, true);
+    return new Record(info.publicKey, { kind: 'myself', info });
   }
 
   // ---------- Getters ----------
@@ -87,7 +99,9 @@ export class Record extends RecordBase implements RecordView {
     return this.#address;
   }
   get bootstrap(): Ingress | undefined {
-    return this.#bootstrap;
+    const a = this.#address;
+    if (a.kind === 'bootstrapper') return a.ingress;
+    return a.kind === 'discovered' ? a.bootstrap : undefined;
   }
   get info(): InfoLike | undefined {
     const a = this.#address;
@@ -96,6 +110,11 @@ export class Record extends RecordBase implements RecordView {
 
   isMyself(): boolean {
     return this.#address.kind === 'myself';
+  }
+
+  /** Ourselves and the configured bootstrappers (the only records with a configured ingress). */
+  get persistent(): boolean {
+    return this.#address.kind === 'myself' || this.bootstrap !== undefined;
   }
 
   /**
@@ -107,7 +126,7 @@ export class Record extends RecordBase implements RecordView {
     const a = this.#address;
     if (a.kind === 'bootstrapper') return a.ingress;
     if (a.kind !== 'discovered') return undefined;
-    if (this.#bootstrap !== undefined && a.failures >= dialFailLimit) return this.#bootstrap;
+    if (a.bootstrap !== undefined && a.failures >= dialFailLimit) return a.bootstrap;
     return a.info.ingress;
   }
 
@@ -170,7 +189,7 @@ export class Record extends RecordBase implements RecordView {
     const a = this.#address;
     if (a.kind === 'myself') return false;
     if (a.kind === 'discovered' && info.timestampMs <= a.info.timestampMs) return false;
-    this.#address = { kind: 'discovered', info, failures: 0 };
+    this.#address = { kind: 'discovered', info, failures: 0, bootstrap: this.bootstrap };
     return true;
   }
 
@@ -181,14 +200,15 @@ export class Record extends RecordBase implements RecordView {
   dialFailure(ingress: Ingress): void {
     const a = this.#address;
     if (a.kind !== 'discovered' || !ingressEquals(a.info.ingress, ingress)) return;
-    this.#address = { kind: 'discovered', info: a.info, failures: a.failures + 1 };
+    const failures = a.failures + 1;
+    this.#address = { kind: 'discovered', info: a.info, failures, bootstrap: a.bootstrap };
   }
 
   /** A dial succeeded: the discovered ingress works. */
   dialSuccess(): void {
     const a = this.#address;
     if (a.kind === 'discovered' && a.failures > 0) {
-      this.#address = { kind: 'discovered', info: a.info, failures: 0 };
+      this.#address = { kind: 'discovered', info: a.info, failures: 0, bootstrap: a.bootstrap };
     }
   }
 }

@@ -20,7 +20,7 @@ import { Metadata } from '../../tracker/metadata.js';
 import { sortedUnique, trackedPeersSteps } from '../../tracker/peer-sets.js';
 import type { DialStatus } from '../../tracker/record.js';
 import type { Reservation } from '../../tracker/reservation.js';
-import { CHUNK, runSteps, type Steps } from '../../tracker/steps.js';
+import { CHUNK, PAUSE, runSteps, type Steps } from '../../tracker/steps.js';
 import type {
   Activation,
   DialReservation,
@@ -80,7 +80,7 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not positive.
    */
   constructor(myself: PublicKey, config: DirectoryConfig, deps: DirectoryDependencies) {
-    super([myself, Record.myself()], config, deps);
+    super(Record.myself(myself), config, deps);
     this.#config = config;
   }
 
@@ -107,8 +107,15 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
     this.checkKeys(set);
     const kill: PublicKey[] = [];
     let n = 0;
-    for (const [key, address] of peers.primary) {
-      this.#upsert(key, address, kill).incrementPrimary();
+    // Indexed, not destructured: array destructuring allocates an iterator per entry until the
+    // loop is optimised (most of a 65,536-peer registration), garbage for the young generation.
+    for (let i = 0; i < peers.primary.length; i++) {
+      const entry = peers.primary[i]!;
+      const key = entry[0];
+      const address = entry[1];
+      const existing = this.peers.get(key);
+      if (existing === undefined && this.peers.mayGrowNext()) yield PAUSE;
+      this.#upsert(key, existing, address, kill).incrementPrimary();
       if (++n % CHUNK === 0) yield;
     }
     // `set.secondary` lacks the secondaries that are also primaries; usually there are none.
@@ -116,9 +123,14 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
       set.secondary.length === peers.secondary.length
         ? undefined
         : new Set(set.secondary.map((k) => k.toHex()));
-    for (const [key, address] of peers.secondary) {
+    for (let i = 0; i < peers.secondary.length; i++) {
+      const entry = peers.secondary[i]!;
+      const key = entry[0];
+      const address = entry[1];
       if (kept !== undefined && !kept.has(key.toHex())) continue;
-      this.#upsert(key, address, kill).incrementSecondary();
+      const existing = this.peers.get(key);
+      if (existing === undefined && this.peers.mayGrowNext()) yield PAUSE;
+      this.#upsert(key, existing, address, kill).incrementSecondary();
       if (++n % CHUNK === 0) yield;
     }
     return yield* this.commitSteps({ index, peers: set }, kill);
@@ -214,9 +226,8 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
     const ips = new Set<string>();
     let any = false;
     let n = 0;
-    const keys = this.peers.keys();
     for (const record of this.peers.values()) {
-      const key = keys.next().value as PublicKey;
+      const key = record.key;
       if (++n % CHUNK === 0) yield;
       if (!record.eligible() || this.isBlocked(key, now)) continue;
       const ip = record.egressIp();
@@ -244,10 +255,17 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
 
   // ---------- Helpers ----------
 
-  /** The record for `key`, created at `address` or updated to it (killing stale connections). */
-  #upsert(key: PublicKey, address: Address, kill: PublicKey[]): Record {
-    const existing = this.peers.get(key);
-    if (existing === undefined) return this.insert(key, Record.known(address));
+  /**
+   * `key`'s record (`existing`, if it has one), created at `address` or updated to it (killing
+   * stale connections).
+   */
+  #upsert(
+    key: PublicKey,
+    existing: Record | undefined,
+    address: Address,
+    kill: PublicKey[],
+  ): Record {
+    if (existing === undefined) return this.insert(Record.known(key, address));
     if (existing.update(address)) {
       this.metrics.updates.inc({ peer: key.toHex() });
       if (existing.needsTeardown()) kill.push(key);

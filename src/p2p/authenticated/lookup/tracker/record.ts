@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { PublicKey } from '../../../../crypto/ed25519.js';
 import {
   type Address,
   addressEquals,
@@ -20,14 +21,7 @@ import {
   isDialable,
 } from '../../../address.js';
 import { sameIp } from '../../../net.js';
-import {
-  type DialStatus,
-  type Holder,
-  type JitterRng,
-  RecordBase,
-  type RecordBaseView,
-  type ReserveResult,
-} from '../../tracker/record.js';
+import { type DialStatus, RecordBase, type RecordBaseView } from '../../tracker/record.js';
 
 export type { DialStatus, JitterRng, ReserveResult, Status } from '../../tracker/record.js';
 
@@ -52,25 +46,22 @@ export class Record extends RecordBase implements RecordView {
   // ---------- State ----------
   // The registered address; `undefined` for ourselves (no `RecordAddress` wrapper per record).
   #address: Address | undefined;
-  // Set when the address changes under a reservation or connection: that connection was made
-  // to (or accepted from) the old address and must not become or stay active.
-  #stale = false;
 
-  private constructor(address: Address | undefined, persistent: boolean) {
-    super(persistent);
+  private constructor(key: PublicKey, address: Address | undefined) {
+    super(key);
     this.#address = address;
   }
 
   // ---------- Constructors ----------
 
-  /** A record for a registered peer at `address`. */
-  static known(address: Address): Record {
-    return new Record(address, false);
+  /** A record for registered peer `key` at `address`. */
+  static known(key: PublicKey, address: Address): Record {
+    return new Record(key, address);
   }
 
-  /** The local node's record: persistent, never eligible, never blockable. */
-  static myself(): Record {
-    return new Record(undefined, true);
+  /** The local node's record (our `key`): persistent, never eligible, never blockable. */
+  static myself(key: PublicKey): Record {
+    return new Record(key, undefined);
   }
 
   // ---------- Getters ----------
@@ -79,12 +70,13 @@ export class Record extends RecordBase implements RecordView {
     const address = this.#address;
     return address === undefined ? MYSELF : { kind: 'known', address };
   }
-  /** Whether the current reservation or connection predates an address change. */
-  get stale(): boolean {
-    return this.#stale;
-  }
 
   isMyself(): boolean {
+    return this.#address === undefined;
+  }
+
+  /** Only ourselves: a lookup peer is kept by its sets. */
+  get persistent(): boolean {
     return this.#address === undefined;
   }
 
@@ -132,11 +124,6 @@ export class Record extends RecordBase implements RecordView {
     return expected === undefined || sameIp(expected, sourceIp);
   }
 
-  /** Holds a reservation or connection that must be torn down (stale, or no longer eligible). */
-  override needsTeardown(): boolean {
-    return this.status !== 'inert' && (this.#stale || !this.eligible());
-  }
-
   // ---------- Setters ----------
 
   /**
@@ -148,46 +135,7 @@ export class Record extends RecordBase implements RecordView {
     if (this.#address === undefined) return false;
     if (addressEquals(this.#address, address)) return false;
     this.#address = address;
-    if (this.status !== 'inert') this.#stale = true;
+    this.markStale();
     return true;
-  }
-
-  /** {@link RecordBase.reserve}; a fresh reservation is never stale. */
-  override reserve(
-    now: number,
-    cooldownMs: number,
-    rng: JitterRng,
-    holder?: Holder,
-  ): ReserveResult {
-    const result = super.reserve(now, cooldownMs, rng, holder);
-    if (result === 'reserved') this.#stale = false;
-    return result;
-  }
-
-  /** {@link RecordBase.takeOver}; the new holder's connection is fresh, never stale. */
-  override takeOver(holder: Holder, generation?: number): void {
-    super.takeOver(holder, generation);
-    this.#stale = false;
-  }
-
-  /**
-   * Marks the reserved peer connected. Returns `false` (leaving it reserved) if the reservation
-   * went stale: the caller must kill the connection, whose release then resets the record.
-   *
-   * @throws Error if the record is not reserved (a tracker bookkeeping bug).
-   */
-  override connect(now?: number): boolean {
-    if (this.status === 'reserved' && this.#stale) return false;
-    return super.connect(now);
-  }
-
-  /**
-   * Drops the reservation or connection (at `now`, ms, when the caller knows it).
-   *
-   * @throws Error if the record is already inert (a tracker bookkeeping bug).
-   */
-  override release(now?: number): void {
-    super.release(now);
-    this.#stale = false;
   }
 }

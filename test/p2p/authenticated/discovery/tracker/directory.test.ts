@@ -9,6 +9,7 @@ import {
 } from '../../../../../src/p2p/authenticated/discovery/tracker/directory.js';
 import type { InfoLike } from '../../../../../src/p2p/authenticated/discovery/tracker/info.js';
 import type { Metadata } from '../../../../../src/p2p/authenticated/tracker/metadata.js';
+import { PAUSE } from '../../../../../src/p2p/authenticated/tracker/steps.js';
 import { P2PError } from '../../../../../src/p2p/errors.js';
 import { TrackedPeers } from '../../../../../src/p2p/types.js';
 
@@ -349,5 +350,36 @@ describe('discovery Directory: sets, dialing and blocking', () => {
     dir.update([info(BOOT, '8.8.8.8:9', 2)]);
     release(dir, second.reservation);
     assert.deepEqual(dir.dial(BOOT, 2000)?.ingress, ing('8.8.8.8:9'));
+  });
+});
+
+describe('discovery Directory: registration steps', () => {
+  /** Runs `dir`'s registration of `peers` at `index`; returns the record counts at each PAUSE. */
+  function pauses(dir: Directory, index: number, peers: TrackedPeers): number[] {
+    const job = dir.beginTrack(index, peers);
+    assert.ok(job !== undefined);
+    const at: number[] = [];
+    for (let r = job.next(); r.done !== true; r = job.next()) {
+      if (r.value === PAUSE) at.push(dir.trackedCount + 1);
+    }
+    return at;
+  }
+
+  it('pauses once before the record that may grow the table (at 1,024 records), not for known keys', () => {
+    const { dir } = harness({ maxPeersPerSet: 2_000, trackedPeerSets: 3 });
+    // Ourselves and the bootstrapper are 2 records; 1,022 more make 1,024.
+    const keys = Array.from({ length: 1_023 }, (_, i) => pk(100 + i));
+    const first = TrackedPeers.from(keys.slice(0, 900), keys.slice(900, 1_022));
+    assert.deepEqual(pauses(dir, 0, first), [], 'the 1,024th record does not grow the table');
+    assert.equal(dir.trackedCount + 1, 1_024);
+    assert.deepEqual(pauses(dir, 1, first), [], 'known keys at a power-of-two size: no pause');
+    // One new key (a secondary, so the pause is in that loop) makes the 1,025th record.
+    const second = TrackedPeers.from(keys.slice(0, 900), keys.slice(900));
+    assert.deepEqual(pauses(dir, 2, second), [1_024]);
+    assert.equal(dir.trackedCount + 1, 1_025);
+    for (const key of keys) assert.equal(dir.record(key)?.key, key, 'a record carries its key');
+    assert.equal(dir.record(ME)?.key.toHex(), ME.toHex());
+    assert.equal(dir.record(BOOT)?.persistent, true);
+    assert.equal(dir.record(keys[0]!)?.persistent, false);
   });
 });

@@ -18,7 +18,7 @@ const LIMIT = 2;
 
 describe('discovery Record', () => {
   it('starts unknown: wanted, not dialable, not sharable, deletable', () => {
-    const r = Record.unknown();
+    const r = Record.unknown(pk);
     assert.equal(r.address.kind, 'unknown');
     assert.equal(r.want(LIMIT), true);
     assert.equal(r.ingress(LIMIT), undefined);
@@ -39,7 +39,7 @@ describe('discovery Record', () => {
   });
 
   it('makes a bootstrapper persistent, eligible and dialable at once, and wanted', () => {
-    const r = Record.bootstrapper(ing('8.8.8.8:1'));
+    const r = Record.bootstrapper(pk, ing('8.8.8.8:1'));
     assert.ok(r.persistent && r.eligible() && r.isOutboundTarget() && r.acceptable());
     assert.deepEqual(r.dialable(0, false, false, LIMIT), { kind: 'now' });
     assert.equal(r.want(LIMIT), true);
@@ -48,7 +48,7 @@ describe('discovery Record', () => {
   });
 
   it('takes a first Info, then only strictly newer ones (a replayed older Info changes nothing)', () => {
-    const r = Record.unknown();
+    const r = Record.unknown(pk);
     assert.ok(r.update(info('8.8.8.8:1', 10)));
     assert.equal(r.info?.timestampMs, 10);
     assert.equal(r.update(info('9.9.9.9:1', 9)), false, 'older');
@@ -59,7 +59,7 @@ describe('discovery Record', () => {
   });
 
   it('counts dial failures of the held ingress only; a newer Info or a dial success resets them', () => {
-    const r = Record.unknown();
+    const r = Record.unknown(pk);
     r.incrementPrimary();
     r.update(info('8.8.8.8:1', 10));
     assert.equal(r.want(LIMIT), false, 'fresh info');
@@ -77,7 +77,7 @@ describe('discovery Record', () => {
   });
 
   it('shares a discovered Info only while connected, and never wants it while connected', () => {
-    const r = Record.unknown();
+    const r = Record.unknown(pk);
     r.incrementPrimary();
     r.update(info('8.8.8.8:1', 10));
     assert.equal(r.sharable(), undefined, 'inert');
@@ -94,7 +94,7 @@ describe('discovery Record', () => {
   });
 
   it('dials a bootstrapper at its configured ingress once a learned one failed dialFailLimit times', () => {
-    const r = Record.bootstrapper(ing('8.8.8.8:1'));
+    const r = Record.bootstrapper(pk, ing('8.8.8.8:1'));
     // An attacker replays an old, validly signed Info of the bootstrapper.
     assert.ok(r.update(info('6.6.6.6:1', 1)));
     assert.deepEqual(r.ingress(LIMIT), ing('6.6.6.6:1'));
@@ -107,5 +107,17 @@ describe('discovery Record', () => {
     assert.ok(r.update(info('5.5.5.5:1', 2)), 'the real, newer Info replaces the replay');
     assert.deepEqual(r.ingress(LIMIT), ing('5.5.5.5:1'));
     assert.equal(r.persistent, true);
+    // The configured ingress survives every later Info, failure and success.
+    r.dialFailure(ing('5.5.5.5:1'));
+    r.dialSuccess();
+    r.dialFailure(ing('5.5.5.5:1'));
+    r.dialFailure(ing('5.5.5.5:1'));
+    assert.deepEqual(r.ingress(LIMIT), ing('8.8.8.8:1'));
+    assert.deepEqual(r.bootstrap, ing('8.8.8.8:1'));
+    assert.equal(r.persistent, true);
+    const plain = Record.unknown(pk);
+    assert.ok(plain.update(info('5.5.5.5:1', 2)));
+    assert.equal(plain.bootstrap, undefined);
+    assert.equal(plain.persistent, false);
   });
 });

@@ -9,6 +9,7 @@ import {
 import type { JitterRng } from '../../../../../src/p2p/authenticated/lookup/tracker/record.js';
 import type { Metadata } from '../../../../../src/p2p/authenticated/tracker/metadata.js';
 import type { DirectoryMetrics } from '../../../../../src/p2p/authenticated/tracker/metrics.js';
+import { PAUSE } from '../../../../../src/p2p/authenticated/tracker/steps.js';
 import { P2PError } from '../../../../../src/p2p/errors.js';
 import { AddressableTrackedPeers } from '../../../../../src/p2p/types.js';
 import type { Counter, Gauge, Labels } from '../../../../../src/runtime/context.js';
@@ -795,5 +796,30 @@ describe('Directory address policy', () => {
       [ME, 'me.example:1'],
     ]);
     assert.deepEqual(allow(100_001), { ips: ['8.8.8.8'], any: false }, 'myself is not a peer');
+  });
+});
+
+describe('Directory.beginTrack steps', () => {
+  it('pauses once before the record that may grow the table (at 1,024 records), not for known keys', () => {
+    const { dir } = harness({ maxPeersPerSet: 2_000 });
+    const pauses = (index: number, entries: Entries): number[] => {
+      const job = dir.beginTrack(index, peers(entries));
+      assert.ok(job !== undefined);
+      const at: number[] = [];
+      for (let r = job.next(); r.done !== true; r = job.next()) {
+        if (r.value === PAUSE) at.push(dir.trackedCount + 1);
+      }
+      return at;
+    };
+    const keys = Array.from({ length: 1_024 }, (_, i) => pk(BigInt(100 + i)));
+    const entries = keys.map((k, i): [PublicKey, string] => [k, `10.0.${i >> 8}.${i & 255}:1`]);
+    // Ourselves and 1,023 peers: 1,024 records.
+    assert.deepEqual(pauses(0, entries.slice(0, 1_023)), []);
+    assert.deepEqual(pauses(1, entries.slice(0, 1_023)), [], 'known keys: no pause');
+    assert.deepEqual(pauses(2, entries), [1_024]);
+    assert.equal(dir.trackedCount, 1_024);
+    for (const key of keys) assert.equal(dir.record(key)?.key, key, 'a record carries its key');
+    assert.equal(dir.record(ME)?.persistent, true);
+    assert.equal(dir.record(keys[0]!)?.persistent, false);
   });
 });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { PrivateKey } from '../../../../../src/crypto/ed25519.js';
 import { Address, parseAddress } from '../../../../../src/p2p/address.js';
 import {
   type JitterRng,
   Record,
 } from '../../../../../src/p2p/authenticated/lookup/tracker/record.js';
 
+const pk = PrivateKey.fromSeed(1n).publicKey;
 const addr = (s = '54.12.1.9:8080') => parseAddress(s);
 /** An rng that always returns `min + offset` (clamped below max). */
 const fixedRng = (offset = 0): JitterRng => ({
@@ -15,7 +17,7 @@ const maxRng: JitterRng = { int: (_min, max) => max - 1 };
 
 describe('Record', () => {
   it('starts myself as persistent, inert, ineligible and unblockable', () => {
-    const r = Record.myself();
+    const r = Record.myself(pk);
     assert.equal(r.address.kind, 'myself');
     assert.equal(r.status, 'inert');
     assert.equal(r.persistent, true);
@@ -29,7 +31,7 @@ describe('Record', () => {
   });
 
   it('starts a known record as inert, blockable, deletable and ineligible', () => {
-    const r = Record.known(addr());
+    const r = Record.known(pk, addr());
     assert.equal(r.status, 'inert');
     assert.equal(r.persistent, false);
     assert.deepEqual(r.ingress(), { kind: 'socket', addr: { ip: '54.12.1.9', port: 8080 } });
@@ -40,7 +42,7 @@ describe('Record', () => {
   });
 
   it('counts primary and secondary memberships and refuses to go below zero', () => {
-    const r = Record.known(addr());
+    const r = Record.known(pk, addr());
     r.incrementPrimary();
     assert.ok(r.eligible() && r.isOutboundTarget() && !r.deletable());
     r.decrementPrimary();
@@ -56,7 +58,7 @@ describe('Record', () => {
   });
 
   it('moves inert -> reserved -> active -> inert and refuses double reservations', () => {
-    const r = Record.known(addr());
+    const r = Record.known(pk, addr());
     assert.equal(r.reserve(0, 0, fixedRng()), 'reserved');
     assert.equal(r.status, 'reserved');
     assert.equal(r.reserve(0, 0, fixedRng()), 'unavailable', 'cannot re-reserve when reserved');
@@ -71,7 +73,7 @@ describe('Record', () => {
   });
 
   it('throws on connect when not reserved and on release when inert', () => {
-    const r = Record.known(addr());
+    const r = Record.known(pk, addr());
     assert.throws(() => r.connect());
     assert.throws(() => r.release());
     r.reserve(0, 0, fixedRng());
@@ -80,11 +82,11 @@ describe('Record', () => {
   });
 
   it('never reserves myself', () => {
-    assert.equal(Record.myself().reserve(0, 0, fixedRng()), 'unavailable');
+    assert.equal(Record.myself(pk).reserve(0, 0, fixedRng()), 'unavailable');
   });
 
   it('rate-limits a reservation within the cooldown and jitters the next dial', () => {
-    const r = Record.known(addr());
+    const r = Record.known(pk, addr());
     r.incrementPrimary();
     assert.equal(r.reserve(1000, 100, maxRng), 'reserved');
     assert.equal(r.nextReservableAt, 1100);
@@ -105,7 +107,7 @@ describe('Record', () => {
         return min;
       },
     };
-    const r = Record.known(addr());
+    const r = Record.known(pk, addr());
     r.reserve(0, 101, rng);
     r.release();
     r.reserve(1000, 0, rng);
@@ -116,7 +118,7 @@ describe('Record', () => {
   });
 
   it('is dialable only when inert, primary and with an ingress allowed by policy', () => {
-    const r = Record.known(addr('10.0.0.1:1'));
+    const r = Record.known(pk, addr('10.0.0.1:1'));
     assert.deepEqual(r.dialable(0, true, true), { kind: 'unavailable' }, 'not in a set');
     r.incrementSecondary();
     assert.deepEqual(r.dialable(0, true, true), { kind: 'unavailable' }, 'secondary only');
@@ -126,14 +128,14 @@ describe('Record', () => {
     r.reserve(0, 0, fixedRng());
     assert.deepEqual(r.dialable(0, true, true), { kind: 'unavailable' }, 'reserved');
 
-    const dns = Record.known(Address.asymmetric('example.com:1', '8.8.8.8:0'));
+    const dns = Record.known(pk, Address.asymmetric('example.com:1', '8.8.8.8:0'));
     dns.incrementPrimary();
     assert.deepEqual(dns.dialable(0, false, true), { kind: 'now' });
     assert.deepEqual(dns.dialable(0, false, false), { kind: 'unavailable' }, 'DNS refused');
   });
 
   it('accepts only an eligible peer from its egress IP unless the check is bypassed', () => {
-    const r = Record.known(addr('8.8.8.8:8080'));
+    const r = Record.known(pk, addr('8.8.8.8:8080'));
     assert.equal(r.acceptable('8.8.8.8', false), false, 'not eligible');
     r.incrementPrimary();
     assert.equal(r.acceptable('8.8.8.8', false), true);
@@ -144,14 +146,14 @@ describe('Record', () => {
     r.reserve(0, 0, fixedRng());
     assert.equal(r.acceptable('8.8.8.8', true), true, 'reserved: the directory decides');
 
-    const asym = Record.known(Address.asymmetric('10.0.0.1:8080', '192.168.1.1:9090'));
+    const asym = Record.known(pk, Address.asymmetric('10.0.0.1:8080', '192.168.1.1:9090'));
     asym.incrementSecondary();
     assert.equal(asym.acceptable('192.168.1.1', false), true, 'egress, not ingress, is checked');
     assert.equal(asym.acceptable('10.0.0.1', false), false);
   });
 
   it('accepts a named peer (no known egress IP) from any source IP, but only when eligible', () => {
-    const r = Record.known(addr('peer.example:3000'));
+    const r = Record.known(pk, addr('peer.example:3000'));
     assert.equal(r.egressIp(), undefined);
     assert.deepEqual(r.ingress(), { kind: 'dns', host: 'peer.example', port: 3000 });
     assert.equal(r.acceptable('8.8.8.8', false), false, 'not eligible');
@@ -170,7 +172,7 @@ describe('Record', () => {
   });
 
   it('marks a live connection stale on an address change, which blocks connect', () => {
-    const r = Record.known(addr('8.8.8.8:1'));
+    const r = Record.known(pk, addr('8.8.8.8:1'));
     r.incrementPrimary();
     assert.equal(r.update(addr('8.8.8.8:1')), false, 'same address is no change');
     assert.equal(r.update(addr('9.9.9.9:1')), true);
@@ -192,7 +194,7 @@ describe('Record', () => {
   });
 
   it('needs teardown when reserved or active but no longer eligible', () => {
-    const r = Record.known(addr());
+    const r = Record.known(pk, addr());
     r.incrementPrimary();
     r.reserve(0, 0, fixedRng());
     assert.equal(r.needsTeardown(), false);
