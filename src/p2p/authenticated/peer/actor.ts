@@ -1,8 +1,8 @@
-import { select } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import { RateLimiter } from '../../../quota/index.js';
-import type { Context } from '../../../runtime/context.js';
-import { TurnClock, turnsOf } from '../../../runtime/turn.js';
+import { type Quota, RateLimiter } from '../../../quota/index.js';
+import type { Context, Labels } from '../../../runtime/context.js';
+import { isStopped, onStop, type Timer, timerAt } from '../../../runtime/stop.js';
+import { sharedTurnClock } from '../../../runtime/turn.js';
 import { StreamError } from '../../../stream/index.js';
 import { errorCode, P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
@@ -18,9 +18,10 @@ import type {
   PeerConnection,
   PeerIo,
   Protocol,
+  Received,
   StreamReceiver,
 } from './protocol.js';
-import { errorOf, type LoopState, sendLoop } from './send-loop.js';
+import { errorOf, type LoopState, SendPump } from './send-loop.js';
 
 /** Per-channel inbound state of one connection. */
 interface Route extends Gate {
@@ -28,12 +29,6 @@ interface Route extends Gate {
   /** The channel's traffic totals. */
   readonly channelTraffic: Traffic;
 }
-
-/**
- * The reason `halt` aborts with: a preallocated value (a default abort reason is a DOMException,
- * costly to build). Only cancelled sleeps ever reject with it, and the loops discard those.
- */
-const HALTED = new P2PError('PeerDisconnected', 'peer halted');
 
 /** Stream errors caused by what the peer sent (counted `invalid`), not by the connection ending. */
 const MALFORMED: ReadonlySet<string> = new Set([
@@ -118,207 +113,509 @@ export class Actor {
   }
 
   /**
-   * Runs the connection until a loop ends, the peer is killed, or `ctx` stops; then stops the
-   * other loop, closes the connection and the queues, and returns why it ended:
+   * Runs the connection until a half ends, the peer is killed, or `ctx` stops; then stops the
+   * other half, closes the connection and the queues, and resolves with why it ended:
    * `PeerKilled`, `NetworkClosed` (context stopped), `SendFailed`, `ReceiveFailed`,
    * `DecodeFailed`, `InvalidChannel` or the protocol's own reason. Rejects only if called twice.
    *
-   * Both loops are plain async functions of this one task (no child tasks: a peer is a single
-   * task, scope and AbortController, plus `halt` below, whatever its traffic). Ending one ends the
-   * other: closing the connection fails a pending `recv`/`sendMany`, closing the queues wakes an
-   * idle sender, and aborting `halt` cancels the tick timer and any quota sleep.
+   * Both halves are small state machines driven by callbacks (no async function stays parked
+   * per connection, no `select`, no AbortController: an idle connection holds its pending
+   * `recv`, its tick timer and the watchers on its queues). Ending one ends the other: closing
+   * the connection fails a pending `recv`/`sendMany`, the sender stops at once, and a quota sleep
+   * is cancelled. The promise resolves once neither half is waiting on anything.
    */
-  async run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
-    if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
+  run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
+    if (this.#ran) return Promise.reject(new P2PError('InvalidConfig', 'a peer actor runs once'));
     this.#ran = true;
-    const peer = conn.peer.toHex();
-    const log = ctx.log.child({ peer });
-    log.debug({}, 'peer started');
-    const halt = new AbortController();
-    const traffic = this.#metrics.traffic.peer(peer);
-    this.#relay.traffic = traffic;
-    const state: LoopState = { halted: false, signal: halt.signal, traffic };
-    const sender = sendLoop(ctx, state, peer, conn.sender, {
-      queues: this.#queues,
-      control: this.#control,
-      protocol: this.#protocol,
-      batchSize: this.#sendBatchSize,
+    return new Promise<P2PError>((resolve) => new Run(this.#parts(), ctx, conn, resolve).start());
+  }
+
+  #parts(): RunParts {
+    return {
+      sendBatchSize: this.#sendBatchSize,
+      channels: this.#channels,
       metrics: this.#metrics,
-    });
-    const receiver = this.#recvLoop(ctx, state, conn.peer, peer, conn.receiver);
-    let reason: P2PError;
-    try {
-      const arm = await select(ctx.signal, this.#control.killed, sender, receiver);
-      if (arm === -1) reason = new P2PError('NetworkClosed');
-      else if (arm === 0) reason = this.#control.reason;
-      else if (arm === 1)
-        reason = await sender.then(
-          (r) => r,
-          (e) => errorOf('SendFailed', e),
-        );
-      else
-        reason = await receiver.then(
-          (r) => r,
-          (e) => errorOf('ReceiveFailed', e),
-        );
-    } finally {
-      state.halted = true;
-      halt.abort(HALTED);
-      conn.connection.close();
-      this.#queues.high.close();
-      this.#queues.low.close();
-      this.#control.close();
-    }
-    // Both loops return once halted (a pending recv/sendMany fails with the closed connection).
-    await Promise.allSettled([sender, receiver]);
-    log.debug({ reason: reason.code }, 'peer stopped');
-    return reason;
-  }
-
-  async #recvLoop(
-    ctx: Context,
-    state: LoopState,
-    publicKey: PublicKey,
-    peer: string,
-    stream: StreamReceiver,
-  ): Promise<P2PError> {
-    const metrics = this.#metrics;
-    const protocol = this.#protocol;
-    const invalid = peerLabels(peer, 'invalid');
-    const routes = new Map<number, Route>();
-    let lastChannel = Number.NaN;
-    let lastRoute: Route | undefined;
-    const maxMessageSize = this.#channels.maxMessageSize;
-    // The inbound limiters read the clock once per turn, not once per frame.
-    const clock = new TurnClock(ctx.clock, turnsOf(ctx));
-    const io: PeerIo = {
-      ctx,
-      peer: publicKey,
-      peerHex: peer,
-      maxMessageSize,
-      gate: (message, quota) => {
-        const labels = peerLabels(peer, message);
-        return {
-          limiter: new RateLimiter(quota, clock),
-          labels,
-          received: bindCounter(metrics.received, labels),
-        };
-      },
-      throttle: (gate) => this.#throttle(ctx, state, gate),
-      invalid: () => metrics.received.inc(invalid),
+      protocol: this.#protocol,
+      control: this.#control,
+      queues: this.#queues,
+      relay: this.#relay,
     };
-    // Frames already buffered are taken without a turn each, up to SYNC_FRAMES in a row: then
-    // one turn, so the application consuming the channels runs between runs.
-    const canTry = stream.tryRecv !== undefined;
-    let inRow = 0;
-    try {
-      for (;;) {
-        let frame: Uint8Array | undefined;
-        try {
-          if (canTry && inRow < SYNC_FRAMES) {
-            frame = stream.tryRecv?.();
-            inRow++;
-          }
-          if (frame === undefined) {
-            inRow = 0;
-            frame = await stream.recv();
-          }
-        } catch (err) {
-          if (ctx.signal.aborted) return new P2PError('NetworkClosed');
-          // Bytes the peer sent that are no frame (an oversize or malformed prefix, a frame
-          // that fails to decrypt) count as invalid, as a frame that fails to decode does.
-          if (err instanceof StreamError && MALFORMED.has(err.code)) io.invalid();
-          ctx.log.debug({ peer, code: errorCode(err), err: String(err) }, 'receive failed');
-          return errorOf('ReceiveFailed', err);
-        }
-        if (state.halted) return new P2PError('PeerDisconnected');
-        state.traffic.bytesIn += frame.length;
-
-        // Fast path: a small data frame on a low channel, read without a Reader.
-        let channel: number;
-        let message: Uint8Array;
-        const start = protocol.open ? smallDataStart(frame, maxMessageSize) : -1;
-        if (start >= 0) {
-          channel = frame[1] as number;
-          message = dataMessage(frame, start);
-        } else {
-          let received = protocol.receive(frame, io);
-          // Most control frames are handled synchronously: no extra turn for those.
-          if (received instanceof Promise) received = await received;
-          if (state.halted) return new P2PError('PeerDisconnected');
-          if (received === null) continue;
-          if (received instanceof P2PError) return received;
-          channel = received.channel;
-          message = received.message;
-        }
-
-        // Data almost always arrives on one or two channels: remember the last route.
-        let route = channel === lastChannel ? lastRoute : routes.get(channel);
-        if (route === undefined) {
-          const inbound = this.#channels.inbound(channel);
-          if (inbound === undefined) {
-            // Never a metric label with the remote's channel number: constant cardinality.
-            metrics.received.inc(invalid);
-            ctx.log.debug({ peer, channel }, 'data on an unknown channel');
-            return new P2PError('InvalidChannel', `unknown channel ${channel}`);
-          }
-          const labels = peerLabels(peer, dataLabel(channel));
-          route = {
-            inbound,
-            limiter: new RateLimiter(inbound.quota, clock),
-            labels,
-            received: bindCounter(metrics.received, labels),
-            channelTraffic: metrics.traffic.channel(channel),
-          };
-          routes.set(channel, route);
-        }
-        lastChannel = channel;
-        lastRoute = route;
-        route.received.inc();
-        state.traffic.messagesIn++;
-        route.channelTraffic.messagesIn++;
-        // Within quota (the usual case) the frame is delivered without an extra await.
-        const next = route.limiter.check();
-        if (next !== true && !(await this.#wait(ctx, state, route, next)))
-          return new P2PError('PeerDisconnected');
-        // A full channel queue drops this message (counted by the channel), never blocks.
-        if (!route.inbound.deliver(publicKey, message)) {
-          state.traffic.dropped++;
-          route.channelTraffic.dropped++;
-        }
-      }
-    } catch (err) {
-      // Only a sleep cancelled by shutdown lands here.
-      if (ctx.signal.aborted) return new P2PError('NetworkClosed');
-      return errorOf('ReceiveFailed', err);
-    }
-  }
-
-  /**
-   * Counts a frame on `gate`, then waits until its limiter grants a cell: backpressure, nothing
-   * is dropped. Returns false if the peer was halted meanwhile (the frame must not be handled).
-   * A stop of `ctx` halts the peer too, so the sleep listens to `halt` only.
-   */
-  async #throttle(ctx: Context, state: LoopState, gate: Gate): Promise<boolean> {
-    gate.received.inc();
-    const next = gate.limiter.check();
-    return next === true ? true : this.#wait(ctx, state, gate, next);
-  }
-
-  /**
-   * The slow half of {@link #throttle}, once a check was refused (`first`: the time it named):
-   * counts once and sleeps until the limiter grants a cell. Returns false if the peer was halted
-   * meanwhile.
-   */
-  async #wait(ctx: Context, state: LoopState, gate: Gate, first: number): Promise<boolean> {
-    this.#metrics.rateLimited.inc(gate.labels);
-    state.traffic.rateLimited++;
-    let next: true | number = first;
-    while (next !== true) {
-      await ctx.clock.sleepUntil(next, state.signal);
-      if (state.halted) return false;
-      next = gate.limiter.check();
-    }
-    return true;
   }
 }
+
+/** What one run of an {@link Actor} works with. */
+interface RunParts {
+  readonly sendBatchSize: number;
+  readonly channels: InboundRoutes;
+  readonly metrics: PeerMetrics;
+  readonly protocol: Protocol;
+  readonly control: Mailbox;
+  readonly queues: RelayInboxes;
+  readonly relay: Relay;
+}
+
+/**
+ * One run of a peer actor: starts both halves, decides why the connection ended (by priority,
+ * as `select` did: stop, kill, sender, receiver) and tears it down.
+ */
+class Run {
+  readonly #parts: RunParts;
+  readonly #ctx: Context;
+  readonly #conn: PeerConnection;
+  readonly #resolve: (reason: P2PError) => void;
+  readonly #state: LoopState;
+  readonly #peer: string;
+  readonly #sender: SendPump;
+  readonly #receiver: RecvPump;
+  #unwatchStop: (() => void) | undefined;
+  #senderReason: P2PError | undefined;
+  #receiverReason: P2PError | undefined;
+  /** A decision is queued on a microtask. */
+  #deciding = false;
+  /** A kill was seen; it ends the run once {@link #killDecided} (at the end of that turn). */
+  #killSeen = false;
+  #killDecided = false;
+  #reason: P2PError | undefined;
+  #resolved = false;
+
+  constructor(
+    parts: RunParts,
+    ctx: Context,
+    conn: PeerConnection,
+    resolve: (reason: P2PError) => void,
+  ) {
+    this.#parts = parts;
+    this.#ctx = ctx;
+    this.#conn = conn;
+    this.#resolve = resolve;
+    const peer = conn.peer.toHex();
+    this.#peer = peer;
+    const traffic = parts.metrics.traffic.peer(peer);
+    parts.relay.traffic = traffic;
+    this.#state = { halted: false, traffic, cancelSleep: undefined };
+    this.#sender = new SendPump(
+      ctx,
+      this.#state,
+      peer,
+      conn.sender,
+      {
+        queues: parts.queues,
+        control: parts.control,
+        protocol: parts.protocol,
+        batchSize: parts.sendBatchSize,
+        metrics: parts.metrics,
+      },
+      this.#senderDone,
+    );
+    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, peer, this.#receiverDone);
+  }
+
+  start(): void {
+    this.#ctx.log.debug({ peer: this.#peer }, 'peer started');
+    this.#parts.control.watch(this.#onControl);
+    this.#sender.start();
+    this.#receiver.start();
+    if (isStopped(this.#ctx)) this.#schedule();
+    else this.#unwatchStop = onStop(this.#ctx, this.#schedule);
+    if (this.#parts.control.isKilled) this.#onControl();
+  }
+
+  /**
+   * A kill ends the run whatever the sender is doing; a queued frame wakes the sender. The kill
+   * is decided at the end of the turn, once the promise continuations now running are over: a
+   * kill that supersedes this connection is made while the tracker admits the new one, whose
+   * relay then reaches the router (in this turn) before this one's release, so the application
+   * sees no disconnection.
+   */
+  readonly #onControl = (): void => {
+    if (this.#parts.control.isKilled && !this.#killSeen) {
+      this.#killSeen = true;
+      this.#ctx.endOfTurn(this.#killDue);
+    }
+    this.#sender.wake();
+  };
+
+  readonly #killDue = (): void => {
+    this.#killDecided = true;
+    this.#schedule();
+  };
+
+  readonly #senderDone = (reason: P2PError): void => {
+    this.#senderReason ??= reason;
+    this.#schedule();
+  };
+
+  readonly #receiverDone = (reason: P2PError): void => {
+    this.#receiverReason ??= reason;
+    this.#schedule();
+  };
+
+  /** Something may have ended the run: decide on a microtask (so a burst settles first). */
+  readonly #schedule = (): void => {
+    if (this.#deciding) return;
+    this.#deciding = true;
+    queueMicrotask(this.#decide);
+  };
+
+  readonly #decide = (): void => {
+    this.#deciding = false;
+    let reason = this.#reason;
+    if (reason === undefined) {
+      const control = this.#parts.control;
+      if (isStopped(this.#ctx)) reason = new P2PError('NetworkClosed');
+      else if (control.isKilled) {
+        // Whatever else ended meanwhile (the sender stops on a kill), the kill decides, at the
+        // end of its turn.
+        if (!this.#killDecided) return;
+        reason = control.reason;
+      }
+      else reason = this.#senderReason ?? this.#receiverReason;
+      if (reason === undefined) return;
+      this.#reason = reason;
+      this.#halt();
+    }
+    // Both halves return once halted (a pending recv/sendMany fails with the closed connection).
+    if (!this.#resolved && this.#sender.idle && this.#receiver.idle) {
+      this.#resolved = true;
+      this.#ctx.log.debug({ peer: this.#peer, reason: reason.code }, 'peer stopped');
+      this.#resolve(reason);
+    }
+  };
+
+  #halt(): void {
+    const state = this.#state;
+    state.halted = true;
+    this.#unwatchStop?.();
+    this.#unwatchStop = undefined;
+    this.#sender.stop();
+    const cancel = state.cancelSleep;
+    state.cancelSleep = undefined;
+    cancel?.();
+    this.#conn.connection.close();
+    const { queues, control } = this.#parts;
+    queues.high.close();
+    queues.low.close();
+    control.close();
+    // A half waiting on I/O tells `done` (again) when its wait fails: the decision then resolves.
+    this.#sender.onIdle(this.#schedule);
+    this.#receiver.onIdle(this.#schedule);
+  }
+}
+
+/** Where the receive half waits (when it waits): `busy` until the pending step settles. */
+class RecvPump implements PeerIo {
+  readonly ctx: Context;
+  readonly peer: PublicKey;
+  readonly peerHex: string;
+  readonly maxMessageSize: number;
+  readonly #state: LoopState;
+  readonly #parts: RunParts;
+  readonly #stream: StreamReceiver;
+  readonly #done: (reason: P2PError) => void;
+  readonly #invalid: Labels;
+  /** Routes per channel received on, made at the first data frame. */
+  #routes: Map<number, Route> | undefined;
+  #lastChannel = Number.NaN;
+  #lastRoute: Route | undefined;
+  #inRow = 0;
+  #busy = false;
+  #finished = false;
+  #onIdle: (() => void) | undefined;
+
+  constructor(
+    ctx: Context,
+    state: LoopState,
+    parts: RunParts,
+    conn: PeerConnection,
+    peerHex: string,
+    done: (reason: P2PError) => void,
+  ) {
+    this.ctx = ctx;
+    this.peer = conn.peer;
+    this.peerHex = peerHex;
+    this.maxMessageSize = parts.channels.maxMessageSize;
+    this.#state = state;
+    this.#parts = parts;
+    this.#stream = conn.receiver;
+    this.#done = done;
+    this.#invalid = peerLabels(this.peerHex, 'invalid');
+  }
+
+  start(): void {
+    this.#pump();
+  }
+
+  /** Whether no step is pending (nothing awaits a read, the protocol or a quota sleep). */
+  get idle(): boolean {
+    return !this.#busy;
+  }
+
+  /** Calls `fn` when the pending step (if any) settles. */
+  onIdle(fn: () => void): void {
+    this.#onIdle = fn;
+  }
+
+  // ---------- PeerIo ----------
+
+  gate(message: string, quota: Quota): Gate {
+    const labels = peerLabels(this.peerHex, message);
+    return {
+      limiter: new RateLimiter(quota, sharedTurnClock(this.ctx)),
+      labels,
+      received: bindCounter(this.#parts.metrics.received, labels),
+    };
+  }
+
+  throttle(gate: Gate): Promise<boolean> {
+    gate.received.inc();
+    const next = gate.limiter.check();
+    return next === true ? TRUE : this.#wait(gate, next);
+  }
+
+  invalid(): void {
+    this.#parts.metrics.received.inc(this.#invalid);
+  }
+
+  // ---------- The pump ----------
+
+  #finish(reason: P2PError): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#done(reason);
+  }
+
+  /** A pending step settled: resume (or report idle once halted). */
+  #settled(): boolean {
+    this.#busy = false;
+    if (this.#state.halted) {
+      this.#finish(new P2PError('PeerDisconnected'));
+      this.#onIdle?.();
+      return false;
+    }
+    return !this.#finished;
+  }
+
+  /** Wait on `p`, then `next` (a failure of `p` ends the half as {@link #failed} says). */
+  #await<T>(p: Promise<T>, next: (value: T) => void): void {
+    this.#busy = true;
+    p.then((v) => {
+      if (this.#settled()) this.#guard(next, v);
+    }, this.#failed);
+  }
+
+  readonly #failed = (err: unknown): void => {
+    if (!this.#settled()) return;
+    this.#finish(this.#error(err));
+  };
+
+  #error(err: unknown): P2PError {
+    // Only a sleep cancelled by shutdown or a failing protocol step lands here.
+    if (isStopped(this.ctx)) return new P2PError('NetworkClosed');
+    return errorOf('ReceiveFailed', err);
+  }
+
+  #guard<T>(fn: (value: T) => void, v: T): void {
+    try {
+      fn(v);
+    } catch (err) {
+      this.#finish(this.#error(err));
+    }
+  }
+
+  readonly #onFrame = (frame: Uint8Array): void => {
+    if (this.#handle(frame)) this.#pump();
+  };
+
+  readonly #onRecvError = (err: unknown): void => {
+    this.#busy = false;
+    if (this.#state.halted) {
+      this.#finish(new P2PError('PeerDisconnected'));
+      this.#onIdle?.();
+      return;
+    }
+    this.#finish(this.#recvFailed(err));
+  };
+
+  #recvFailed(err: unknown): P2PError {
+    const ctx = this.ctx;
+    if (isStopped(ctx)) return new P2PError('NetworkClosed');
+    // Bytes the peer sent that are no frame (an oversize or malformed prefix, a frame that fails
+    // to decrypt) count as invalid, as a frame that fails to decode does.
+    if (err instanceof StreamError && MALFORMED.has(err.code)) this.invalid();
+    ctx.log.debug({ peer: this.peerHex, code: errorCode(err), err: String(err) }, 'receive failed');
+    return errorOf('ReceiveFailed', err);
+  }
+
+  /**
+   * Handles frames while they are buffered (up to SYNC_FRAMES in a row: then one `recv`, a
+   * microtask, so the application consuming the channels runs between runs), then waits for
+   * the next with one `recv`.
+   */
+  #pump(): void {
+    const stream = this.#stream;
+    const canTry = stream.tryRecv !== undefined;
+    for (;;) {
+      if (this.#finished) return;
+      let frame: Uint8Array | undefined;
+      try {
+        if (canTry && this.#inRow < SYNC_FRAMES) {
+          frame = stream.tryRecv?.();
+          this.#inRow++;
+        }
+        if (frame === undefined) {
+          this.#inRow = 0;
+          this.#busy = true;
+          stream.recv().then(this.#received, this.#onRecvError);
+          return;
+        }
+      } catch (err) {
+        this.#finish(this.#recvFailed(err));
+        return;
+      }
+      let more: boolean;
+      try {
+        more = this.#handle(frame);
+      } catch (err) {
+        this.#finish(this.#error(err));
+        return;
+      }
+      if (!more) return;
+    }
+  }
+
+  readonly #received = (frame: Uint8Array): void => {
+    this.#busy = false;
+    if (this.#state.halted) {
+      this.#finish(new P2PError('PeerDisconnected'));
+      this.#onIdle?.();
+      return;
+    }
+    this.#guard(this.#onFrame, frame);
+  };
+
+  /** Handles one frame; true to go on with the next, false if it waits or the half ended. */
+  #handle(frame: Uint8Array): boolean {
+    const state = this.#state;
+    const protocol = this.#parts.protocol;
+    if (state.halted) {
+      this.#finish(new P2PError('PeerDisconnected'));
+      return false;
+    }
+    state.traffic.bytesIn += frame.length;
+    // Fast path: a small data frame on a low channel, read without a Reader.
+    const start = protocol.open ? smallDataStart(frame, this.maxMessageSize) : -1;
+    if (start >= 0) return this.#data(frame[1] as number, dataMessage(frame, start));
+    const received = protocol.receive(frame, this);
+    // Most control frames are handled synchronously: no extra turn for those.
+    if (received instanceof Promise) {
+      this.#await(received, this.#onReceived);
+      return false;
+    }
+    return this.#afterReceive(received);
+  }
+
+  readonly #onReceived = (received: Received): void => {
+    if (this.#afterReceive(received)) this.#pump();
+  };
+
+  #afterReceive(received: Received): boolean {
+    if (this.#state.halted) {
+      this.#finish(new P2PError('PeerDisconnected'));
+      return false;
+    }
+    if (received === null) return true;
+    if (received instanceof P2PError) {
+      this.#finish(received);
+      return false;
+    }
+    return this.#data(received.channel, received.message);
+  }
+
+  /** Routes a data message: counted, then delivered once within the channel's quota. */
+  #data(channel: number, message: Uint8Array): boolean {
+    const state = this.#state;
+    const metrics = this.#parts.metrics;
+    // Data almost always arrives on one or two channels: remember the last route.
+    let route = channel === this.#lastChannel ? this.#lastRoute : this.#routes?.get(channel);
+    if (route === undefined) {
+      const inbound = this.#parts.channels.inbound(channel);
+      if (inbound === undefined) {
+        // Never a metric label with the remote's channel number: constant cardinality.
+        metrics.received.inc(this.#invalid);
+        this.ctx.log.debug({ peer: this.peerHex, channel }, 'data on an unknown channel');
+        this.#finish(new P2PError('InvalidChannel', `unknown channel ${channel}`));
+        return false;
+      }
+      const labels = peerLabels(this.peerHex, dataLabel(channel));
+      route = {
+        inbound,
+        limiter: new RateLimiter(inbound.quota, sharedTurnClock(this.ctx)),
+        labels,
+        received: bindCounter(metrics.received, labels),
+        channelTraffic: metrics.traffic.channel(channel),
+      };
+      this.#routes ??= new Map();
+      this.#routes.set(channel, route);
+    }
+    this.#lastChannel = channel;
+    this.#lastRoute = route;
+    route.received.inc();
+    state.traffic.messagesIn++;
+    route.channelTraffic.messagesIn++;
+    // Within quota (the usual case) the frame is delivered without waiting.
+    const next = route.limiter.check();
+    if (next !== true) {
+      const r = route;
+      this.#await(this.#wait(route, next), (ok) => {
+        if (!ok) return this.#finish(new P2PError('PeerDisconnected'));
+        this.#deliver(r, message);
+        this.#pump();
+      });
+      return false;
+    }
+    this.#deliver(route, message);
+    return true;
+  }
+
+  #deliver(route: Route, message: Uint8Array): void {
+    // A full channel queue drops this message (counted by the channel), never blocks.
+    if (!route.inbound.deliver(this.peer, message)) {
+      this.#state.traffic.dropped++;
+      route.channelTraffic.dropped++;
+    }
+  }
+
+  /**
+   * Once a check of `gate` was refused (`first`: the time it named): counts once and sleeps until
+   * the limiter grants a cell. Resolves false if the peer was halted meanwhile (the frame must not
+   * be handled): the halt cancels the sleep.
+   */
+  #wait(gate: Gate, first: number): Promise<boolean> {
+    const state = this.#state;
+    this.#parts.metrics.rateLimited.inc(gate.labels);
+    state.traffic.rateLimited++;
+    const clock = this.ctx.clock;
+    return new Promise<boolean>((resolve) => {
+      let timer: Timer | undefined;
+      const fire = (): void => {
+        timer = undefined;
+        if (state.halted) return resolve(false);
+        const next = gate.limiter.check();
+        if (next === true) {
+          state.cancelSleep = undefined;
+          resolve(true);
+        } else {
+          timer = timerAt(clock, next, fire);
+        }
+      };
+      state.cancelSleep = () => {
+        timer?.cancel();
+        resolve(false);
+      };
+      timer = timerAt(clock, first, fire);
+    });
+  }
+}
+
+/** The settled `true` of a throttle within quota. */
+const TRUE: Promise<boolean> = Promise.resolve(true);
