@@ -268,8 +268,7 @@ class Run {
         // end of its turn.
         if (!this.#killDecided) return;
         reason = control.reason;
-      }
-      else reason = this.#senderReason ?? this.#receiverReason;
+      } else reason = this.#senderReason ?? this.#receiverReason;
       if (reason === undefined) return;
       this.#reason = reason;
       this.#halt();
