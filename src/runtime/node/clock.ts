@@ -53,8 +53,9 @@ class NodeTimer implements Timer {
   constructor(t: number, fn: () => void) {
     this.#fn = fn;
     this.#deadline = t;
-    const ms = t - Date.now();
-    this.#timer = setTimeout(NodeTimer.#fire, Math.min(ms > 0 ? ms : 0, MAX_DELAY), this);
+    let ms = t - Date.now();
+    if (!(ms > 0)) ms = 0;
+    this.#timer = setTimeout(NodeTimer.#fire, Math.min(ms, MAX_DELAY), this);
   }
 
   static #fire(self: NodeTimer): void {

@@ -209,6 +209,16 @@ export class SendPump {
     }
   }
 
+  /** Why the pump must stop now, if it must (checked before every batch and when idle). */
+  #stopReason(): P2PError | undefined {
+    const { queues, control } = this.#parts;
+    if (isStopped(this.#ctx)) return new P2PError('NetworkClosed');
+    if (control.isKilled) return control.reason;
+    if ((queues.high.isClosed && queues.low.isClosed) || this.#state.halted)
+      return new P2PError('PeerDisconnected');
+    return undefined;
+  }
+
   /** Writes batches until nothing is ready or a write must be waited for. */
   #steps(): void {
     const ctx = this.#ctx;
@@ -220,12 +230,10 @@ export class SendPump {
       if (this.#batch.length === 0 && high.size === 0 && low.size === 0 && control.size === 0) {
         const pending = this.#unawaited;
         if (pending === undefined) {
-          // Idle: stop checks still apply (a kill or a close wakes the pump).
-          if (isStopped(ctx)) return this.#finish(new P2PError('NetworkClosed'));
-          if (control.isKilled) return this.#finish(control.reason);
-          if ((high.isClosed && low.isClosed) || state.halted)
-            return this.#finish(new P2PError('PeerDisconnected'));
-          if (this.#ctx.clock.now() < this.#deadline) return;
+          // Idle: until the tick is due, wait for a wake (a kill or a close wakes the pump too).
+          const stop = this.#stopReason();
+          if (stop !== undefined) this.#finish(stop);
+          if (stop !== undefined || ctx.clock.now() < this.#deadline) return;
         } else {
           // Idle: the batches of this turn are written at its end; wait for that first, so a
           // failed write ends the peer as SendFailed.
@@ -236,10 +244,11 @@ export class SendPump {
           return;
         }
       }
-      if (isStopped(ctx)) return this.#finish(new P2PError('NetworkClosed'));
-      if (control.isKilled) return this.#finish(control.reason);
-      if (high.isClosed && low.isClosed) return this.#finish(new P2PError('PeerDisconnected'));
-      if (state.halted) return this.#finish(new P2PError('PeerDisconnected'));
+      const stop = this.#stopReason();
+      if (stop !== undefined) {
+        this.#finish(stop);
+        return;
+      }
 
       // Take what is ready, by priority: the tick frame, control frames, then high, then low.
       const batch = this.#batch;
