@@ -188,7 +188,8 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
    * use: most mailboxes (a peer's relay queues) never hold a responder.
    */
   #tracked: Set<T> | undefined;
-  readonly #waiters = new Waiters();
+  /** Made at the first `ready` that has to wait (a watched inbox never makes one). */
+  #waiters: Waiters | undefined;
   #watcher: (() => void) | undefined;
   #closed = false;
 
@@ -224,7 +225,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     // Fast path: no overflow to stay behind and room in the ready queue.
     if (this.#ready.size < this.#capacity && this.#overflow.length === this.#ovHead) {
       this.#ready.push(message);
-      if (this.#waiters.count > 0) this.#waiters.settleAll(true);
+      if (this.#waiters !== undefined && this.#waiters.count > 0) this.#waiters.settleAll(true);
       this.#watcher?.();
       return 'ok';
     }
@@ -326,6 +327,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
   ready(signal?: AbortSignal): Promise<boolean> {
     if (this.#ready.size > 0) return READY_TRUE;
     if (this.#closed || signal?.aborted === true) return READY_FALSE;
+    this.#waiters ??= new Waiters();
     return this.#waiters.wait(signal);
   }
 
@@ -347,7 +349,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     this.#ovHead = 0;
     this.#tracked = undefined;
     for (let i = head; i < overflow.length; i++) closeResponderOf(overflow[i]);
-    this.#waiters.settleAll(false);
+    this.#waiters?.settleAll(false);
     const watcher = this.#watcher;
     this.#watcher = undefined;
     watcher?.();

@@ -19,18 +19,18 @@ export function isStopped(ctx: Context): boolean {
 
 /**
  * Calls `fn` once when `ctx` stops (synchronously, from the stop), or never if it already has
- * (check {@link isStopped} first). Returns the function that unregisters it. On a runtime's own
- * contexts no AbortSignal is created.
+ * (check {@link isStopped} first); {@link offStop} unregisters it. On a runtime's own contexts no
+ * AbortSignal is created.
  */
-export function onStop(ctx: Context, fn: () => void): () => void {
-  if (ctx instanceof RuntimeContext) {
-    const scope = ctx.scope;
-    scope.onAbort(fn);
-    return () => scope.offAbort(fn);
-  }
-  const signal = ctx.signal;
-  signal.addEventListener('abort', fn, { once: true });
-  return () => signal.removeEventListener('abort', fn);
+export function onStop(ctx: Context, fn: () => void): void {
+  if (ctx instanceof RuntimeContext) ctx.scope.onAbort(fn);
+  else ctx.signal.addEventListener('abort', fn, { once: true });
+}
+
+/** Unregisters a callback of {@link onStop}. */
+export function offStop(ctx: Context, fn: () => void): void {
+  if (ctx instanceof RuntimeContext) ctx.scope.offAbort(fn);
+  else ctx.signal.removeEventListener('abort', fn);
 }
 
 /** A pending {@link timerAt}. */

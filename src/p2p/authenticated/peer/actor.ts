@@ -1,12 +1,11 @@
 import type { Context } from '../../../runtime/context.js';
-import { isStopped, onStop } from '../../../runtime/stop.js';
+import { isStopped, offStop, onStop } from '../../../runtime/stop.js';
 import { P2PError } from '../../errors.js';
-import { Relay, type RelayInboxes } from '../relay.js';
+import { Relay } from '../relay.js';
 import { Mailbox } from './ingress.js';
-import type { PeerMetrics } from './metrics.js';
-import type { Config, InboundRoutes, PeerConnection, Protocol } from './protocol.js';
+import type { Config, PeerConnection, Protocol } from './protocol.js';
 import { RecvPump, type RunParts } from './receive.js';
-import { type LoopState, SendPump } from './send-loop.js';
+import { type Halves, type LoopState, SendPump } from './send-loop.js';
 
 /** @throws P2PError `InvalidConfig` unless `v` is a positive safe integer. */
 export function checkPositive(name: string, v: number): void {
@@ -31,33 +30,12 @@ export function checkPositive(name: string, v: number): void {
  * The first loop to end ends the connection: the other is stopped and the connection closed.
  */
 export class Actor {
-  // ---------- Configuration ----------
-  readonly #sendBatchSize: number;
-  readonly #channels: InboundRoutes;
-  readonly #metrics: PeerMetrics;
-  readonly #protocol: Protocol;
-
-  // ---------- Message-Passing ----------
-  readonly #control: Mailbox;
-  readonly #queues: RelayInboxes;
-  readonly #relay: Relay;
-
+  /** Configuration and queues, shared with each run's halves (one object per peer). */
+  readonly #parts: RunParts;
   #ran = false;
 
-  private constructor(
-    config: Config,
-    protocol: Protocol,
-    control: Mailbox,
-    relay: Relay,
-    queues: RelayInboxes,
-  ) {
-    this.#sendBatchSize = config.sendBatchSize;
-    this.#channels = config.channels;
-    this.#metrics = config.metrics;
-    this.#protocol = protocol;
-    this.#control = control;
-    this.#queues = queues;
-    this.#relay = relay;
+  private constructor(parts: RunParts) {
+    this.#parts = parts;
   }
 
   /**
@@ -72,12 +50,21 @@ export class Actor {
     checkPositive('tick period', protocol.tickMs);
     const [relay, queues] = Relay.create(config.mailboxSize, config.relayMetrics);
     const control = new Mailbox(config.mailboxSize);
-    return [new Actor(config, protocol, control, relay, queues), control, relay];
+    const parts: RunParts = {
+      sendBatchSize: config.sendBatchSize,
+      channels: config.channels,
+      metrics: config.metrics,
+      protocol,
+      control,
+      queues,
+      relay,
+    };
+    return [new Actor(parts), control, relay];
   }
 
   /** The control mailbox made by {@link create}. */
   get control(): Mailbox {
-    return this.#control;
+    return this.#parts.control;
   }
 
   /**
@@ -93,21 +80,19 @@ export class Actor {
    * is cancelled. The promise resolves once neither half is waiting on anything.
    */
   run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
-    if (this.#ran) return Promise.reject(new P2PError('InvalidConfig', 'a peer actor runs once'));
-    this.#ran = true;
-    return new Promise<P2PError>((resolve) => new Run(this.#parts(), ctx, conn, resolve).start());
+    return new Promise<P2PError>((resolve) => this.start(ctx, conn, resolve));
   }
 
-  #parts(): RunParts {
-    return {
-      sendBatchSize: this.#sendBatchSize,
-      channels: this.#channels,
-      metrics: this.#metrics,
-      protocol: this.#protocol,
-      control: this.#control,
-      queues: this.#queues,
-      relay: this.#relay,
-    };
+  /**
+   * {@link run} without its promise: `onEnd` is called once, with the reason `run` would resolve
+   * with (the spawner's form: no promise per connection beyond its task's).
+   *
+   * @throws P2PError `InvalidConfig` if the actor already ran.
+   */
+  start(ctx: Context, conn: PeerConnection, onEnd: (reason: P2PError) => void): void {
+    if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
+    this.#ran = true;
+    new Run(this.#parts, ctx, conn, onEnd).start();
   }
 }
 
@@ -115,16 +100,16 @@ export class Actor {
  * One run of a peer actor: starts both halves, decides why the connection ended (by priority,
  * as `select` did: stop, kill, sender, receiver) and tears it down.
  */
-class Run {
+class Run implements Halves {
   readonly #parts: RunParts;
   readonly #ctx: Context;
   readonly #conn: PeerConnection;
-  readonly #resolve: (reason: P2PError) => void;
+  readonly #onEnd: (reason: P2PError) => void;
   readonly #state: LoopState;
   readonly #peer: string;
   readonly #sender: SendPump;
   readonly #receiver: RecvPump;
-  #unwatchStop: (() => void) | undefined;
+  #watchingStop = false;
   #senderReason: P2PError | undefined;
   #receiverReason: P2PError | undefined;
   /** A decision is queued on a microtask. */
@@ -133,38 +118,25 @@ class Run {
   #killSeen = false;
   #killDecided = false;
   #reason: P2PError | undefined;
-  #resolved = false;
+  #ended = false;
 
   constructor(
     parts: RunParts,
     ctx: Context,
     conn: PeerConnection,
-    resolve: (reason: P2PError) => void,
+    onEnd: (reason: P2PError) => void,
   ) {
     this.#parts = parts;
     this.#ctx = ctx;
     this.#conn = conn;
-    this.#resolve = resolve;
+    this.#onEnd = onEnd;
     const peer = conn.peer.toHex();
     this.#peer = peer;
     const traffic = parts.metrics.traffic.peer(peer);
     parts.relay.traffic = traffic;
     this.#state = { halted: false, traffic, cancelSleep: undefined };
-    this.#sender = new SendPump(
-      ctx,
-      this.#state,
-      peer,
-      conn.sender,
-      {
-        queues: parts.queues,
-        control: parts.control,
-        protocol: parts.protocol,
-        batchSize: parts.sendBatchSize,
-        metrics: parts.metrics,
-      },
-      this.#senderDone,
-    );
-    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, peer, this.#receiverDone);
+    this.#sender = new SendPump(ctx, this.#state, peer, conn.sender, parts, this);
+    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, peer, this);
   }
 
   start(): void {
@@ -173,7 +145,10 @@ class Run {
     this.#sender.start();
     this.#receiver.start();
     if (isStopped(this.#ctx)) this.#schedule();
-    else this.#unwatchStop = onStop(this.#ctx, this.#schedule);
+    else {
+      onStop(this.#ctx, this.#schedule);
+      this.#watchingStop = true;
+    }
     if (this.#parts.control.isKilled) this.#onControl();
   }
 
@@ -187,34 +162,28 @@ class Run {
   readonly #onControl = (): void => {
     if (this.#parts.control.isKilled && !this.#killSeen) {
       this.#killSeen = true;
-      this.#ctx.endOfTurn(this.#killDue);
+      this.#ctx.endOfTurn(() => {
+        this.#killDecided = true;
+        this.#schedule();
+      });
     }
     this.#sender.wake();
   };
 
-  readonly #killDue = (): void => {
-    this.#killDecided = true;
+  ended(reason: P2PError, sender: boolean): void {
+    if (sender) this.#senderReason ??= reason;
+    else this.#receiverReason ??= reason;
     this.#schedule();
-  };
-
-  readonly #senderDone = (reason: P2PError): void => {
-    this.#senderReason ??= reason;
-    this.#schedule();
-  };
-
-  readonly #receiverDone = (reason: P2PError): void => {
-    this.#receiverReason ??= reason;
-    this.#schedule();
-  };
+  }
 
   /** Something may have ended the run: decide on a microtask (so a burst settles first). */
   readonly #schedule = (): void => {
     if (this.#deciding) return;
     this.#deciding = true;
-    queueMicrotask(this.#decide);
+    queueMicrotask(() => this.#decide());
   };
 
-  readonly #decide = (): void => {
+  #decide(): void {
     this.#deciding = false;
     let reason = this.#reason;
     if (reason === undefined) {
@@ -231,18 +200,17 @@ class Run {
       this.#halt();
     }
     // Both halves return once halted (a pending recv/sendMany fails with the closed connection).
-    if (!this.#resolved && this.#sender.idle && this.#receiver.idle) {
-      this.#resolved = true;
+    if (!this.#ended && this.#sender.idle && this.#receiver.idle) {
+      this.#ended = true;
       this.#ctx.log.debug({ peer: this.#peer, reason: reason.code }, 'peer stopped');
-      this.#resolve(reason);
+      this.#onEnd(reason);
     }
-  };
+  }
 
   #halt(): void {
     const state = this.#state;
     state.halted = true;
-    this.#unwatchStop?.();
-    this.#unwatchStop = undefined;
+    if (this.#watchingStop) offStop(this.#ctx, this.#schedule);
     this.#sender.stop();
     const cancel = state.cancelSleep;
     state.cancelSleep = undefined;
@@ -252,7 +220,7 @@ class Run {
     queues.high.close();
     queues.low.close();
     control.close();
-    // A half waiting on I/O tells `done` (again) when its wait fails: the decision then resolves.
+    // A half waiting on I/O tells `ended` (again) when its wait fails: the decision then ends.
     this.#sender.onIdle(this.#schedule);
     this.#receiver.onIdle(this.#schedule);
   }

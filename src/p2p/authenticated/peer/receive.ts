@@ -29,7 +29,7 @@ import type {
   Received,
   StreamReceiver,
 } from './protocol.js';
-import { errorOf, type LoopState } from './send-loop.js';
+import { errorOf, type Halves, type LoopState } from './send-loop.js';
 
 /** What one run of a peer actor works with. */
 export interface RunParts {
@@ -68,7 +68,7 @@ export class RecvPump implements PeerIo {
   readonly #state: LoopState;
   readonly #parts: RunParts;
   readonly #stream: StreamReceiver;
-  readonly #done: (reason: P2PError) => void;
+  readonly #owner: Halves;
   readonly #invalid: Labels;
   /** Routes per channel received on, made at the first data frame. */
   #routes: Map<number, Route> | undefined;
@@ -85,7 +85,7 @@ export class RecvPump implements PeerIo {
     parts: RunParts,
     conn: PeerConnection,
     peerHex: string,
-    done: (reason: P2PError) => void,
+    owner: Halves,
   ) {
     this.ctx = ctx;
     this.peer = conn.peer;
@@ -94,7 +94,7 @@ export class RecvPump implements PeerIo {
     this.#state = state;
     this.#parts = parts;
     this.#stream = conn.receiver;
-    this.#done = done;
+    this.#owner = owner;
     this.#invalid = peerLabels(this.peerHex, 'invalid');
   }
 
@@ -138,7 +138,7 @@ export class RecvPump implements PeerIo {
   #finish(reason: P2PError): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#done(reason);
+    this.#owner.ended(reason, false);
   }
 
   /** A pending step settled: resume (or report idle once halted). */
@@ -152,18 +152,18 @@ export class RecvPump implements PeerIo {
     return !this.#finished;
   }
 
-  /** Wait on `p`, then `next` (a failure of `p` ends the half as {@link #failed} says). */
+  /** Wait on `p`, then `next` (a failure of `p` ends the half, see {@link #error}). */
   #await<T>(p: Promise<T>, next: (value: T) => void): void {
     this.#busy = true;
-    p.then((v) => {
-      if (this.#settled()) this.#guard(next, v);
-    }, this.#failed);
+    p.then(
+      (v) => {
+        if (this.#settled()) this.#guard(next, v);
+      },
+      (err: unknown) => {
+        if (this.#settled()) this.#finish(this.#error(err));
+      },
+    );
   }
-
-  readonly #failed = (err: unknown): void => {
-    if (!this.#settled()) return;
-    this.#finish(this.#error(err));
-  };
 
   #error(err: unknown): P2PError {
     // Only a sleep cancelled by shutdown or a failing protocol step lands here.
@@ -178,10 +178,6 @@ export class RecvPump implements PeerIo {
       this.#finish(this.#error(err));
     }
   }
-
-  readonly #onFrame = (frame: Uint8Array): void => {
-    if (this.#handle(frame)) this.#pump();
-  };
 
   readonly #onRecvError = (err: unknown): void => {
     this.#busy = false;
@@ -247,7 +243,11 @@ export class RecvPump implements PeerIo {
       this.#onIdle?.();
       return;
     }
-    this.#guard(this.#onFrame, frame);
+    try {
+      if (this.#handle(frame)) this.#pump();
+    } catch (err) {
+      this.#finish(this.#error(err));
+    }
   };
 
   /** Handles one frame; true to go on with the next, false if it waits or the half ended. */
@@ -265,15 +265,13 @@ export class RecvPump implements PeerIo {
     const received = protocol.receive(frame, this);
     // Most control frames are handled synchronously: no extra turn for those.
     if (received instanceof Promise) {
-      this.#await(received, this.#onReceived);
+      this.#await(received, (r) => {
+        if (this.#afterReceive(r)) this.#pump();
+      });
       return false;
     }
     return this.#afterReceive(received);
   }
-
-  readonly #onReceived = (received: Received): void => {
-    if (this.#afterReceive(received)) this.#pump();
-  };
 
   #afterReceive(received: Received): boolean {
     if (this.#state.halted) {

@@ -39,8 +39,14 @@ export interface SendParts {
   readonly queues: RelayInboxes;
   readonly control: Mailbox;
   readonly protocol: Protocol;
-  readonly batchSize: number;
+  readonly sendBatchSize: number;
   readonly metrics: PeerMetrics;
+}
+
+/** The run that owns a connection's two halves: told once by each why it stopped. */
+export interface Halves {
+  /** The sender (`sender` true) or the receiver stopped with `reason`. */
+  ended(reason: P2PError, sender: boolean): void;
 }
 
 /** Does nothing: the handler of rejections that are someone else's business. */
@@ -77,7 +83,7 @@ export class SendPump {
   readonly #peer: string;
   readonly #stream: StreamSender;
   readonly #parts: SendParts;
-  readonly #done: (reason: P2PError) => void;
+  readonly #owner: Halves;
   readonly #tickSent: BoundCounter;
   // Data frames almost always go out on one or two channels: remember the last one's counter.
   #lastChannel = Number.NaN;
@@ -105,14 +111,14 @@ export class SendPump {
     peer: string,
     stream: StreamSender,
     parts: SendParts,
-    done: (reason: P2PError) => void,
+    owner: Halves,
   ) {
     this.#ctx = ctx;
     this.#state = state;
     this.#peer = peer;
     this.#stream = stream;
     this.#parts = parts;
-    this.#done = done;
+    this.#owner = owner;
     const protocol = parts.protocol;
     this.#tickSent = bindCounter(parts.metrics.sent, peerLabels(peer, protocol.tickLabel));
     this.#deadline = ctx.clock.now() + (protocol.tickAtStart ? 0 : protocol.tickMs);
@@ -155,30 +161,33 @@ export class SendPump {
   readonly wake = (): void => {
     if (this.#scheduled || this.#busy || this.#finished) return;
     this.#scheduled = true;
-    queueMicrotask(this.#scheduledPump);
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (!this.#busy) this.#pump();
+    });
   };
 
-  readonly #scheduledPump = (): void => {
-    this.#scheduled = false;
-    if (!this.#busy) this.#pump();
-  };
-
-  readonly #written = (): void => {
-    this.#busy = false;
-    this.#pump();
-    this.#onIdle?.();
-  };
-
-  readonly #writeFailed = (err: unknown): void => {
-    this.#busy = false;
-    this.#finish(sendFailed(this.#ctx, this.#peer, err));
-    this.#onIdle?.();
-  };
+  /** Waits for `written`, then pumps on (or stops, if it failed). */
+  #awaitWrite(written: Promise<void>): void {
+    this.#busy = true;
+    written.then(
+      () => {
+        this.#busy = false;
+        this.#pump();
+        this.#onIdle?.();
+      },
+      (err: unknown) => {
+        this.#busy = false;
+        this.#finish(sendFailed(this.#ctx, this.#peer, err));
+        this.#onIdle?.();
+      },
+    );
+  }
 
   #finish(reason: P2PError): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#done(reason);
+    this.#owner.ended(reason, true);
   }
 
   #counterOf(channel: number): [BoundCounter, Traffic | undefined] {
@@ -223,7 +232,7 @@ export class SendPump {
   #steps(): void {
     const ctx = this.#ctx;
     const state = this.#state;
-    const { queues, control, protocol, batchSize } = this.#parts;
+    const { queues, control, protocol, sendBatchSize: batchSize } = this.#parts;
     const { high, low } = queues;
     const traffic = state.traffic;
     for (;;) {
@@ -239,8 +248,7 @@ export class SendPump {
           // failed write ends the peer as SendFailed.
           this.#unawaited = undefined;
           this.#unawaitedBytes = 0;
-          this.#busy = true;
-          pending.then(this.#written, this.#writeFailed);
+          this.#awaitWrite(pending);
           return;
         }
       }
@@ -316,8 +324,7 @@ export class SendPump {
       }
       this.#unawaited = undefined;
       this.#unawaitedBytes = 0;
-      this.#busy = true;
-      written.then(this.#written, this.#writeFailed);
+      this.#awaitWrite(written);
       return;
     }
   }

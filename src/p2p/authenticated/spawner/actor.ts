@@ -132,38 +132,53 @@ export class Spawner {
     const peer = connection.peer;
     const [actor, control, relay] = this.#flavour.create(peer, this.#shared);
     this.#live++;
-    // A promise chain rather than an async function: thousands of connected peers each park
-    // here for their whole life, and a suspended generator costs several times a reaction.
-    ctx.spawn('peer', (peerCtx) => {
-      let ready = false;
-      let why: string | undefined;
-      const end = (): void => {
-        this.#live--;
-        if (ready) this.#router.release(peer, relay, why ?? 'stopped');
-        connection.connection.close();
-        reservation.release();
-      };
-      let admitted: Promise<boolean>;
-      try {
-        admitted = this.#flavour.connect(peer, control, dialer, reservation);
-      } catch (err) {
-        end();
-        return Promise.reject(err);
-      }
-      return admitted
-        .then((ok) => {
-          if (!ok || isStopped(peerCtx)) {
-            peerCtx.log.debug({ peer: peer.toHex() }, 'peer no longer eligible; closing');
-            return;
+    // Callbacks rather than an async function: thousands of connected peers each park here for
+    // their whole life, and a suspended generator (or a chain of promises) costs several times
+    // the task's own promise.
+    ctx.spawn(
+      'peer',
+      (peerCtx) =>
+        new Promise<void>((resolve, reject) => {
+          let ready = false;
+          const end = (why?: string): void => {
+            this.#live--;
+            if (ready) this.#router.release(peer, relay, why ?? 'stopped');
+            connection.connection.close();
+            reservation.release();
+          };
+          const fail = (err: unknown): void => {
+            end();
+            reject(err);
+          };
+          const onAdmitted = (ok: boolean): void => {
+            try {
+              if (!ok || isStopped(peerCtx)) {
+                peerCtx.log.debug({ peer: peer.toHex() }, 'peer no longer eligible; closing');
+                end();
+                resolve();
+                return;
+              }
+              ready = true;
+              this.#router.ready(peer, relay);
+              actor.start(peerCtx, connection, (reason) => {
+                try {
+                  peerCtx.log.debug({ peer: peer.toHex(), reason: reason.code }, 'peer exited');
+                  end(reason.code);
+                  resolve();
+                } catch (err) {
+                  reject(err);
+                }
+              });
+            } catch (err) {
+              fail(err);
+            }
+          };
+          try {
+            this.#flavour.connect(peer, control, dialer, reservation).then(onAdmitted, fail);
+          } catch (err) {
+            fail(err);
           }
-          ready = true;
-          this.#router.ready(peer, relay);
-          return actor.run(peerCtx, connection).then((reason) => {
-            why = reason.code;
-            peerCtx.log.debug({ peer: peer.toHex(), reason: reason.code }, 'peer exited');
-          });
-        })
-        .finally(end);
-    });
+        }),
+    );
   }
 }
