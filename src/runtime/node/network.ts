@@ -55,6 +55,12 @@ function closedByPeer(): RuntimeError {
   return new RuntimeError('Closed', 'connection closed by peer');
 }
 
+/** The socket's property naming its connection (read by the shared socket listeners). */
+const OWNER = Symbol('authp2p.connection');
+
+/** A socket with its {@link NodeConnection}. */
+type OwnedSocket = net.Socket & { [OWNER]?: NodeConnection };
+
 /** A TCP connection. It is its own sink and stream: one object, no indirection on hot paths. */
 class NodeConnection implements Connection {
   readonly sink: this = this;
@@ -117,11 +123,34 @@ class NodeConnection implements Connection {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
+    // Shared listeners that find their connection on the socket: four closures fewer per
+    // connection (thousands of idle connections each keep theirs).
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', NodeConnection.#dataListener);
+    socket.on('end', NodeConnection.#endListener);
+    socket.on('error', NodeConnection.#errorListener);
+    socket.on('close', NodeConnection.#closeListener);
   }
+
+  static readonly #dataListener = function (this: net.Socket, chunk: Buffer): void {
+    const c = (this as OwnedSocket)[OWNER];
+    if (c !== undefined) c.#onData(chunk);
+  };
+
+  static readonly #endListener = function (this: net.Socket): void {
+    const c = (this as OwnedSocket)[OWNER];
+    if (c !== undefined) c.#onEnd();
+  };
+
+  static readonly #errorListener = function (this: net.Socket, error: Error): void {
+    const c = (this as OwnedSocket)[OWNER];
+    if (c !== undefined) c.#onError(error);
+  };
+
+  static readonly #closeListener = function (this: net.Socket): void {
+    const c = (this as OwnedSocket)[OWNER];
+    if (c !== undefined) c.#onClose();
+  };
 
   // ---------- Stream ----------
 
@@ -153,7 +182,7 @@ class NodeConnection implements Connection {
     return this.#queue.peek(max);
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  #onData(chunk: Buffer): void {
     const queue = this.#queue;
     queue.push(chunk);
     const want = this.#want;
@@ -174,7 +203,7 @@ class NodeConnection implements Connection {
       this.#paused = true;
       this.#socket.pause();
     }
-  };
+  }
 
   #resume(): void {
     this.#paused = false;
@@ -185,24 +214,24 @@ class NodeConnection implements Connection {
     if (!Number.isFinite(this.#readTimeoutMs)) return;
     this.#readDeadline = performance.now() + this.#readTimeoutMs;
     if (this.#readTimer === undefined) {
-      this.#readTimer = setTimeout(this.#onReadTimer, this.#readTimeoutMs);
+      this.#readTimer = setTimeout(NodeConnection.#onReadTimer, this.#readTimeoutMs, this);
       this.#readTimer.unref();
     }
   }
 
   // One timer per connection, re-armed lazily: a recv that completes does not clear it, and
   // when it fires it checks whether the pending recv (if any) is really overdue.
-  readonly #onReadTimer = (): void => {
-    this.#readTimer = undefined;
-    if (this.#want === 0 || this.#poisoned) return;
-    const left = this.#readDeadline - performance.now();
+  static #onReadTimer(self: NodeConnection): void {
+    self.#readTimer = undefined;
+    if (self.#want === 0 || self.#poisoned) return;
+    const left = self.#readDeadline - performance.now();
     if (left > 0) {
-      this.#readTimer = setTimeout(this.#onReadTimer, left);
-      this.#readTimer.unref();
+      self.#readTimer = setTimeout(NodeConnection.#onReadTimer, left, self);
+      self.#readTimer.unref();
       return;
     }
-    this.#poison(new RuntimeError('ReadTimeout', `no byte received for ${this.#readTimeoutMs} ms`));
-  };
+    self.#poison(new RuntimeError('ReadTimeout', `no byte received for ${self.#readTimeoutMs} ms`));
+  }
 
   // ---------- Sink ----------
 
@@ -272,24 +301,24 @@ class NodeConnection implements Connection {
       this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
     }
     if (this.#writeTimer === undefined) {
-      this.#writeTimer = setTimeout(this.#onWriteTimer, this.#writeTimeoutMs);
+      this.#writeTimer = setTimeout(NodeConnection.#onWriteTimer, this.#writeTimeoutMs, this);
       this.#writeTimer.unref();
     }
   }
 
-  readonly #onWriteTimer = (): void => {
-    this.#writeTimer = undefined;
-    if (this.#waiters.length === 0 || this.#poisoned) return;
-    const left = this.#writeDeadline - performance.now();
+  static #onWriteTimer(self: NodeConnection): void {
+    self.#writeTimer = undefined;
+    if (self.#waiters.length === 0 || self.#poisoned) return;
+    const left = self.#writeDeadline - performance.now();
     if (left > 0) {
-      this.#writeTimer = setTimeout(this.#onWriteTimer, left);
-      this.#writeTimer.unref();
+      self.#writeTimer = setTimeout(NodeConnection.#onWriteTimer, left, self);
+      self.#writeTimer.unref();
       return;
     }
-    this.#poison(
-      new RuntimeError('WriteTimeout', `no write progress for ${this.#writeTimeoutMs} ms`),
+    self.#poison(
+      new RuntimeError('WriteTimeout', `no write progress for ${self.#writeTimeoutMs} ms`),
     );
-  };
+  }
 
   // ---------- Lifecycle ----------
 
@@ -309,19 +338,19 @@ class NodeConnection implements Connection {
     return this.#sinkErrorValue;
   }
 
-  readonly #onEnd = (): void => {
+  #onEnd(): void {
     // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
     this.#eof = true;
     this.#sinkEnded = true;
     if (this.#waiters.length > 0) this.#failWaiters(this.#sinkError());
     if (this.#want !== 0) this.#failRecv(closedByPeer());
-  };
+  }
 
-  readonly #onError = (error: Error): void => {
+  #onError(error: Error): void {
     this.#poison(new RuntimeError('Reset', error.message, { cause: error }));
-  };
+  }
 
-  readonly #onClose = (): void => {
+  #onClose(): void {
     this.#eof = true;
     this.#sinkEnded = true;
     if (this.#waiters.length > 0) {
@@ -331,7 +360,7 @@ class NodeConnection implements Connection {
     this.#clearTimers();
     this.#open.delete(this);
     this.#resolveClosed();
-  };
+  }
 
   /**
    * Any error poisons both halves: buffered bytes are dropped and every call rejects.
