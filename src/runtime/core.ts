@@ -136,12 +136,21 @@ const LABEL = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 function noop(): void {}
 
+/** How a task settled, kept until (unless) its `done` promise is asked for. */
+type Settled<T> =
+  | { readonly ok: true; readonly value: T | undefined }
+  | { readonly ok: false; readonly error: unknown };
+
 class Task<T> implements TaskInfo, Handle<T> {
   readonly id: number;
   readonly label: string;
-  readonly done: Promise<T | undefined>;
   readonly #scope: Scope;
   readonly #tasks: Tasks;
+  /** The outcome, once settled (`done` made later replays it). */
+  #settled: Settled<T> | undefined;
+  #done: Promise<T | undefined> | undefined;
+  #resolve: ((value: T | undefined) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
 
   constructor(tasks: Tasks, id: number, ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>) {
     this.id = id;
@@ -149,34 +158,77 @@ class Task<T> implements TaskInfo, Handle<T> {
     this.#scope = ctx.scope;
     this.#tasks = tasks;
     // Start on a microtask: the spawner gets its handle first, and a synchronous throw in `fn`
-    // becomes a rejection like any other.
-    this.done = Promise.resolve(ctx).then(fn).then(this.#returned, this.#threw);
-    // The runtime observes every handle: an ignored failed task never becomes an unhandled
-    // rejection (failures reach the runtime through TaskHooks.failed instead).
-    this.done.catch(noop);
+    // becomes a failure like any other. One reaction on `fn`'s promise; `done` is made only if
+    // someone reads it (thousands of peer tasks are never awaited one by one).
+    queueMicrotask(() => {
+      let result: Promise<T>;
+      try {
+        result = Promise.resolve(fn(ctx));
+      } catch (error) {
+        this.#threw(error);
+        return;
+      }
+      result.then(
+        (value) => this.#returned(value),
+        (error: unknown) => this.#threw(error),
+      );
+    });
+  }
+
+  /**
+   * Settles when the task has ended (see {@link Handle.done}). Made at the first read; always
+   * observed by the runtime, so an ignored failure is never an unhandled rejection.
+   */
+  get done(): Promise<T | undefined> {
+    let done = this.#done;
+    if (done === undefined) {
+      const settled = this.#settled;
+      if (settled === undefined) {
+        done = new Promise<T | undefined>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      } else {
+        done = settled.ok ? Promise.resolve(settled.value) : Promise.reject(settled.error);
+      }
+      done.catch(noop);
+      this.#done = done;
+    }
+    return done;
   }
 
   stop(reason?: unknown): void {
     this.#scope.abort(reason);
   }
 
-  readonly #returned = (value: T): T => {
-    this.#tasks.end(this, this.#scope, 'returned');
-    return value;
-  };
+  #settle(settled: Settled<T>): void {
+    this.#settled = settled;
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    if (settled.ok) resolve?.(settled.value);
+    else reject?.(settled.error);
+  }
 
-  readonly #threw = (error: unknown): undefined => {
+  #returned(value: T): void {
+    this.#tasks.end(this, this.#scope, 'returned');
+    this.#settle({ ok: true, value });
+  }
+
+  #threw(error: unknown): void {
     const scope = this.#scope;
     if (scope.aborted && error === scope.reason) {
       this.#tasks.end(this, scope, 'stopped');
-      return undefined;
+      this.#settle({ ok: true, value: undefined });
+      return;
     }
     this.#tasks.end(this, scope, 'failed');
     // Errors raised while a task unwinds after being stopped (a closed socket, a closed listener)
     // are shutdown noise: `done` still rejects with them, but the runtime does not fail.
     if (!scope.aborted && this.id !== 0) this.#tasks.hooks.failed(this, error);
-    throw error;
-  };
+    this.#settle({ ok: false, error });
+  }
 }
 
 /** The set of live tasks of one runtime. */
