@@ -9,7 +9,7 @@
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { type Quota, RateLimiter } from '../../../quota/index.js';
-import type { Context, Labels } from '../../../runtime/context.js';
+import type { Context } from '../../../runtime/context.js';
 import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
 import { sharedTurnClock } from '../../../runtime/turn.js';
 import { StreamError } from '../../../stream/index.js';
@@ -69,7 +69,6 @@ export class RecvPump implements PeerIo {
   readonly #parts: RunParts;
   readonly #stream: StreamReceiver;
   readonly #owner: Halves;
-  readonly #invalid: Labels;
   /** Routes per channel received on, made at the first data frame. */
   #routes: Map<number, Route> | undefined;
   #lastChannel = Number.NaN;
@@ -95,7 +94,6 @@ export class RecvPump implements PeerIo {
     this.#parts = parts;
     this.#stream = conn.receiver;
     this.#owner = owner;
-    this.#invalid = peerLabels(this.peerHex, 'invalid');
   }
 
   start(): void {
@@ -130,7 +128,8 @@ export class RecvPump implements PeerIo {
   }
 
   invalid(): void {
-    this.#parts.metrics.received.inc(this.#invalid);
+    // Labels made per use: an invalid frame is rare, and ends the connection.
+    this.#parts.metrics.received.inc(peerLabels(this.peerHex, 'invalid'));
   }
 
   // ---------- The pump ----------
@@ -296,7 +295,7 @@ export class RecvPump implements PeerIo {
       const inbound = this.#parts.channels.inbound(channel);
       if (inbound === undefined) {
         // Never a metric label with the remote's channel number: constant cardinality.
-        metrics.received.inc(this.#invalid);
+        this.invalid();
         this.ctx.log.debug({ peer: this.peerHex, channel }, 'data on an unknown channel');
         this.#finish(new P2PError('InvalidChannel', `unknown channel ${channel}`));
         return false;
