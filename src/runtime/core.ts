@@ -168,11 +168,16 @@ class Task<T> implements TaskInfo, Handle<T> {
         this.#threw(error);
         return;
       }
-      result.then(
-        (value) => this.#returned(value),
-        (error: unknown) => this.#threw(error),
-      );
+      this.#watch(result);
     });
+  }
+
+  /** The one reaction on the task's promise (its closures hold the task, not `fn` or `ctx`). */
+  #watch(result: Promise<T>): void {
+    result.then(
+      (value) => this.#returned(value),
+      (error: unknown) => this.#threw(error),
+    );
   }
 
   /**

@@ -16,18 +16,21 @@ export function checkPositive(name: string, v: number): void {
 
 /**
  * The peer actor harness shared by both flavours (upstream `actors/peer/actor.rs`): runs one
- * authenticated connection with two loops.
+ * authenticated connection as two halves, each a small state machine driven by callbacks (an idle
+ * connection parks no async function, no `select` and no AbortController: it holds its pending
+ * read, its tick timer and the watchers on its queues).
  *
- * - Sender (`send-loop.ts`): writes the protocol's preamble, then waits for a kill, control
- *   frames, high or low queued payloads, or the protocol's tick; takes what is ready up to
+ * - Sender (`send-loop.ts`): writes the protocol's preamble, then, when woken by a kill, control
+ *   frames, high or low queued payloads, or the protocol's tick, takes what is ready up to
  *   `sendBatchSize` (tick frame, control, high, low) and writes it with one `sendMany`.
- * - Receiver: small data frames on a low channel take a fast path once the protocol is open;
- *   every other frame goes to the protocol. Data on an unregistered channel ends the connection
- *   (`InvalidChannel`, counted as `invalid`); data on a registered channel waits for this peer's
- *   per-channel inbound quota (sleeping: backpressure on this connection only, nothing dropped)
- *   and is then delivered to the channel.
+ * - Receiver (`receive.ts`): small data frames on a low channel take a fast path once the
+ *   protocol is open; every other frame goes to the protocol. Data on an unregistered channel
+ *   ends the connection (`InvalidChannel`, counted as `invalid`); data on a registered channel
+ *   waits for this peer's per-channel inbound quota (a timer: backpressure on this connection
+ *   only, nothing dropped) and is then delivered to the channel.
  *
- * The first loop to end ends the connection: the other is stopped and the connection closed.
+ * The first half to end ends the connection (a stop of the context or a kill too, first): the
+ * other is stopped and the connection closed.
  */
 export class Actor {
   /** Configuration and queues, shared with each run's halves (one object per peer). */

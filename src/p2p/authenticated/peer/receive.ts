@@ -179,13 +179,7 @@ export class RecvPump implements PeerIo {
   }
 
   readonly #onRecvError = (err: unknown): void => {
-    this.#busy = false;
-    if (this.#state.halted) {
-      this.#finish(new P2PError('PeerDisconnected'));
-      this.#onIdle?.();
-      return;
-    }
-    this.#finish(this.#recvFailed(err));
+    if (this.#settled()) this.#finish(this.#recvFailed(err));
   };
 
   #recvFailed(err: unknown): P2PError {
@@ -236,12 +230,7 @@ export class RecvPump implements PeerIo {
   }
 
   readonly #received = (frame: Uint8Array): void => {
-    this.#busy = false;
-    if (this.#state.halted) {
-      this.#finish(new P2PError('PeerDisconnected'));
-      this.#onIdle?.();
-      return;
-    }
+    if (!this.#settled()) return;
     try {
       if (this.#handle(frame)) this.#pump();
     } catch (err) {
