@@ -67,8 +67,6 @@ class NodeConnection implements Connection {
   readonly stream: this = this;
   readonly remote: SocketAddr;
   readonly local: SocketAddr;
-  readonly closed: Promise<void>;
-
   readonly #socket: net.Socket;
   readonly #queue = new ByteQueue();
   readonly #maxBuffered: number;
@@ -76,7 +74,11 @@ class NodeConnection implements Connection {
   readonly #writeTimeoutMs: number;
   readonly #open: Set<NodeConnection>;
   #paused = false;
-  #resolveClosed!: () => void;
+  /** Made at the first read of {@link closed} (the tracked network uses {@link whenClosed}). */
+  #closedPromise: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+  #isClosed = false;
+  #whenClosed: (() => void) | undefined;
 
   // ---------- Read state ----------
   /** Bytes the pending recv waits for (0: none pending). */
@@ -120,9 +122,6 @@ class NodeConnection implements Connection {
     socket.setNoDelay(true);
     this.remote = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     this.local = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 };
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
     // Shared listeners that find their connection on the socket: four closures fewer per
     // connection (thousands of idle connections each keep theirs).
     (socket as OwnedSocket)[OWNER] = this;
@@ -130,6 +129,29 @@ class NodeConnection implements Connection {
     socket.on('end', NodeConnection.#endListener);
     socket.on('error', NodeConnection.#errorListener);
     socket.on('close', NodeConnection.#closeListener);
+  }
+
+  /** Resolves once the connection is closed for any reason (made at the first read). */
+  get closed(): Promise<void> {
+    let p = this.#closedPromise;
+    if (p === undefined) {
+      p = this.#isClosed
+        ? RESOLVED
+        : new Promise<void>((resolve) => {
+            this.#resolveClosed = resolve;
+          });
+      this.#closedPromise = p;
+    }
+    return p;
+  }
+
+  /**
+   * @internal Calls `fn` once the connection is closed (at once if it is): {@link closed}
+   * without a promise per connection. One callback; a later call replaces it.
+   */
+  whenClosed(fn: () => void): void {
+    if (this.#isClosed) fn();
+    else this.#whenClosed = fn;
   }
 
   static readonly #dataListener = function (this: net.Socket, chunk: Buffer): void {
@@ -359,7 +381,13 @@ class NodeConnection implements Connection {
     if (this.#want !== 0) this.#failRecv(this.#poisoned ? this.#poisonError() : closedByPeer());
     this.#clearTimers();
     this.#open.delete(this);
-    this.#resolveClosed();
+    this.#isClosed = true;
+    const resolve = this.#resolveClosed;
+    const fn = this.#whenClosed;
+    this.#resolveClosed = undefined;
+    this.#whenClosed = undefined;
+    resolve?.();
+    fn?.();
   }
 
   /**
