@@ -39,6 +39,7 @@ export {
   reliable,
   type Sender,
   unreliable,
+  type WatchedInbox,
 } from './mailbox.js';
 export { closeResponderOf, hasResponder, Responder, responder } from './responder.js';
 export { type RingInbox, type RingSender, ring } from './ring.js';

@@ -155,10 +155,23 @@ export interface Inbox<T> {
   close(): void;
 }
 
+/**
+ * An {@link Inbox} whose owner can be told of every change by a callback instead of awaiting
+ * {@link Inbox.ready}: the cheap form for thousands of idle consumers (no pending promise).
+ */
+export interface WatchedInbox<T> extends Inbox<T> {
+  /**
+   * Sets (or, with `undefined`, clears) the one watcher: called synchronously from every
+   * `enqueue` that queues a message and from `close`. It must not enqueue into or drain this
+   * mailbox itself (schedule that instead).
+   */
+  watch(fn: (() => void) | undefined): void;
+}
+
 /** The overflow of every mailbox that has none (never written: the first overflow replaces it). */
 const NO_OVERFLOW: never[] = Object.freeze([]) as never[];
 
-class MailboxState<T> implements Sender<T>, Inbox<T> {
+class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
   readonly #capacity: number;
   readonly #policy: OverflowPolicy<T>;
   readonly #onBackoff: (() => void) | undefined;
@@ -175,7 +188,9 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
    * use: most mailboxes (a peer's relay queues) never hold a responder.
    */
   #tracked: Set<T> | undefined;
-  readonly #waiters = new Waiters();
+  /** Made at the first `ready` that has to wait (a watched inbox never makes one). */
+  #waiters: Waiters | undefined;
+  #watcher: (() => void) | undefined;
   #closed = false;
 
   constructor(capacity: number, policy: OverflowPolicy<T>, onBackoff: (() => void) | undefined) {
@@ -188,6 +203,10 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
 
   get capacity(): number {
     return this.#capacity;
+  }
+
+  watch(fn: (() => void) | undefined): void {
+    this.#watcher = fn;
   }
 
   get isClosed(): boolean {
@@ -206,7 +225,8 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
     // Fast path: no overflow to stay behind and room in the ready queue.
     if (this.#ready.size < this.#capacity && this.#overflow.length === this.#ovHead) {
       this.#ready.push(message);
-      if (this.#waiters.count > 0) this.#waiters.settleAll(true);
+      if (this.#waiters !== undefined && this.#waiters.count > 0) this.#waiters.settleAll(true);
+      this.#watcher?.();
       return 'ok';
     }
     const policy = this.#policy;
@@ -223,6 +243,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
     if (policy.appendOnly !== true) this.#reconcile(retained ? message : undefined);
     if (retained) {
       this.#onBackoff?.();
+      this.#watcher?.();
       return 'backoff';
     }
     closeResponderOf(message);
@@ -306,6 +327,7 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
   ready(signal?: AbortSignal): Promise<boolean> {
     if (this.#ready.size > 0) return READY_TRUE;
     if (this.#closed || signal?.aborted === true) return READY_FALSE;
+    this.#waiters ??= new Waiters();
     return this.#waiters.wait(signal);
   }
 
@@ -327,7 +349,10 @@ class MailboxState<T> implements Sender<T>, Inbox<T> {
     this.#ovHead = 0;
     this.#tracked = undefined;
     for (let i = head; i < overflow.length; i++) closeResponderOf(overflow[i]);
-    this.#waiters.settleAll(false);
+    this.#waiters?.settleAll(false);
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    watcher?.();
   }
 }
 
@@ -342,7 +367,7 @@ export function mailbox<T>(
   capacity: number,
   policy: OverflowPolicy<T>,
   options?: MailboxOptions,
-): [Sender<T>, Inbox<T>] {
+): [Sender<T>, WatchedInbox<T>] {
   if (!Number.isSafeInteger(capacity) || capacity < 1) {
     throw new RangeError(`mailbox capacity must be a positive safe integer, got ${capacity}`);
   }

@@ -18,6 +18,8 @@ export class Scope {
   #reason: unknown;
   readonly #parent: Scope | undefined;
   #children: Set<Scope> | undefined;
+  /** Callbacks of {@link onAbort}: none, one inline (the usual case), or a set. */
+  #listeners: (() => void) | Set<() => void> | undefined;
 
   constructor(parent?: Scope) {
     this.#parent = parent;
@@ -51,6 +53,26 @@ export class Scope {
     return this.#reason;
   }
 
+  /**
+   * Calls `fn` (once, synchronously) when the scope aborts, after the signal's own listeners (if
+   * the signal exists) and before the subtree aborts; never if it already has. The cheap
+   * alternative to a listener on {@link signal}: the AbortController stays uncreated.
+   */
+  onAbort(fn: () => void): void {
+    if (this.#aborted) return;
+    const l = this.#listeners;
+    if (l === undefined) this.#listeners = fn;
+    else if (l instanceof Set) l.add(fn);
+    else this.#listeners = new Set([l, fn]);
+  }
+
+  /** Removes a callback of {@link onAbort}. */
+  offAbort(fn: () => void): void {
+    const l = this.#listeners;
+    if (l === fn) this.#listeners = undefined;
+    else if (l instanceof Set) l.delete(fn);
+  }
+
   abort(reason?: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
@@ -63,6 +85,10 @@ export class Scope {
       this.#reason = reason;
     }
     const actual: unknown = this.#reason;
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (listeners instanceof Set) for (const fn of listeners) fn();
+    else listeners?.();
     const children = this.#children;
     this.#children = undefined;
     if (children !== undefined) for (const c of children) c.abort(actual);
@@ -110,12 +136,21 @@ const LABEL = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 function noop(): void {}
 
+/** How a task settled, kept until (unless) its `done` promise is asked for. */
+type Settled<T> =
+  | { readonly ok: true; readonly value: T | undefined }
+  | { readonly ok: false; readonly error: unknown };
+
 class Task<T> implements TaskInfo, Handle<T> {
   readonly id: number;
   readonly label: string;
-  readonly done: Promise<T | undefined>;
   readonly #scope: Scope;
   readonly #tasks: Tasks;
+  /** The outcome, once settled (`done` made later replays it). */
+  #settled: Settled<T> | undefined;
+  #done: Promise<T | undefined> | undefined;
+  #resolve: ((value: T | undefined) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
 
   constructor(tasks: Tasks, id: number, ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>) {
     this.id = id;
@@ -123,34 +158,82 @@ class Task<T> implements TaskInfo, Handle<T> {
     this.#scope = ctx.scope;
     this.#tasks = tasks;
     // Start on a microtask: the spawner gets its handle first, and a synchronous throw in `fn`
-    // becomes a rejection like any other.
-    this.done = Promise.resolve(ctx).then(fn).then(this.#returned, this.#threw);
-    // The runtime observes every handle: an ignored failed task never becomes an unhandled
-    // rejection (failures reach the runtime through TaskHooks.failed instead).
-    this.done.catch(noop);
+    // becomes a failure like any other. One reaction on `fn`'s promise; `done` is made only if
+    // someone reads it (thousands of peer tasks are never awaited one by one).
+    queueMicrotask(() => {
+      let result: Promise<T>;
+      try {
+        result = Promise.resolve(fn(ctx));
+      } catch (error) {
+        this.#threw(error);
+        return;
+      }
+      this.#watch(result);
+    });
+  }
+
+  /** The one reaction on the task's promise (its closures hold the task, not `fn` or `ctx`). */
+  #watch(result: Promise<T>): void {
+    result.then(
+      (value) => this.#returned(value),
+      (error: unknown) => this.#threw(error),
+    );
+  }
+
+  /**
+   * Settles when the task has ended (see {@link Handle.done}). Made at the first read; always
+   * observed by the runtime, so an ignored failure is never an unhandled rejection.
+   */
+  get done(): Promise<T | undefined> {
+    let done = this.#done;
+    if (done === undefined) {
+      const settled = this.#settled;
+      if (settled === undefined) {
+        done = new Promise<T | undefined>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      } else {
+        done = settled.ok ? Promise.resolve(settled.value) : Promise.reject(settled.error);
+      }
+      done.catch(noop);
+      this.#done = done;
+    }
+    return done;
   }
 
   stop(reason?: unknown): void {
     this.#scope.abort(reason);
   }
 
-  readonly #returned = (value: T): T => {
-    this.#tasks.end(this, this.#scope, 'returned');
-    return value;
-  };
+  #settle(settled: Settled<T>): void {
+    this.#settled = settled;
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    if (settled.ok) resolve?.(settled.value);
+    else reject?.(settled.error);
+  }
 
-  readonly #threw = (error: unknown): undefined => {
+  #returned(value: T): void {
+    this.#tasks.end(this, this.#scope, 'returned');
+    this.#settle({ ok: true, value });
+  }
+
+  #threw(error: unknown): void {
     const scope = this.#scope;
     if (scope.aborted && error === scope.reason) {
       this.#tasks.end(this, scope, 'stopped');
-      return undefined;
+      this.#settle({ ok: true, value: undefined });
+      return;
     }
     this.#tasks.end(this, scope, 'failed');
     // Errors raised while a task unwinds after being stopped (a closed socket, a closed listener)
     // are shutdown noise: `done` still rejects with them, but the runtime does not fail.
     if (!scope.aborted && this.id !== 0) this.#tasks.hooks.failed(this, error);
-    throw error;
-  };
+    this.#settle({ ok: false, error });
+  }
 }
 
 /** The set of live tasks of one runtime. */

@@ -13,6 +13,8 @@ import type { Connection, Listener, Network } from './context.js';
 interface Closable {
   close(): void;
   readonly closed: Promise<void>;
+  /** Optional (the Node runtime's connections): `closed` as a callback, no promise made. */
+  whenClosed?(fn: () => void): void;
 }
 
 /** Wraps a {@link Network}; see the module essay. */
@@ -37,7 +39,11 @@ export class TrackedNetwork implements Network {
       return item;
     }
     this.#open.add(item);
-    void item.closed.then(() => this.#open.delete(item));
+    const forget = (): void => {
+      this.#open.delete(item);
+    };
+    if (item.whenClosed !== undefined) item.whenClosed(forget);
+    else void item.closed.then(forget);
     return item;
   }
 

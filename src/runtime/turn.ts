@@ -122,3 +122,21 @@ export type Turns = Pick<Context, 'endOfTurn'>;
 export function turnsOf(ctx: Turns & { readonly turns?: Turns }): Turns {
   return ctx.turns ?? ctx;
 }
+
+/** One {@link TurnClock} per turn queue (per runtime): see {@link sharedTurnClock}. */
+const turnClocks = new WeakMap<Turns, TurnClock>();
+
+/**
+ * The turn clock of `ctx`'s runtime, shared by every caller on it: a reading taken in a turn is
+ * the same whoever takes it, so thousands of connections need not each hold one (with its
+ * callback). Its clock is `ctx.clock` of the first caller (one clock per runtime).
+ */
+export function sharedTurnClock(ctx: Pick<Context, 'clock' | 'endOfTurn'>): TurnClock {
+  const turns = turnsOf(ctx);
+  let clock = turnClocks.get(turns);
+  if (clock === undefined) {
+    clock = new TurnClock(ctx.clock, turns);
+    turnClocks.set(turns, clock);
+  }
+  return clock;
+}

@@ -107,46 +107,74 @@ export class Receiver {
 
   /**
    * Reads the next frame from the runtime, with the complete small frames buffered behind it as
-   * the new batch. Awaits the runtime's promises directly (no nested async steps: each would cost
-   * a turn of the microtask queue on every round trip).
+   * the new batch. A chain of the runtime's promises, no async function: an idle connection
+   * parks here (waiting for the next prefix byte) as one reaction, not a suspended generator,
+   * and no nested async step costs a turn of the microtask queue on every round trip.
    */
-  async #read(): Promise<Uint8Array> {
+  #read(): Promise<Uint8Array> {
     const stream = this.#stream;
     try {
-      let prefix = parsePrefix(stream.peek(MAX_VARINT_SIZE), 0);
-      // Bytes of the first frame's prefix still on the stream (0: already read byte by byte).
-      let head = 0;
-      if (prefix === undefined) {
-        // Not buffered yet (an idle connection, each leg of a round trip): read and check it
-        // byte by byte. A short frame's one-byte prefix usually arrives with its body.
-        const first = (await stream.recv(1))[0] as number;
-        prefix = first < 0x80 ? { value: first, length: 1 } : await recvPrefix(stream, first);
-      } else {
-        head = prefix.length;
-      }
+      const prefix = parsePrefix(stream.peek(MAX_VARINT_SIZE), 0);
+      // Not buffered yet (an idle connection, each leg of a round trip): read and check it byte
+      // by byte. A short frame's one-byte prefix usually arrives with its body.
+      if (prefix === undefined) return stream.recv(1).then(this.#onFirstByte, this.#readFailed);
+      return this.#readFrame(prefix, prefix.length);
+    } catch (err) {
+      return Promise.reject(this.#failWith(err));
+    }
+  }
+
+  /** The first byte of a prefix that was not buffered: the frame's length, or its first byte. */
+  readonly #onFirstByte = (bytes: Uint8Array): Promise<Uint8Array> => {
+    const first = bytes[0] as number;
+    if (first < 0x80) return this.#readFrame({ value: first, length: 1 }, 0);
+    return recvPrefix(this.#stream, first).then(
+      (prefix) => this.#readFrame(prefix, 0),
+      this.#readFailed,
+    );
+  };
+
+  /** A read failed: the receiver fails (a StreamError as it is, anything else `RecvFailed`). */
+  readonly #readFailed = (err: unknown): never => {
+    throw this.#failWith(err);
+  };
+
+  #failWith(err: unknown): StreamError {
+    return this.#fail(
+      err instanceof StreamError ? err : new StreamError('RecvFailed', undefined, { cause: err }),
+    );
+  }
+
+  /**
+   * Reads the frame whose length is `prefix` (`head`: bytes of its prefix still on the stream, 0
+   * when already read) and opens it. Never throws: every failure is a rejection.
+   */
+  #readFrame(prefix: { value: number; length: number }, head: number): Promise<Uint8Array> {
+    try {
       checkRecvLimit(prefix.value, this.#limit);
       const end = head + prefix.value;
+      const stream = this.#stream;
       if (prefix.value > this.#batchFrameMax) {
         // A large frame is read alone.
-        const frame = await stream.recv(end);
-        return this.#open(head > 0 ? frame.subarray(head) : frame);
+        return stream
+          .recv(end)
+          .then((frame) => this.#open(head > 0 ? frame.subarray(head) : frame), this.#readFailed);
       }
-      const got = await stream.recv(this.#batchEnd(end));
-      if (head > 0) {
-        this.#batch = got;
-        this.#offset = 0;
-        return this.#nextBuffered();
-      }
-      // The body came without its prefix: the batch is what follows it.
-      if (got.length > end) {
-        this.#batch = got;
-        this.#offset = end;
-      }
-      return this.#open(got.subarray(0, end));
+      return stream.recv(this.#batchEnd(end)).then((got) => {
+        if (head > 0) {
+          this.#batch = got;
+          this.#offset = 0;
+          return this.#nextBuffered();
+        }
+        // The body came without its prefix: the batch is what follows it.
+        if (got.length > end) {
+          this.#batch = got;
+          this.#offset = end;
+        }
+        return this.#open(got.subarray(0, end));
+      }, this.#readFailed);
     } catch (err) {
-      throw this.#fail(
-        err instanceof StreamError ? err : new StreamError('RecvFailed', undefined, { cause: err }),
-      );
+      return Promise.reject(this.#failWith(err));
     }
   }
 

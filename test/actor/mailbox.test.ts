@@ -246,3 +246,26 @@ describe('mailbox', () => {
     assert.deepEqual(got, expected);
   });
 });
+
+it('a watched inbox calls its watcher on every queued message and on close, never on a drop', () => {
+  const [tx, rx] = mailbox<number>(2, unreliable());
+  let calls = 0;
+  rx.watch(() => {
+    calls++;
+  });
+  assert.equal(tx.enqueue(1), 'ok');
+  assert.equal(tx.enqueue(2), 'ok');
+  assert.equal(calls, 2);
+  assert.equal(tx.enqueue(3), 'dropped');
+  assert.equal(calls, 2, 'a dropped message is not news');
+  assert.deepEqual(rx.drain(), [1, 2]);
+  rx.watch(undefined);
+  tx.enqueue(4);
+  assert.equal(calls, 2, 'cleared');
+  rx.watch(() => {
+    calls += 10;
+  });
+  rx.close();
+  rx.close();
+  assert.equal(calls, 12, 'told once of the close');
+});

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import type { Connection, Context } from '../../src/runtime/index.js';
 import { RuntimeError } from '../../src/runtime/index.js';
+import { TrackedNetwork } from '../../src/runtime/tracked.js';
 
 /** Runs `fn` in a fresh runtime and returns its result. */
 export type Run = <T>(fn: (ctx: Context) => Promise<T>) => Promise<T>;
@@ -122,6 +123,28 @@ export function connectionSuite(name: string, run: Run, bufferBound: number): vo
       await a.closed;
       b.close();
       await b.closed;
+    }));
+
+  test(`${name}: closed first read after the close resolves; a tracked network forgets closed connections`, () =>
+    run(async (ctx) => {
+      const tracked = new TrackedNetwork(ctx.network);
+      const listener = await tracked.bind({ ip: '127.0.0.1', port: 0 });
+      const accepted = listener.accept();
+      const a = await tracked.dial(listener.address);
+      const b = await accepted;
+      assert.equal(tracked.open, 3);
+      a.close();
+      await assert.rejects(b.stream.recv(1), code('Closed'));
+      // `closed` made only now, after both ends saw the close.
+      await a.closed;
+      await b.closed;
+      await a.closed;
+      b.close();
+      // Yield a few times (the deterministic network forgets through a reaction on `closed`).
+      for (let i = 0; i < 5 && tracked.open > 1; i++) await ctx.clock.sleep(0);
+      assert.equal(tracked.open, 1, 'only the listener is left');
+      await tracked.closeAll();
+      assert.equal(tracked.open, 0);
     }));
 
   test(`${name}: after the peer closes, buffered bytes are readable and then recv rejects`, () =>

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type Inbox, mailbox, type Sender, unreliable } from '../../actor/index.js';
+import { mailbox, type Sender, unreliable, type WatchedInbox } from '../../actor/index.js';
 import type { Counter, Metrics } from '../../runtime/context.js';
 import type { Traffic } from './traffic.js';
 
@@ -42,9 +42,9 @@ export function relayMetrics(metrics: Metrics): RelayMetrics {
 /** The consumer halves of a relay, owned by the peer's sender loop. */
 export interface RelayInboxes {
   /** Encoded payloads sent with `priority = true`. */
-  readonly high: Inbox<Uint8Array>;
+  readonly high: WatchedInbox<Uint8Array>;
   /** Encoded payloads sent with `priority = false`. */
-  readonly low: Inbox<Uint8Array>;
+  readonly low: WatchedInbox<Uint8Array>;
 }
 
 /** The producer side of a peer's outbound queues, held by the router. */

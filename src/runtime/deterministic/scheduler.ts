@@ -1,4 +1,5 @@
 import type { Clock } from '../context.js';
+import type { Timer, TimerClock } from '../stop.js';
 import { type Digest, EVENT } from './digest.js';
 
 /**
@@ -139,8 +140,25 @@ export class Callback extends TimedEvent {
   }
 }
 
+/** A callback timer (see `timerAt`): an event that cancels itself. */
+class TimerEvent extends TimedEvent implements Timer {
+  readonly #scheduler: Scheduler;
+  readonly #fn: () => void;
+  constructor(scheduler: Scheduler, fn: () => void) {
+    super();
+    this.#scheduler = scheduler;
+    this.#fn = fn;
+  }
+  fire(): void {
+    this.#fn();
+  }
+  cancel(): void {
+    this.#scheduler.cancel(this);
+  }
+}
+
 /** The virtual clock and its event heap. Time moves only in {@link Scheduler.step}. */
-export class Scheduler implements Clock {
+export class Scheduler implements Clock, TimerClock {
   readonly #heap = new EventHeap();
   readonly #digest: Digest;
   #now: number;
@@ -169,6 +187,12 @@ export class Scheduler implements Clock {
       this.at(sleep, t);
       signal?.addEventListener('abort', sleep);
     });
+  }
+
+  timer(t: number, fn: () => void): Timer {
+    const event = new TimerEvent(this, fn);
+    this.at(event, t);
+    return event;
   }
 
   /** Schedules `event` at virtual time `t` (now, if `t` is past). */

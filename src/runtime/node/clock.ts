@@ -1,4 +1,5 @@
 import type { Clock } from '../context.js';
+import type { Timer, TimerClock } from '../stop.js';
 
 // setTimeout clamps delays above 2^31 - 1 ms to 1 ms; longer sleeps are chained.
 const MAX_DELAY = 2 ** 31 - 1;
@@ -43,8 +44,42 @@ class Sleeper {
   }
 }
 
+/** A callback timer (see `timerAt`): one Timeout, chained past setTimeout's longest delay. */
+class NodeTimer implements Timer {
+  readonly #fn: () => void;
+  readonly #deadline: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(t: number, fn: () => void) {
+    this.#fn = fn;
+    this.#deadline = t;
+    let ms = t - Date.now();
+    if (!(ms > 0)) ms = 0;
+    this.#timer = setTimeout(NodeTimer.#fire, Math.min(ms, MAX_DELAY), this);
+  }
+
+  static #fire(self: NodeTimer): void {
+    const left = self.#deadline - Date.now();
+    if (left > 0) {
+      self.#timer = setTimeout(NodeTimer.#fire, Math.min(left, MAX_DELAY), self);
+      return;
+    }
+    self.#timer = undefined;
+    self.#fn();
+  }
+
+  cancel(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
 /** The Node runtime's clock: `Date.now()` and real timers. */
-export const nodeClock: Clock = {
+export const nodeClock: Clock & TimerClock = {
+  timer(t: number, fn: () => void): Timer {
+    return new NodeTimer(t, fn);
+  },
   now(): number {
     return Date.now();
   },

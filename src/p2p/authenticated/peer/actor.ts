@@ -1,49 +1,11 @@
-import { select } from '../../../actor/index.js';
-import type { PublicKey } from '../../../crypto/ed25519.js';
-import { RateLimiter } from '../../../quota/index.js';
 import type { Context } from '../../../runtime/context.js';
-import { TurnClock, turnsOf } from '../../../runtime/turn.js';
-import { StreamError } from '../../../stream/index.js';
-import { errorCode, P2PError } from '../../errors.js';
-import type { InboundChannel } from '../channels.js';
-import { dataMessage, smallDataStart } from '../data.js';
-import { Relay, type RelayInboxes } from '../relay.js';
-import type { Traffic } from '../traffic.js';
+import { isStopped, offStop, onStop } from '../../../runtime/stop.js';
+import { P2PError } from '../../errors.js';
+import { Relay } from '../relay.js';
 import { Mailbox } from './ingress.js';
-import { bindCounter, dataLabel, type PeerMetrics, peerLabels } from './metrics.js';
-import type {
-  Config,
-  Gate,
-  InboundRoutes,
-  PeerConnection,
-  PeerIo,
-  Protocol,
-  StreamReceiver,
-} from './protocol.js';
-import { errorOf, type LoopState, sendLoop } from './send-loop.js';
-
-/** Per-channel inbound state of one connection. */
-interface Route extends Gate {
-  readonly inbound: InboundChannel;
-  /** The channel's traffic totals. */
-  readonly channelTraffic: Traffic;
-}
-
-/**
- * The reason `halt` aborts with: a preallocated value (a default abort reason is a DOMException,
- * costly to build). Only cancelled sleeps ever reject with it, and the loops discard those.
- */
-const HALTED = new P2PError('PeerDisconnected', 'peer halted');
-
-/** Stream errors caused by what the peer sent (counted `invalid`), not by the connection ending. */
-const MALFORMED: ReadonlySet<string> = new Set([
-  'RecvTooLarge',
-  'InvalidVarint',
-  'DecryptionFailed',
-]);
-
-/** How many buffered frames the receive loop handles in a row before giving up a turn. */
-const SYNC_FRAMES = 64;
+import type { Config, PeerConnection, Protocol } from './protocol.js';
+import { RecvPump, type RunParts } from './receive.js';
+import { type Halves, type LoopState, SendPump } from './send-loop.js';
 
 /** @throws P2PError `InvalidConfig` unless `v` is a positive safe integer. */
 export function checkPositive(name: string, v: number): void {
@@ -54,47 +16,29 @@ export function checkPositive(name: string, v: number): void {
 
 /**
  * The peer actor harness shared by both flavours (upstream `actors/peer/actor.rs`): runs one
- * authenticated connection with two loops.
+ * authenticated connection as two halves, each a small state machine driven by callbacks (an idle
+ * connection parks no async function, no `select` and no AbortController: it holds its pending
+ * read, its tick timer and the watchers on its queues).
  *
- * - Sender (`send-loop.ts`): writes the protocol's preamble, then waits for a kill, control
- *   frames, high or low queued payloads, or the protocol's tick; takes what is ready up to
+ * - Sender (`send-loop.ts`): writes the protocol's preamble, then, when woken by a kill, control
+ *   frames, high or low queued payloads, or the protocol's tick, takes what is ready up to
  *   `sendBatchSize` (tick frame, control, high, low) and writes it with one `sendMany`.
- * - Receiver: small data frames on a low channel take a fast path once the protocol is open;
- *   every other frame goes to the protocol. Data on an unregistered channel ends the connection
- *   (`InvalidChannel`, counted as `invalid`); data on a registered channel waits for this peer's
- *   per-channel inbound quota (sleeping: backpressure on this connection only, nothing dropped)
- *   and is then delivered to the channel.
+ * - Receiver (`receive.ts`): small data frames on a low channel take a fast path once the
+ *   protocol is open; every other frame goes to the protocol. Data on an unregistered channel
+ *   ends the connection (`InvalidChannel`, counted as `invalid`); data on a registered channel
+ *   waits for this peer's per-channel inbound quota (a timer: backpressure on this connection
+ *   only, nothing dropped) and is then delivered to the channel.
  *
- * The first loop to end ends the connection: the other is stopped and the connection closed.
+ * The first half to end ends the connection (a stop of the context or a kill too, first): the
+ * other is stopped and the connection closed.
  */
 export class Actor {
-  // ---------- Configuration ----------
-  readonly #sendBatchSize: number;
-  readonly #channels: InboundRoutes;
-  readonly #metrics: PeerMetrics;
-  readonly #protocol: Protocol;
-
-  // ---------- Message-Passing ----------
-  readonly #control: Mailbox;
-  readonly #queues: RelayInboxes;
-  readonly #relay: Relay;
-
+  /** Configuration and queues, shared with each run's halves (one object per peer). */
+  readonly #parts: RunParts;
   #ran = false;
 
-  private constructor(
-    config: Config,
-    protocol: Protocol,
-    control: Mailbox,
-    relay: Relay,
-    queues: RelayInboxes,
-  ) {
-    this.#sendBatchSize = config.sendBatchSize;
-    this.#channels = config.channels;
-    this.#metrics = config.metrics;
-    this.#protocol = protocol;
-    this.#control = control;
-    this.#queues = queues;
-    this.#relay = relay;
+  private constructor(parts: RunParts) {
+    this.#parts = parts;
   }
 
   /**
@@ -109,216 +53,178 @@ export class Actor {
     checkPositive('tick period', protocol.tickMs);
     const [relay, queues] = Relay.create(config.mailboxSize, config.relayMetrics);
     const control = new Mailbox(config.mailboxSize);
-    return [new Actor(config, protocol, control, relay, queues), control, relay];
+    const parts: RunParts = {
+      sendBatchSize: config.sendBatchSize,
+      channels: config.channels,
+      metrics: config.metrics,
+      protocol,
+      control,
+      queues,
+      relay,
+    };
+    return [new Actor(parts), control, relay];
   }
 
   /** The control mailbox made by {@link create}. */
   get control(): Mailbox {
-    return this.#control;
+    return this.#parts.control;
   }
 
   /**
-   * Runs the connection until a loop ends, the peer is killed, or `ctx` stops; then stops the
-   * other loop, closes the connection and the queues, and returns why it ended:
+   * Runs the connection until a half ends, the peer is killed, or `ctx` stops; then stops the
+   * other half, closes the connection and the queues, and resolves with why it ended:
    * `PeerKilled`, `NetworkClosed` (context stopped), `SendFailed`, `ReceiveFailed`,
    * `DecodeFailed`, `InvalidChannel` or the protocol's own reason. Rejects only if called twice.
    *
-   * Both loops are plain async functions of this one task (no child tasks: a peer is a single
-   * task, scope and AbortController, plus `halt` below, whatever its traffic). Ending one ends the
-   * other: closing the connection fails a pending `recv`/`sendMany`, closing the queues wakes an
-   * idle sender, and aborting `halt` cancels the tick timer and any quota sleep.
+   * Both halves are small state machines driven by callbacks (no async function stays parked
+   * per connection, no `select`, no AbortController: an idle connection holds its pending
+   * `recv`, its tick timer and the watchers on its queues). Ending one ends the other: closing
+   * the connection fails a pending `recv`/`sendMany`, the sender stops at once, and a quota sleep
+   * is cancelled. The promise resolves once neither half is waiting on anything.
    */
-  async run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
+  run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
+    return new Promise<P2PError>((resolve) => this.start(ctx, conn, resolve));
+  }
+
+  /**
+   * {@link run} without its promise: `onEnd` is called once, with the reason `run` would resolve
+   * with (the spawner's form: no promise per connection beyond its task's).
+   *
+   * @throws P2PError `InvalidConfig` if the actor already ran.
+   */
+  start(ctx: Context, conn: PeerConnection, onEnd: (reason: P2PError) => void): void {
     if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
     this.#ran = true;
-    const peer = conn.peer.toHex();
-    const log = ctx.log.child({ peer });
-    log.debug({}, 'peer started');
-    const halt = new AbortController();
-    const traffic = this.#metrics.traffic.peer(peer);
-    this.#relay.traffic = traffic;
-    const state: LoopState = { halted: false, signal: halt.signal, traffic };
-    const sender = sendLoop(ctx, state, peer, conn.sender, {
-      queues: this.#queues,
-      control: this.#control,
-      protocol: this.#protocol,
-      batchSize: this.#sendBatchSize,
-      metrics: this.#metrics,
-    });
-    const receiver = this.#recvLoop(ctx, state, conn.peer, peer, conn.receiver);
-    let reason: P2PError;
-    try {
-      const arm = await select(ctx.signal, this.#control.killed, sender, receiver);
-      if (arm === -1) reason = new P2PError('NetworkClosed');
-      else if (arm === 0) reason = this.#control.reason;
-      else if (arm === 1)
-        reason = await sender.then(
-          (r) => r,
-          (e) => errorOf('SendFailed', e),
-        );
-      else
-        reason = await receiver.then(
-          (r) => r,
-          (e) => errorOf('ReceiveFailed', e),
-        );
-    } finally {
-      state.halted = true;
-      halt.abort(HALTED);
-      conn.connection.close();
-      this.#queues.high.close();
-      this.#queues.low.close();
-      this.#control.close();
-    }
-    // Both loops return once halted (a pending recv/sendMany fails with the closed connection).
-    await Promise.allSettled([sender, receiver]);
-    log.debug({ reason: reason.code }, 'peer stopped');
-    return reason;
+    new Run(this.#parts, ctx, conn, onEnd).start();
   }
+}
 
-  async #recvLoop(
+/**
+ * One run of a peer actor: starts both halves, decides why the connection ended (by priority,
+ * as `select` did: stop, kill, sender, receiver) and tears it down.
+ */
+class Run implements Halves {
+  readonly #parts: RunParts;
+  readonly #ctx: Context;
+  readonly #conn: PeerConnection;
+  readonly #onEnd: (reason: P2PError) => void;
+  readonly #state: LoopState;
+  readonly #peer: string;
+  readonly #sender: SendPump;
+  readonly #receiver: RecvPump;
+  #watchingStop = false;
+  #senderReason: P2PError | undefined;
+  #receiverReason: P2PError | undefined;
+  /** A decision is queued on a microtask. */
+  #deciding = false;
+  /** A kill was seen; it ends the run once {@link #killDecided} (at the end of that turn). */
+  #killSeen = false;
+  #killDecided = false;
+  #reason: P2PError | undefined;
+  #ended = false;
+
+  constructor(
+    parts: RunParts,
     ctx: Context,
-    state: LoopState,
-    publicKey: PublicKey,
-    peer: string,
-    stream: StreamReceiver,
-  ): Promise<P2PError> {
-    const metrics = this.#metrics;
-    const protocol = this.#protocol;
-    const invalid = peerLabels(peer, 'invalid');
-    const routes = new Map<number, Route>();
-    let lastChannel = Number.NaN;
-    let lastRoute: Route | undefined;
-    const maxMessageSize = this.#channels.maxMessageSize;
-    // The inbound limiters read the clock once per turn, not once per frame.
-    const clock = new TurnClock(ctx.clock, turnsOf(ctx));
-    const io: PeerIo = {
-      ctx,
-      peer: publicKey,
-      peerHex: peer,
-      maxMessageSize,
-      gate: (message, quota) => {
-        const labels = peerLabels(peer, message);
-        return {
-          limiter: new RateLimiter(quota, clock),
-          labels,
-          received: bindCounter(metrics.received, labels),
-        };
-      },
-      throttle: (gate) => this.#throttle(ctx, state, gate),
-      invalid: () => metrics.received.inc(invalid),
-    };
-    // Frames already buffered are taken without a turn each, up to SYNC_FRAMES in a row: then
-    // one turn, so the application consuming the channels runs between runs.
-    const canTry = stream.tryRecv !== undefined;
-    let inRow = 0;
-    try {
-      for (;;) {
-        let frame: Uint8Array | undefined;
-        try {
-          if (canTry && inRow < SYNC_FRAMES) {
-            frame = stream.tryRecv?.();
-            inRow++;
-          }
-          if (frame === undefined) {
-            inRow = 0;
-            frame = await stream.recv();
-          }
-        } catch (err) {
-          if (ctx.signal.aborted) return new P2PError('NetworkClosed');
-          // Bytes the peer sent that are no frame (an oversize or malformed prefix, a frame
-          // that fails to decrypt) count as invalid, as a frame that fails to decode does.
-          if (err instanceof StreamError && MALFORMED.has(err.code)) io.invalid();
-          ctx.log.debug({ peer, code: errorCode(err), err: String(err) }, 'receive failed');
-          return errorOf('ReceiveFailed', err);
-        }
-        if (state.halted) return new P2PError('PeerDisconnected');
-        state.traffic.bytesIn += frame.length;
+    conn: PeerConnection,
+    onEnd: (reason: P2PError) => void,
+  ) {
+    this.#parts = parts;
+    this.#ctx = ctx;
+    this.#conn = conn;
+    this.#onEnd = onEnd;
+    const peer = conn.peer.toHex();
+    this.#peer = peer;
+    const traffic = parts.metrics.traffic.peer(peer);
+    parts.relay.traffic = traffic;
+    this.#state = { halted: false, traffic, cancelSleep: undefined };
+    this.#sender = new SendPump(ctx, this.#state, peer, conn.sender, parts, this);
+    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, peer, this);
+  }
 
-        // Fast path: a small data frame on a low channel, read without a Reader.
-        let channel: number;
-        let message: Uint8Array;
-        const start = protocol.open ? smallDataStart(frame, maxMessageSize) : -1;
-        if (start >= 0) {
-          channel = frame[1] as number;
-          message = dataMessage(frame, start);
-        } else {
-          let received = protocol.receive(frame, io);
-          // Most control frames are handled synchronously: no extra turn for those.
-          if (received instanceof Promise) received = await received;
-          if (state.halted) return new P2PError('PeerDisconnected');
-          if (received === null) continue;
-          if (received instanceof P2PError) return received;
-          channel = received.channel;
-          message = received.message;
-        }
-
-        // Data almost always arrives on one or two channels: remember the last route.
-        let route = channel === lastChannel ? lastRoute : routes.get(channel);
-        if (route === undefined) {
-          const inbound = this.#channels.inbound(channel);
-          if (inbound === undefined) {
-            // Never a metric label with the remote's channel number: constant cardinality.
-            metrics.received.inc(invalid);
-            ctx.log.debug({ peer, channel }, 'data on an unknown channel');
-            return new P2PError('InvalidChannel', `unknown channel ${channel}`);
-          }
-          const labels = peerLabels(peer, dataLabel(channel));
-          route = {
-            inbound,
-            limiter: new RateLimiter(inbound.quota, clock),
-            labels,
-            received: bindCounter(metrics.received, labels),
-            channelTraffic: metrics.traffic.channel(channel),
-          };
-          routes.set(channel, route);
-        }
-        lastChannel = channel;
-        lastRoute = route;
-        route.received.inc();
-        state.traffic.messagesIn++;
-        route.channelTraffic.messagesIn++;
-        // Within quota (the usual case) the frame is delivered without an extra await.
-        const next = route.limiter.check();
-        if (next !== true && !(await this.#wait(ctx, state, route, next)))
-          return new P2PError('PeerDisconnected');
-        // A full channel queue drops this message (counted by the channel), never blocks.
-        if (!route.inbound.deliver(publicKey, message)) {
-          state.traffic.dropped++;
-          route.channelTraffic.dropped++;
-        }
-      }
-    } catch (err) {
-      // Only a sleep cancelled by shutdown lands here.
-      if (ctx.signal.aborted) return new P2PError('NetworkClosed');
-      return errorOf('ReceiveFailed', err);
+  start(): void {
+    this.#ctx.log.debug({ peer: this.#peer }, 'peer started');
+    this.#parts.control.watch(this.#onControl);
+    this.#sender.start();
+    this.#receiver.start();
+    if (isStopped(this.#ctx)) this.#schedule();
+    else {
+      onStop(this.#ctx, this.#schedule);
+      this.#watchingStop = true;
     }
+    if (this.#parts.control.isKilled) this.#onControl();
   }
 
   /**
-   * Counts a frame on `gate`, then waits until its limiter grants a cell: backpressure, nothing
-   * is dropped. Returns false if the peer was halted meanwhile (the frame must not be handled).
-   * A stop of `ctx` halts the peer too, so the sleep listens to `halt` only.
+   * A kill ends the run whatever the sender is doing; a queued frame wakes the sender. The kill
+   * is decided at the end of the turn, once the promise continuations now running are over: a
+   * kill that supersedes this connection is made while the tracker admits the new one, whose
+   * relay then reaches the router (in this turn) before this one's release, so the application
+   * sees no disconnection.
    */
-  async #throttle(ctx: Context, state: LoopState, gate: Gate): Promise<boolean> {
-    gate.received.inc();
-    const next = gate.limiter.check();
-    return next === true ? true : this.#wait(ctx, state, gate, next);
+  readonly #onControl = (): void => {
+    if (this.#parts.control.isKilled && !this.#killSeen) {
+      this.#killSeen = true;
+      this.#ctx.endOfTurn(() => {
+        this.#killDecided = true;
+        this.#schedule();
+      });
+    }
+    this.#sender.wake();
+  };
+
+  ended(reason: P2PError, sender: boolean): void {
+    if (sender) this.#senderReason ??= reason;
+    else this.#receiverReason ??= reason;
+    this.#schedule();
   }
 
-  /**
-   * The slow half of {@link #throttle}, once a check was refused (`first`: the time it named):
-   * counts once and sleeps until the limiter grants a cell. Returns false if the peer was halted
-   * meanwhile.
-   */
-  async #wait(ctx: Context, state: LoopState, gate: Gate, first: number): Promise<boolean> {
-    this.#metrics.rateLimited.inc(gate.labels);
-    state.traffic.rateLimited++;
-    let next: true | number = first;
-    while (next !== true) {
-      await ctx.clock.sleepUntil(next, state.signal);
-      if (state.halted) return false;
-      next = gate.limiter.check();
+  /** Something may have ended the run: decide on a microtask (so a burst settles first). */
+  readonly #schedule = (): void => {
+    if (this.#deciding) return;
+    this.#deciding = true;
+    queueMicrotask(() => this.#decide());
+  };
+
+  #decide(): void {
+    this.#deciding = false;
+    let reason = this.#reason;
+    if (reason === undefined) {
+      const control = this.#parts.control;
+      if (isStopped(this.#ctx)) reason = new P2PError('NetworkClosed');
+      else if (control.isKilled) {
+        // Whatever else ended meanwhile (the sender stops on a kill), the kill decides, at the
+        // end of its turn.
+        if (!this.#killDecided) return;
+        reason = control.reason;
+      } else reason = this.#senderReason ?? this.#receiverReason;
+      if (reason === undefined) return;
+      this.#reason = reason;
+      this.#halt();
     }
-    return true;
+    // Both halves return once halted (a pending recv/sendMany fails with the closed connection).
+    if (!this.#ended && this.#sender.idle && this.#receiver.idle) {
+      this.#ended = true;
+      this.#ctx.log.debug({ peer: this.#peer, reason: reason.code }, 'peer stopped');
+      this.#onEnd(reason);
+    }
+  }
+
+  #halt(): void {
+    const state = this.#state;
+    state.halted = true;
+    if (this.#watchingStop) offStop(this.#ctx, this.#schedule);
+    this.#sender.stop();
+    const cancel = state.cancelSleep;
+    state.cancelSleep = undefined;
+    cancel?.();
+    this.#conn.connection.close();
+    const { queues, control } = this.#parts;
+    queues.high.close();
+    queues.low.close();
+    control.close();
+    // A half waiting on I/O tells `ended` (again) when its wait fails: the decision then ends.
+    this.#sender.onIdle(this.#schedule);
+    this.#receiver.onIdle(this.#schedule);
   }
 }

@@ -15,25 +15,18 @@ import { P2PError } from '../../errors.js';
 const KILLED = 'peer killed by the tracker';
 
 export class Mailbox {
-  /** Settles once killed; raced (never consumed) by the actor. */
-  readonly #killed: Promise<void>;
-  #resolve: (() => void) | undefined;
   #isKilled = false;
   #reason: string = KILLED;
   readonly #capacity: number;
   // Made on first use: a lookup connection never queues a control frame.
   #frames: Uint8Array[] | undefined;
-  #wake: (() => void) | undefined;
-  #ready: Promise<void> | undefined;
+  /** The actor's callback, told of a kill, a queued frame or the close (no promise per peer). */
+  #watcher: (() => void) | undefined;
   #closed = false;
 
   /** @param capacity - most control frames queued at once (default 1,000). */
   constructor(capacity = 1000) {
     this.#capacity = capacity;
-    // A bare latch (no AbortController: a Node AbortSignal carries two Maps, per peer).
-    this.#killed = new Promise<void>((resolve) => {
-      this.#resolve = resolve;
-    });
   }
 
   /**
@@ -44,10 +37,7 @@ export class Mailbox {
     if (this.#isKilled) return;
     this.#isKilled = true;
     if (reason !== undefined) this.#reason = reason;
-    const resolve = this.#resolve;
-    this.#resolve = undefined;
-    resolve?.();
-    this.#wakeUp();
+    this.#watcher?.();
   }
 
   /** Whether {@link kill} has been called. */
@@ -60,11 +50,6 @@ export class Mailbox {
     return new P2PError('PeerKilled', this.#reason);
   }
 
-  /** @internal A promise that resolves on kill (a readiness arm for `select`). */
-  get killed(): Promise<void> {
-    return this.#killed;
-  }
-
   /**
    * Queues an encoded control frame, written before any queued data. Never waits. Returns false
    * (the frame is dropped) if the queue is full or the peer has ended.
@@ -74,13 +59,8 @@ export class Mailbox {
     this.#frames ??= [];
     if (this.#frames.length >= this.#capacity) return false;
     this.#frames.push(frame);
-    this.#wakeUp();
+    this.#watcher?.();
     return true;
-  }
-
-  /** @internal Whether a control frame was ever queued (the sender then also waits on them). */
-  get carriesFrames(): boolean {
-    return this.#frames !== undefined;
   }
 
   /** @internal Control frames queued now. */
@@ -97,26 +77,21 @@ export class Mailbox {
     frames.splice(0, n);
   }
 
-  /** @internal Resolves when a frame is queued (or the peer is killed or closed). */
-  ready(): Promise<void> {
-    if (this.size > 0 || this.#closed || this.#isKilled) return Promise.resolve();
-    this.#ready ??= new Promise<void>((resolve) => {
-      this.#wake = resolve;
-    });
-    return this.#ready;
+  /**
+   * @internal Sets the actor's watcher: called synchronously on a kill, on every queued frame and
+   * on close (it must only schedule work). Replaces any earlier one; `undefined` clears it.
+   */
+  watch(fn: (() => void) | undefined): void {
+    this.#watcher = fn;
   }
 
-  /** @internal The actor ended: later frames are refused, waiters released. */
+  /** @internal The actor ended: later frames are refused, the watcher told and dropped. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#frames = undefined;
-    this.#wakeUp();
-  }
-
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    this.#ready = undefined;
-    wake?.();
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    watcher?.();
   }
 }

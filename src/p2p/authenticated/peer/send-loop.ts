@@ -1,5 +1,5 @@
 /**
- * The sending half of a peer connection (see the peer actor in `actor.ts`): the loop that takes
+ * The sending half of a peer connection (see the peer actor in `actor.ts`): the pump that takes
  * the tick frame, control frames and queued payloads by priority, in batches of at most
  * `sendBatchSize`, and hands them to the encrypted stream, counting what it sends.
  *
@@ -7,8 +7,8 @@
  * @module
  */
 
-import { select } from '../../../actor/index.js';
 import type { Context } from '../../../runtime/context.js';
+import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
 import { CHUNK_SIZE, TAG_SIZE } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import { peekDataChannel } from '../data.js';
@@ -24,23 +24,29 @@ import {
 } from './metrics.js';
 import type { Protocol, StreamSender } from './protocol.js';
 
-/** What the run shares with its two loops. */
+/** What the run shares with its two halves. */
 export interface LoopState {
-  /** Set once the run decided to end: the loops return at their next step. */
+  /** Set once the run decided to end: the halves stop at their next step. */
   halted: boolean;
-  /** Aborted (with {@link HALTED}) at the same moment: cancels the tick timer and quota sleeps. */
-  readonly signal: AbortSignal;
   /** The peer's traffic totals (see `TrafficTable`). */
   readonly traffic: Traffic;
+  /** Cancels the receive half's quota sleep, if one is pending (called once halted). */
+  cancelSleep: (() => void) | undefined;
 }
 
-/** What the sender loop needs of its peer actor. */
+/** What the sender needs of its peer actor. */
 export interface SendParts {
   readonly queues: RelayInboxes;
   readonly control: Mailbox;
   readonly protocol: Protocol;
-  readonly batchSize: number;
+  readonly sendBatchSize: number;
   readonly metrics: PeerMetrics;
+}
+
+/** The run that owns a connection's two halves: told once by each why it stopped. */
+export interface Halves {
+  /** The sender (`sender` true) or the receiver stopped with `reason`. */
+  ended(reason: P2PError, sender: boolean): void;
 }
 
 /** Does nothing: the handler of rejections that are someone else's business. */
@@ -62,152 +68,271 @@ const FRAME_OVERHEAD = TAG_SIZE + 5;
  */
 const COALESCE_BYTES = 2 * CHUNK_SIZE;
 
-export async function sendLoop(
-  ctx: Context,
-  state: LoopState,
-  peer: string,
-  stream: StreamSender,
-  parts: SendParts,
-): Promise<P2PError> {
-  const { high, low } = parts.queues;
-  const clock = ctx.clock;
-  const { control, protocol, batchSize, metrics } = parts;
-  const sent = metrics.sent;
-  const tickSent = bindCounter(sent, peerLabels(peer, protocol.tickLabel));
+/**
+ * The sending half as a small state machine (no parked async function, no `select` per wait: an
+ * idle connection holds one timer and nothing else). Woken by the queues' and the control
+ * mailbox's watchers and by the tick timer; each wake runs {@link SendPump.pump} on a microtask
+ * (one per burst of wakes). It writes the protocol's preamble, then, whenever something is ready,
+ * takes up to `sendBatchSize` frames (tick frame, control, high, low) and writes them with one
+ * `sendMany`, waiting for a write only at the end of a burst (or when the batch was large).
+ * `done` is called once, with why it stopped.
+ */
+export class SendPump {
+  readonly #ctx: Context;
+  readonly #state: LoopState;
+  readonly #peer: string;
+  readonly #stream: StreamSender;
+  readonly #parts: SendParts;
+  readonly #owner: Halves;
+  readonly #tickSent: BoundCounter;
   // Data frames almost always go out on one or two channels: remember the last one's counter.
-  let lastChannel = Number.NaN;
-  let lastSent: BoundCounter | undefined;
-  let lastTraffic: Traffic | undefined;
-  const dataSent = new Map<number, [BoundCounter, Traffic | undefined]>();
-  const counterOf = (channel: number): [BoundCounter, Traffic | undefined] => {
-    let c = dataSent.get(channel);
+  #lastChannel = Number.NaN;
+  #lastSent: BoundCounter | undefined;
+  #lastTraffic: Traffic | undefined;
+  /** Counters per channel sent on, made at the first frame (most peers use one channel). */
+  #dataSent: Map<number, [BoundCounter, Traffic | undefined]> | undefined;
+  #deadline: number;
+  #tick: Timer | undefined;
+  #batch: Uint8Array[];
+  // The last batch handed to the stream without awaiting it (see below), and the bytes handed
+  // over since the last wait: bounded by COALESCE_BYTES.
+  #unawaited: Promise<void> | undefined;
+  #unawaitedBytes = 0;
+  /** A pump is queued on a microtask. */
+  #scheduled = false;
+  /** Waiting for a write: the write's settlement resumes the pump. */
+  #busy = false;
+  #finished = false;
+  #onIdle: (() => void) | undefined;
+
+  constructor(
+    ctx: Context,
+    state: LoopState,
+    peer: string,
+    stream: StreamSender,
+    parts: SendParts,
+    owner: Halves,
+  ) {
+    this.#ctx = ctx;
+    this.#state = state;
+    this.#peer = peer;
+    this.#stream = stream;
+    this.#parts = parts;
+    this.#owner = owner;
+    const protocol = parts.protocol;
+    this.#tickSent = bindCounter(parts.metrics.sent, peerLabels(peer, protocol.tickLabel));
+    this.#deadline = ctx.clock.now() + (protocol.tickAtStart ? 0 : protocol.tickMs);
+    this.#batch = protocol.preamble.length > 0 ? [...protocol.preamble] : [];
+  }
+
+  /**
+   * Watches the queues (the control mailbox's watcher is the run's: it calls {@link wake}), arms
+   * the tick and writes what is ready (the preamble) at once.
+   */
+  start(): void {
+    const { queues } = this.#parts;
+    queues.high.watch(this.wake);
+    queues.low.watch(this.wake);
+    // One timer per tick period: the pump re-arms it when it fires; `stop` cancels it.
+    this.#tick = timerAt(this.#ctx.clock, this.#deadline, this.wake);
+    this.#pump();
+  }
+
+  /** Whether no write is being waited for. */
+  get idle(): boolean {
+    return !this.#busy;
+  }
+
+  /** Calls `fn` when the write being waited for (if any) settles. */
+  onIdle(fn: () => void): void {
+    this.#onIdle = fn;
+  }
+
+  /** Stops watching and cancels the tick timer (the run ended). */
+  stop(): void {
+    this.#tick?.cancel();
+    this.#tick = undefined;
+    const { queues } = this.#parts;
+    queues.high.watch(undefined);
+    queues.low.watch(undefined);
+  }
+
+  /** Something may be ready: pump on a microtask, once per burst of wakes. */
+  readonly wake = (): void => {
+    if (this.#scheduled || this.#busy || this.#finished) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (!this.#busy) this.#pump();
+    });
+  };
+
+  /** Waits for `written`, then pumps on (or stops, if it failed). */
+  #awaitWrite(written: Promise<void>): void {
+    this.#busy = true;
+    written.then(
+      () => {
+        this.#busy = false;
+        this.#pump();
+        this.#onIdle?.();
+      },
+      (err: unknown) => {
+        this.#busy = false;
+        this.#finish(sendFailed(this.#ctx, this.#peer, err));
+        this.#onIdle?.();
+      },
+    );
+  }
+
+  #finish(reason: P2PError): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#owner.ended(reason, true);
+  }
+
+  #counterOf(channel: number): [BoundCounter, Traffic | undefined] {
+    this.#dataSent ??= new Map();
+    let c = this.#dataSent.get(channel);
     if (c === undefined) {
+      const { sent, traffic } = this.#parts.metrics;
       c = [
-        bindCounter(sent, peerLabels(peer, channel < 0 ? 'invalid' : dataLabel(channel))),
-        channel < 0 ? undefined : metrics.traffic.channel(channel),
+        bindCounter(sent, peerLabels(this.#peer, channel < 0 ? 'invalid' : dataLabel(channel))),
+        channel < 0 ? undefined : traffic.channel(channel),
       ];
-      dataSent.set(channel, c);
+      this.#dataSent.set(channel, c);
     }
     return c;
-  };
-  const traffic = state.traffic;
-  const countRun = (n: number): void => {
-    lastSent?.inc(n);
-    if (lastTraffic !== undefined) lastTraffic.messagesOut += n;
-  };
-  const tickMs = protocol.tickMs;
-  let deadline = clock.now() + (protocol.tickAtStart ? 0 : tickMs);
-  // One timer per tick period, raced by every idle wait (select attaches to it once); the
-  // `halt` signal cancels it when the peer ends. No per-wait timer or AbortController.
-  let tick = clock.sleepUntil(deadline, state.signal);
-  // A timer replaced before any wait raced it still rejects on halt: never unhandled.
-  tick.catch(noop);
-  let batch: Uint8Array[] = protocol.preamble.length > 0 ? [...protocol.preamble] : [];
-  // The last batch handed to the stream without awaiting it (see below), and the bytes handed
-  // over since the last await: bounded by COALESCE_BYTES.
-  let unawaited: Promise<void> | undefined;
-  let unawaitedBytes = 0;
-  for (;;) {
-    // Wait only when idle: with frames queued, take them at once. The run's select watches the
-    // stop signal and the kill latch and closes the queues, which wakes this wait.
-    if (batch.length === 0 && high.size === 0 && low.size === 0 && control.size === 0) {
-      if (unawaited !== undefined) {
-        // Idle: the batches of this turn are written at its end; wait for that first, so a
-        // failed write ends the peer as SendFailed.
-        const pending = unawaited;
-        unawaited = undefined;
-        unawaitedBytes = 0;
-        try {
-          await pending;
-        } catch (err) {
-          return sendFailed(ctx, peer, err);
+  }
+
+  #countRun(n: number): void {
+    this.#lastSent?.inc(n);
+    if (this.#lastTraffic !== undefined) this.#lastTraffic.messagesOut += n;
+  }
+
+  #pump(): void {
+    if (this.#finished) return;
+    try {
+      this.#steps();
+    } catch (err) {
+      this.#finish(errorOf('SendFailed', err));
+    }
+  }
+
+  /** Why the pump must stop now, if it must (checked before every batch and when idle). */
+  #stopReason(): P2PError | undefined {
+    const { queues, control } = this.#parts;
+    if (isStopped(this.#ctx)) return new P2PError('NetworkClosed');
+    if (control.isKilled) return control.reason;
+    if ((queues.high.isClosed && queues.low.isClosed) || this.#state.halted)
+      return new P2PError('PeerDisconnected');
+    return undefined;
+  }
+
+  /** Writes batches until nothing is ready or a write must be waited for. */
+  #steps(): void {
+    const ctx = this.#ctx;
+    const state = this.#state;
+    const { queues, control, protocol, sendBatchSize: batchSize } = this.#parts;
+    const { high, low } = queues;
+    const traffic = state.traffic;
+    for (;;) {
+      if (this.#batch.length === 0 && high.size === 0 && low.size === 0 && control.size === 0) {
+        const pending = this.#unawaited;
+        if (pending === undefined) {
+          // Idle: until the tick is due, wait for a wake (a kill or a close wakes the pump too).
+          const stop = this.#stopReason();
+          if (stop !== undefined) this.#finish(stop);
+          if (stop !== undefined || ctx.clock.now() < this.#deadline) return;
+        } else {
+          // Idle: the batches of this turn are written at its end; wait for that first, so a
+          // failed write ends the peer as SendFailed.
+          this.#unawaited = undefined;
+          this.#unawaitedBytes = 0;
+          this.#awaitWrite(pending);
+          return;
         }
+      }
+      const stop = this.#stopReason();
+      if (stop !== undefined) {
+        this.#finish(stop);
+        return;
+      }
+
+      // Take what is ready, by priority: the tick frame, control frames, then high, then low.
+      const batch = this.#batch;
+      const now = ctx.clock.now();
+      let ticked = false;
+      if (now >= this.#deadline) {
+        this.#deadline = now + protocol.tickMs;
+        this.#tick?.cancel();
+        this.#tick = timerAt(ctx.clock, this.#deadline, this.wake);
+        const frame = protocol.tick();
+        if (frame !== undefined) {
+          ticked = true;
+          batch.push(frame);
+        }
+      }
+      // Frames before `controlEnd` (preamble, tick, control) are not data: the data counts
+      // below skip them.
+      if (control.size > 0) control.drainInto(batch, batchSize - batch.length);
+      const controlEnd = batch.length;
+      if (batch.length < batchSize)
+        for (const f of high.drain(batchSize - batch.length)) batch.push(f);
+      if (batch.length < batchSize)
+        for (const f of low.drain(batchSize - batch.length)) batch.push(f);
+      if (batch.length === 0) continue;
+
+      // Sealed before it returns (the stream coalesces the batches of one turn into one write).
+      const written = this.#stream.sendMany(batch);
+      // One count per run of frames on the same channel, not per frame.
+      let runLength = 0;
+      let bytes = 0;
+      for (let i = 0; i < controlEnd; i++) bytes += (batch[i] as Uint8Array).length;
+      for (let i = controlEnd; i < batch.length; i++) {
+        // Frames on the queues were encoded locally by a registered channel's sender.
+        const frame = batch[i] as Uint8Array;
+        bytes += frame.length;
+        const channel = peekDataChannel(frame) ?? -1;
+        if (channel !== this.#lastChannel) {
+          if (runLength > 0) this.#countRun(runLength);
+          runLength = 0;
+          this.#lastChannel = channel;
+          [this.#lastSent, this.#lastTraffic] = this.#counterOf(channel);
+        }
+        runLength++;
+      }
+      if (runLength > 0) this.#countRun(runLength);
+      traffic.messagesOut += batch.length - controlEnd;
+      traffic.bytesOut += bytes;
+      if (ticked) this.#tickSent.inc();
+      const frames = batch.length;
+      this.#batch = [];
+      // More frames queued and a small batch: take them in this turn without waiting for this
+      // one (its frames are sealed; all of the turn's go out in one write). Otherwise wait for
+      // it. A batch within one chunk is sealed before sendMany returns: only then may the next
+      // follow.
+      const batchBytes = bytes + FRAME_OVERHEAD * frames;
+      this.#unawaitedBytes += batchBytes;
+      if (
+        batchBytes <= CHUNK_SIZE &&
+        this.#unawaitedBytes <= COALESCE_BYTES &&
+        (high.size > 0 || low.size > 0 || control.size > 0)
+      ) {
+        written.catch(noop);
+        this.#unawaited = written;
         continue;
       }
-      if (control.carriesFrames)
-        await select(undefined, high.ready(), low.ready(), tick, control.ready());
-      else await select(undefined, high.ready(), low.ready(), tick);
-    }
-    if (ctx.signal.aborted) return new P2PError('NetworkClosed');
-    if (control.isKilled) return control.reason;
-    if (high.isClosed && low.isClosed) return new P2PError('PeerDisconnected');
-    if (state.halted) return new P2PError('PeerDisconnected');
-
-    // Take what is ready, by priority: the tick frame, control frames, then high, then low.
-    const now = clock.now();
-    let ticked = false;
-    if (now >= deadline) {
-      deadline = now + tickMs;
-      tick = clock.sleepUntil(deadline, state.signal);
-      tick.catch(noop);
-      const frame = protocol.tick();
-      if (frame !== undefined) {
-        ticked = true;
-        batch.push(frame);
-      }
-    }
-    // Frames before `controlEnd` (preamble, tick, control) are not data: the data counts
-    // below skip them.
-    if (control.size > 0) control.drainInto(batch, batchSize - batch.length);
-    const controlEnd = batch.length;
-    if (batch.length < batchSize)
-      for (const f of high.drain(batchSize - batch.length)) batch.push(f);
-    if (batch.length < batchSize)
-      for (const f of low.drain(batchSize - batch.length)) batch.push(f);
-    if (batch.length === 0) continue;
-
-    // Sealed before it returns (the stream coalesces the batches of one turn into one write).
-    const written = stream.sendMany(batch);
-    // One count per run of frames on the same channel, not per frame.
-    let runLength = 0;
-    let bytes = 0;
-    for (let i = 0; i < controlEnd; i++) bytes += (batch[i] as Uint8Array).length;
-    for (let i = controlEnd; i < batch.length; i++) {
-      // Frames on the queues were encoded locally by a registered channel's sender.
-      const frame = batch[i] as Uint8Array;
-      bytes += frame.length;
-      const channel = peekDataChannel(frame) ?? -1;
-      if (channel !== lastChannel) {
-        if (runLength > 0) countRun(runLength);
-        runLength = 0;
-        lastChannel = channel;
-        [lastSent, lastTraffic] = counterOf(channel);
-      }
-      runLength++;
-    }
-    if (runLength > 0) countRun(runLength);
-    traffic.messagesOut += batch.length - controlEnd;
-    traffic.bytesOut += bytes;
-    if (ticked) tickSent.inc();
-    const frames = batch.length;
-    batch = [];
-    // More frames queued and a small batch: take them in this turn without awaiting this one
-    // (its frames are sealed; all of the turn's go out in one write). Otherwise wait for it.
-    // A batch within one chunk is sealed before sendMany returns: only then may the next follow.
-    const batchBytes = bytes + FRAME_OVERHEAD * frames;
-    unawaitedBytes += batchBytes;
-    if (
-      batchBytes <= CHUNK_SIZE &&
-      unawaitedBytes <= COALESCE_BYTES &&
-      (high.size > 0 || low.size > 0 || control.size > 0)
-    ) {
-      written.catch(noop);
-      unawaited = written;
-      continue;
-    }
-    unawaited = undefined;
-    unawaitedBytes = 0;
-    try {
-      await written;
-    } catch (err) {
-      return sendFailed(ctx, peer, err);
+      this.#unawaited = undefined;
+      this.#unawaitedBytes = 0;
+      this.#awaitWrite(written);
+      return;
     }
   }
 }
 
-/** Why the sender loop ends after a failed write. */
+/** Why the sender ends after a failed write. */
 function sendFailed(ctx: Context, peer: string, err: unknown): P2PError {
-  if (ctx.signal.aborted) return new P2PError('NetworkClosed');
+  if (isStopped(ctx)) return new P2PError('NetworkClosed');
   ctx.log.debug({ peer, err: String(err) }, 'send failed');
   return errorOf('SendFailed', err);
 }

@@ -1,6 +1,8 @@
 import { type Feedback, type Inbox, mailbox, select, unreliable } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Handle } from '../../../runtime/context.js';
+import { isStopped } from '../../../runtime/stop.js';
+import type { P2PError } from '../../errors.js';
 import type { Actor as PeerActor } from '../peer/actor.js';
 import type { Mailbox as PeerMailbox } from '../peer/ingress.js';
 import { PeerMetrics } from '../peer/metrics.js';
@@ -109,6 +111,22 @@ export class Spawner {
     return this.#live;
   }
 
+  /** @internal A peer task ended: registered with the router if it ran (see {@link PeerTask}). */
+  ended(peer: PublicKey, relay: Relay, ran: boolean, why: string | undefined): void {
+    this.#live--;
+    if (ran) this.#router.release(peer, relay, why ?? 'stopped');
+  }
+
+  /** @internal A peer was admitted: route to it. */
+  ready(peer: PublicKey, relay: Relay): void {
+    this.#router.ready(peer, relay);
+  }
+
+  /** @internal The flavour's admission of a connection. */
+  connect(m: Message, control: PeerMailbox): Promise<boolean> {
+    return this.#flavour.connect(m.connection.peer, control, m.dialer, m.reservation);
+  }
+
   async #run(ctx: Context): Promise<void> {
     const inbox = this.#inbox;
     try {
@@ -127,30 +145,110 @@ export class Spawner {
   }
 
   #spawn(ctx: Context, m: Message): void {
-    const { connection, reservation, dialer } = m;
-    const peer = connection.peer;
-    const [actor, control, relay] = this.#flavour.create(peer, this.#shared);
+    const [actor, control, relay] = this.#flavour.create(m.connection.peer, this.#shared);
     this.#live++;
-    ctx.spawn('peer', async (peerCtx) => {
-      let ready = false;
-      let why: string | undefined;
-      try {
-        const admitted = await this.#flavour.connect(peer, control, dialer, reservation);
-        if (!admitted || peerCtx.signal.aborted) {
-          peerCtx.log.debug({ peer: peer.toHex() }, 'peer no longer eligible; closing');
-          return;
-        }
-        ready = true;
-        this.#router.ready(peer, relay);
-        const reason = await actor.run(peerCtx, connection);
-        why = reason.code;
-        peerCtx.log.debug({ peer: peer.toHex(), reason: reason.code }, 'peer exited');
-      } finally {
-        this.#live--;
-        if (ready) this.#router.release(peer, relay, why ?? 'stopped');
-        connection.connection.close();
-        reservation.release();
+    ctx.spawn(
+      'peer',
+      (peerCtx) =>
+        new Promise<void>((resolve, reject) => {
+          new PeerTask(this, peerCtx, m, actor, control, relay, resolve, reject).start();
+        }),
+    );
+  }
+}
+
+/**
+ * One peer task of the {@link Spawner}: admits the connection, runs the actor, and releases the
+ * router entry and then the reservation. Callbacks on one object rather than an async function
+ * (thousands of connected peers each park here for their whole life: a suspended generator, or a
+ * closure per step, costs several times the task's own promise).
+ */
+class PeerTask {
+  readonly #spawner: Spawner;
+  readonly #ctx: Context;
+  readonly #m: Message;
+  readonly #actor: PeerActor;
+  readonly #control: PeerMailbox;
+  readonly #relay: Relay;
+  readonly #resolve: () => void;
+  readonly #reject: (err: unknown) => void;
+  #ready = false;
+
+  constructor(
+    spawner: Spawner,
+    ctx: Context,
+    m: Message,
+    actor: PeerActor,
+    control: PeerMailbox,
+    relay: Relay,
+    resolve: () => void,
+    reject: (err: unknown) => void,
+  ) {
+    this.#spawner = spawner;
+    this.#ctx = ctx;
+    this.#m = m;
+    this.#actor = actor;
+    this.#control = control;
+    this.#relay = relay;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(): void {
+    try {
+      this.#spawner.connect(this.#m, this.#control).then(
+        (ok) => this.#admitted(ok),
+        (err: unknown) => this.#fail(err),
+      );
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #admitted(ok: boolean): void {
+    const ctx = this.#ctx;
+    const { connection } = this.#m;
+    try {
+      if (!ok || isStopped(ctx)) {
+        ctx.log.debug({ peer: connection.peer.toHex() }, 'peer no longer eligible; closing');
+        this.#end(undefined);
+        this.#resolve();
+        return;
       }
-    });
+      this.#ready = true;
+      this.#spawner.ready(connection.peer, this.#relay);
+      this.#actor.start(ctx, connection, (reason) => this.#exited(reason));
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #exited(reason: P2PError): void {
+    try {
+      this.#ctx.log.debug(
+        { peer: this.#m.connection.peer.toHex(), reason: reason.code },
+        'peer exited',
+      );
+      this.#end(reason.code);
+      this.#resolve();
+    } catch (err) {
+      this.#reject(err);
+    }
+  }
+
+  #fail(err: unknown): void {
+    try {
+      this.#end(undefined);
+    } finally {
+      this.#reject(err);
+    }
+  }
+
+  /** Releases the router entry (if the peer ran), then the connection and the reservation. */
+  #end(why: string | undefined): void {
+    const { connection, reservation } = this.#m;
+    this.#spawner.ended(connection.peer, this.#relay, this.#ready, why);
+    connection.connection.close();
+    reservation.release();
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * Cheap stop notification and timers for long-lived per-connection state (internal): a task that
+ * only needs to hear that its context stopped, or one timer it cancels itself, should not make
+ * an AbortController (a Node AbortSignal is an EventTarget with two Maps, ~0.75 KB, per task).
+ *
+ * @internal
+ * @module
+ */
+
+import type { Clock, Context } from './context.js';
+import { RuntimeContext } from './core.js';
+
+function noop(): void {}
+
+/** Whether `ctx` was stopped, without creating its signal (for a runtime's own contexts). */
+export function isStopped(ctx: Context): boolean {
+  return ctx instanceof RuntimeContext ? ctx.scope.aborted : ctx.signal.aborted;
+}
+
+/**
+ * Calls `fn` once when `ctx` stops (synchronously, from the stop), or never if it already has
+ * (check {@link isStopped} first); {@link offStop} unregisters it. On a runtime's own contexts no
+ * AbortSignal is created.
+ */
+export function onStop(ctx: Context, fn: () => void): void {
+  if (ctx instanceof RuntimeContext) ctx.scope.onAbort(fn);
+  else ctx.signal.addEventListener('abort', fn, { once: true });
+}
+
+/** Unregisters a callback of {@link onStop}. */
+export function offStop(ctx: Context, fn: () => void): void {
+  if (ctx instanceof RuntimeContext) ctx.scope.offAbort(fn);
+  else ctx.signal.removeEventListener('abort', fn);
+}
+
+/** A pending {@link timerAt}. */
+export interface Timer {
+  /** Cancels the timer if it has not fired; idempotent. */
+  cancel(): void;
+}
+
+/** A clock with cancellable callback timers (both runtimes' clocks are). */
+export interface TimerClock {
+  /** Calls `fn` at time `t` (ms since the epoch; at once if past) unless cancelled first. */
+  timer(t: number, fn: () => void): Timer;
+}
+
+/** The reason a fallback timer's sleep is cancelled with (never surfaces). */
+const CANCELLED = new Error('timer cancelled');
+
+/**
+ * Calls `fn` at time `t` of `clock` unless cancelled first: one timer object and no promise on
+ * the runtimes' clocks (same firing order as a `sleepUntil(t)` made at the same moment); any other
+ * clock gets a sleep with its own AbortController.
+ */
+export function timerAt(clock: Clock, t: number, fn: () => void): Timer {
+  const c = clock as Clock & Partial<TimerClock>;
+  if (typeof c.timer === 'function') return c.timer(t, fn);
+  const ac = new AbortController();
+  clock.sleepUntil(t, ac.signal).then(fn, noop);
+  return { cancel: () => ac.abort(CANCELLED) };
+}
