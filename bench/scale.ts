@@ -4,7 +4,7 @@
  * its own 127.x.y.z address (bench/crowd.ts `clientIp`).
  *
  * Usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]
- *        [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]
+ *        [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]
  *
  * What it does (every wait bounded in time, every loop by count):
  *   1. forks the hub (bench/scale-peer.ts, `node --expose-gc`, otherwise Node's default flags:
@@ -16,7 +16,7 @@
  *      reports 1,000 connected it idles one ping period + 5 s (`--settle-seconds`: every
  *      connection has pinged and been pinged, so its per-peer metric series exist) and is
  *      sampled; then the rest up to N, sampled at once (just connected);
- *   4. after 5 s of quiet, the hub's CPU time (`process.cpuUsage`) over S seconds (default 60,
+ *   4. after 5 s of quiet (`--quiet-seconds`), the hub's CPU time (`process.cpuUsage`) over S seconds (default 60,
  *      more than the 50 s ping period of `Config.recommended`: every connection pings and is
  *      pinged in the window) is its idle keep-alive cost; the hub is sampled again after it (N
  *      peers with all their series: the marginal figures compare this sample with 1,000's).
@@ -108,6 +108,12 @@ interface Settings {
   crowds: number;
   concurrency: number;
   idleSeconds: number;
+  /**
+   * Quiet before the idle window (default 5 s). Right after a burst of connections the window
+   * also holds their first pings and V8's memory reducer (full collections once allocation
+   * slows); `--quiet-seconds 60` waits a ping period past them: the steady keep-alive cost.
+   */
+  quietSeconds: number;
   /** Wait after a stage connects before it is sampled (default a ping period + 5 s). */
   settleMs: number | undefined;
   maxConcurrentHandshakes: number;
@@ -221,7 +227,7 @@ async function main(): Promise<void> {
   if (argv.includes('--help')) {
     console.log(
       'usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]\n' +
-        '       [--concurrency C] [--idle-seconds S] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]',
+        '       [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]',
     );
     return;
   }
@@ -233,6 +239,7 @@ async function main(): Promise<void> {
     crowds: Number(argValue(argv, '--crowds') ?? Math.max(2, Math.ceil(peers / 2_500))),
     concurrency: Number(argValue(argv, '--concurrency') ?? 32),
     idleSeconds: Number(argValue(argv, '--idle-seconds') ?? (quick ? 15 : 60)),
+    quietSeconds: Number(argValue(argv, '--quiet-seconds') ?? 5),
     settleMs:
       argValue(argv, '--settle-seconds') === undefined
         ? undefined
@@ -253,7 +260,7 @@ async function main(): Promise<void> {
       `per crowd; open-file limit ${limit} per process; load ${load0.map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs`,
   );
   // Lifetimes: a worker never outlives a stuck run by much.
-  const lifetimeMs = 300_000 + peers * 60 + s.idleSeconds * 1000;
+  const lifetimeMs = 300_000 + peers * 60 + (s.idleSeconds + s.quietSeconds) * 1000;
   const hub = spawn('hub', ['--expose-gc'], lifetimeMs);
   const crowds = Array.from({ length: s.crowds }, (_, j) => spawn(`crowd${j}`, [], lifetimeMs));
   const t0 = performance.now();
@@ -278,8 +285,8 @@ async function main(): Promise<void> {
     const base = await hub.request<Sample>('hubSample');
     const stops = peers > 1_000 ? [1_000, peers] : [peers];
     const stages = await connectStages(hub, crowds, port, s, pingFrequencyMs, stops, false);
-    log(`idle: 5 s of quiet, then ${s.idleSeconds} s of CPU time`);
-    await hub.request('hubCpu', { ms: 5_000 });
+    log(`idle: ${s.quietSeconds} s of quiet, then ${s.idleSeconds} s of CPU time`);
+    await hub.request('hubCpu', { ms: s.quietSeconds * 1000 }, s.quietSeconds * 1000 + 30_000);
     const cpuProfile = argValue(argv, '--cpu-profile');
     const idle = await hub.request<{
       cpuPercent: number;
@@ -405,7 +412,7 @@ function report(
     ]);
   }
   rows.push([
-    `hub idle CPU, ${fmt(idle.connected)} peers, ping every ${pingFrequencyMs / 1000} s (% of a core)`,
+    `hub idle CPU, ${fmt(idle.connected)} peers, ping every ${pingFrequencyMs / 1000} s, after ${s.quietSeconds} s of quiet (% of a core)`,
     idle.cpuPercent.toFixed(2),
     '< 5',
   ]);
