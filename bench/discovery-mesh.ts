@@ -10,7 +10,6 @@
  * @module
  */
 
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ed25519 } from '../src/crypto/index.js';
 import type { ConfigInput } from '../src/p2p/authenticated/discovery/config.js';
@@ -25,6 +24,7 @@ import {
   simulatedNetwork,
   withNetwork,
 } from '../src/runtime/index.js';
+import { freePorts } from './common.js';
 
 const NAMESPACE = new TextEncoder().encode('authp2p-discovery-bench');
 
@@ -151,24 +151,6 @@ export interface ConvergeOptions {
   readonly overrides?: Overrides;
   /** Called with each {@link Convergence.progress} sample (e.g. to log it). */
   readonly onProgress?: (sample: Convergence['progress'][number]) => void;
-}
-
-/** Free loopback ports: bound to port 0 all at once (so distinct), then released. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<import('node:net').Server>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
 
 /**

@@ -20,7 +20,6 @@
  */
 
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -42,6 +41,7 @@ import { nodeRuntime } from '../src/runtime/index.js';
 import { listen as streamListen } from '../src/stream/index.js';
 import {
   cpuTimeUs,
+  freePorts,
   type Handler,
   type MemorySample,
   nowNs,
@@ -103,9 +103,8 @@ function countSamples(text: string, suffix: string): number {
 interface Node {
   ctx: Context;
   network: Network | discovery.Network;
-  /** The lookup oracle (`undefined` for a discovery node, whose oracle is `discoveryOracle`). */
-  oracle: Oracle;
-  discoveryOracle: discovery.Oracle | undefined;
+  /** The node's oracle: a lookup node's takes addresses, a discovery node's keys only. */
+  oracle: { lookup: Oracle } | { discovery: discovery.Oracle };
   handle: Handle<void>;
   data: [Sender, Receiver];
   ack: [Sender, Receiver];
@@ -126,18 +125,6 @@ const acks = { count: 0, wake: undefined as (() => void) | undefined };
 function need(): Node {
   if (node === undefined) throw new Error('node not started');
   return node;
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released): a discovery node must advertise its port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject()));
-    });
-  });
 }
 
 async function start(
@@ -175,7 +162,8 @@ async function start(
   let oracle: Oracle | undefined;
   let discoveryOracle: discovery.Oracle | undefined;
   if (p.flavour === 'discovery') {
-    const port = await freePort();
+    // A discovery node must advertise its port before it binds: a free one, bound and released.
+    const [port] = await freePorts(1);
     const bootstrappers: [ed25519.PublicKey, string][] =
       p.bootstrap === undefined
         ? []
@@ -206,8 +194,7 @@ async function start(
   node = {
     ctx: nodeCtx,
     network,
-    oracle: oracle as Oracle,
-    discoveryOracle,
+    oracle: discoveryOracle !== undefined ? { discovery: discoveryOracle } : { lookup: oracle! },
     handle,
     data,
     ack,
@@ -292,12 +279,12 @@ async function register(
     other = pk;
   }
   // A discovery node registers the keys only: addresses come from the bootstrapper and gossip.
-  if (n.discoveryOracle !== undefined)
-    n.discoveryOracle.register(
+  if ('discovery' in n.oracle)
+    n.oracle.discovery.register(
       0,
       peers.map(([pk]) => pk),
     );
-  else n.oracle.register(0, peers);
+  else n.oracle.lookup.register(0, peers);
   return true;
 }
 
@@ -506,7 +493,8 @@ async function memRegister(
   const n = need();
   const t0 = nowNs();
   // Every client dials from 127.0.0.1 (the egress IP the listener checks).
-  await crowdRegistration(n.oracle, [n.key.publicKey, `127.0.0.1:${n.port}`], {
+  if (!('lookup' in n.oracle)) throw new Error('the memory benchmark runs lookup nodes');
+  await crowdRegistration(n.oracle.lookup, [n.key.publicKey, `127.0.0.1:${n.port}`], {
     ...p,
     spread: false,
   });
