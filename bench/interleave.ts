@@ -116,11 +116,15 @@ export async function workerPair(
 /**
  * authp2p's encrypted stream between two bench/stream-peer.ts workers; `profileEnv` names an env
  * variable whose value (`server` or `client`) runs that worker with --cpu-prof.
+ * `STREAM_BENCH_FLAGS` (e.g. `'--trace-gc'`) passes node flags to both workers.
  */
 export function streamContender(name: string, profileEnv?: string): Promise<Contender> {
+  const flags = (process.env.STREAM_BENCH_FLAGS ?? '').split(' ').filter(Boolean);
   return workerPair(name, STREAM_PEER, 'serverStart', {
-    execArgv: (role) =>
-      profileEnv !== undefined && process.env[profileEnv] === role ? CPU_PROF_ARGV : [],
+    execArgv: (role) => [
+      ...(profileEnv !== undefined && process.env[profileEnv] === role ? CPU_PROF_ARGV : []),
+      ...flags,
+    ],
   });
 }
 

@@ -19,7 +19,8 @@
  * on a shared 2-core machine far steadier than wall-clock rates), and the load average of every
  * round. The round trip also runs a raw node:net echo in every round (the machine's floor at that
  * moment), and reports each side's p50 above it. STREAM_BENCH_PROF=server|client writes a
- * --cpu-prof profile of that authp2p worker to ./prof.
+ * --cpu-prof profile of that authp2p worker to ./prof; STREAM_BENCH_FLAGS passes node flags (e.g.
+ * --trace-gc) to both authp2p workers.
  */
 
 import { writeFileSync } from 'node:fs';

@@ -11,6 +11,12 @@ function uninitialised(n: number): Uint8Array {
 }
 
 /**
+ * A buffer of at least `n` bytes for a read to be copied into (see {@link ByteQueue.take}); the
+ * caller that passes it owns it and decides when it may be reused.
+ */
+export type Scratch = (n: number) => Uint8Array;
+
+/**
  * A FIFO of received chunks with exact-length reads. `take(n)` returns a view into the head
  * chunk when it alone holds `n` bytes (no copy), and copies only when a read spans chunks.
  */
@@ -28,8 +34,13 @@ export class ByteQueue {
     this.length += chunk.length;
   }
 
-  /** Removes and returns exactly `n <= length` bytes. */
-  take(n: number): Uint8Array {
+  /**
+   * Removes and returns exactly `n <= length` bytes. When they span chunks they are copied into
+   * one buffer: `scratch(n)` (at least `n` bytes; the result is then a view of its first `n`) if
+   * given, else a fresh allocation of exactly `n`. `scratch` is called at most once, and only
+   * then: a view of one chunk needs no buffer.
+   */
+  take(n: number, scratch?: Scratch): Uint8Array {
     this.length -= n;
     const first = this.#chunks[this.#head] as Uint8Array;
     const avail = first.length - this.#offset;
@@ -39,7 +50,7 @@ export class ByteQueue {
       else this.#offset += n;
       return out;
     }
-    const out = uninitialised(n);
+    const out = scratch === undefined ? uninitialised(n) : scratch(n).subarray(0, n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[this.#head] as Uint8Array;

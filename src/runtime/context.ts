@@ -55,8 +55,13 @@ export interface Stream {
   /**
    * Resolves with exactly `n` bytes. Rejects if the connection closes first, is poisoned, or no
    * byte arrives within the runtime's read timeout. At most one `recv` may be pending at a time.
+   *
+   * `scratch`: when the bytes are not contiguous in the runtime's buffers, the runtime may call
+   * it (at most once, just before resolving) for a buffer of at least `n` bytes to copy them into,
+   * and resolve with a view of its first `n`. The caller owns that buffer (it may reuse it once
+   * done with the result); without `scratch` the runtime allocates the copy.
    */
-  recv(n: number): Promise<Uint8Array>;
+  recv(n: number, scratch?: (n: number) => Uint8Array): Promise<Uint8Array>;
   /** Up to `max` bytes that are already buffered, without I/O and without consuming them. */
   peek(max: number): Uint8Array;
 }

@@ -10,6 +10,7 @@ import type { Connection, Stream } from '../runtime/context.js';
 import { TAG_SIZE } from './config.js';
 import { StreamError } from './errors.js';
 import { checkRecvLimit, MAX_VARINT_SIZE, parsePrefix, recvPrefix } from './frame.js';
+import { borrowFrame, returnFrame } from './frame-pool.js';
 import { cryptoCode } from './transport.js';
 
 /**
@@ -43,6 +44,25 @@ export class Receiver {
   // ---------- Batch of frames already read but not yet opened ----------
   #batch: Uint8Array = NO_BATCH;
   #offset = 0;
+  /** The pool buffer the runtime took for the large frame being read (see `frame-pool.ts`). */
+  #lent: Uint8Array | undefined;
+  /** The scratch of a large frame's `recv`: a pool buffer, remembered to be returned. */
+  readonly #lend = (n: number): Uint8Array => {
+    const buffer = borrowFrame(n);
+    this.#lent = buffer;
+    return buffer;
+  };
+  /** Opens a large frame read alone (`head`: bytes of prefix before it), then returns its buffer. */
+  readonly #openLarge = (frame: Uint8Array, head: number): Uint8Array => {
+    const lent = this.#lent;
+    this.#lent = undefined;
+    try {
+      return this.#open(head > 0 ? frame.subarray(head) : frame);
+    } finally {
+      // The plaintext is in a buffer of its own: nothing refers to the ciphertext any more.
+      if (lent !== undefined) returnFrame(lent);
+    }
+  };
 
   /**
    * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
@@ -155,10 +175,11 @@ export class Receiver {
       const end = head + prefix.value;
       const stream = this.#stream;
       if (prefix.value > this.#batchFrameMax) {
-        // A large frame is read alone.
+        // A large frame is read alone; when it spans socket reads the runtime merges it into a
+        // pooled buffer rather than a fresh allocation.
         return stream
-          .recv(end)
-          .then((frame) => this.#open(head > 0 ? frame.subarray(head) : frame), this.#readFailed);
+          .recv(end, this.#lend)
+          .then((frame) => this.#openLarge(frame, head), this.#readFailed);
       }
       return stream.recv(this.#batchEnd(end)).then((got) => {
         if (head > 0) {

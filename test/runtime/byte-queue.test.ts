@@ -62,4 +62,51 @@ describe('ByteQueue', () => {
     assert.deepEqual([...q.take(2)], [8, 9]);
     assert.equal(q.length, 0);
   });
+
+  it('take with a scratch copies a spanning read into it, byte for byte, and only then', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 70 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 0, max: 5 }),
+        (chunks, takes, slack) => {
+          const q = new ByteQueue();
+          let model: number[] = [];
+          // Unread bytes of each chunk still queued, head first (a merge makes one chunk).
+          let lens: number[] = [];
+          for (const c of chunks) {
+            q.push(c);
+            model.push(...c);
+            lens.push(c.length);
+          }
+          for (const want of takes) {
+            const n = Math.min(want, model.length);
+            if (n === 0) break;
+            // Whether the read fits in the head chunk (then a view, no scratch).
+            const head = lens[0]!;
+            const lent: Uint8Array[] = [];
+            const got = q.take(n, (k) => {
+              assert.equal(k, n);
+              const b = new Uint8Array(k + slack).fill(0xaa);
+              lent.push(b);
+              return b;
+            });
+            assert.deepEqual([...got], model.slice(0, n));
+            assert.equal(lent.length, n <= head ? 0 : 1, 'scratch used iff the read spans');
+            if (lent.length === 1) {
+              assert.equal(got.buffer, lent[0]!.buffer);
+              assert.equal(got.byteOffset, 0);
+            }
+            model = model.slice(n);
+            assert.equal(q.length, model.length);
+            let left = n;
+            while (left > 0 && left >= lens[0]!) left -= lens.shift()!;
+            if (left > 0) lens[0]! -= left;
+            lens = lens.filter((l) => l > 0);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -4,6 +4,7 @@
  */
 
 import { ed25519 } from '../../src/crypto/index.js';
+import { ByteQueue, type Scratch } from '../../src/runtime/byte-queue.js';
 import type { Clock, Connection, Context, SocketAddr } from '../../src/runtime/context.js';
 import { Config, type ConfigFields } from '../../src/stream/index.js';
 
@@ -58,11 +59,18 @@ export class Pipe implements Connection {
   readonly writes: number[] = [];
   /** Total bytes consumed by `recv`. */
   consumed = 0;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
+  /** The runtimes' receive buffer, so reads take the same paths (views, scratch copies). */
+  readonly #queue = new ByteQueue();
   #isClosed = false;
   #ended = false;
-  #waiter: { n: number; resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | undefined;
+  #waiter:
+    | {
+        n: number;
+        scratch: Scratch | undefined;
+        resolve: (b: Uint8Array) => void;
+        reject: (e: Error) => void;
+      }
+    | undefined;
   #resolveClosed!: () => void;
   /** Called once when the pipe closes (locally). */
   onClose: () => void = () => {};
@@ -78,7 +86,7 @@ export class Pipe implements Connection {
   }
 
   get buffered(): number {
-    return this.#buffered;
+    return this.#queue.length;
   }
 
   readonly sink = {
@@ -92,27 +100,22 @@ export class Pipe implements Connection {
   };
 
   readonly stream = {
-    recv: (n: number): Promise<Uint8Array> => {
+    recv: (n: number, scratch?: Scratch): Promise<Uint8Array> => {
       if (this.#isClosed) return Promise.reject(new Error('closed'));
       if (this.#waiter !== undefined) return Promise.reject(new Error('concurrent recv'));
-      if (this.#buffered >= n) return Promise.resolve(this.#take(n));
+      if (this.#queue.length >= n) return Promise.resolve(this.#take(n, scratch));
       if (this.#ended) return Promise.reject(new Error('eof'));
       return new Promise((resolve, reject) => {
-        this.#waiter = { n, resolve, reject };
+        this.#waiter = { n, scratch, resolve, reject };
       });
     },
-    peek: (max: number): Uint8Array => {
-      const all = concat(this.#chunks);
-      this.#chunks = all.length > 0 ? [all] : [];
-      return all.subarray(0, Math.min(max, all.length));
-    },
+    peek: (max: number): Uint8Array => this.#queue.peek(max),
   };
 
   /** Delivers bytes to this end's stream. */
   push(bytes: Uint8Array): void {
     if (this.#isClosed || this.#ended || bytes.length === 0) return;
-    this.#chunks.push(bytes.slice());
-    this.#buffered += bytes.length;
+    this.#queue.push(bytes.slice());
     this.#wake();
   }
 
@@ -128,8 +131,7 @@ export class Pipe implements Connection {
     const w = this.#waiter;
     this.#waiter = undefined;
     w?.reject(new Error('closed'));
-    this.#chunks = [];
-    this.#buffered = 0;
+    this.#queue.clear();
     this.#resolveClosed();
     this.onClose();
   }
@@ -137,23 +139,18 @@ export class Pipe implements Connection {
   #wake(): void {
     const w = this.#waiter;
     if (w === undefined) return;
-    if (this.#buffered >= w.n) {
+    if (this.#queue.length >= w.n) {
       this.#waiter = undefined;
-      w.resolve(this.#take(w.n));
+      w.resolve(this.#take(w.n, w.scratch));
     } else if (this.#ended) {
       this.#waiter = undefined;
       w.reject(new Error('eof'));
     }
   }
 
-  #take(n: number): Uint8Array {
-    const all = concat(this.#chunks);
-    const out = all.slice(0, n);
-    const rest = all.subarray(n);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#buffered -= n;
+  #take(n: number, scratch: Scratch | undefined): Uint8Array {
     this.consumed += n;
-    return out;
+    return n === 0 ? new Uint8Array(0) : this.#queue.take(n, scratch);
   }
 }
 

@@ -1,5 +1,5 @@
 import { AcceptQueue } from '../accept-queue.js';
-import { ByteQueue } from '../byte-queue.js';
+import { ByteQueue, type Scratch } from '../byte-queue.js';
 import type { Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
 import { dialSource, isIpLiteral } from '../node/platform.js';
@@ -240,6 +240,8 @@ class Endpoint implements Connection {
   #want = 0;
   #resolveRecv: ((bytes: Uint8Array) => void) | undefined;
   #rejectRecv: ((error: unknown) => void) | undefined;
+  /** The pending recv's scratch (see `Stream.recv`). */
+  #scratch: Scratch | undefined;
   #eof = false;
   #writeError: RuntimeError | undefined;
   #error: RuntimeError | undefined;
@@ -260,7 +262,7 @@ class Endpoint implements Connection {
 
   // ---------- Stream ----------
 
-  recv(n: number): Promise<Uint8Array> {
+  recv(n: number, scratch?: Scratch): Promise<Uint8Array> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (!(n >= 0 && Number.isSafeInteger(n))) {
       return Promise.reject(new RangeError(`recv: invalid length ${n}`));
@@ -268,13 +270,14 @@ class Endpoint implements Connection {
     if (this.#want !== 0) return Promise.reject(new TypeError('recv: another recv is pending'));
     if (this.#queue.length >= n) {
       if (n === 0) return Promise.resolve(EMPTY);
-      const out = this.#queue.take(n);
+      const out = this.#queue.take(n, scratch);
       this.in.release(n);
       return Promise.resolve(out);
     }
     if (this.#eof) return Promise.reject(closedByPeer());
     return new Promise((resolve, reject) => {
       this.#want = n;
+      this.#scratch = scratch;
       this.#resolveRecv = resolve;
       this.#rejectRecv = reject;
       this.#armRead();
@@ -297,8 +300,9 @@ class Endpoint implements Connection {
         return true;
       }
       const resolve = this.#resolveRecv!;
+      const scratch = this.#scratch;
       this.#clearRecv();
-      const out = queue.take(want);
+      const out = queue.take(want, scratch);
       this.in.release(want);
       resolve(out);
     }
@@ -307,6 +311,7 @@ class Endpoint implements Connection {
 
   #clearRecv(): void {
     this.#want = 0;
+    this.#scratch = undefined;
     this.#resolveRecv = undefined;
     this.#rejectRecv = undefined;
     if (this.#readTimer !== undefined) this.net.scheduler.cancel(this.#readTimer);

@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
 import { AcceptQueue } from '../accept-queue.js';
-import { ByteQueue } from '../byte-queue.js';
+import { ByteQueue, type Scratch } from '../byte-queue.js';
 import type { Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
 import { dialSource } from './platform.js';
@@ -85,6 +85,8 @@ class NodeConnection implements Connection {
   #want = 0;
   #resolveRecv: ((bytes: Uint8Array) => void) | undefined;
   #rejectRecv: ((error: unknown) => void) | undefined;
+  /** The pending recv's scratch (see `Stream.recv`). */
+  #scratch: Scratch | undefined;
   #eof = false;
   #readTimer: ReturnType<typeof setTimeout> | undefined;
   #readDeadline = 0;
@@ -176,7 +178,7 @@ class NodeConnection implements Connection {
 
   // ---------- Stream ----------
 
-  recv(n: number): Promise<Uint8Array> {
+  recv(n: number, scratch?: Scratch): Promise<Uint8Array> {
     if (this.#poisoned) return Promise.reject(this.#poisonError());
     if (!(n >= 0 && Number.isSafeInteger(n))) {
       return Promise.reject(new RangeError(`recv: invalid length ${n}`));
@@ -185,7 +187,7 @@ class NodeConnection implements Connection {
     const queue = this.#queue;
     if (queue.length >= n) {
       if (n === 0) return Promise.resolve(EMPTY);
-      const out = queue.take(n);
+      const out = queue.take(n, scratch);
       if (this.#paused && queue.length <= this.#maxBuffered) this.#resume();
       return Promise.resolve(out);
     }
@@ -194,6 +196,7 @@ class NodeConnection implements Connection {
     if (this.#paused) this.#resume();
     return new Promise((resolve, reject) => {
       this.#want = n;
+      this.#scratch = scratch;
       this.#resolveRecv = resolve;
       this.#rejectRecv = reject;
       this.#armRead();
@@ -216,10 +219,12 @@ class NodeConnection implements Connection {
         return;
       }
       const resolve = this.#resolveRecv!;
+      const scratch = this.#scratch;
       this.#want = 0;
+      this.#scratch = undefined;
       this.#resolveRecv = undefined;
       this.#rejectRecv = undefined;
-      resolve(queue.take(want));
+      resolve(queue.take(want, scratch));
     }
     if (!this.#paused && queue.length > this.#maxBuffered) {
       this.#paused = true;
@@ -408,6 +413,7 @@ class NodeConnection implements Connection {
   #failRecv(error: unknown): void {
     const reject = this.#rejectRecv!;
     this.#want = 0;
+    this.#scratch = undefined;
     this.#resolveRecv = undefined;
     this.#rejectRecv = undefined;
     reject(error);
