@@ -209,16 +209,16 @@ export abstract class SetsDirectory<
   }
 
   /**
-   * Counts one membership of `key` in `role` for a set being registered: a key without an
-   * entry gets a bare one (`bare()`, counted in the `tracked` gauge), a bare entry its count;
+   * Counts one membership of `bare`'s key in `role` for a set being registered: a key without
+   * an entry gets `bare` as its entry (counted in the `tracked` gauge), a bare entry its count;
    * returns the record if the key has one (its count is the caller's to add), else
-   * `undefined`. Yields nothing; the caller pauses before a new entry on
-   * `peers.mayGrowNext()`.
+   * `undefined`. The caller pauses before a new entry on `peers.mayGrowNext()`. (The bare value
+   * itself, not a function making it: a closure per member would be garbage for every one.)
    */
-  protected join(key: PublicKey, role: Role, bare: () => B): R | undefined {
+  protected join(key: PublicKey, role: Role, bare: B): R | undefined {
     const entry = this.peers.peek(key);
     if (entry === undefined) {
-      this.peers.addBare(bare(), role);
+      this.peers.addBare(bare, role);
       this.metrics.tracked.inc();
       return undefined;
     }

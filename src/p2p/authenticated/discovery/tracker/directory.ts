@@ -139,7 +139,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     for (let i = 0; i < peers.primary.length; i++) {
       const key = peers.primary[i]!;
       if (this.peers.mayGrowNext() && !this.peers.has(key)) yield PAUSE;
-      const record = this.join(key, 'primary', () => key);
+      const record = this.join(key, 'primary', key);
       // A bare entry knows nothing: its bit stays clear.
       if (record !== undefined) {
         record.incrementPrimary();
@@ -149,7 +149,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     }
     for (const key of peers.secondary) {
       if (this.peers.mayGrowNext() && !this.peers.has(key)) yield PAUSE;
-      this.join(key, 'secondary', () => key)?.incrementSecondary();
+      this.join(key, 'secondary', key)?.incrementSecondary();
       if (++n % CHUNK === 0) yield;
     }
     return yield* this.commitSteps({ index, peers, knowledge }, []);

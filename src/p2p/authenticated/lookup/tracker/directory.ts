@@ -270,7 +270,7 @@ export class Directory extends DirectoryBase<
     const key = entry[0];
     const address = entry[1];
     const before = this.peers.peek(key);
-    const record = this.join(key, role, () => entry);
+    const record = this.join(key, role, entry);
     if (record === undefined) {
       // A bare entry is inert: a new address changes nothing else.
       if (before !== undefined && !addressEquals((before as PeerAddress)[1], address)) {
