@@ -138,19 +138,24 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     let n = 0;
     for (let i = 0; i < peers.primary.length; i++) {
       const key = peers.primary[i]!;
-      if (this.peers.mayGrowNext() && !this.peers.has(key)) yield PAUSE;
+      // The insertion that grows the table gets a turn of its own (a PAUSE before and after).
+      const grows = this.peers.mayGrowNext() && !this.peers.has(key);
+      if (grows) yield PAUSE;
       const record = this.join(key, 'primary', key);
       // A bare entry knows nothing: its bit stays clear.
       if (record !== undefined) {
         record.incrementPrimary();
         knowledge.set(i, !record.want(limit));
       }
-      if (++n % CHUNK === 0) yield;
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     for (const key of peers.secondary) {
-      if (this.peers.mayGrowNext() && !this.peers.has(key)) yield PAUSE;
+      const grows = this.peers.mayGrowNext() && !this.peers.has(key);
+      if (grows) yield PAUSE;
       this.join(key, 'secondary', key)?.incrementSecondary();
-      if (++n % CHUNK === 0) yield;
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     return yield* this.commitSteps({ index, peers, knowledge }, []);
   }

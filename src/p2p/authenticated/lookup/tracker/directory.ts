@@ -123,9 +123,12 @@ export class Directory extends DirectoryBase<
     // loop is optimised (most of a 65,536-peer registration), garbage for the young generation.
     for (let i = 0; i < peers.primary.length; i++) {
       const entry = peers.primary[i]!;
-      if (this.peers.mayGrowNext() && !this.peers.has(entry[0])) yield PAUSE;
+      // The insertion that grows the table gets a turn of its own (a PAUSE before and after).
+      const grows = this.peers.mayGrowNext() && !this.peers.has(entry[0]);
+      if (grows) yield PAUSE;
       this.#upsert(entry, 'primary', kill);
-      if (++n % CHUNK === 0) yield;
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     // `set.secondary` lacks the secondaries that are also primaries; usually there are none.
     const kept =
@@ -135,9 +138,11 @@ export class Directory extends DirectoryBase<
     for (let i = 0; i < peers.secondary.length; i++) {
       const entry = peers.secondary[i]!;
       if (kept !== undefined && !kept.has(entry[0].toHex())) continue;
-      if (this.peers.mayGrowNext() && !this.peers.has(entry[0])) yield PAUSE;
+      const grows = this.peers.mayGrowNext() && !this.peers.has(entry[0]);
+      if (grows) yield PAUSE;
       this.#upsert(entry, 'secondary', kill);
-      if (++n % CHUNK === 0) yield;
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     return yield* this.commitSteps({ index, peers: set }, kill);
   }
