@@ -22,6 +22,7 @@
  */
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
+import { mayGrowAfter } from '../../peer-map.js';
 import { RecordBase } from './record.js';
 
 /** A membership role in a retained set. */
@@ -145,15 +146,9 @@ export class RecordTable<R extends RecordBase, B extends object> {
     return this.#entries.delete(hex);
   }
 
-  /**
-   * Whether the next new entry may make the underlying table grow, which copies (rehashes)
-   * every entry at once: V8's ordered hash tables double when they fill, at powers of two. A
-   * caller spreading insertions over steps can yield before such an entry, so that the copy
-   * does not add to a step that is already full. A hint only: `false` promises nothing.
-   */
+  /** Whether the next new entry may make the table grow (see {@link mayGrowAfter}). */
   mayGrowNext(): boolean {
-    const size = this.#entries.size;
-    return size >= 1024 && (size & (size - 1)) === 0;
+    return mayGrowAfter(this.#entries.size);
   }
 
   /**
