@@ -104,6 +104,17 @@ export class PeerMap<V, K extends HexKey = PublicKey> implements Iterable<[K, V]
   }
 }
 
+/**
+ * Whether a `Map` of `size` entries may grow at its next new entry, which copies (rehashes)
+ * every entry at once: V8's ordered hash tables double when they fill, at powers of two. A
+ * caller spreading insertions over steps can yield before such an entry, so that the copy does
+ * not add to a step that is already full. From 1,024 entries on (smaller copies are cheap). A
+ * hint only: `false` promises nothing.
+ */
+export function mayGrowAfter(size: number): boolean {
+  return size >= 1024 && (size & (size - 1)) === 0;
+}
+
 /** A value that carries its own key (a tracker record, say). */
 export interface Keyed<K extends HexKey = PublicKey> {
   /** The key the value is stored under in a {@link KeyedMap}. */
@@ -161,15 +172,9 @@ export class KeyedMap<V extends Keyed<K>, K extends HexKey = PublicKey> implemen
     this.#values.clear();
   }
 
-  /**
-   * Whether the next new entry may make the underlying table grow, which copies (rehashes)
-   * every entry at once: V8's ordered hash tables double when they fill, at powers of two.
-   * A caller spreading insertions over steps can yield before such an entry, so that the copy
-   * does not add to a step that is already full. A hint only: `false` promises nothing.
-   */
+  /** {@link mayGrowAfter} this map's size. */
   mayGrowNext(): boolean {
-    const size = this.#values.size;
-    return size >= 1024 && (size & (size - 1)) === 0;
+    return mayGrowAfter(this.#values.size);
   }
 
   /** The values, in insertion order (a live `Map` iterator). */

@@ -45,6 +45,33 @@ test('node: sleep resolves, and an aborted sleep rejects with the reason', () =>
     await ctx.clock.sleepUntil(ctx.clock.now() - 10);
   }));
 
+test('node: a zero sleep is one setImmediate (no 1 ms timer), and aborts like any sleep', () =>
+  nodeRuntime().run(async (ctx) => {
+    const order: string[] = [];
+    setImmediate(() => order.push('before'));
+    const zero = ctx.clock.sleep(0).then(() => order.push('sleep'));
+    const past = ctx.clock.sleepUntil(ctx.clock.now() - 5).then(() => order.push('past'));
+    setImmediate(() => order.push('after'));
+    await Promise.all([zero, past]);
+    await new Promise((resolve) => setImmediate(resolve));
+    // In the queue's order: a timer (even of 0 ms, clamped to 1) would come after 'after'.
+    assert.deepEqual(order, ['before', 'sleep', 'past', 'after']);
+    const ac = new AbortController();
+    const aborted = ctx.clock.sleep(0, ac.signal);
+    let resolved = false;
+    void aborted.then(
+      () => (resolved = true),
+      () => undefined,
+    );
+    ac.abort(new Error('stop'));
+    await assert.rejects(aborted, /stop/);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(resolved, false);
+    const pre = new AbortController();
+    pre.abort(new Error('early'));
+    await assert.rejects(ctx.clock.sleep(0, pre.signal), /early/);
+  }));
+
 test('node: resolve returns IP literals as they are and looks names up', () =>
   nodeRuntime().run(async (ctx) => {
     assert.deepEqual(await ctx.network.resolve('127.0.0.1'), ['127.0.0.1']);

@@ -75,7 +75,42 @@ class NodeTimer implements Timer {
   }
 }
 
-/** The Node runtime's clock: `Date.now()` and real timers. */
+/**
+ * A zero sleep: one `setImmediate` (the check phase of this loop iteration, after its I/O), not
+ * a timer (Node clamps a 0 ms timeout to 1 ms, so a task yielding by `sleep(0)` would idle up
+ * to a millisecond per yield).
+ */
+class ImmediateSleeper {
+  readonly #resolve: () => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+  readonly #immediate: ReturnType<typeof setImmediate>;
+
+  constructor(resolve: () => void, reject: (reason: unknown) => void, signal?: AbortSignal) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+    this.#immediate = setImmediate(ImmediateSleeper.#fire, this);
+    signal?.addEventListener('abort', this);
+  }
+
+  static #fire(self: ImmediateSleeper): void {
+    self.#signal?.removeEventListener('abort', self);
+    self.#resolve();
+  }
+
+  /** The abort listener (EventTarget calls `handleEvent` on listener objects). */
+  handleEvent(): void {
+    clearImmediate(this.#immediate);
+    this.#signal?.removeEventListener('abort', this);
+    this.#reject(this.#signal?.reason);
+  }
+}
+
+/**
+ * The Node runtime's clock: `Date.now()` and real timers; a sleep of 0 ms (or less, or a
+ * `sleepUntil` of a time already passed) resolves after one `setImmediate`.
+ */
 export const nodeClock: Clock & TimerClock = {
   timer(t: number, fn: () => void): Timer {
     return new NodeTimer(t, fn);
@@ -85,7 +120,11 @@ export const nodeClock: Clock & TimerClock = {
   },
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!(ms > 0)) ms = 0;
+    if (!(ms > 0)) {
+      return new Promise((resolve, reject) => {
+        new ImmediateSleeper(resolve, reject, signal);
+      });
+    }
     return new Promise((resolve, reject) => {
       new Sleeper(ms, resolve, reject, signal);
     });

@@ -81,9 +81,9 @@ const BATCH = 256;
  * Clock time (ms) a registration's steps may run before the loop gives the event loop a turn.
  * A step is about a millisecond (a longer one is announced by a `PAUSE` and starts a turn of its
  * own), so no turn much exceeds this plus one step. Short, because a young-generation collection
- * (5-10 ms while a registration allocates its records) may land in any turn and adds to it: at
- * 4 ms the longest turn of a 65,536-peer registration was 11.0 / 14.6 ms (median of 15,
- * discovery / lookup), at 2 ms 10.2 / 9.4, for 10-20 ms more in total (BENCHMARKS.md).
+ * may land in any turn and adds to it (a registration's members no longer leave a record each
+ * for it to copy: see `record-table.ts`). The yield is a zero sleep, one `setImmediate` on the
+ * Node runtime, so short turns cost little in total time (BENCHMARKS.md, "Helper turn").
  */
 const TURN_MS = 2;
 

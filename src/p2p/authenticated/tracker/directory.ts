@@ -28,6 +28,7 @@ import { admission } from './admission.js';
 import { Metadata } from './metadata.js';
 import { type StoredSet, sortedUniqueSteps } from './peer-sets.js';
 import type { DialStatus, JitterRng, RecordBase } from './record.js';
+import type { BareCodec } from './record-table.js';
 import { type Releaser, Reservation } from './reservation.js';
 import { SetsDirectory } from './sets-directory.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
@@ -45,13 +46,14 @@ import type {
  * Records, retained sets, blocks and reservations: the state both trackers share ({@link
  * SetsDirectory} holds the sets and blocks; this class the single reservation per peer and the
  * connection state). `R` is the flavour's record, `P` what a registration carries, `S` what a
- * retained set stores.
+ * retained set stores, `B` the flavour's bare entry (a peer that is only a set member).
  */
 export abstract class DirectoryBase<
   R extends RecordBase,
   P,
   S extends StoredSet = StoredSet,
-> extends SetsDirectory<R, P, S> {
+  B extends object = PublicKey,
+> extends SetsDirectory<R, P, S, B> {
   // ---------- Collaborators ----------
   readonly #rng: JitterRng;
   readonly #handshakeTimeoutMs: number;
@@ -59,11 +61,17 @@ export abstract class DirectoryBase<
 
   /**
    * @param myself - our own record (persistent, never eligible), holding our key.
+   * @param bare - how the flavour's bare entries relate to its records.
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not a positive
    *   integer.
    */
-  protected constructor(myself: R, config: DirectoryConfig, deps: DirectoryDependencies) {
-    super(myself, config, deps);
+  protected constructor(
+    myself: R,
+    config: DirectoryConfig,
+    deps: DirectoryDependencies,
+    bare: BareCodec<R, B>,
+  ) {
+    super(myself, config, deps, bare);
     this.#rng = deps.rng;
     this.#handshakeTimeoutMs = config.handshakeTimeoutMs ?? 5_000;
     this.#releaser = deps.releaser;

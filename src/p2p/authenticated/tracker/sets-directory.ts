@@ -9,13 +9,13 @@
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { P2PError } from '../../errors.js';
-import { KeyedMap } from '../../peer-map.js';
 import { checkPeerSetIndex, type PeerSetUpdate, type TrackedPeers } from '../../types.js';
 import { checkPeerSetSize } from '../oracle.js';
 import { BlockList } from './blocks.js';
 import { DirectoryMetrics } from './metrics.js';
 import { containsHex, PeerSetWindow, type StoredSet, sortedUnique } from './peer-sets.js';
 import type { RecordBase } from './record.js';
+import { type BareCodec, RecordTable, type Role } from './record-table.js';
 import { type SetStatus, statusSteps, type TrackerStatus } from './status.js';
 import { CHUNK, runSteps, type Steps } from './steps.js';
 import type { DirectoryConfig, DirectoryDependencies } from './types.js';
@@ -24,17 +24,26 @@ import type { DirectoryConfig, DirectoryDependencies } from './types.js';
  * Records, retained sets and blocks: the half of the shared directory that does not deal with
  * connections (see `directory.ts` for the module essay and {@link DirectoryBase} for the other
  * half). `R` is the flavour's record, `P` what a registration carries, `S` what a retained set
- * stores.
+ * stores, `B` what stands for a record of a peer that is only a set member (see
+ * {@link RecordTable}).
  */
-export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet = StoredSet> {
+export abstract class SetsDirectory<
+  R extends RecordBase,
+  P,
+  S extends StoredSet = StoredSet,
+  B extends object = PublicKey,
+> {
   // ---------- Configuration ----------
   /** The directory's configuration. */
   protected readonly config: DirectoryConfig;
   readonly #myself: PublicKey;
 
   // ---------- State ----------
-  /** Every record, ourselves included, under its own key, in insertion order. */
-  protected readonly peers: KeyedMap<R> = new KeyedMap<R>();
+  /**
+   * Every record, ourselves included, under its own key, in insertion order; a peer that is
+   * only a set member may be a bare entry (`get` makes its record).
+   */
+  protected readonly peers: RecordTable<R, B>;
   /** The retained sets, ascending by index. */
   protected readonly sets: PeerSetWindow<S>;
   /** The block list (the source of truth for blocking). */
@@ -46,10 +55,16 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
 
   /**
    * @param myself - our own record (persistent, never eligible), holding our key.
+   * @param bare - how the flavour's bare entries relate to its records.
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not a positive
    *   integer.
    */
-  protected constructor(myself: R, config: DirectoryConfig, deps: DirectoryDependencies) {
+  protected constructor(
+    myself: R,
+    config: DirectoryConfig,
+    deps: DirectoryDependencies,
+    bare: BareCodec<R, B>,
+  ) {
     if (!Number.isSafeInteger(config.trackedPeerSets) || config.trackedPeerSets < 1) {
       throw new P2PError('InvalidConfig', 'trackedPeerSets must be a positive integer');
     }
@@ -58,6 +73,7 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
     }
     this.config = config;
     this.#myself = myself.key;
+    this.peers = new RecordTable<R, B>(bare);
     this.metrics = deps.metrics ?? DirectoryMetrics.noop();
     this.sets = new PeerSetWindow<S>(config.trackedPeerSets);
     this.blocks = new BlockList(config.blockDurationMs, this.metrics.blocked);
@@ -174,15 +190,11 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
     let n = 0;
     for (const evicted of this.sets.push(set)) {
       for (const key of evicted.peers.primary) {
-        const record = this.peers.get(key)!;
-        record.decrementPrimary();
-        this.#afterEviction(key, record, kill);
+        this.#evict(key, 'primary', kill);
         if (++n % CHUNK === 0) yield;
       }
       for (const key of evicted.peers.secondary) {
-        const record = this.peers.get(key)!;
-        record.decrementSecondary();
-        this.#afterEviction(key, record, kill);
+        this.#evict(key, 'secondary', kill);
         if (++n % CHUNK === 0) yield;
       }
     }
@@ -194,6 +206,25 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
     this.peers.set(record);
     this.metrics.tracked.inc();
     return record;
+  }
+
+  /**
+   * Counts one membership of `bare`'s key in `role` for a set being registered: a key without
+   * an entry gets `bare` as its entry (counted in the `tracked` gauge), a bare entry its count;
+   * returns the record if the key has one (its count is the caller's to add), else
+   * `undefined`. The caller pauses before a new entry on `peers.mayGrowNext()`. (The bare value
+   * itself, not a function making it: a closure per member would be garbage for every one.)
+   */
+  protected join(key: PublicKey, role: Role, bare: B): R | undefined {
+    const entry = this.peers.peek(key);
+    if (entry === undefined) {
+      this.peers.addBare(bare, role);
+      this.metrics.tracked.inc();
+      return undefined;
+    }
+    if (this.peers.isRecord(entry)) return entry;
+    this.peers.countBare(key, role, 1);
+    return undefined;
   }
 
   /** The peers tracked at `index`, or `undefined` if that index is not retained. */
@@ -294,20 +325,34 @@ export abstract class SetsDirectory<R extends RecordBase, P, S extends StoredSet
 
   // ---------- Helpers ----------
 
-  #afterEviction(key: PublicKey, record: R, kill: PublicKey[]): void {
+  /** Counts one membership of `key` in `role` less (its set was evicted). */
+  #evict(key: PublicKey, role: Role, kill: PublicKey[]): void {
+    const entry = this.peers.peek(key)!;
+    if (!this.peers.isRecord(entry)) {
+      // A bare entry is inert: deleted with its last membership.
+      if (this.peers.countBare(key, role, -1)) this.#forget(key);
+      return;
+    }
+    if (role === 'primary') entry.decrementPrimary();
+    else entry.decrementSecondary();
     // A record that needs teardown is not inert, so not deletable either.
-    if (record.needsTeardown()) kill.push(key);
-    else this.deleteIfNeeded(key, record);
+    if (entry.needsTeardown()) kill.push(key);
+    else this.deleteIfNeeded(key, entry);
   }
 
   /** Deletes `key`'s record if it is {@link RecordBase.deletable}; returns whether it did. */
   protected deleteIfNeeded(key: PublicKey, record: R | undefined = this.peers.get(key)): boolean {
     if (record === undefined || !record.deletable()) return false;
-    // The block entry (and its gauge) outlive the record: a block persists until it expires.
     this.peers.delete(key);
+    this.#forget(key);
+    return true;
+  }
+
+  /** What follows the deletion of `key`'s entry. */
+  #forget(key: PublicKey): void {
     this.metrics.tracked.dec();
     this.metrics.forget(key.toHex());
+    // The block entry (and its gauge) outlive the record: a block persists until it expires.
     this.blocks.restoreGauge(key);
-    return true;
   }
 }

@@ -8,7 +8,6 @@
 
 import type { BitMap } from '../../../codec/bitmap.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import type { KeyedMap } from '../../peer-map.js';
 import type { BlockList } from './blocks.js';
 import type { RecordBase } from './record.js';
 import { CHUNK, type Steps } from './steps.js';
@@ -56,8 +55,12 @@ export interface TrackerStatus {
 /** What {@link statusSteps} reads of a directory. */
 export interface StatusInput<R extends RecordBase> {
   readonly sets: readonly SetStatus[];
-  /** Every record, ourselves included (skipped). */
-  readonly records: KeyedMap<R>;
+  /** Every record, ourselves included (skipped), in the directory's order. */
+  readonly records: {
+    values(): Iterable<R>;
+    has(key: PublicKey): boolean;
+    readonly size: number;
+  };
   readonly blocks: BlockList;
   readonly blockDurationMs: number;
   readonly addressOf: (record: R) => string | undefined;
@@ -85,7 +88,7 @@ export function* statusSteps<R extends RecordBase>(
   const { records, blocks } = input;
   const peers: PeerStatus[] = [];
   let i = 0;
-  for (const record of records) {
+  for (const record of records.values()) {
     if (record.isMyself()) continue;
     const key = record.key;
     if (peers.length >= limit) break;

@@ -65,6 +65,9 @@ export type InfosResult =
 
 const self = (k: PublicKey): PublicKey => k;
 
+/** A peer that is only a set member is its key alone: an `unknown` record once asked for. */
+const BARE = { keyOf: self, materialize: (key: PublicKey) => Record.unknown(key) };
+
 /** The discovery tracker's records, peer sets, knowledge bits and block list. */
 export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet> {
   readonly #config: DirectoryConfig;
@@ -88,7 +91,7 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     config: DirectoryConfig,
     deps: DirectoryDependencies,
   ) {
-    super(Record.myself(myself), config, deps);
+    super(Record.myself(myself), config, deps, BARE);
     for (const name of ['dialFailLimit', 'peerGossipMaxCount'] as const) {
       if (!Number.isSafeInteger(config[name]) || config[name] < 1) {
         throw new P2PError('InvalidConfig', `${name} must be a positive integer`);
@@ -122,9 +125,10 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
   }
 
   /**
-   * Discovery's registration: a new key gets an `unknown` record, and each primary's knowledge
-   * bit in the new set starts as what we know of it. Peers that lost their last set while
-   * reserved or connected are killed.
+   * Discovery's registration: a new key gets an `unknown` record (a bare entry: nothing is
+   * allocated for it until it is dialed, connected or its `Info` learned), and each primary's
+   * knowledge bit in the new set starts as what we know of it. Peers that lost their last set
+   * while reserved or connected are killed.
    */
   protected *trackSteps(index: number, input: TrackedPeers): Steps<PublicKey[]> {
     const peers = yield* trackedPeersSteps(input.primary, input.secondary, self);
@@ -134,23 +138,24 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     let n = 0;
     for (let i = 0; i < peers.primary.length; i++) {
       const key = peers.primary[i]!;
-      let record = this.peers.get(key);
-      if (record === undefined) {
-        if (this.peers.mayGrowNext()) yield PAUSE;
-        record = this.insert(Record.unknown(key));
+      // The insertion that grows the table gets a turn of its own (a PAUSE before and after).
+      const grows = this.peers.mayGrowNext() && !this.peers.has(key);
+      if (grows) yield PAUSE;
+      const record = this.join(key, 'primary', key);
+      // A bare entry knows nothing: its bit stays clear.
+      if (record !== undefined) {
+        record.incrementPrimary();
+        knowledge.set(i, !record.want(limit));
       }
-      record.incrementPrimary();
-      knowledge.set(i, !record.want(limit));
-      if (++n % CHUNK === 0) yield;
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     for (const key of peers.secondary) {
-      let record = this.peers.get(key);
-      if (record === undefined) {
-        if (this.peers.mayGrowNext()) yield PAUSE;
-        record = this.insert(Record.unknown(key));
-      }
-      record.incrementSecondary();
-      if (++n % CHUNK === 0) yield;
+      const grows = this.peers.mayGrowNext() && !this.peers.has(key);
+      if (grows) yield PAUSE;
+      this.join(key, 'secondary', key)?.incrementSecondary();
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     return yield* this.commitSteps({ index, peers, knowledge }, []);
   }

@@ -12,11 +12,12 @@
  */
 
 import type { PublicKey } from '../../../../crypto/ed25519.js';
-import { type Address, formatIngress } from '../../../address.js';
+import { type Address, addressEquals, formatIngress } from '../../../address.js';
 import { isGlobal } from '../../../net.js';
 import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
 import { DirectoryBase } from '../../tracker/directory.js';
 import { Metadata } from '../../tracker/metadata.js';
+import type { StoredSet } from '../../tracker/peer-sets.js';
 import { sortedUnique, trackedPeersSteps } from '../../tracker/peer-sets.js';
 import type { DialStatus } from '../../tracker/record.js';
 import type { Reservation } from '../../tracker/reservation.js';
@@ -63,13 +64,24 @@ export interface OverwriteResult {
 
 const keyOf = (entry: PeerAddress): PublicKey => entry[0];
 
+/**
+ * A peer that is only a set member is its registration's `[key, address]` pair (the caller's
+ * own, not copied): a `known` record once asked for.
+ */
+const BARE = { keyOf, materialize: (entry: PeerAddress) => Record.known(entry[0], entry[1]) };
+
 /** The keys of a registration, as the {@link TrackedPeers} it will be stored as, in steps. */
 function keysSteps(peers: AddressableTrackedPeers): Steps<TrackedPeers> {
   return trackedPeersSteps(peers.primary, peers.secondary, keyOf);
 }
 
 /** The lookup tracker's records, peer sets and block list. */
-export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
+export class Directory extends DirectoryBase<
+  Record,
+  AddressableTrackedPeers,
+  StoredSet,
+  PeerAddress
+> {
   readonly #config: DirectoryConfig;
 
   /**
@@ -80,7 +92,7 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not positive.
    */
   constructor(myself: PublicKey, config: DirectoryConfig, deps: DirectoryDependencies) {
-    super(Record.myself(myself), config, deps);
+    super(Record.myself(myself), config, deps, BARE);
     this.#config = config;
   }
 
@@ -111,12 +123,12 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
     // loop is optimised (most of a 65,536-peer registration), garbage for the young generation.
     for (let i = 0; i < peers.primary.length; i++) {
       const entry = peers.primary[i]!;
-      const key = entry[0];
-      const address = entry[1];
-      const existing = this.peers.get(key);
-      if (existing === undefined && this.peers.mayGrowNext()) yield PAUSE;
-      this.#upsert(key, existing, address, kill).incrementPrimary();
-      if (++n % CHUNK === 0) yield;
+      // The insertion that grows the table gets a turn of its own (a PAUSE before and after).
+      const grows = this.peers.mayGrowNext() && !this.peers.has(entry[0]);
+      if (grows) yield PAUSE;
+      this.#upsert(entry, 'primary', kill);
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     // `set.secondary` lacks the secondaries that are also primaries; usually there are none.
     const kept =
@@ -125,13 +137,12 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
         : new Set(set.secondary.map((k) => k.toHex()));
     for (let i = 0; i < peers.secondary.length; i++) {
       const entry = peers.secondary[i]!;
-      const key = entry[0];
-      const address = entry[1];
-      if (kept !== undefined && !kept.has(key.toHex())) continue;
-      const existing = this.peers.get(key);
-      if (existing === undefined && this.peers.mayGrowNext()) yield PAUSE;
-      this.#upsert(key, existing, address, kill).incrementSecondary();
-      if (++n % CHUNK === 0) yield;
+      if (kept !== undefined && !kept.has(entry[0].toHex())) continue;
+      const grows = this.peers.mayGrowNext() && !this.peers.has(entry[0]);
+      if (grows) yield PAUSE;
+      this.#upsert(entry, 'secondary', kill);
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
     }
     return yield* this.commitSteps({ index, peers: set }, kill);
   }
@@ -256,20 +267,28 @@ export class Directory extends DirectoryBase<Record, AddressableTrackedPeers> {
   // ---------- Helpers ----------
 
   /**
-   * `key`'s record (`existing`, if it has one), created at `address` or updated to it (killing
-   * stale connections).
+   * Counts `entry`'s key as a member in `role`, at `entry`'s address: a new key gets a bare
+   * entry (the pair itself), a bare one its new pair if the address changed, a record its
+   * update (killing a stale connection).
    */
-  #upsert(
-    key: PublicKey,
-    existing: Record | undefined,
-    address: Address,
-    kill: PublicKey[],
-  ): Record {
-    if (existing === undefined) return this.insert(Record.known(key, address));
-    if (existing.update(address)) {
-      this.metrics.updates.inc({ peer: key.toHex() });
-      if (existing.needsTeardown()) kill.push(key);
+  #upsert(entry: PeerAddress, role: 'primary' | 'secondary', kill: PublicKey[]): void {
+    const key = entry[0];
+    const address = entry[1];
+    const before = this.peers.peek(key);
+    const record = this.join(key, role, entry);
+    if (record === undefined) {
+      // A bare entry is inert: a new address changes nothing else.
+      if (before !== undefined && !addressEquals((before as PeerAddress)[1], address)) {
+        this.peers.replaceBare(entry);
+        this.metrics.updates.inc({ peer: key.toHex() });
+      }
+      return;
     }
-    return existing;
+    if (record.update(address)) {
+      this.metrics.updates.inc({ peer: key.toHex() });
+      if (record.needsTeardown()) kill.push(key);
+    }
+    if (role === 'primary') record.incrementPrimary();
+    else record.incrementSecondary();
   }
 }

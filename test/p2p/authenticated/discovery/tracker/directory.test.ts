@@ -9,7 +9,7 @@ import {
 } from '../../../../../src/p2p/authenticated/discovery/tracker/directory.js';
 import type { InfoLike } from '../../../../../src/p2p/authenticated/discovery/tracker/info.js';
 import type { Metadata } from '../../../../../src/p2p/authenticated/tracker/metadata.js';
-import { PAUSE } from '../../../../../src/p2p/authenticated/tracker/steps.js';
+import { PAUSE, runSteps } from '../../../../../src/p2p/authenticated/tracker/steps.js';
 import { P2PError } from '../../../../../src/p2p/errors.js';
 import { TrackedPeers } from '../../../../../src/p2p/types.js';
 
@@ -365,7 +365,7 @@ describe('discovery Directory: registration steps', () => {
     return at;
   }
 
-  it('pauses once before the record that may grow the table (at 1,024 records), not for known keys', () => {
+  it('pauses before and after the record that may grow the table (at 1,024 records), not for known keys', () => {
     const { dir } = harness({ maxPeersPerSet: 2_000, trackedPeerSets: 3 });
     // Ourselves and the bootstrapper are 2 records; 1,022 more make 1,024.
     const keys = Array.from({ length: 1_023 }, (_, i) => pk(100 + i));
@@ -375,11 +375,62 @@ describe('discovery Directory: registration steps', () => {
     assert.deepEqual(pauses(dir, 1, first), [], 'known keys at a power-of-two size: no pause');
     // One new key (a secondary, so the pause is in that loop) makes the 1,025th record.
     const second = TrackedPeers.from(keys.slice(0, 900), keys.slice(900));
-    assert.deepEqual(pauses(dir, 2, second), [1_024]);
+    // Before it (1,024 records) and after it (1,025): the growth has a turn of its own.
+    assert.deepEqual(pauses(dir, 2, second), [1_024, 1_025]);
     assert.equal(dir.trackedCount + 1, 1_025);
     for (const key of keys) assert.equal(dir.record(key)?.key, key, 'a record carries its key');
     assert.equal(dir.record(ME)?.key.toHex(), ME.toHex());
     assert.equal(dir.record(BOOT)?.persistent, true);
     assert.equal(dir.record(keys[0]!)?.persistent, false);
+  });
+});
+
+describe('discovery Directory: members without a record of their own', () => {
+  it('evicts, counts and shows set members that were never asked about', () => {
+    const { dir } = harness();
+    track(dir, 0, [A, B]);
+    track(dir, 1, [C], [A]);
+    assert.equal(dir.trackedCount, 4, 'A, B, C and the bootstrapper');
+    // Set 0 goes: B leaves every set; A stays as set 1's secondary.
+    assert.deepEqual(track(dir, 2, [D]), []);
+    assert.equal(dir.trackedCount, 4, 'A, C, D and the bootstrapper');
+    assert.equal(dir.record(B), undefined);
+    assert.equal(dir.acceptable(B, '', 0), false);
+    assert.ok(dir.acceptable(A, '', 0), 'a secondary is accepted');
+    const a = dir.record(A)!;
+    assert.deepEqual([a.primarySets, a.secondarySets, a.status], [0, 1, 'inert']);
+    assert.equal(a.isOutboundTarget(), false);
+    const page = runSteps(dir.status(0, 10, 0));
+    assert.deepEqual(
+      new Set(page.peers.map((p) => p.key.toHex())),
+      new Set([BOOT, A, C, D].map((k) => k.toHex())),
+    );
+    assert.ok(page.peers.every((p) => p.state === 'disconnected'));
+    // Set 1 goes: A and C leave.
+    track(dir, 3, []);
+    assert.equal(dir.trackedCount, 2, 'D and the bootstrapper');
+    assert.equal(dir.acceptable(A, '', 0), false);
+    assert.equal(dir.record(C), undefined);
+  });
+
+  it('a member asked about, dialed and released keeps its state across registrations', () => {
+    const { dir } = harness();
+    track(dir, 0, [A, B]);
+    dir.update([info(A, '8.8.8.1:1', 5)]);
+    assert.deepEqual(
+      hexes(dir.dialable(0).peers),
+      hexes([BOOT, A].sort((x, y) => (x.toHex() < y.toHex() ? -1 : 1))),
+    );
+    const r = dir.dial(A, 0)!;
+    assert.ok(r);
+    assert.equal(dir.connect(A, true, 0, r.reservation.metadata.generation), 'connected');
+    // Re-registered: A is counted twice and stays connected and known; B twice, still bare.
+    assert.deepEqual(track(dir, 1, [A, B]), []);
+    assert.equal(dir.record(A)!.primarySets, 2);
+    assert.equal(dir.record(A)!.status, 'active');
+    assert.equal(dir.knows(1, A), true);
+    assert.equal(dir.knows(1, B), false);
+    assert.equal(dir.record(B)!.primarySets, 2);
+    assert.equal(release(dir, r.reservation), 'released');
   });
 });

@@ -800,7 +800,7 @@ describe('Directory address policy', () => {
 });
 
 describe('Directory.beginTrack steps', () => {
-  it('pauses once before the record that may grow the table (at 1,024 records), not for known keys', () => {
+  it('pauses before and after the record that may grow the table (at 1,024 records), not for known keys', () => {
     const { dir } = harness({ maxPeersPerSet: 2_000 });
     const pauses = (index: number, entries: Entries): number[] => {
       const job = dir.beginTrack(index, peers(entries));
@@ -816,10 +816,50 @@ describe('Directory.beginTrack steps', () => {
     // Ourselves and 1,023 peers: 1,024 records.
     assert.deepEqual(pauses(0, entries.slice(0, 1_023)), []);
     assert.deepEqual(pauses(1, entries.slice(0, 1_023)), [], 'known keys: no pause');
-    assert.deepEqual(pauses(2, entries), [1_024]);
+    // Before it (1,024 records) and after it (1,025): the growth has a turn of its own.
+    assert.deepEqual(pauses(2, entries), [1_024, 1_025]);
     assert.equal(dir.trackedCount, 1_024);
     for (const key of keys) assert.equal(dir.record(key)?.key, key, 'a record carries its key');
     assert.equal(dir.record(ME)?.persistent, true);
     assert.equal(dir.record(keys[0]!)?.persistent, false);
+  });
+});
+
+describe('lookup Directory: members without a record of their own', () => {
+  it('dials, filters, re-registers and evicts members that were never asked about', () => {
+    const { dir, metrics } = harness({ trackedPeerSets: 2, allowPrivateIps: false });
+    track(dir, 0, [
+      [A, '8.8.8.1:1'],
+      [B, '10.0.0.2:1'],
+    ]);
+    track(dir, 1, [[C, '8.8.8.3:1']], [[A, '8.8.8.1:1']]);
+    // B's private address is not dialable; A and C are.
+    assert.deepEqual(
+      hexes(dir.dialable(0).peers),
+      hexes([A, C].sort((x, y) => (x.toHex() < y.toHex() ? -1 : 1))),
+    );
+    assert.deepEqual([...dir.listenerAllowList(0).ips].sort(), ['8.8.8.1', '8.8.8.3']);
+    assert.equal(metrics.updates.get(peerLabel(A)), 0, 'the same address is no update');
+    assert.equal(metrics.tracked.get(), 3);
+    // Set 0 goes: B is deleted, A stays as a secondary (accepted from its IP, never dialed).
+    track(dir, 2, [[D, '8.8.8.4:1']]);
+    assert.equal(metrics.tracked.get(), 3);
+    assert.equal(dir.record(B), undefined);
+    assert.ok(dir.acceptable(A, '8.8.8.1', 0));
+    assert.equal(dir.acceptable(A, '8.8.8.9', 0), false);
+    assert.equal(dir.dial(A, 0), undefined);
+    assert.deepEqual(
+      hexes(dir.dialable(0).peers),
+      hexes([C, D].sort((x, y) => (x.toHex() < y.toHex() ? -1 : 1))),
+    );
+    // Set 1 goes: A and C too.
+    track(dir, 3, [[D, '8.8.8.5:1']]);
+    assert.equal(metrics.tracked.get(), 1);
+    assert.equal(metrics.updates.get(peerLabel(D)), 1);
+    assert.deepEqual(dir.record(D)?.ingress(), {
+      kind: 'socket',
+      addr: { ip: '8.8.8.5', port: 1 },
+    });
+    assert.equal(dir.record(D)?.primarySets, 2);
   });
 });
