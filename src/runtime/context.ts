@@ -17,7 +17,12 @@ export interface SocketAddr {
 export interface Clock {
   /** Current time in ms since the Unix epoch. */
   now(): number;
-  /** Resolves after `ms`; rejects with `signal.reason` if `signal` aborts first. */
+  /**
+   * Resolves after `ms`; rejects with `signal.reason` if `signal` aborts first. A zero (or
+   * negative) sleep is a yield: on the Node runtime it resolves after one `setImmediate` (after
+   * the I/O already waiting), not after a 1 ms timer; on the deterministic runtime it runs after
+   * the tasks already due at the current virtual time.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Resolves at time `t` (ms since epoch, at once if past); rejects with `signal.reason` on abort. */
   sleepUntil(t: number, signal?: AbortSignal): Promise<void>;
