@@ -238,6 +238,12 @@ export async function trackerScale(
   flavour: Flavour,
   keys: readonly ed25519.PublicKey[],
   connected = 256,
+  /**
+   * Lookup: collect once between building the input and registering it, so that the input
+   * (what the application or the oracle allocated just before the call) is old and no
+   * collection inside the window has to copy it: the tracker's own share of the turn.
+   */
+  agedInput = false,
 ): Promise<TrackerScale> {
   const n = keys.length;
   const me = ed25519.PrivateKey.fromSeed(0n).publicKey;
@@ -255,6 +261,7 @@ export async function trackerScale(
         { rng: ctx.rng },
       );
       const handle = actor.start(ctx);
+      if (agedInput) globalThis.gc?.();
       const register = await probed(async () => {
         mb.register(0, peers);
         const set = await mb.peerSet(0);
