@@ -4,7 +4,8 @@
  * its own 127.x.y.z address (bench/crowd.ts `clientIp`).
  *
  * Usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]
- *        [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]
+ *        [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE]
+ *        [--hub-flags 'F ...'] [--json FILE]
  *
  * What it does (every wait bounded in time, every loop by count):
  *   1. forks the hub (bench/scale-peer.ts, `node --expose-gc`, otherwise Node's default flags:
@@ -28,6 +29,9 @@
  * burst: a fixed cost, amortised over N); idle CPU as a percentage of one core.
  *
  * `--cpu-profile FILE`: write a CPU profile of the hub's idle window to FILE.
+ *
+ * `--alloc-profile FILE`: write a sampling heap profile of every allocation in the idle window
+ * (one sample per ~1 KiB, objects collected meanwhile included) to FILE (`.heapprofile`).
  *
  * `--profile`: instead, connect 100 then 200 more clients, snapshot the hub's heap at 100 and at
  * 300 (each after a ping period), and print the growth per peer by constructor and by holder (bench/heap.ts).
@@ -155,6 +159,17 @@ async function openRange(
   return { retries: results.reduce((a, r) => a + r.retries, 0) };
 }
 
+/** The hub's CPU over the idle window (scale-peer.ts `hubCpu`). */
+interface IdleCpu {
+  cpuPercent: number;
+  connected: number;
+  userMs: number;
+  systemMs: number;
+  threadsMs: Record<string, number>;
+  /** Collections in the window by kind: count and main-thread pause (ms). */
+  gc: Record<string, { count: number; ms: number }>;
+}
+
 interface Stage {
   peers: number;
   seconds: number;
@@ -227,7 +242,8 @@ async function main(): Promise<void> {
   if (argv.includes('--help')) {
     console.log(
       'usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]\n' +
-        '       [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]',
+        '       [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE]\n' +
+        "       [--hub-flags '--trace-gc ...'] [--json FILE]",
     );
     return;
   }
@@ -261,7 +277,9 @@ async function main(): Promise<void> {
   );
   // Lifetimes: a worker never outlives a stuck run by much.
   const lifetimeMs = 300_000 + peers * 60 + (s.idleSeconds + s.quietSeconds) * 1000;
-  const hub = spawn('hub', ['--expose-gc'], lifetimeMs);
+  // --hub-flags 'F G': extra Node flags for the hub only (e.g. --trace-gc), space-separated.
+  const hubFlags = (argValue(argv, '--hub-flags') ?? '').split(' ').filter((f) => f !== '');
+  const hub = spawn('hub', ['--expose-gc', ...hubFlags], lifetimeMs);
   const crowds = Array.from({ length: s.crowds }, (_, j) => spawn(`crowd${j}`, [], lifetimeMs));
   const t0 = performance.now();
   try {
@@ -288,17 +306,13 @@ async function main(): Promise<void> {
     log(`idle: ${s.quietSeconds} s of quiet, then ${s.idleSeconds} s of CPU time`);
     await hub.request('hubCpu', { ms: s.quietSeconds * 1000 }, s.quietSeconds * 1000 + 30_000);
     const cpuProfile = argValue(argv, '--cpu-profile');
-    const idle = await hub.request<{
-      cpuPercent: number;
-      connected: number;
-      userMs: number;
-      systemMs: number;
-      threadsMs: Record<string, number>;
-    }>(
+    const allocProfile = argValue(argv, '--alloc-profile');
+    const idle = await hub.request<IdleCpu>(
       'hubCpu',
       {
         ms: s.idleSeconds * 1000,
         ...(cpuProfile === undefined ? {} : { profile: resolve(cpuProfile) }),
+        ...(allocProfile === undefined ? {} : { allocProfile: resolve(allocProfile) }),
       },
       s.idleSeconds * 1000 + 30_000,
     );
@@ -324,13 +338,7 @@ function report(
   pingFrequencyMs: number,
   base: Sample,
   stages: Stage[],
-  idle: {
-    cpuPercent: number;
-    connected: number;
-    userMs: number;
-    systemMs: number;
-    threadsMs: Record<string, number>;
-  },
+  idle: IdleCpu,
   after: Sample,
   load0: number[],
   load1: number[],
@@ -338,6 +346,9 @@ function report(
   const per = (a: Sample, b: Sample, n: number, f: (x: Sample) => number): number =>
     round((f(b) - f(a)) / n / KiB, 2);
   const rows: string[][] = [['measurement', 'value', 'target']];
+  // Ping rounds in the idle window: each connection pings (and is pinged) once per period, so a
+  // window of k periods holds k rounds whatever the phase (a fraction: on average).
+  const rounds = (s.idleSeconds * 1000) / pingFrequencyMs;
   const connectAll = stages.reduce((a, st) => a + st.seconds, 0);
   const out: Record<string, unknown> = {
     peers: s.peers,
@@ -355,7 +366,14 @@ function report(
       youngCommittedMiB: round(st.sample.breakdown.v8NewCommitted / 1048576, 1),
     })),
     idleCpuPercent: idle.cpuPercent,
-    idleCpu: { userMs: idle.userMs, systemMs: idle.systemMs, threadsMs: idle.threadsMs },
+    idleCpu: {
+      userMs: idle.userMs,
+      systemMs: idle.systemMs,
+      threadsMs: idle.threadsMs,
+      gc: idle.gc,
+      pingRounds: rounds,
+      cpuMsPerRound: round((idle.userMs + idle.systemMs) / rounds),
+    },
     idleConnected: idle.connected,
     base: { rssMiB: round(base.rss / 1048576, 1), heapMiB: round(liveHeap(base) / 1048576, 1) },
   };
@@ -419,6 +437,18 @@ function report(
   rows.push([
     `  of which user / system (ms over ${s.idleSeconds} s)`,
     `${fmt(idle.userMs)} / ${fmt(idle.systemMs)}`,
+    '',
+  ]);
+  rows.push([
+    `  per ping round (${rounds.toFixed(2)} rounds in the window), CPU ms (all threads)`,
+    ((idle.userMs + idle.systemMs) / rounds).toFixed(0),
+    '',
+  ]);
+  rows.push([
+    '  collections in the window: count / main-thread pause ms, by kind',
+    Object.entries(idle.gc)
+      .map(([k, v]) => `${k} ${v.count} / ${v.ms}`)
+      .join(', '),
     '',
   ]);
   rows.push([

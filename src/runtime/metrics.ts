@@ -84,6 +84,14 @@ interface Sample {
   readonly labels: Readonly<Record<string, string | number>>;
 }
 
+/** A counter's stored sample, which its bound handle adds to (see {@link Bound.sample}). */
+interface MutableSample {
+  value: number;
+}
+
+/** prom-client 15.1.x's `Counter.inc` returns the key of the series in its map. */
+type IncWithHash = (labels: Labels, value: number) => { labelHash?: string } | undefined;
+
 // prom-client only offers an async `get()` (it runs collect callbacks); our contract reads
 // synchronously, so read the sample map directly. The version is pinned in package.json.
 function read(metric: object, labels: Labels | undefined): number {
@@ -121,6 +129,14 @@ class Bound implements BoundCounter {
   readonly labels: Labels;
   readonly #owner: CounterView;
   pending = 0;
+  /**
+   * prom-client's stored sample of this series and its key in the counter's map, once a flush
+   * made it: later flushes add to it directly while the map still holds it (no label hashing,
+   * no key string per flush; a `remove` or reset replaces it, and the next flush goes through
+   * `inc` again).
+   */
+  sample: MutableSample | undefined;
+  hash = '';
   constructor(labels: Labels, owner: CounterView) {
     this.labels = labels;
     this.#owner = owner;
@@ -196,10 +212,20 @@ class CounterView implements Counter {
   }
   #flush(): void {
     if (this.#dirty.size === 0) return;
+    const m = this.#m as unknown as { hashMap?: Record<string, MutableSample | undefined> };
+    const inc = this.#m.inc as unknown as IncWithHash;
     for (const b of this.#dirty) {
       const n = b.pending;
       b.pending = 0;
-      if (n > 0) this.#m.inc(b.labels, n);
+      if (!(n > 0)) continue;
+      const sample = b.sample;
+      if (sample !== undefined && m.hashMap?.[b.hash] === sample) {
+        sample.value += n;
+        continue;
+      }
+      const hash = inc.call(this.#m, b.labels, n)?.labelHash;
+      b.sample = hash === undefined ? undefined : m.hashMap?.[hash];
+      b.hash = hash ?? '';
     }
     this.#dirty.clear();
   }

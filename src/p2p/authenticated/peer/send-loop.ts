@@ -133,7 +133,7 @@ export class SendPump {
     const { queues } = this.#parts;
     queues.high.watch(this.wake);
     queues.low.watch(this.wake);
-    // One timer per tick period: the pump re-arms it when it fires; `stop` cancels it.
+    // One timer for the connection's life: the pump re-arms it when it fires; `stop` cancels it.
     this.#tick = timerAt(this.#ctx.clock, this.#deadline, this.wake);
     this.#pump();
   }
@@ -161,27 +161,31 @@ export class SendPump {
   readonly wake = (): void => {
     if (this.#scheduled || this.#busy || this.#finished) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      if (!this.#busy) this.#pump();
-    });
+    queueMicrotask(this.#woken);
+  };
+
+  // The callbacks of a wake and of a write, made once per connection rather than per use.
+  readonly #woken = (): void => {
+    this.#scheduled = false;
+    if (!this.#busy) this.#pump();
+  };
+
+  readonly #written = (): void => {
+    this.#busy = false;
+    this.#pump();
+    this.#onIdle?.();
+  };
+
+  readonly #writeFailed = (err: unknown): void => {
+    this.#busy = false;
+    this.#finish(sendFailed(this.#ctx, this.#peer, err));
+    this.#onIdle?.();
   };
 
   /** Waits for `written`, then pumps on (or stops, if it failed). */
   #awaitWrite(written: Promise<void>): void {
     this.#busy = true;
-    written.then(
-      () => {
-        this.#busy = false;
-        this.#pump();
-        this.#onIdle?.();
-      },
-      (err: unknown) => {
-        this.#busy = false;
-        this.#finish(sendFailed(this.#ctx, this.#peer, err));
-        this.#onIdle?.();
-      },
-    );
+    written.then(this.#written, this.#writeFailed);
   }
 
   #finish(reason: P2PError): void {
@@ -264,8 +268,8 @@ export class SendPump {
       let ticked = false;
       if (now >= this.#deadline) {
         this.#deadline = now + protocol.tickMs;
-        this.#tick?.cancel();
-        this.#tick = timerAt(ctx.clock, this.#deadline, this.wake);
+        // The one timer of this connection, re-armed (no new timer object per period).
+        this.#tick?.reset(this.#deadline);
         const frame = protocol.tick();
         if (frame !== undefined) {
           ticked = true;
