@@ -200,7 +200,8 @@ function watchGc(): { stop(): GcStats } {
   const add = (entries: readonly { detail?: unknown; duration: number }[]): void => {
     for (const e of entries) {
       const kind = kinds[(e.detail as { kind: number } | undefined)?.kind ?? -1] ?? 'other';
-      const s = (out[kind] ??= { count: 0, ms: 0 });
+      const s = out[kind] ?? { count: 0, ms: 0 };
+      out[kind] = s;
       s.count++;
       s.ms += e.duration;
     }
