@@ -127,7 +127,7 @@ async function hubSample(): Promise<Record<string, unknown>> {
  */
 async function hubCpu(
   _ctx: Context,
-  p: { ms: number; profile?: string; allocProfile?: string },
+  p: { ms: number; profile?: string; allocProfile?: string; allocKept?: boolean },
 ): Promise<{
   cpuPercent: number;
   userMs: number;
@@ -146,14 +146,18 @@ async function hubCpu(
     await session.post('Profiler.start');
   }
   if (session !== undefined && p.allocProfile !== undefined) {
-    // Every allocation of the window, also what a scavenge or a full GC collected meanwhile.
+    // Every allocation of the window, also what a full GC collected meanwhile, and (unless
+    // `allocKept`: then only what survived a scavenge) what a scavenge collected.
     await session.post('HeapProfiler.enable');
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: 1024,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: p.allocKept !== true,
     } as object);
   }
+  // Under `--trace-gc-nvp` (--hub-flags), mark the window in the trace for bench/scale-gc.ts.
+  const marks = process.execArgv.includes('--trace-gc-nvp');
+  if (marks) process.stdout.write(`[scale-peer] window start ${p.ms}\n`);
   const gc = watchGc();
   const threads0 = threadTimes();
   const c0 = process.cpuUsage();
@@ -163,6 +167,7 @@ async function hubCpu(
   const threads1 = threadTimes();
   const wallMs = performance.now() - t0;
   const gcStats = gc.stop();
+  if (marks) process.stdout.write(`[scale-peer] window end ${p.ms}\n`);
   if (session !== undefined && p.profile !== undefined) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(p.profile, JSON.stringify(profile));

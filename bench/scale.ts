@@ -4,7 +4,7 @@
  * its own 127.x.y.z address (bench/crowd.ts `clientIp`).
  *
  * Usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]
- *        [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE]
+ *        [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE [--alloc-kept]]
  *        [--hub-flags 'F ...'] [--json FILE]
  *
  * What it does (every wait bounded in time, every loop by count):
@@ -31,7 +31,8 @@
  * `--cpu-profile FILE`: write a CPU profile of the hub's idle window to FILE.
  *
  * `--alloc-profile FILE`: write a sampling heap profile of every allocation in the idle window
- * (one sample per ~1 KiB, objects collected meanwhile included) to FILE (`.heapprofile`).
+ * (one sample per ~1 KiB, objects collected meanwhile included) to FILE (`.heapprofile`); with
+ * `--alloc-kept`, only what survived a scavenge (what the old generation pays for).
  *
  * `--profile`: instead, connect 100 then 200 more clients, snapshot the hub's heap at 100 and at
  * 300 (each after a ping period), and print the growth per peer by constructor and by holder (bench/heap.ts).
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
   if (argv.includes('--help')) {
     console.log(
       'usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]\n' +
-        '       [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE]\n' +
+        '       [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE [--alloc-kept]]\n' +
         "       [--hub-flags '--trace-gc ...'] [--json FILE]",
     );
     return;
@@ -312,7 +313,9 @@ async function main(): Promise<void> {
       {
         ms: s.idleSeconds * 1000,
         ...(cpuProfile === undefined ? {} : { profile: resolve(cpuProfile) }),
-        ...(allocProfile === undefined ? {} : { allocProfile: resolve(allocProfile) }),
+        ...(allocProfile === undefined
+          ? {}
+          : { allocProfile: resolve(allocProfile), allocKept: argv.includes('--alloc-kept') }),
       },
       s.idleSeconds * 1000 + 30_000,
     );
