@@ -161,31 +161,29 @@ export class SendPump {
   readonly wake = (): void => {
     if (this.#scheduled || this.#busy || this.#finished) return;
     this.#scheduled = true;
-    queueMicrotask(this.#woken);
-  };
-
-  // The callbacks of a wake and of a write, made once per connection rather than per use.
-  readonly #woken = (): void => {
-    this.#scheduled = false;
-    if (!this.#busy) this.#pump();
-  };
-
-  readonly #written = (): void => {
-    this.#busy = false;
-    this.#pump();
-    this.#onIdle?.();
-  };
-
-  readonly #writeFailed = (err: unknown): void => {
-    this.#busy = false;
-    this.#finish(sendFailed(this.#ctx, this.#peer, err));
-    this.#onIdle?.();
+    // Closures made per use rather than held per connection: short-lived garbage is cheaper
+    // than bytes that every idle connection keeps.
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (!this.#busy) this.#pump();
+    });
   };
 
   /** Waits for `written`, then pumps on (or stops, if it failed). */
   #awaitWrite(written: Promise<void>): void {
     this.#busy = true;
-    written.then(this.#written, this.#writeFailed);
+    written.then(
+      () => {
+        this.#busy = false;
+        this.#pump();
+        this.#onIdle?.();
+      },
+      (err: unknown) => {
+        this.#busy = false;
+        this.#finish(sendFailed(this.#ctx, this.#peer, err));
+        this.#onIdle?.();
+      },
+    );
   }
 
   #finish(reason: P2PError): void {

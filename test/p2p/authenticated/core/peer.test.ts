@@ -6,6 +6,7 @@ import {
   PeerMetrics,
 } from '../../../../src/p2p/authenticated/lookup/peer/index.js';
 import { PING_FRAME } from '../../../../src/p2p/authenticated/lookup/types.js';
+import { whenAdmitted } from '../../../../src/p2p/authenticated/peer/protocol.js';
 import type { P2PError } from '../../../../src/p2p/errors.js';
 import type { Context } from '../../../../src/runtime/context.js';
 import {
@@ -222,6 +223,38 @@ describe('lookup peer actor', () => {
       const m = PeerMetrics.create(ctx.metrics);
       assert.equal(m.received.get({ peer: pk(3).toHex(), message: 'invalid' }), 1);
     });
+  });
+
+  it('takes only the exact one-byte frame as a Ping: a Ping tag with trailing bytes does not decode', async () => {
+    await run(async (ctx) => {
+      const conn = new FakeConn(pk(4));
+      const [peer] = actor(ctx, [], { pingFrequencyMs: 1000 });
+      const h = ctx.spawn('p', (c) => peer.run(c, conn));
+      conn.push(PING_FRAME);
+      conn.push(Uint8Array.of(0x01, 0x00));
+      assert.equal((await h.done)?.code, 'DecodeFailed');
+      const m = PeerMetrics.create(ctx.metrics);
+      assert.equal(m.received.get({ peer: pk(4).toHex(), message: 'ping' }), 1);
+      assert.equal(m.received.get({ peer: pk(4).toHex(), message: 'invalid' }), 1);
+    });
+  });
+
+  it('whenAdmitted continues at once when the quota granted, after the wait otherwise', async () => {
+    let ran = 0;
+    const then = (): null => {
+      ran++;
+      return null;
+    };
+    assert.equal(whenAdmitted(true, then), null, 'granted: no promise');
+    assert.equal(ran, 1);
+    const waited = whenAdmitted(Promise.resolve(true), then);
+    assert.ok(waited instanceof Promise);
+    assert.equal(ran, 1, 'not before the wait ends');
+    assert.equal(await waited, null);
+    assert.equal(ran, 2);
+    const ended = await whenAdmitted(Promise.resolve(false), then);
+    assert.equal((ended as P2PError).code, 'PeerDisconnected');
+    assert.equal(ran, 2, 'a peer that ended meanwhile: its frame is not handled');
   });
 
   it('ends the connection on kill, ahead of queued data', async () => {
