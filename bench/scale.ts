@@ -26,7 +26,13 @@
  * (`heapUsed + external` after GC, every per-peer metric series included: the hub's registry is
  * scraped, `metrics.encode()`, before each sample and snapshot, so pending counts are series) against the base, at 1,000 and at N; the marginal RSS and heap per peer between 1,000
  * and N; the young generation's committed size at each stage (V8 grows it during the handshake
- * burst: a fixed cost, amortised over N); idle CPU as a percentage of one core.
+ * burst: a fixed cost, amortised over N); idle CPU as a percentage of one core, CPU ms per ping
+ * round (the window's length over the ping period: a window of whole periods, e.g.
+ * `--idle-seconds 100`, holds exactly that many Pings each way per connection), and the
+ * collections of the window by kind (count and main-thread pause).
+ *
+ * `--hub-flags 'F ...'`: extra Node flags for the hub only. With `--trace-gc-nvp`, pipe the
+ * output through `node build/bench/scale-gc.js` for the bytes allocated and promoted per window.
  *
  * `--cpu-profile FILE`: write a CPU profile of the hub's idle window to FILE.
  *

@@ -247,12 +247,7 @@ export class SendPump {
     const { high, low } = queues;
     const traffic = state.traffic;
     for (;;) {
-      if (
-        this.#preamble === undefined &&
-        high.size === 0 &&
-        low.size === 0 &&
-        control.size === 0
-      ) {
+      if (this.#preamble === undefined && high.size === 0 && low.size === 0 && control.size === 0) {
         const pending = this.#unawaited;
         if (pending === undefined) {
           // Idle: until the tick is due, wait for a wake (a kill or a close wakes the pump too).
