@@ -18,6 +18,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { ed25519 } from '../src/crypto/index.js';
@@ -126,21 +127,38 @@ async function hubSample(): Promise<Record<string, unknown>> {
  */
 async function hubCpu(
   _ctx: Context,
-  p: { ms: number; profile?: string },
+  p: { ms: number; profile?: string; allocProfile?: string; allocKept?: boolean },
 ): Promise<{
   cpuPercent: number;
   userMs: number;
   systemMs: number;
   threadsMs: Record<string, number>;
+  gc: GcStats;
   connected: number;
 }> {
   let session: Session | undefined;
-  if (p.profile !== undefined) {
+  if (p.profile !== undefined || p.allocProfile !== undefined) {
     session = new Session();
     session.connect();
+  }
+  if (session !== undefined && p.profile !== undefined) {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
   }
+  if (session !== undefined && p.allocProfile !== undefined) {
+    // Every allocation of the window, also what a full GC collected meanwhile, and (unless
+    // `allocKept`: then only what survived a scavenge) what a scavenge collected.
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: p.allocKept !== true,
+    } as object);
+  }
+  // Under `--trace-gc-nvp` (--hub-flags), mark the window in the trace for bench/scale-gc.ts.
+  const marks = process.execArgv.includes('--trace-gc-nvp');
+  if (marks) process.stdout.write(`[scale-peer] window start ${p.ms}\n`);
+  const gc = watchGc();
   const threads0 = threadTimes();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -148,17 +166,60 @@ async function hubCpu(
   const d = process.cpuUsage(c0);
   const threads1 = threadTimes();
   const wallMs = performance.now() - t0;
+  const gcStats = gc.stop();
+  if (marks) process.stdout.write(`[scale-peer] window end ${p.ms}\n`);
   if (session !== undefined && p.profile !== undefined) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(p.profile, JSON.stringify(profile));
-    session.disconnect();
   }
+  if (session !== undefined && p.allocProfile !== undefined) {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(p.allocProfile, JSON.stringify(profile));
+  }
+  session?.disconnect();
   return {
     cpuPercent: round((100 * (d.user + d.system)) / 1000 / wallMs, 2),
     userMs: round(d.user / 1000),
     systemMs: round(d.system / 1000),
     threadsMs: threadDelta(threads0, threads1),
+    gc: gcStats,
     connected: hub === undefined ? 0 : hub.network.connected().length,
+  };
+}
+
+/** Collections of one kind in a window: how many, and their pause (main thread) in ms. */
+export interface GcStats {
+  /** By kind (`minor` scavenges, `major` mark-compacts, `incremental` marking steps, `weakcb`). */
+  [kind: string]: { count: number; ms: number };
+}
+
+/** Records the collections V8 reports (perf_hooks `gc` entries) until `stop`. */
+function watchGc(): { stop(): GcStats } {
+  const kinds: Record<number, string> = {
+    [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  const out: GcStats = {};
+  const add = (entries: readonly { detail?: unknown; duration: number }[]): void => {
+    for (const e of entries) {
+      const kind = kinds[(e.detail as { kind: number } | undefined)?.kind ?? -1] ?? 'other';
+      const s = out[kind] ?? { count: 0, ms: 0 };
+      out[kind] = s;
+      s.count++;
+      s.ms += e.duration;
+    }
+  };
+  const obs = new PerformanceObserver((list) => add(list.getEntries()));
+  obs.observe({ entryTypes: ['gc'] });
+  return {
+    stop(): GcStats {
+      add(obs.takeRecords());
+      obs.disconnect();
+      for (const v of Object.values(out)) v.ms = round(v.ms, 1);
+      return out;
+    },
   };
 }
 

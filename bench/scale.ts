@@ -4,7 +4,8 @@
  * its own 127.x.y.z address (bench/crowd.ts `clientIp`).
  *
  * Usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]
- *        [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]
+ *        [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE [--alloc-kept]]
+ *        [--hub-flags 'F ...'] [--json FILE]
  *
  * What it does (every wait bounded in time, every loop by count):
  *   1. forks the hub (bench/scale-peer.ts, `node --expose-gc`, otherwise Node's default flags:
@@ -25,9 +26,19 @@
  * (`heapUsed + external` after GC, every per-peer metric series included: the hub's registry is
  * scraped, `metrics.encode()`, before each sample and snapshot, so pending counts are series) against the base, at 1,000 and at N; the marginal RSS and heap per peer between 1,000
  * and N; the young generation's committed size at each stage (V8 grows it during the handshake
- * burst: a fixed cost, amortised over N); idle CPU as a percentage of one core.
+ * burst: a fixed cost, amortised over N); idle CPU as a percentage of one core, CPU ms per ping
+ * round (the window's length over the ping period: a window of whole periods, e.g.
+ * `--idle-seconds 100`, holds exactly that many Pings each way per connection), and the
+ * collections of the window by kind (count and main-thread pause).
+ *
+ * `--hub-flags 'F ...'`: extra Node flags for the hub only. With `--trace-gc-nvp`, pipe the
+ * output through `node build/bench/scale-gc.js` for the bytes allocated and promoted per window.
  *
  * `--cpu-profile FILE`: write a CPU profile of the hub's idle window to FILE.
+ *
+ * `--alloc-profile FILE`: write a sampling heap profile of every allocation in the idle window
+ * (one sample per ~1 KiB, objects collected meanwhile included) to FILE (`.heapprofile`); with
+ * `--alloc-kept`, only what survived a scavenge (what the old generation pays for).
  *
  * `--profile`: instead, connect 100 then 200 more clients, snapshot the hub's heap at 100 and at
  * 300 (each after a ping period), and print the growth per peer by constructor and by holder (bench/heap.ts).
@@ -155,6 +166,17 @@ async function openRange(
   return { retries: results.reduce((a, r) => a + r.retries, 0) };
 }
 
+/** The hub's CPU over the idle window (scale-peer.ts `hubCpu`). */
+interface IdleCpu {
+  cpuPercent: number;
+  connected: number;
+  userMs: number;
+  systemMs: number;
+  threadsMs: Record<string, number>;
+  /** Collections in the window by kind: count and main-thread pause (ms). */
+  gc: Record<string, { count: number; ms: number }>;
+}
+
 interface Stage {
   peers: number;
   seconds: number;
@@ -227,7 +249,8 @@ async function main(): Promise<void> {
   if (argv.includes('--help')) {
     console.log(
       'usage: node --expose-gc build/bench/scale.js [--peers N] [--quick] [--crowds K]\n' +
-        '       [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--json FILE]',
+        '       [--concurrency C] [--idle-seconds S] [--quiet-seconds Q] [--settle-seconds S] [--profile] [--cpu-profile FILE] [--alloc-profile FILE [--alloc-kept]]\n' +
+        "       [--hub-flags '--trace-gc ...'] [--json FILE]",
     );
     return;
   }
@@ -261,7 +284,9 @@ async function main(): Promise<void> {
   );
   // Lifetimes: a worker never outlives a stuck run by much.
   const lifetimeMs = 300_000 + peers * 60 + (s.idleSeconds + s.quietSeconds) * 1000;
-  const hub = spawn('hub', ['--expose-gc'], lifetimeMs);
+  // --hub-flags 'F G': extra Node flags for the hub only (e.g. --trace-gc), space-separated.
+  const hubFlags = (argValue(argv, '--hub-flags') ?? '').split(' ').filter((f) => f !== '');
+  const hub = spawn('hub', ['--expose-gc', ...hubFlags], lifetimeMs);
   const crowds = Array.from({ length: s.crowds }, (_, j) => spawn(`crowd${j}`, [], lifetimeMs));
   const t0 = performance.now();
   try {
@@ -288,17 +313,15 @@ async function main(): Promise<void> {
     log(`idle: ${s.quietSeconds} s of quiet, then ${s.idleSeconds} s of CPU time`);
     await hub.request('hubCpu', { ms: s.quietSeconds * 1000 }, s.quietSeconds * 1000 + 30_000);
     const cpuProfile = argValue(argv, '--cpu-profile');
-    const idle = await hub.request<{
-      cpuPercent: number;
-      connected: number;
-      userMs: number;
-      systemMs: number;
-      threadsMs: Record<string, number>;
-    }>(
+    const allocProfile = argValue(argv, '--alloc-profile');
+    const idle = await hub.request<IdleCpu>(
       'hubCpu',
       {
         ms: s.idleSeconds * 1000,
         ...(cpuProfile === undefined ? {} : { profile: resolve(cpuProfile) }),
+        ...(allocProfile === undefined
+          ? {}
+          : { allocProfile: resolve(allocProfile), allocKept: argv.includes('--alloc-kept') }),
       },
       s.idleSeconds * 1000 + 30_000,
     );
@@ -324,13 +347,7 @@ function report(
   pingFrequencyMs: number,
   base: Sample,
   stages: Stage[],
-  idle: {
-    cpuPercent: number;
-    connected: number;
-    userMs: number;
-    systemMs: number;
-    threadsMs: Record<string, number>;
-  },
+  idle: IdleCpu,
   after: Sample,
   load0: number[],
   load1: number[],
@@ -338,6 +355,9 @@ function report(
   const per = (a: Sample, b: Sample, n: number, f: (x: Sample) => number): number =>
     round((f(b) - f(a)) / n / KiB, 2);
   const rows: string[][] = [['measurement', 'value', 'target']];
+  // Ping rounds in the idle window: each connection pings (and is pinged) once per period, so a
+  // window of k periods holds k rounds whatever the phase (a fraction: on average).
+  const rounds = (s.idleSeconds * 1000) / pingFrequencyMs;
   const connectAll = stages.reduce((a, st) => a + st.seconds, 0);
   const out: Record<string, unknown> = {
     peers: s.peers,
@@ -355,7 +375,14 @@ function report(
       youngCommittedMiB: round(st.sample.breakdown.v8NewCommitted / 1048576, 1),
     })),
     idleCpuPercent: idle.cpuPercent,
-    idleCpu: { userMs: idle.userMs, systemMs: idle.systemMs, threadsMs: idle.threadsMs },
+    idleCpu: {
+      userMs: idle.userMs,
+      systemMs: idle.systemMs,
+      threadsMs: idle.threadsMs,
+      gc: idle.gc,
+      pingRounds: rounds,
+      cpuMsPerRound: round((idle.userMs + idle.systemMs) / rounds),
+    },
     idleConnected: idle.connected,
     base: { rssMiB: round(base.rss / 1048576, 1), heapMiB: round(liveHeap(base) / 1048576, 1) },
   };
@@ -419,6 +446,18 @@ function report(
   rows.push([
     `  of which user / system (ms over ${s.idleSeconds} s)`,
     `${fmt(idle.userMs)} / ${fmt(idle.systemMs)}`,
+    '',
+  ]);
+  rows.push([
+    `  per ping round (${rounds.toFixed(2)} rounds in the window), CPU ms (all threads)`,
+    ((idle.userMs + idle.systemMs) / rounds).toFixed(0),
+    '',
+  ]);
+  rows.push([
+    '  collections in the window: count / main-thread pause ms, by kind',
+    Object.entries(idle.gc)
+      .map(([k, v]) => `${k} ${v.count} / ${v.ms}`)
+      .join(', '),
     '',
   ]);
   rows.push([

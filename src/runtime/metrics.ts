@@ -84,6 +84,14 @@ interface Sample {
   readonly labels: Readonly<Record<string, string | number>>;
 }
 
+/** A counter's stored sample, which its bound handle adds to (see {@link Bound.sample}). */
+interface MutableSample {
+  value: number;
+}
+
+/** prom-client 15.1.x's `Counter.inc` returns the key of the series in its map. */
+type IncWithHash = (labels: Labels, value: number) => { labelHash?: string } | undefined;
+
 // prom-client only offers an async `get()` (it runs collect callbacks); our contract reads
 // synchronously, so read the sample map directly. The version is pinned in package.json.
 function read(metric: object, labels: Labels | undefined): number {
@@ -121,6 +129,16 @@ class Bound implements BoundCounter {
   readonly labels: Labels;
   readonly #owner: CounterView;
   pending = 0;
+  /**
+   * prom-client's stored sample of this series and its key in the counter's map, once a flush
+   * made it: later flushes add to it directly while the map still holds it (no label hashing,
+   * no key string per flush; a `remove` or reset replaces it, and the next flush goes through
+   * `inc` again).
+   */
+  sample: MutableSample | undefined;
+  hash = '';
+  /** The next handle on its counter's dirty list (an intrusive list: no allocation per mark). */
+  nextDirty: Bound | undefined;
   constructor(labels: Labels, owner: CounterView) {
     this.labels = labels;
     this.#owner = owner;
@@ -130,6 +148,8 @@ class Bound implements BoundCounter {
     if (!(value >= 0) || !Number.isFinite(value)) {
       throw new Error('It is not possible to decrease a counter');
     }
+    // Nothing to count (and no series to make, as before: a flush skips empty counts).
+    if (value === 0) return;
     const first = this.pending === 0;
     this.pending += value;
     // After the increment: marking may flush, and the flush must see this count.
@@ -142,7 +162,10 @@ export const MAX_DIRTY = 1024;
 
 class CounterView implements Counter {
   readonly #m: prom.Counter;
-  readonly #dirty = new Set<Bound>();
+  /** Handles with pending counts, in the order they were first incremented (a linked list). */
+  #dirtyHead: Bound | undefined;
+  #dirtyTail: Bound | undefined;
+  #dirtyCount = 0;
   /** The handle of each series bound so far, by {@link SeriesIndex.key}. */
   readonly #bound = new Map<string, Bound>();
   readonly #series: SeriesIndex;
@@ -187,21 +210,37 @@ class CounterView implements Counter {
   }
   /** @internal A bound handle's first increment since the last flush. */
   markDirty(b: Bound): void {
-    this.#dirty.add(b);
-    if (this.#dirty.size >= MAX_DIRTY) this.#flush();
+    if (this.#dirtyTail === undefined) this.#dirtyHead = b;
+    else this.#dirtyTail.nextDirty = b;
+    this.#dirtyTail = b;
+    if (++this.#dirtyCount >= MAX_DIRTY) this.#flush();
   }
   /** @internal Handles with unflushed increments (at most {@link MAX_DIRTY}). */
   get dirtyHandles(): number {
-    return this.#dirty.size;
+    return this.#dirtyCount;
   }
   #flush(): void {
-    if (this.#dirty.size === 0) return;
-    for (const b of this.#dirty) {
+    let b = this.#dirtyHead;
+    if (b === undefined) return;
+    this.#dirtyHead = undefined;
+    this.#dirtyTail = undefined;
+    this.#dirtyCount = 0;
+    const m = this.#m as unknown as { hashMap?: Record<string, MutableSample | undefined> };
+    const inc = this.#m.inc as unknown as IncWithHash;
+    while (b !== undefined) {
+      const next: Bound | undefined = b.nextDirty;
+      b.nextDirty = undefined;
       const n = b.pending;
       b.pending = 0;
-      if (n > 0) this.#m.inc(b.labels, n);
+      const sample = b.sample;
+      if (sample !== undefined && m.hashMap?.[b.hash] === sample) sample.value += n;
+      else if (n > 0) {
+        const hash = inc.call(this.#m, b.labels, n)?.labelHash;
+        b.sample = hash === undefined ? undefined : m.hashMap?.[hash];
+        b.hash = hash ?? '';
+      }
+      b = next;
     }
-    this.#dirty.clear();
   }
 }
 

@@ -37,6 +37,13 @@ export function offStop(ctx: Context, fn: () => void): void {
 export interface Timer {
   /** Cancels the timer if it has not fired; idempotent. */
   cancel(): void;
+  /**
+   * Re-arms the timer for time `t` (ms since the epoch; at once if past), whether it is pending,
+   * fired or cancelled: it then fires once, at `t`, as a new `timerAt(clock, t, fn)` made now
+   * would (same firing order), without a new timer object on the runtimes' clocks. A periodic
+   * task (a connection's keep-alive) re-arms one timer rather than making one per period.
+   */
+  reset(t: number): void;
 }
 
 /** A clock with cancellable callback timers (both runtimes' clocks are). */
@@ -48,6 +55,39 @@ export interface TimerClock {
 /** The reason a fallback timer's sleep is cancelled with (never surfaces). */
 const CANCELLED = new Error('timer cancelled');
 
+/** A {@link Timer} on a clock without `timer`: a sleep with its own AbortController per arming. */
+class SleepTimer implements Timer {
+  readonly #clock: Clock;
+  readonly #fn: () => void;
+  #ac: AbortController | undefined;
+  /** Counts armings: a sleep that settles after a later arming (or a cancel) does nothing. */
+  #armed = 0;
+
+  constructor(clock: Clock, t: number, fn: () => void) {
+    this.#clock = clock;
+    this.#fn = fn;
+    this.reset(t);
+  }
+
+  cancel(): void {
+    this.#armed++;
+    this.#ac?.abort(CANCELLED);
+    this.#ac = undefined;
+  }
+
+  reset(t: number): void {
+    this.cancel();
+    const armed = this.#armed;
+    const ac = new AbortController();
+    this.#ac = ac;
+    this.#clock.sleepUntil(t, ac.signal).then(() => {
+      if (armed !== this.#armed) return;
+      this.#ac = undefined;
+      this.#fn();
+    }, noop);
+  }
+}
+
 /**
  * Calls `fn` at time `t` of `clock` unless cancelled first: one timer object and no promise on
  * the runtimes' clocks (same firing order as a `sleepUntil(t)` made at the same moment); any other
@@ -56,7 +96,5 @@ const CANCELLED = new Error('timer cancelled');
 export function timerAt(clock: Clock, t: number, fn: () => void): Timer {
   const c = clock as Clock & Partial<TimerClock>;
   if (typeof c.timer === 'function') return c.timer(t, fn);
-  const ac = new AbortController();
-  clock.sleepUntil(t, ac.signal).then(fn, noop);
-  return { cancel: () => ac.abort(CANCELLED) };
+  return new SleepTimer(clock, t, fn);
 }

@@ -116,3 +116,29 @@ test('bound counters that nobody reads do not pile up: the dirty set is flushed 
     assert.equal(sent.get({ peer: `x${2 * MAX_DIRTY - 1}` }), 1);
   });
 });
+
+test('a bound handle adds to its stored series across flushes, and to a new one once the series was removed', async () => {
+  await deterministicRuntime({ seed: 4 }).run(async (ctx) => {
+    const sent = ctx.metrics.counter('pinged', 'Pinged', ['peer', 'message']);
+    const held = sent.bind!({ peer: 'a', message: 'ping' });
+    const other = sent.bind!({ peer: 'b', message: 'ping' });
+    for (let round = 1; round <= 3; round++) {
+      held.inc();
+      other.inc(2);
+      // Each read flushes: the first through prom-client, the later ones into the stored sample.
+      assert.equal(sent.get({ peer: 'a', message: 'ping' }), round);
+      assert.equal(sent.get({ peer: 'b', message: 'ping' }), 2 * round);
+    }
+    assert.ok((held as unknown as { sample?: object }).sample, 'the handle holds its sample');
+    assert.match(await ctx.metrics.encode(), /^pinged_total\{peer="a",message="ping"\} 3$/m);
+    // The series is removed while a connection still holds its handle: counting starts afresh
+    // in a new series rather than vanishing into the removed sample.
+    ctx.metrics.forget({ peer: 'a' });
+    assert.equal(sent.get({ peer: 'a', message: 'ping' }), 0);
+    held.inc(5);
+    assert.equal(sent.get({ peer: 'a', message: 'ping' }), 5);
+    held.inc();
+    assert.equal(sent.get({ peer: 'a', message: 'ping' }), 6);
+    assert.equal(sent.get({ peer: 'b', message: 'ping' }), 6);
+  });
+});

@@ -104,3 +104,73 @@ test('sharedTurnClock is one clock per runtime, holding its reading for the turn
     assert.equal(a.now(), t + 10);
   });
 });
+
+test('a reset timer fires once more, where a new timer made at that moment would (virtual clock)', async () => {
+  const { result } = await deterministicRuntime({ seed: 4, startTime: 0 }).run(async (ctx) => {
+    const fired: string[] = [];
+    const periodic = timerAt(ctx.clock, 10, () => {
+      fired.push(`p@${ctx.clock.now()}`);
+      // Re-armed from its own callback, as a keep-alive is: once per period.
+      if (ctx.clock.now() < 30) periodic.reset(ctx.clock.now() + 10);
+    });
+    // Made before the reset below: it fires first at their common time.
+    timerAt(ctx.clock, 25, () => fired.push(`new@${ctx.clock.now()}`));
+    const moved = timerAt(ctx.clock, 5, () => fired.push(`moved@${ctx.clock.now()}`));
+    moved.reset(25);
+    const revived = timerAt(ctx.clock, 1, () => fired.push(`revived@${ctx.clock.now()}`));
+    revived.cancel();
+    revived.reset(12);
+    await ctx.clock.sleepUntil(50);
+    return fired;
+  });
+  assert.deepEqual(result, ['p@10', 'revived@12', 'p@20', 'new@25', 'moved@25', 'p@30']);
+});
+
+test('a Node timer re-armed for its own delay refreshes its Timeout; a fallback timer re-arms a sleep', async () => {
+  await nodeRuntime().run(async (ctx) => {
+    const made: number[] = [];
+    const original = globalThis.setTimeout;
+    // Counts the Timeouts the Node clock makes (it calls the global setTimeout).
+    globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms: number, ...args: unknown[]) => {
+      made.push(ms);
+      return original(fn, ms, ...(args as []));
+    }) as typeof setTimeout;
+    let ticks = 0;
+    try {
+      await new Promise<void>((resolve) => {
+        const t = timerAt(ctx.clock, ctx.clock.now() + 2, () => {
+          ticks++;
+          if (ticks < 4) t.reset(ctx.clock.now() + 2);
+          else resolve();
+        });
+      });
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    assert.equal(ticks, 4);
+    // One Timeout for four periods (a few more only if the loop ran late and a fire came early).
+    assert.ok(made.length >= 1 && made.length < 4, `Timeouts made: ${made.join(', ')}`);
+
+    // Moved while pending, and revived after a cancel: each fires once, at its new time.
+    const fired: string[] = [];
+    const t0 = ctx.clock.now();
+    const moved = timerAt(ctx.clock, t0 + 1, () => fired.push('moved'));
+    moved.reset(t0 + 5);
+    const revived = timerAt(ctx.clock, t0 + 1, () => fired.push('revived'));
+    revived.cancel();
+    revived.reset(t0 + 3);
+    const plain = {
+      now: () => Date.now(),
+      sleep: ctx.clock.sleep,
+      sleepUntil: ctx.clock.sleepUntil,
+    };
+    const fallback = timerAt(plain, t0 + 1, () => fired.push('fallback'));
+    fallback.reset(t0 + 4);
+    const dropped = timerAt(plain, t0 + 1, () => fired.push('never'));
+    dropped.reset(t0 + 2);
+    dropped.cancel();
+    await new Promise<void>((resolve) => timerAt(ctx.clock, t0 + 20, resolve));
+    assert.deepEqual(fired.sort(), ['fallback', 'moved', 'revived']);
+    assert.ok(ctx.clock.now() >= t0 + 5);
+  });
+});

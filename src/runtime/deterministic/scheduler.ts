@@ -140,7 +140,10 @@ export class Callback extends TimedEvent {
   }
 }
 
-/** A callback timer (see `timerAt`): an event that cancels itself. */
+/**
+ * A callback timer (see `timerAt`): an event that cancels itself, and re-arms itself with a new
+ * sequence number (so it fires exactly where a new timer made at the same moment would).
+ */
 class TimerEvent extends TimedEvent implements Timer {
   readonly #scheduler: Scheduler;
   readonly #fn: () => void;
@@ -154,6 +157,10 @@ class TimerEvent extends TimedEvent implements Timer {
   }
   cancel(): void {
     this.#scheduler.cancel(this);
+  }
+  reset(t: number): void {
+    this.#scheduler.cancel(this);
+    this.#scheduler.at(this, t);
   }
 }
 

@@ -44,34 +44,65 @@ class Sleeper {
   }
 }
 
-/** A callback timer (see `timerAt`): one Timeout, chained past setTimeout's longest delay. */
+/**
+ * A callback timer (see `timerAt`): one Timeout, chained past setTimeout's longest delay. A
+ * {@link NodeTimer.reset} for the delay the Timeout was made with (a periodic timer's) refreshes
+ * that Timeout rather than making another, also once it has fired.
+ */
 class NodeTimer implements Timer {
   readonly #fn: () => void;
-  readonly #deadline: number;
+  #deadline: number;
+  /** The Timeout, pending or fired (cleared ones are dropped: a cleared Timeout cannot be refreshed). */
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The delay `#timer` was made with (what `refresh` re-arms it for). */
+  #delay = 0;
+  #pending = false;
 
   constructor(t: number, fn: () => void) {
     this.#fn = fn;
     this.#deadline = t;
+    this.#arm(t);
+  }
+
+  #arm(t: number): void {
     let ms = t - Date.now();
     if (!(ms > 0)) ms = 0;
-    this.#timer = setTimeout(NodeTimer.#fire, Math.min(ms, MAX_DELAY), this);
+    ms = Math.min(Math.trunc(ms), MAX_DELAY);
+    this.#pending = true;
+    const timer = this.#timer;
+    // A refresh fires `#delay` from now: for `ms` one less than that, at most 1 ms late (a
+    // deadline read a millisecond ago), never early.
+    if (timer !== undefined && (ms === this.#delay || ms + 1 === this.#delay)) {
+      timer.refresh();
+      return;
+    }
+    if (timer !== undefined) clearTimeout(timer);
+    this.#delay = ms;
+    this.#timer = setTimeout(NodeTimer.#fire, ms, this);
   }
 
   static #fire(self: NodeTimer): void {
+    if (!self.#pending) return;
     const left = self.#deadline - Date.now();
     if (left > 0) {
-      self.#timer = setTimeout(NodeTimer.#fire, Math.min(left, MAX_DELAY), self);
+      self.#arm(self.#deadline);
       return;
     }
-    self.#timer = undefined;
+    self.#pending = false;
     self.#fn();
   }
 
   cancel(): void {
-    if (this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    if (!this.#pending) return;
+    this.#pending = false;
+    const timer = this.#timer;
     this.#timer = undefined;
+    if (timer !== undefined) clearTimeout(timer);
+  }
+
+  reset(t: number): void {
+    this.#deadline = t;
+    this.#arm(t);
   }
 }
 

@@ -9,7 +9,7 @@
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Quota, RateLimiter } from '../../../quota/index.js';
 import type { Context, Labels } from '../../../runtime/context.js';
-import type { P2PError } from '../../errors.js';
+import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import type { RelayMetrics } from '../relay.js';
 import type { BoundCounter, PeerMetrics } from './metrics.js';
@@ -76,11 +76,12 @@ export interface PeerIo {
   /** A gate for frames labelled `message` (e.g. `ping`, `bit_vec`), limited by `quota`. */
   gate(message: string, quota: Quota): Gate;
   /**
-   * Counts a frame on `gate` and waits (counting `messages_rate_limited` once) until its limiter
-   * grants a cell: backpressure on this connection, nothing dropped. Resolves false if the peer
-   * ended meanwhile.
+   * Counts a frame on `gate`: `true` at once if its limiter grants a cell (no promise: a keep-alive
+   * within quota costs no turn), else waits (counting `messages_rate_limited` once) until it does:
+   * backpressure on this connection, nothing dropped. The wait resolves false if the peer ended
+   * meanwhile. See {@link whenAdmitted}.
    */
-  throttle(gate: Gate): Promise<boolean>;
+  throttle(gate: Gate): true | Promise<boolean>;
   /** Counts a frame that did not decode (`messages_received{message="invalid"}`). */
   invalid(): void;
 }
@@ -117,6 +118,18 @@ export interface Protocol {
   readonly open: boolean;
   /** Decodes and handles a frame that is not fast-path data. */
   receive(frame: Uint8Array, io: PeerIo): Received | Promise<Received>;
+}
+
+/**
+ * `then()` once `admitted` (a {@link PeerIo.throttle}) is granted: at once, without a promise, when
+ * it already was; `PeerDisconnected` if the peer ended while it waited.
+ */
+export function whenAdmitted(
+  admitted: true | Promise<boolean>,
+  then: () => Received,
+): Received | Promise<Received> {
+  if (admitted === true) return then();
+  return admitted.then((ok) => (ok ? then() : new P2PError('PeerDisconnected')));
 }
 
 /** Configuration of one peer actor. */

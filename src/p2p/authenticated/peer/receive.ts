@@ -121,10 +121,10 @@ export class RecvPump implements PeerIo {
     };
   }
 
-  throttle(gate: Gate): Promise<boolean> {
+  throttle(gate: Gate): true | Promise<boolean> {
     gate.received.inc();
     const next = gate.limiter.check();
-    return next === true ? TRUE : this.#wait(gate, next);
+    return next === true ? true : this.#wait(gate, next);
   }
 
   invalid(): void {
@@ -362,6 +362,3 @@ export class RecvPump implements PeerIo {
     });
   }
 }
-
-/** The settled `true` of a throttle within quota. */
-const TRUE: Promise<boolean> = Promise.resolve(true);

@@ -69,6 +69,14 @@ const FRAME_OVERHEAD = TAG_SIZE + 5;
 const COALESCE_BYTES = 2 * CHUNK_SIZE;
 
 /**
+ * The batch a pump step fills and hands to the stream, shared by every connection: a step fills,
+ * writes and empties it without yielding (JS is single-threaded), so an idle connection holds no
+ * batch array, and a step allocates none (a fresh array per step, kept by the connection until
+ * its next tick, was promoted to the old generation with the backing store of its next batch).
+ */
+const SCRATCH: Uint8Array[] = [];
+
+/**
  * The sending half as a small state machine (no parked async function, no `select` per wait: an
  * idle connection holds one timer and nothing else). Woken by the queues' and the control
  * mailbox's watchers and by the tick timer; each wake runs {@link SendPump.pump} on a microtask
@@ -93,7 +101,8 @@ export class SendPump {
   #dataSent: Map<number, [BoundCounter, Traffic | undefined]> | undefined;
   #deadline: number;
   #tick: Timer | undefined;
-  #batch: Uint8Array[];
+  /** The protocol's preamble, until the first batch carries it. */
+  #preamble: readonly Uint8Array[] | undefined;
   // The last batch handed to the stream without awaiting it (see below), and the bytes handed
   // over since the last wait: bounded by COALESCE_BYTES.
   #unawaited: Promise<void> | undefined;
@@ -122,7 +131,7 @@ export class SendPump {
     const protocol = parts.protocol;
     this.#tickSent = bindCounter(parts.metrics.sent, peerLabels(peer, protocol.tickLabel));
     this.#deadline = ctx.clock.now() + (protocol.tickAtStart ? 0 : protocol.tickMs);
-    this.#batch = protocol.preamble.length > 0 ? [...protocol.preamble] : [];
+    this.#preamble = protocol.preamble.length > 0 ? protocol.preamble : undefined;
   }
 
   /**
@@ -133,7 +142,7 @@ export class SendPump {
     const { queues } = this.#parts;
     queues.high.watch(this.wake);
     queues.low.watch(this.wake);
-    // One timer per tick period: the pump re-arms it when it fires; `stop` cancels it.
+    // One timer for the connection's life: the pump re-arms it when it fires; `stop` cancels it.
     this.#tick = timerAt(this.#ctx.clock, this.#deadline, this.wake);
     this.#pump();
   }
@@ -161,6 +170,8 @@ export class SendPump {
   readonly wake = (): void => {
     if (this.#scheduled || this.#busy || this.#finished) return;
     this.#scheduled = true;
+    // Closures made per use rather than held per connection: short-lived garbage is cheaper
+    // than bytes that every idle connection keeps.
     queueMicrotask(() => {
       this.#scheduled = false;
       if (!this.#busy) this.#pump();
@@ -236,7 +247,7 @@ export class SendPump {
     const { high, low } = queues;
     const traffic = state.traffic;
     for (;;) {
-      if (this.#batch.length === 0 && high.size === 0 && low.size === 0 && control.size === 0) {
+      if (this.#preamble === undefined && high.size === 0 && low.size === 0 && control.size === 0) {
         const pending = this.#unawaited;
         if (pending === undefined) {
           // Idle: until the tick is due, wait for a wake (a kill or a close wakes the pump too).
@@ -259,13 +270,20 @@ export class SendPump {
       }
 
       // Take what is ready, by priority: the tick frame, control frames, then high, then low.
-      const batch = this.#batch;
+      // Emptied first: whatever a failed step left behind is never another connection's batch.
+      const batch = SCRATCH;
+      batch.length = 0;
+      const preamble = this.#preamble;
+      if (preamble !== undefined) {
+        for (const f of preamble) batch.push(f);
+        this.#preamble = undefined;
+      }
       const now = ctx.clock.now();
       let ticked = false;
       if (now >= this.#deadline) {
         this.#deadline = now + protocol.tickMs;
-        this.#tick?.cancel();
-        this.#tick = timerAt(ctx.clock, this.#deadline, this.wake);
+        // The one timer of this connection, re-armed (no new timer object per period).
+        this.#tick?.reset(this.#deadline);
         const frame = protocol.tick();
         if (frame !== undefined) {
           ticked = true;
@@ -282,16 +300,19 @@ export class SendPump {
         for (const f of low.drain(batchSize - batch.length)) batch.push(f);
       if (batch.length === 0) continue;
 
-      // Sealed before it returns (the stream coalesces the batches of one turn into one write).
-      const written = this.#stream.sendMany(batch);
+      let bytes = 0;
+      for (let i = 0; i < batch.length; i++) bytes += (batch[i] as Uint8Array).length;
+      const frames = batch.length;
+      const batchBytes = bytes + FRAME_OVERHEAD * frames;
+      // Within a chunk, sealed before it returns (the stream coalesces the batches of one turn
+      // into one write), so the shared array is free again at once; a larger batch is sent in
+      // chunks across awaits: it gets its own array.
+      const written = this.#stream.sendMany(batchBytes <= CHUNK_SIZE ? batch : batch.slice());
       // One count per run of frames on the same channel, not per frame.
       let runLength = 0;
-      let bytes = 0;
-      for (let i = 0; i < controlEnd; i++) bytes += (batch[i] as Uint8Array).length;
-      for (let i = controlEnd; i < batch.length; i++) {
+      for (let i = controlEnd; i < frames; i++) {
         // Frames on the queues were encoded locally by a registered channel's sender.
         const frame = batch[i] as Uint8Array;
-        bytes += frame.length;
         const channel = peekDataChannel(frame) ?? -1;
         if (channel !== this.#lastChannel) {
           if (runLength > 0) this.#countRun(runLength);
@@ -302,16 +323,15 @@ export class SendPump {
         runLength++;
       }
       if (runLength > 0) this.#countRun(runLength);
-      traffic.messagesOut += batch.length - controlEnd;
+      traffic.messagesOut += frames - controlEnd;
       traffic.bytesOut += bytes;
       if (ticked) this.#tickSent.inc();
-      const frames = batch.length;
-      this.#batch = [];
+      // The frames are the stream's now: the shared array holds no payload until the next step.
+      batch.length = 0;
       // More frames queued and a small batch: take them in this turn without waiting for this
       // one (its frames are sealed; all of the turn's go out in one write). Otherwise wait for
       // it. A batch within one chunk is sealed before sendMany returns: only then may the next
       // follow.
-      const batchBytes = bytes + FRAME_OVERHEAD * frames;
       this.#unawaitedBytes += batchBytes;
       if (
         batchBytes <= CHUNK_SIZE &&

@@ -6,6 +6,7 @@ import {
   PeerMetrics,
 } from '../../../../src/p2p/authenticated/lookup/peer/index.js';
 import { PING_FRAME } from '../../../../src/p2p/authenticated/lookup/types.js';
+import { whenAdmitted } from '../../../../src/p2p/authenticated/peer/protocol.js';
 import type { P2PError } from '../../../../src/p2p/errors.js';
 import type { Context } from '../../../../src/runtime/context.js';
 import {
@@ -121,6 +122,41 @@ describe('lookup peer actor', () => {
     });
   });
 
+  it('keeps the batches of each connection its own, small and over a chunk, sent in the same turns', async () => {
+    await run(async (ctx) => {
+      const one = await streamPair(ctx, 1, 2, 4000);
+      const two = await streamPair(ctx, 3, 4, 4001);
+      const inB = new FakeInbound(ctx, 0, Quota.perSecond(1000));
+      const inD = new FakeInbound(ctx, 0, Quota.perSecond(1000));
+      const [peerA, , relayA] = actor(ctx, [], { sendBatchSize: 8 });
+      const [peerB] = actor(ctx, [inB]);
+      const [peerC, , relayC] = actor(ctx, [], { sendBatchSize: 8 });
+      const [peerD] = actor(ctx, [inD]);
+      // A's batch is three 60 KiB frames (over one 128 KiB chunk: sent across awaits), C's small.
+      const big = (i: number): Uint8Array => new Uint8Array(60 * 1024).fill(i);
+      for (let i = 0; i < 3; i++) relayA.send(encodeData(0, big(i + 1)), false);
+      for (let i = 0; i < 3; i++) relayC.send(encodeData(0, utf8(`c${i}`)), false);
+      ctx.spawn('a', (c) => peerA.run(c, one.a));
+      ctx.spawn('c', (c) => peerC.run(c, two.a));
+      ctx.spawn('b', (c) => peerB.run(c, one.b));
+      ctx.spawn('d', (c) => peerD.run(c, two.b));
+      for (let i = 0; i < 3; i++) relayC.send(encodeData(0, utf8(`c${i + 3}`)), false);
+      await ctx.clock.sleep(100);
+      assert.deepEqual(
+        inD.delivered.map((d) => d.message),
+        ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'],
+      );
+      assert.deepEqual(
+        inB.delivered.map((d) => [d.message.length, d.message.charCodeAt(0)]),
+        [1, 2, 3].map((i) => [60 * 1024, i]),
+      );
+      assert.deepEqual(
+        one.a.sender.batches.map((b) => b.length),
+        [3],
+      );
+    });
+  });
+
   it('puts a due Ping first in the next batch and counts it toward sendBatchSize', async () => {
     await run(async (ctx) => {
       const conn = new FakeConn(pk(2));
@@ -222,6 +258,38 @@ describe('lookup peer actor', () => {
       const m = PeerMetrics.create(ctx.metrics);
       assert.equal(m.received.get({ peer: pk(3).toHex(), message: 'invalid' }), 1);
     });
+  });
+
+  it('takes only the exact one-byte frame as a Ping: a Ping tag with trailing bytes does not decode', async () => {
+    await run(async (ctx) => {
+      const conn = new FakeConn(pk(4));
+      const [peer] = actor(ctx, [], { pingFrequencyMs: 1000 });
+      const h = ctx.spawn('p', (c) => peer.run(c, conn));
+      conn.push(PING_FRAME);
+      conn.push(Uint8Array.of(0x01, 0x00));
+      assert.equal((await h.done)?.code, 'DecodeFailed');
+      const m = PeerMetrics.create(ctx.metrics);
+      assert.equal(m.received.get({ peer: pk(4).toHex(), message: 'ping' }), 1);
+      assert.equal(m.received.get({ peer: pk(4).toHex(), message: 'invalid' }), 1);
+    });
+  });
+
+  it('whenAdmitted continues at once when the quota granted, after the wait otherwise', async () => {
+    let ran = 0;
+    const then = (): null => {
+      ran++;
+      return null;
+    };
+    assert.equal(whenAdmitted(true, then), null, 'granted: no promise');
+    assert.equal(ran, 1);
+    const waited = whenAdmitted(Promise.resolve(true), then);
+    assert.ok(waited instanceof Promise);
+    assert.equal(ran, 1, 'not before the wait ends');
+    assert.equal(await waited, null);
+    assert.equal(ran, 2);
+    const ended = await whenAdmitted(Promise.resolve(false), then);
+    assert.equal((ended as P2PError).code, 'PeerDisconnected');
+    assert.equal(ran, 2, 'a peer that ended meanwhile: its frame is not handled');
   });
 
   it('ends the connection on kill, ahead of queued data', async () => {

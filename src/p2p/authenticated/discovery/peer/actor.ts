@@ -33,7 +33,14 @@ import {
   type PeerMetrics,
   peerLabels,
 } from '../../peer/metrics.js';
-import type { Gate, InboundRoutes, PeerIo, Protocol, Received } from '../../peer/protocol.js';
+import {
+  type Gate,
+  type InboundRoutes,
+  type PeerIo,
+  type Protocol,
+  type Received,
+  whenAdmitted,
+} from '../../peer/protocol.js';
 import type { PeerFlavour } from '../../spawner/index.js';
 import { Info, type InfoVerifier } from '../info.js';
 import type { BitVec, InfoLike, PeerControl } from '../tracker/index.js';
@@ -152,8 +159,7 @@ class GossipProtocol implements Protocol {
           tracker.bitVec(this.#peer, bitVec);
           return null;
         }
-        return io.throttle(this.#bitVecGate).then((ok) => {
-          if (!ok) return new P2PError('PeerDisconnected');
+        return whenAdmitted(io.throttle(this.#bitVecGate), () => {
           tracker.bitVec(this.#peer, bitVec);
           return null;
         });
@@ -171,9 +177,7 @@ class GossipProtocol implements Protocol {
           this.#peersGate.received.inc();
           return deliver();
         }
-        return io
-          .throttle(this.#peersGate)
-          .then((ok) => (ok ? deliver() : new P2PError('PeerDisconnected')));
+        return whenAdmitted(io.throttle(this.#peersGate), deliver);
       }
     }
   }

@@ -4,17 +4,18 @@ import { Quota } from '../../../../quota/index.js';
 import { P2PError } from '../../../errors.js';
 import { checkPositive, Actor as Harness } from '../../peer/actor.js';
 import type { Mailbox } from '../../peer/ingress.js';
-import type {
-  Gate,
-  Config as HarnessConfig,
-  InboundRoutes,
-  PeerIo,
-  Protocol,
-  Received,
+import {
+  type Gate,
+  type Config as HarnessConfig,
+  type InboundRoutes,
+  type PeerIo,
+  type Protocol,
+  type Received,
+  whenAdmitted,
 } from '../../peer/protocol.js';
 import type { Relay } from '../../relay.js';
 import type { PeerFlavour } from '../../spawner/index.js';
-import { decodeMessage, PING_FRAME } from '../types.js';
+import { decodeMessage, type Message, PING_FRAME, PING_TAG } from '../types.js';
 
 /** Configuration of one lookup peer actor. */
 export interface Config extends HarnessConfig {
@@ -49,7 +50,18 @@ class PingProtocol implements Protocol {
   }
 
   receive(frame: Uint8Array, io: PeerIo): Received | Promise<Received> {
-    let msg: ReturnType<typeof decodeMessage>;
+    // A Ping is the one-byte frame `01` (what decoding it would find, without a Reader).
+    if (frame.length !== 1 || frame[0] !== PING_TAG) {
+      const msg = this.#decode(frame, io);
+      if (msg instanceof P2PError || msg.type === 'data') return msg;
+    }
+    this.#gate ??= io.gate('ping', this.#quota);
+    // Pings only keep the connection alive.
+    return whenAdmitted(io.throttle(this.#gate), none);
+  }
+
+  #decode(frame: Uint8Array, io: PeerIo): Message | P2PError {
+    let msg: Message;
     try {
       // The payload bound is the application's limit, not the (slightly larger) frame limit.
       msg = decodeMessage(frame, { max: io.maxMessageSize });
@@ -59,11 +71,13 @@ class PingProtocol implements Protocol {
       io.ctx.log.debug({ peer: io.peerHex, code }, 'failed to decode message');
       return new P2PError('DecodeFailed', undefined, { cause: err });
     }
-    if (msg.type === 'data') return msg;
-    this.#gate ??= io.gate('ping', this.#quota);
-    // Pings only keep the connection alive.
-    return io.throttle(this.#gate).then((ok) => (ok ? null : new P2PError('PeerDisconnected')));
+    return msg;
   }
+}
+
+/** A frame handled: nothing to deliver. */
+function none(): Received {
+  return null;
 }
 
 /**
