@@ -33,6 +33,40 @@ test('node: a recv with no bytes fails with ReadTimeout and poisons the connecti
     await assert.rejects(a.stream.recv(1), code('Closed'));
   }));
 
+test('node: the read timer is one Timeout per connection, refreshed by every wait, and still fires', () =>
+  nodeRuntime({ readTimeoutMs: 200 }).run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    const accepted = listener.accept();
+    const a = await ctx.network.dial(listener.address);
+    const b = await accepted;
+    const made: number[] = [];
+    let fire: (() => void) | undefined;
+    const original = globalThis.setTimeout;
+    // Counts the Timeouts the connection makes (it calls the global setTimeout), and keeps the
+    // first one's callback so that the test can run it as if it had fired.
+    globalThis.setTimeout = ((fn: (...x: unknown[]) => void, ms: number, ...args: unknown[]) => {
+      made.push(ms);
+      fire ??= () => fn(...args);
+      return original(fn, ms, ...(args as []));
+    }) as typeof setTimeout;
+    try {
+      // Five waits, each answered, with the timer firing between two of them (no wait pending,
+      // as on an idle connection between keep-alives): one Timeout of readTimeoutMs in all.
+      for (let i = 0; i < 5; i++) {
+        const got = b.stream.recv(1);
+        await a.sink.send(Uint8Array.of(i));
+        assert.deepEqual([...(await got)], [i]);
+        if (i === 1) fire?.();
+      }
+      assert.deepEqual(made, [200]);
+      // A wait that nothing answers still times out (the kept Timeout, refreshed).
+      await assert.rejects(b.stream.recv(1), code('ReadTimeout'));
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    assert.ok(made.length <= 2, `at most one short re-arm: ${made.join(', ')}`);
+  }));
+
 test('node: sleep resolves, and an aborted sleep rejects with the reason', () =>
   nodeRuntime().run(async (ctx) => {
     const before = ctx.clock.now();

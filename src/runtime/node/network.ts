@@ -88,7 +88,14 @@ class NodeConnection implements Connection {
   /** The pending recv's scratch (see `Stream.recv`). */
   #scratch: Scratch | undefined;
   #eof = false;
+  /**
+   * The read timer: one `Timeout` of `readTimeoutMs` per connection, kept after it fires and
+   * re-armed by `refresh()` at each wait (an idle connection waits once per keep-alive period;
+   * a new `Timeout` each time was garbage that lived for a period). `#readShort` marks the rare
+   * replacement of another duration (see {@link #onReadTimer}).
+   */
   #readTimer: ReturnType<typeof setTimeout> | undefined;
+  #readShort = false;
   #readDeadline = 0;
 
   // ---------- Write state ----------
@@ -240,19 +247,27 @@ class NodeConnection implements Connection {
   #armRead(): void {
     if (!Number.isFinite(this.#readTimeoutMs)) return;
     this.#readDeadline = performance.now() + this.#readTimeoutMs;
-    if (this.#readTimer === undefined) {
-      this.#readTimer = setTimeout(NodeConnection.#onReadTimer, this.#readTimeoutMs, this);
-      this.#readTimer.unref();
+    const timer = this.#readTimer;
+    if (timer !== undefined && !this.#readShort) {
+      // Pending or fired: either way it now fires `readTimeoutMs` from here.
+      timer.refresh();
+      return;
     }
+    if (timer !== undefined) clearTimeout(timer);
+    this.#readShort = false;
+    this.#readTimer = setTimeout(NodeConnection.#onReadTimer, this.#readTimeoutMs, this);
+    this.#readTimer.unref();
   }
 
-  // One timer per connection, re-armed lazily: a recv that completes does not clear it, and
-  // when it fires it checks whether the pending recv (if any) is really overdue.
+  // One timer per connection: a recv that completes does not clear it (the next wait refreshes
+  // it), and when it fires it checks whether the pending recv (if any) is really overdue: bytes
+  // that arrived meanwhile without completing it moved the deadline, and the timer's start is
+  // the loop's cached time, which may be a turn old.
   static #onReadTimer(self: NodeConnection): void {
-    self.#readTimer = undefined;
     if (self.#want === 0 || self.#poisoned) return;
     const left = self.#readDeadline - performance.now();
     if (left > 0) {
+      self.#readShort = true;
       self.#readTimer = setTimeout(NodeConnection.#onReadTimer, left, self);
       self.#readTimer.unref();
       return;
@@ -430,6 +445,7 @@ class NodeConnection implements Connection {
     if (this.#readTimer !== undefined) clearTimeout(this.#readTimer);
     if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer);
     this.#readTimer = undefined;
+    this.#readShort = false;
     this.#writeTimer = undefined;
   }
 }
