@@ -89,8 +89,20 @@ export abstract class DirectoryBase<
   protected abstract dialStatus(record: R, now: number): DialStatus;
 
   /**
+   * Whether a bare entry (a set member without a record) can never be dialable, so that the
+   * dialer's scan skips it without making its record: true where a bare entry has no address
+   * (discovery, before an `Info`); false by default (the record is judged).
+   */
+  protected bareUndialable(_bare: B): boolean {
+    return false;
+  }
+
+  readonly #skipBare = (bare: B): boolean => this.bareUndialable(bare);
+
+  /**
    * Peers the dialer may dial at `now`, sorted by key, and when to ask again: the earliest of
-   * every pending dial time and every block expiry of an otherwise-tracked peer.
+   * every pending dial time and every block expiry of an otherwise-tracked peer (a bare entry
+   * the flavour calls never dialable, see {@link bareUndialable}, is skipped, blocked or not).
    */
   dialable(now: number): Dialable {
     return runSteps(this.dialableSteps(now));
@@ -105,9 +117,10 @@ export abstract class DirectoryBase<
     const peers: PublicKey[] = [];
     let nextQueryAt: number | undefined;
     let n = 0;
-    for (const record of this.peers.values()) {
-      const key = record.key;
+    for (const record of this.peers.scan(this.#skipBare)) {
       if (++n % CHUNK === 0) yield;
+      if (record === undefined) continue;
+      const key = record.key;
       const until = this.blocks.size === 0 ? undefined : this.blocks.blockedUntil(key, now);
       if (until !== undefined) {
         if (nextQueryAt === undefined || until < nextQueryAt) nextQueryAt = until;

@@ -164,6 +164,20 @@ export class RecordTable<R extends RecordBase, B extends object> {
     }
   }
 
+  /**
+   * {@link values} for a scan that has no use for some bare entries: each entry in insertion
+   * order as a record (a view for a bare one, as there), or `undefined` for a bare entry
+   * `skip` refuses, which costs no record. Yields once per entry, so that a chunked caller
+   * counts the skipped ones too.
+   */
+  *scan(skip: (bare: B) => boolean): IterableIterator<R | undefined> {
+    const codec = this.#codec;
+    for (const entry of this.#entries.values()) {
+      if (entry instanceof RecordBase) yield entry;
+      else yield skip(entry) ? undefined : this.#view(codec.keyOf(entry).toHex(), entry);
+    }
+  }
+
   /** A record equal to the bare entry `bare` stored under `hex`. */
   #view(hex: string, bare: B): R {
     const record = this.#codec.materialize(bare);

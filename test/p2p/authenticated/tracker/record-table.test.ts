@@ -27,6 +27,27 @@ const table = () =>
 const counts = (r: Rec | undefined) => [r?.primarySets, r?.secondarySets];
 
 describe('RecordTable', () => {
+  it('scan(skip) passes over the bare entries it is told to, without making their records', () => {
+    const t = table();
+    t.addBare(A, 'primary');
+    t.set(new Rec(B));
+    t.addBare(C, 'primary');
+    const before = Rec.made;
+    const asked: string[] = [];
+    const seen = [
+      ...t.scan((bare) => {
+        asked.push(bare.toHex());
+        return bare === A;
+      }),
+    ].map((r) => r?.key.toHex());
+    // A skipped (undefined, no record made), B a record, C a view (one made, not stored).
+    assert.deepEqual(seen, [undefined, B.toHex(), C.toHex()]);
+    assert.deepEqual(asked, [A.toHex(), C.toHex()]);
+    assert.equal(Rec.made, before + 1);
+    assert.ok(!t.isRecord(t.peek(A)!));
+    assert.ok(!t.isRecord(t.peek(C)!));
+  });
+
   it('a bare entry holds no record until get, which makes one with its counts, in place', () => {
     const t = table();
     t.addBare(A, 'primary');

@@ -229,6 +229,11 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     return record.dialable(now, allowPrivateIps, allowDns, dialFailLimit);
   }
 
+  /** A bare entry is a member whose `Info` we lack: no address, so never dialable. */
+  protected override bareUndialable(): boolean {
+    return true;
+  }
+
   /**
    * Reserves `key` for an outbound dial: a primary or bootstrapper with an ingress allowed by
    * policy, eligible and reservable at `now`. Returns the reservation and the ingress to dial.
