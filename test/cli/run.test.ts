@@ -105,7 +105,14 @@ describe('authp2p run (child processes on 127.0.0.1)', { timeout: 60_000 }, () =
       peers: { key: string; state: string }[];
     };
     assert.equal(doc.key, a);
-    assert.equal(doc.peers.find((p) => p.key === b)?.state, 'connected');
+    // On failure, what A and B logged about each other says why (a flake under CI load once).
+    const about = (n: Node, peer: string) =>
+      JSON.stringify(n.records.filter((l) => l.peer === peer));
+    assert.equal(
+      doc.peers.find((p) => p.key === b)?.state,
+      'connected',
+      `A: ${about(nodeA, b)}\nB: ${about(nodeB, a)}`,
+    );
     const shown = await cli('status', '--admin', admin);
     assert.match(shown.stdout, new RegExp(`^node ${a} \\(lookup\\) listening on ${aAddr}\n`));
     assert.match(shown.stdout, new RegExp(`\\n${b.slice(0, 16)}\\.\\. +${bAddr} +connected `));
