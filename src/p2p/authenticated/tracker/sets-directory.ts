@@ -17,7 +17,7 @@ import { containsHex, PeerSetWindow, type StoredSet, sortedUnique } from './peer
 import type { RecordBase } from './record.js';
 import { type BareCodec, RecordTable, type Role } from './record-table.js';
 import { type SetStatus, statusSteps, type TrackerStatus } from './status.js';
-import { CHUNK, runSteps, type Steps } from './steps.js';
+import { CHUNK, PAUSE, runSteps, type Steps } from './steps.js';
 import type { DirectoryConfig, DirectoryDependencies } from './types.js';
 
 /**
@@ -212,7 +212,7 @@ export abstract class SetsDirectory<
    * Counts one membership of `bare`'s key in `role` for a set being registered: a key without
    * an entry gets `bare` as its entry (counted in the `tracked` gauge), a bare entry its count;
    * returns the record if the key has one (its count is the caller's to add), else
-   * `undefined`. The caller pauses before a new entry on `peers.mayGrowNext()`. (The bare value
+   * `undefined`. Called from {@link joinSteps}, which paces the insertions. (The bare value
    * itself, not a function making it: a closure per member would be garbage for every one.)
    */
   protected join(key: PublicKey, role: Role, bare: B): R | undefined {
@@ -225,6 +225,30 @@ export abstract class SetsDirectory<
     if (this.peers.isRecord(entry)) return entry;
     this.peers.countBare(key, role, 1);
     return undefined;
+  }
+
+  /**
+   * Steps through a registration's `members`, calling `add(member, i)` for each: a step per
+   * {@link CHUNK} of them, and the insertion that may grow the records' table (a rehash of every
+   * entry at once) alone in its turn, with a PAUSE before and after it. `n` continues the
+   * member count of an earlier call (primaries, then secondaries); returns it.
+   */
+  protected *joinSteps<T>(
+    members: readonly T[],
+    keyOf: (member: T) => PublicKey,
+    add: (member: T, i: number) => void,
+    n = 0,
+  ): Steps<number> {
+    const peers = this.peers;
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i] as T;
+      const grows = peers.mayGrowNext() && !peers.has(keyOf(member));
+      if (grows) yield PAUSE;
+      add(member, i);
+      if (grows) yield PAUSE;
+      else if (++n % CHUNK === 0) yield;
+    }
+    return n;
   }
 
   /** The peers tracked at `index`, or `undefined` if that index is not retained. */

@@ -21,7 +21,6 @@ import { KeyedMap } from '../../../peer-map.js';
 import type { TrackedPeers } from '../../../types.js';
 import {
   type Activation,
-  CHUNK,
   type DialReservation,
   type DialStatus,
   DirectoryBase,
@@ -29,7 +28,6 @@ import {
   type DirectoryDependencies,
   type Inbound,
   Metadata,
-  PAUSE,
   type SetStatus,
   type Steps,
   type StoredSet,
@@ -135,28 +133,20 @@ export class Directory extends DirectoryBase<Record, TrackedPeers, DiscoverySet>
     this.checkKeys(peers);
     const knowledge = new BitSet(peers.primary);
     const limit = this.#config.dialFailLimit;
-    let n = 0;
-    for (let i = 0; i < peers.primary.length; i++) {
-      const key = peers.primary[i]!;
-      // The insertion that grows the table gets a turn of its own (a PAUSE before and after).
-      const grows = this.peers.mayGrowNext() && !this.peers.has(key);
-      if (grows) yield PAUSE;
+    const n = yield* this.joinSteps(peers.primary, self, (key, i) => {
       const record = this.join(key, 'primary', key);
       // A bare entry knows nothing: its bit stays clear.
       if (record !== undefined) {
         record.incrementPrimary();
         knowledge.set(i, !record.want(limit));
       }
-      if (grows) yield PAUSE;
-      else if (++n % CHUNK === 0) yield;
-    }
-    for (const key of peers.secondary) {
-      const grows = this.peers.mayGrowNext() && !this.peers.has(key);
-      if (grows) yield PAUSE;
-      this.join(key, 'secondary', key)?.incrementSecondary();
-      if (grows) yield PAUSE;
-      else if (++n % CHUNK === 0) yield;
-    }
+    });
+    yield* this.joinSteps(
+      peers.secondary,
+      self,
+      (key) => this.join(key, 'secondary', key)?.incrementSecondary(),
+      n,
+    );
     return yield* this.commitSteps({ index, peers, knowledge }, []);
   }
 

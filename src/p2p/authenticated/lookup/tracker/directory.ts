@@ -21,7 +21,7 @@ import type { StoredSet } from '../../tracker/peer-sets.js';
 import { sortedUnique, trackedPeersSteps } from '../../tracker/peer-sets.js';
 import type { DialStatus } from '../../tracker/record.js';
 import type { Reservation } from '../../tracker/reservation.js';
-import { CHUNK, PAUSE, runSteps, type Steps } from '../../tracker/steps.js';
+import { CHUNK, runSteps, type Steps } from '../../tracker/steps.js';
 import type {
   Activation,
   DialReservation,
@@ -118,32 +118,18 @@ export class Directory extends DirectoryBase<
     const set = yield* keysSteps(peers);
     this.checkKeys(set);
     const kill: PublicKey[] = [];
-    let n = 0;
-    // Indexed, not destructured: array destructuring allocates an iterator per entry until the
-    // loop is optimised (most of a 65,536-peer registration), garbage for the young generation.
-    for (let i = 0; i < peers.primary.length; i++) {
-      const entry = peers.primary[i]!;
-      // The insertion that grows the table gets a turn of its own (a PAUSE before and after).
-      const grows = this.peers.mayGrowNext() && !this.peers.has(entry[0]);
-      if (grows) yield PAUSE;
-      this.#upsert(entry, 'primary', kill);
-      if (grows) yield PAUSE;
-      else if (++n % CHUNK === 0) yield;
-    }
+    // Entries are read by index, not destructured (see `joinSteps`): array destructuring
+    // allocates an iterator per entry until the loop is optimised.
+    const n = yield* this.joinSteps(peers.primary, keyOf, (entry) =>
+      this.#upsert(entry, 'primary', kill),
+    );
     // `set.secondary` lacks the secondaries that are also primaries; usually there are none.
-    const kept =
-      set.secondary.length === peers.secondary.length
-        ? undefined
-        : new Set(set.secondary.map((k) => k.toHex()));
-    for (let i = 0; i < peers.secondary.length; i++) {
-      const entry = peers.secondary[i]!;
-      if (kept !== undefined && !kept.has(entry[0].toHex())) continue;
-      const grows = this.peers.mayGrowNext() && !this.peers.has(entry[0]);
-      if (grows) yield PAUSE;
-      this.#upsert(entry, 'secondary', kill);
-      if (grows) yield PAUSE;
-      else if (++n % CHUNK === 0) yield;
+    let secondary = peers.secondary;
+    if (set.secondary.length !== secondary.length) {
+      const kept = new Set(set.secondary.map((k) => k.toHex()));
+      secondary = secondary.filter((entry) => kept.has(entry[0].toHex()));
     }
+    yield* this.joinSteps(secondary, keyOf, (entry) => this.#upsert(entry, 'secondary', kill), n);
     return yield* this.commitSteps({ index, peers: set }, kill);
   }
 
