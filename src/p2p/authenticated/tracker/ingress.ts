@@ -214,7 +214,8 @@ export class MailboxBase<P> {
 
   /**
    * The retained sets and one page of peers (`offset`, at most `limit`, in the directory's order:
-   * first seen first, then blocked keys without a record); `undefined` once stopped. Handled in
+   * records by their key's first hex digit, first seen first within one, then blocked keys
+   * without a record); `undefined` once stopped. Handled in
    * turn with every other message, so it costs the tracker the page (plus skipping `offset`
    * entries), never the whole directory.
    */

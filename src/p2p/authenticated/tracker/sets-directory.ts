@@ -40,8 +40,9 @@ export abstract class SetsDirectory<
 
   // ---------- State ----------
   /**
-   * Every record, ourselves included, under its own key, in insertion order; a peer that is
-   * only a set member may be a bare entry (`get` makes its record).
+   * Every record, ourselves included, under its own key, in the table's order (by the key's
+   * first hex digit, first seen first within one); a peer that is only a set member may be a
+   * bare entry (`get` makes its record).
    */
   protected readonly peers: RecordTable<R, B>;
   /** The retained sets, ascending by index. */
@@ -242,7 +243,8 @@ export abstract class SetsDirectory<
     const peers = this.peers;
     for (let i = 0; i < members.length; i++) {
       const member = members[i] as T;
-      const grows = peers.mayGrowNext() && !peers.has(keyOf(member));
+      const key = keyOf(member);
+      const grows = peers.mayGrowFor(key) && !peers.has(key);
       if (grows) yield PAUSE;
       add(member, i);
       if (grows) yield PAUSE;
@@ -323,8 +325,8 @@ export abstract class SetsDirectory<
 
   /**
    * The retained sets and the peers at `[offset, offset + limit)` at `now`, in the directory's
-   * order (records as first seen, ourselves excluded, then blocked keys without a record), in
-   * steps (see {@link statusSteps}).
+   * order (records by their key's first hex digit, first seen first within one, ourselves
+   * excluded; then blocked keys without a record), in steps (see {@link statusSteps}).
    */
   status(offset: number, limit: number, now: number): Steps<TrackerStatus> {
     return statusSteps(

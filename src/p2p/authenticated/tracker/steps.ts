@@ -13,7 +13,7 @@
 
 /**
  * Yielded (instead of nothing) before a step known to be long on its own, such as the insertion
- * that makes a large hash table grow (see `RecordTable.mayGrowNext`): the driver ends the current
+ * that makes a large hash table grow (see `RecordTable.mayGrowFor`): the driver ends the current
  * turn there, so that step starts a turn of its own instead of lengthening a full one.
  */
 export const PAUSE: unique symbol = Symbol('steps.pause');

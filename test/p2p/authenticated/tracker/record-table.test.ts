@@ -126,12 +126,60 @@ describe('RecordTable', () => {
     assert.deepEqual(counts(t.get(C)), [0, 0]);
   });
 
-  it('mayGrowNext flags the sizes where the hash table doubles', () => {
+  it('mayGrowFor flags the sizes where the shard of the key doubles its hash table', () => {
+    // Keys by their first hex digit, which picks the shard.
+    const byDigit = new Map<string, PublicKey[]>();
+    for (let i = 100; (byDigit.get('7')?.length ?? 0) < 1025 || !byDigit.has('c'); i++) {
+      const key = pk(i);
+      const d = key.toHex()[0]!;
+      byDigit.set(d, [...(byDigit.get(d) ?? []), key]);
+    }
+    const sevens = byDigit.get('7')!;
+    const other = byDigit.get('c')![0]!;
     const t = table();
-    assert.equal(t.mayGrowNext(), false);
-    for (let i = 0; i < 1024; i++) t.set(new Rec(pk(100 + i)));
-    assert.equal(t.mayGrowNext(), true);
-    t.set(new Rec(pk(99)));
-    assert.equal(t.mayGrowNext(), false);
+    assert.equal(t.mayGrowFor(sevens[0]!), false);
+    for (const key of sevens.slice(0, 1024)) t.set(new Rec(key));
+    assert.equal(t.size, 1024);
+    // Shard 7 holds 1024 entries: its next one may grow it; shard c is empty.
+    assert.equal(t.mayGrowFor(sevens[1024]!), true);
+    assert.equal(t.mayGrowFor(other), false);
+    t.set(new Rec(sevens[1024]!));
+    assert.equal(t.mayGrowFor(sevens[0]!), false);
+  });
+
+  it('orders entries shard by shard (first hex digit), first inserted first within a shard', () => {
+    const keys = Array.from({ length: 64 }, (_, i) => pk(500 + i));
+    const t = table();
+    keys.forEach((key, i) => {
+      if (i % 3 === 0) t.set(new Rec(key));
+      else t.addBare(key, i % 3 === 1 ? 'primary' : 'secondary');
+    });
+    assert.equal(t.size, 64);
+    const digit = (k: PublicKey) => parseInt(k.toHex()[0]!, 16);
+    // A stable sort by digit keeps the insertion order within a digit.
+    const expected = [...keys].sort((a, b) => digit(a) - digit(b)).map((k) => k.toHex());
+    assert.deepEqual(
+      [...t.values()].map((r) => r.key.toHex()),
+      expected,
+    );
+    assert.deepEqual(
+      [...t.scan(() => false)].map((r) => r?.key.toHex()),
+      expected,
+    );
+    // Materializing and deleting keep everyone else in place; the size follows.
+    t.get(keys[1]!);
+    t.delete(keys[4]!);
+    assert.equal(t.delete(keys[4]!), false);
+    assert.equal(t.size, 63);
+    assert.deepEqual(
+      [...t.values()].map((r) => r.key.toHex()),
+      expected.filter((h) => h !== keys[4]!.toHex()),
+    );
+    // A secondary bare entry's counts live in its shard: seen in its view and its record.
+    assert.deepEqual(counts([...t.values()].find((r) => r.key.equals(keys[2]!))), [0, 1]);
+    assert.deepEqual(counts(t.get(keys[2]!)), [0, 1]);
+    assert.equal(t.countBare(keys[5]!, 'secondary', -1), true);
+    assert.equal(t.has(keys[5]!), false);
+    assert.equal(t.size, 62);
   });
 });

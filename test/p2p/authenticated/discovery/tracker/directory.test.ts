@@ -12,6 +12,7 @@ import type { Metadata } from '../../../../../src/p2p/authenticated/tracker/meta
 import { PAUSE, runSteps } from '../../../../../src/p2p/authenticated/tracker/steps.js';
 import { P2PError } from '../../../../../src/p2p/errors.js';
 import { TrackedPeers } from '../../../../../src/p2p/types.js';
+import { keysInShard } from '../../tracker/shard-keys.js';
 
 // ---------- Helpers ----------
 
@@ -365,19 +366,22 @@ describe('discovery Directory: registration steps', () => {
     return at;
   }
 
-  it('pauses before and after the record that may grow the table (at 1,024 records), not for known keys', () => {
+  it('pauses before and after the record that may grow its shard (at 1,024 entries), not for known keys', () => {
     const { dir } = harness({ maxPeersPerSet: 2_000, trackedPeerSets: 3 });
-    // Ourselves and the bootstrapper are 2 records; 1,022 more make 1,024.
-    const keys = Array.from({ length: 1_023 }, (_, i) => pk(100 + i));
-    const first = TrackedPeers.from(keys.slice(0, 900), keys.slice(900, 1_022));
-    assert.deepEqual(pauses(dir, 0, first), [], 'the 1,024th record does not grow the table');
-    assert.equal(dir.trackedCount + 1, 1_024);
+    // 1,025 keys of shard a (ourselves and the bootstrapper are in others) and one of shard 3.
+    const keys = keysInShard('a', 1_025);
+    const [elsewhere] = keysInShard('3', 1);
+    const first = TrackedPeers.from(keys.slice(0, 900), keys.slice(900, 1_024));
+    assert.deepEqual(pauses(dir, 0, first), [], "shard a's 1,024th entry does not grow it");
+    assert.equal(dir.trackedCount + 1, 1_026);
     assert.deepEqual(pauses(dir, 1, first), [], 'known keys at a power-of-two size: no pause');
-    // One new key (a secondary, so the pause is in that loop) makes the 1,025th record.
+    const other = TrackedPeers.from([...keys.slice(0, 900), elsewhere!], keys.slice(900, 1_024));
+    assert.deepEqual(pauses(dir, 2, other), [], 'a new key of another shard: no pause');
+    // One new key of shard a (a secondary, so the pause is in that loop) makes its 1,025th.
     const second = TrackedPeers.from(keys.slice(0, 900), keys.slice(900));
-    // Before it (1,024 records) and after it (1,025): the growth has a turn of its own.
-    assert.deepEqual(pauses(dir, 2, second), [1_024, 1_025]);
-    assert.equal(dir.trackedCount + 1, 1_025);
+    // Before it (1,027 records) and after it (1,028): the growth has a turn of its own.
+    assert.deepEqual(pauses(dir, 3, second), [1_027, 1_028]);
+    assert.equal(dir.trackedCount + 1, 1_028);
     for (const key of keys) assert.equal(dir.record(key)?.key, key, 'a record carries its key');
     assert.equal(dir.record(ME)?.key.toHex(), ME.toHex());
     assert.equal(dir.record(BOOT)?.persistent, true);

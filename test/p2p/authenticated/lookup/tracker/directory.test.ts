@@ -13,6 +13,7 @@ import { PAUSE } from '../../../../../src/p2p/authenticated/tracker/steps.js';
 import { P2PError } from '../../../../../src/p2p/errors.js';
 import { AddressableTrackedPeers } from '../../../../../src/p2p/types.js';
 import type { Counter, Gauge, Labels } from '../../../../../src/runtime/context.js';
+import { keysInShard } from '../../tracker/shard-keys.js';
 
 // ---------- Helpers ----------
 
@@ -800,7 +801,7 @@ describe('Directory address policy', () => {
 });
 
 describe('Directory.beginTrack steps', () => {
-  it('pauses before and after the record that may grow the table (at 1,024 records), not for known keys', () => {
+  it('pauses before and after the record that may grow its shard (at 1,024 entries), not for known keys', () => {
     const { dir } = harness({ maxPeersPerSet: 2_000 });
     const pauses = (index: number, entries: Entries): number[] => {
       const job = dir.beginTrack(index, peers(entries));
@@ -811,14 +812,15 @@ describe('Directory.beginTrack steps', () => {
       }
       return at;
     };
-    const keys = Array.from({ length: 1_024 }, (_, i) => pk(BigInt(100 + i)));
+    // 1,025 keys of shard a (ourselves is in shard e).
+    const keys = keysInShard('a', 1_025);
     const entries = keys.map((k, i): [PublicKey, string] => [k, `10.0.${i >> 8}.${i & 255}:1`]);
-    // Ourselves and 1,023 peers: 1,024 records.
-    assert.deepEqual(pauses(0, entries.slice(0, 1_023)), []);
-    assert.deepEqual(pauses(1, entries.slice(0, 1_023)), [], 'known keys: no pause');
-    // Before it (1,024 records) and after it (1,025): the growth has a turn of its own.
-    assert.deepEqual(pauses(2, entries), [1_024, 1_025]);
-    assert.equal(dir.trackedCount, 1_024);
+    // Ourselves and 1,024 peers of shard a: 1,025 records.
+    assert.deepEqual(pauses(0, entries.slice(0, 1_024)), []);
+    assert.deepEqual(pauses(1, entries.slice(0, 1_024)), [], 'known keys: no pause');
+    // Before it (1,025 records) and after it (1,026): the growth has a turn of its own.
+    assert.deepEqual(pauses(2, entries), [1_025, 1_026]);
+    assert.equal(dir.trackedCount, 1_025);
     for (const key of keys) assert.equal(dir.record(key)?.key, key, 'a record carries its key');
     assert.equal(dir.record(ME)?.persistent, true);
     assert.equal(dir.record(keys[0]!)?.persistent, false);
