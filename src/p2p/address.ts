@@ -24,20 +24,14 @@
  * Wire forms (never sent by the lookup protocol itself, but stable):
  * `Ingress = 0x00 || SocketAddr | 0x01 || Hostname || port u16 BE`;
  * `Address = 0x00 || SocketAddr | 0x01 || Ingress || SocketAddr`. commonware's `Address` has no
- * `named` variant, so {@link addressCodec} refuses to encode one (TypeError).
+ * `named` variant, so `addressCodec` (`./address-codec.js`) refuses to encode one (TypeError).
  *
  * @module
  */
 
-import {
-  type Codec,
-  CodecError,
-  canonicalIp,
-  hostname as hostnameCodec,
-  isValidHostname,
-  socketAddr as socketAddrCodec,
-} from '../codec/index.js';
+import { canonicalIp, isValidHostname } from '../codec/index.js';
 import type { SocketAddr } from '../runtime/context.js';
+import { fastSocketAddr } from './address-literal.js';
 import { P2PError } from './errors.js';
 import { isGlobal } from './net.js';
 
@@ -91,141 +85,6 @@ function parsePort(what: string, input: string, text: string): number {
   // Decimal digits only, no sign, no leading zero (so each port has exactly one spelling).
   if (!/^(0|[1-9][0-9]{0,4})$/.test(text)) throw invalid(what, input, 'bad port');
   return checkPort(what, input, Number(text));
-}
-
-/**
- * The decimal port in `input[from, end)` (no sign, no leading zero, <= 65535), or -1. For the
- * fast paths: no regular expression, no substring.
- */
-function fastPort(input: string, from: number): number {
-  const len = input.length - from;
-  if (len < 1 || len > 5 || (len > 1 && input.charCodeAt(from) === 0x30)) return -1;
-  let port = 0;
-  for (let i = from; i < input.length; i++) {
-    const d = input.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    port = port * 10 + d;
-  }
-  return port > 65535 ? -1 : port;
-}
-
-/**
- * The fast path of the parsers for the common plain `'a.b.c.d:port'`: one pass over the
- * characters, no regular expression, no intermediate strings or objects beyond the result.
- * Returns `undefined` for anything else (IPv6, hostnames, and every malformed input), which the
- * general path then parses or rejects with its specific message. A dotted quad without leading
- * zeros is already canonical, so the IP text is the input's own prefix.
- */
-function fastIpv4(input: string): SocketAddr | undefined {
-  const n = input.length;
-  let i = 0;
-  for (let octet = 0; octet < 4; octet++) {
-    const start = i;
-    let value = 0;
-    while (i < n) {
-      const d = input.charCodeAt(i) - 0x30;
-      if (d < 0 || d > 9) break;
-      value = value * 10 + d;
-      i++;
-    }
-    const len = i - start;
-    if (len === 0 || len > 3 || value > 255) return undefined;
-    if (len > 1 && input.charCodeAt(start) === 0x30) return undefined;
-    // Three dots, then the colon before the port.
-    if (i >= n || input.charCodeAt(i) !== (octet < 3 ? 0x2e : 0x3a)) return undefined;
-    i++;
-  }
-  const port = fastPort(input, i);
-  return port < 0 ? undefined : Object.freeze({ ip: input.slice(0, i - 1), port });
-}
-
-// The groups of the address {@link fastIpv6} parses (one event loop: never used re-entrantly).
-const WORDS = new Uint16Array(8);
-
-/** The value of hex digit `c` (either case), or -1. */
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
-
-/**
- * The fast path for `'[v6]:port'` whose IPv6 text is already canonical (lower case, no leading
- * zeros, `::` exactly on the longest run of two or more zero groups, no dotted-quad tail): one
- * pass, and the IP text is a substring of the input. Anything else (including every malformed
- * input and canonical forms with a dotted-quad tail) returns `undefined` for the general path.
- */
-function fastIpv6(input: string): SocketAddr | undefined {
-  if (input.charCodeAt(0) !== 0x5b) return undefined;
-  const close = input.indexOf(']');
-  if (close < 0 || input.charCodeAt(close + 1) !== 0x3a) return undefined;
-  const port = fastPort(input, close + 2);
-  if (port < 0) return undefined;
-  let i = 1;
-  let count = 0;
-  let gap = -1;
-  if (input.charCodeAt(1) === 0x3a) {
-    if (input.charCodeAt(2) !== 0x3a) return undefined;
-    gap = 0;
-    i = 3;
-  }
-  while (i < close) {
-    const start = i;
-    let value = 0;
-    for (; i < close; i++) {
-      const c = input.charCodeAt(i);
-      const d = hexDigit(c);
-      if (d < 0) break;
-      // Upper case is valid but not canonical.
-      if (c >= 0x41 && c <= 0x46) return undefined;
-      value = value * 16 + d;
-    }
-    const len = i - start;
-    if (len === 0 || len > 4 || count === 8) return undefined;
-    if (len > 1 && input.charCodeAt(start) === 0x30) return undefined;
-    WORDS[count++] = value;
-    if (i === close) break;
-    // A group ends at a colon (a dot, a zone id or anything else: the general path).
-    if (input.charCodeAt(i) !== 0x3a) return undefined;
-    i++;
-    if (input.charCodeAt(i) === 0x3a) {
-      if (gap >= 0) return undefined;
-      gap = count;
-      i++;
-    } else if (i === close) {
-      return undefined;
-    }
-  }
-  if (gap < 0 ? count !== 8 : count > 7) return undefined;
-  // The longest run of zero groups (the first on a tie), with the gap's zeros in place.
-  const zeros = gap < 0 ? 0 : 8 - count;
-  let bestBase = -1;
-  let bestLen = 0;
-  let runBase = -1;
-  for (let g = 0; g < 8; g++) {
-    const inGap = gap >= 0 && g >= gap && g < gap + zeros;
-    const word = inGap ? 0 : WORDS[g < gap || gap < 0 ? g : g - zeros]!;
-    if (word !== 0) {
-      runBase = -1;
-      continue;
-    }
-    if (runBase < 0) runBase = g;
-    if (g - runBase + 1 > bestLen) {
-      bestBase = runBase;
-      bestLen = g - runBase + 1;
-    }
-  }
-  if (bestLen < 2 ? gap >= 0 : gap !== bestBase || zeros !== bestLen) return undefined;
-  // IPv4-mapped and -compatible addresses are written with a dotted quad: the general path.
-  const fifth = bestLen === 5 && WORDS[count - 3] === 0xffff;
-  if (bestBase === 0 && (bestLen === 6 || fifth)) return undefined;
-  return Object.freeze({ ip: input.slice(1, close), port });
-}
-
-/** {@link fastIpv4}, then {@link fastIpv6}. */
-function fastSocketAddr(input: string): SocketAddr | undefined {
-  return input.charCodeAt(0) === 0x5b ? fastIpv6(input) : fastIpv4(input);
 }
 
 /** Splits `'host:port'` / `'[v6]:port'`; `bracketed` tells whether the host was in brackets. */
@@ -486,83 +345,4 @@ export function formatAddress(address: Address): string {
   }
 }
 
-// ---------- Codecs ----------
-
-const INGRESS_SOCKET = 0x00;
-const INGRESS_DNS = 0x01;
-const ADDRESS_SYMMETRIC = 0x00;
-const ADDRESS_ASYMMETRIC = 0x01;
-
-/** `Ingress`: `0x00 || SocketAddr` or `0x01 || Hostname || port u16 BE`. */
-export const ingressCodec: Codec<Ingress> = {
-  encodeSize: (v) =>
-    1 +
-    (v.kind === 'socket'
-      ? socketAddrCodec.encodeSize(v.addr)
-      : hostnameCodec.encodeSize(v.host) + 2),
-  write: (v, w) => {
-    if (v.kind === 'socket') {
-      w.u8(INGRESS_SOCKET);
-      socketAddrCodec.write(v.addr, w);
-    } else {
-      w.u8(INGRESS_DNS);
-      hostnameCodec.write(v.host, w);
-      w.u16(v.port);
-    }
-  },
-  read: (r) => {
-    const tag = r.u8();
-    if (tag === INGRESS_SOCKET) return { kind: 'socket', addr: socketAddrCodec.read(r) };
-    if (tag === INGRESS_DNS) {
-      const host = hostnameCodec.read(r);
-      return { kind: 'dns', host, port: r.u16() };
-    }
-    throw new CodecError('InvalidEnum', `Ingress: invalid prefix ${tag}`, { context: 'Ingress' });
-  },
-};
-
-/** commonware's `Address` has no bare-name variant: a `named` address cannot be encoded. */
-function unencodable(v: Address & { readonly kind: 'named' }): TypeError {
-  return new TypeError(
-    `Address: a named address (${formatIngress(v.ingress)}) has no wire form; ` +
-      'encode { ingress, egress } or the ingress alone',
-  );
-}
-
-/**
- * `Address`: `0x00 || SocketAddr` or `0x01 || Ingress || SocketAddr (egress)`.
- *
- * @throws TypeError when encoding a `named` address (commonware's wire form has no such variant;
- *   p2p never sends an `Address` on the wire). Decoding never yields one.
- */
-export const addressCodec: Codec<Address> = {
-  encodeSize: (v) => {
-    if (v.kind === 'named') throw unencodable(v);
-    return (
-      1 +
-      (v.kind === 'symmetric'
-        ? socketAddrCodec.encodeSize(v.addr)
-        : ingressCodec.encodeSize(v.ingress) + socketAddrCodec.encodeSize(v.egress))
-    );
-  },
-  write: (v, w) => {
-    if (v.kind === 'named') throw unencodable(v);
-    if (v.kind === 'symmetric') {
-      w.u8(ADDRESS_SYMMETRIC);
-      socketAddrCodec.write(v.addr, w);
-    } else {
-      w.u8(ADDRESS_ASYMMETRIC);
-      ingressCodec.write(v.ingress, w);
-      socketAddrCodec.write(v.egress, w);
-    }
-  },
-  read: (r) => {
-    const tag = r.u8();
-    if (tag === ADDRESS_SYMMETRIC) return { kind: 'symmetric', addr: socketAddrCodec.read(r) };
-    if (tag === ADDRESS_ASYMMETRIC) {
-      const ingress = ingressCodec.read(r);
-      return { kind: 'asymmetric', ingress, egress: socketAddrCodec.read(r) };
-    }
-    throw new CodecError('InvalidEnum', `Address: invalid prefix ${tag}`, { context: 'Address' });
-  },
-};
+export { addressCodec, ingressCodec } from './address-codec.js';
