@@ -73,9 +73,19 @@ test('timerAt on the Node clock fires once and can be cancelled; other clocks ge
   const rt = nodeRuntime();
   await rt.run(async (ctx) => {
     const fired: string[] = [];
+    // Resolves once both live timers have fired (the test runner's timeout is the deadline):
+    // two real timers are not ordered against a third under load, so none is used as a fence.
+    let bothFired!: () => void;
+    const both = new Promise<void>((resolve) => {
+      bothFired = resolve;
+    });
+    const fire = (name: string) => () => {
+      fired.push(name);
+      if (fired.includes('a') && fired.includes('c')) bothFired();
+    };
     const t0 = ctx.clock.now();
-    const a = timerAt(ctx.clock, t0 + 5, () => fired.push('a'));
-    const b = timerAt(ctx.clock, t0 + 5, () => fired.push('b'));
+    const a = timerAt(ctx.clock, t0 + 5, fire('a'));
+    const b = timerAt(ctx.clock, t0 + 5, fire('b'));
     b.cancel();
     // A clock without `timer`: the fallback sleeps with its own AbortController.
     const plain = {
@@ -83,11 +93,15 @@ test('timerAt on the Node clock fires once and can be cancelled; other clocks ge
       sleep: ctx.clock.sleep,
       sleepUntil: ctx.clock.sleepUntil,
     };
-    const c = timerAt(plain, t0 + 5, () => fired.push('c'));
-    const d = timerAt(plain, t0 + 5, () => fired.push('d'));
+    const c = timerAt(plain, t0 + 5, fire('c'));
+    const d = timerAt(plain, t0 + 5, fire('d'));
     d.cancel();
-    // A later timer: by the time it fires, every earlier one that was not cancelled has.
-    await new Promise<void>((resolve) => timerAt(ctx.clock, t0 + 15, resolve));
+    await both;
+    assert.ok(ctx.clock.now() >= t0 + 5, 'never early');
+    // The cancelled ones had their deadline too, and one more timer of each kind after it.
+    const later = ctx.clock.now() + 10;
+    await new Promise<void>((resolve) => timerAt(ctx.clock, later, resolve));
+    await new Promise<void>((resolve) => timerAt(plain, later, resolve));
     assert.deepEqual(fired.sort(), ['a', 'c']);
     a.cancel();
     c.cancel();
