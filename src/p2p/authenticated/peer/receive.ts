@@ -9,7 +9,7 @@
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { type Quota, RateLimiter } from '../../../quota/index.js';
-import type { Context } from '../../../runtime/context.js';
+import type { ByteReader, Context } from '../../../runtime/context.js';
 import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
 import { sharedTurnClock } from '../../../runtime/turn.js';
 import { StreamError } from '../../../stream/index.js';
@@ -60,7 +60,7 @@ const MALFORMED: ReadonlySet<string> = new Set([
 const SYNC_FRAMES = 64;
 
 /** Where the receive half waits (when it waits): `busy` until the pending step settles. */
-export class RecvPump implements PeerIo {
+export class RecvPump implements PeerIo, ByteReader {
   readonly ctx: Context;
   readonly peer: PublicKey;
   readonly peerHex: string;
@@ -195,18 +195,28 @@ export class RecvPump implements PeerIo {
   /**
    * Handles frames while they are buffered (up to SYNC_FRAMES in a row: then one `recv`, a
    * microtask, so the application consuming the channels runs between runs), then waits for
-   * the next with one `recv`.
+   * the next: with the stream's `poll` the pump is the reader it calls back (no promise per
+   * wait), else with one `recv`.
    */
   #pump(): void {
     const stream = this.#stream;
-    const canTry = stream.tryRecv !== undefined;
+    const canPoll = stream.poll !== undefined;
+    const canTry = canPoll || stream.tryRecv !== undefined;
     for (;;) {
       if (this.#finished) return;
       let frame: Uint8Array | undefined;
       try {
         if (canTry && this.#inRow < SYNC_FRAMES) {
-          frame = stream.tryRecv?.();
           this.#inRow++;
+          if (canPoll) {
+            frame = stream.poll?.(this);
+            if (frame === undefined) {
+              // Waiting: the stream calls onBytes or onError.
+              this.#inRow = 0;
+              this.#busy = true;
+              return;
+            }
+          } else frame = stream.tryRecv?.();
         }
         if (frame === undefined) {
           this.#inRow = 0;
@@ -227,6 +237,16 @@ export class RecvPump implements PeerIo {
       }
       if (!more) return;
     }
+  }
+
+  /** @internal The next frame of a pending {@link StreamReceiver.poll}. */
+  onBytes(frame: Uint8Array): void {
+    this.#received(frame);
+  }
+
+  /** @internal The pending {@link StreamReceiver.poll} failed. */
+  onError(err: unknown): void {
+    this.#onRecvError(err);
   }
 
   readonly #received = (frame: Uint8Array): void => {
