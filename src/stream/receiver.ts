@@ -63,12 +63,11 @@ export class Receiver implements ByteReader {
   #end = 0;
   /** The pool buffer the runtime took for the large frame being read (see `frame-pool.ts`). */
   #lent: Uint8Array | undefined;
-  /** The scratch of a large frame's `recv`: a pool buffer, remembered to be returned. */
-  readonly #lend = (n: number): Uint8Array => {
-    const buffer = borrowFrame(n);
-    this.#lent = buffer;
-    return buffer;
-  };
+  /**
+   * The scratch of a large frame's read: a pool buffer, remembered to be returned. Made at the
+   * first large frame (a connection that never gets one holds no closure for it).
+   */
+  #lend: ((n: number) => Uint8Array) | undefined;
   /**
    * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
    * chosen start counter.
@@ -212,11 +211,14 @@ export class Receiver implements ByteReader {
     if (prefix !== undefined) return this.#readFrame(prefix.value, prefix.length - 1);
     // Split from its first byte: read it byte by byte (rare, so as a promise chain).
     this.#phase = SLOW;
-    recvPrefix(this.#stream, first).then(this.#onSlowPrefix, this.#onSlowError);
+    recvPrefix(this.#stream, first).then(
+      (prefix) => this.#onSlowPrefix(prefix),
+      (err: unknown) => this.onError(err),
+    );
     return undefined;
   }
 
-  readonly #onSlowPrefix = (prefix: { value: number; length: number }): void => {
+  #onSlowPrefix(prefix: { value: number; length: number }): void {
     this.#phase = IDLE;
     let out: Uint8Array | undefined;
     try {
@@ -226,11 +228,7 @@ export class Receiver implements ByteReader {
       return;
     }
     if (out !== undefined) this.#settle(out, undefined);
-  };
-
-  readonly #onSlowError = (err: unknown): void => {
-    this.onError(err);
-  };
+  }
 
   #failWith(err: unknown): StreamError {
     return this.#fail(
@@ -253,6 +251,11 @@ export class Receiver implements ByteReader {
       // A large frame is read alone; when it spans socket reads the runtime merges it into a
       // pooled buffer rather than a fresh allocation.
       this.#phase = LARGE;
+      this.#lend ??= (n: number): Uint8Array => {
+        const buffer = borrowFrame(n);
+        this.#lent = buffer;
+        return buffer;
+      };
       const frame = readFrom(stream, end, this, this.#lend);
       if (frame === undefined) return undefined;
       this.#phase = IDLE;
@@ -272,7 +275,9 @@ export class Receiver implements ByteReader {
       this.#batch = got;
       this.#offset = end;
     }
-    return this.#open(got.subarray(this.#head, end));
+    const head = this.#head;
+    // The usual case (one frame, its prefix read before it): the read is the frame.
+    return this.#open(head === 0 && end === got.length ? got : got.subarray(head, end));
   }
 
   /** Opens a large frame read alone, then returns its pool buffer. */

@@ -99,7 +99,8 @@ class NodeConnection implements Connection {
   /** Batches handed to the socket, and batches it has finished with (write callbacks run in order). */
   #issued = 0;
   #completed = 0;
-  #waiters: Waiter[] = [];
+  /** Writes waited for, oldest first (made at the first write that waits). */
+  #waiters: Waiter[] | undefined;
   #writeTimer: ReturnType<typeof setTimeout> | undefined;
   #writeDeadline = 0;
   /** Set once the peer ended the stream: every later send rejects with `#sinkError()`. */
@@ -306,7 +307,7 @@ class NodeConnection implements Connection {
   #wait(): Promise<void> {
     const target = this.#issued;
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ target, resolve, reject });
+      (this.#waiters ??= []).push({ target, resolve, reject });
       this.#armWrite();
     });
   }
@@ -318,7 +319,7 @@ class NodeConnection implements Connection {
     }
     const done = ++this.#completed;
     const waiters = this.#waiters;
-    if (waiters.length === 0) return;
+    if (waiters === undefined || waiters.length === 0) return;
     let i = 0;
     while (i < waiters.length && (waiters[i] as Waiter).target <= done)
       (waiters[i++] as Waiter).resolve();
@@ -330,7 +331,7 @@ class NodeConnection implements Connection {
 
   #armWrite(): void {
     if (!Number.isFinite(this.#writeTimeoutMs)) return;
-    if (this.#waiters.length === 1 || this.#writeTimer === undefined) {
+    if (this.#waiters?.length === 1 || this.#writeTimer === undefined) {
       this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
     }
     if (this.#writeTimer === undefined) {
@@ -341,7 +342,7 @@ class NodeConnection implements Connection {
 
   static #onWriteTimer(self: NodeConnection): void {
     self.#writeTimer = undefined;
-    if (self.#waiters.length === 0 || self.#poisoned) return;
+    if (self.#waiting === 0 || self.#poisoned) return;
     const left = self.#writeDeadline - performance.now();
     if (left > 0) {
       self.#writeTimer = setTimeout(NodeConnection.#onWriteTimer, left, self);
@@ -375,7 +376,7 @@ class NodeConnection implements Connection {
     // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
     this.#eof = true;
     this.#sinkEnded = true;
-    if (this.#waiters.length > 0) this.#failWaiters(this.#sinkError());
+    if (this.#waiting > 0) this.#failWaiters(this.#sinkError());
     if (this.#pending.want !== 0) this.#pending.fail(closedByPeer());
   }
 
@@ -386,7 +387,7 @@ class NodeConnection implements Connection {
   #onClose(): void {
     this.#eof = true;
     this.#sinkEnded = true;
-    if (this.#waiters.length > 0) {
+    if (this.#waiting > 0) {
       this.#failWaiters(this.#poisoned ? this.#poisonError() : this.#sinkError());
     }
     if (this.#pending.want !== 0)
@@ -412,15 +413,20 @@ class NodeConnection implements Connection {
     this.#errorValue = error;
     this.#queue.clear();
     if (this.#pending.want !== 0) this.#pending.fail(this.#poisonError());
-    if (this.#waiters.length > 0) this.#failWaiters(this.#poisonError());
+    if (this.#waiting > 0) this.#failWaiters(this.#poisonError());
     this.#clearTimers();
     this.#socket.destroy();
   }
 
+  /** How many writes are waited for. */
+  get #waiting(): number {
+    return this.#waiters?.length ?? 0;
+  }
+
   #failWaiters(error: unknown): void {
     const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
+    if (waiters === undefined || waiters.length === 0) return;
+    this.#waiters = undefined;
     for (const w of waiters) w.reject(error);
   }
 

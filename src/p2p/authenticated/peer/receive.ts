@@ -178,10 +178,6 @@ export class RecvPump implements PeerIo, ByteReader {
     }
   }
 
-  readonly #onRecvError = (err: unknown): void => {
-    if (this.#settled()) this.#finish(this.#recvFailed(err));
-  };
-
   #recvFailed(err: unknown): P2PError {
     const ctx = this.ctx;
     if (isStopped(ctx)) return new P2PError('NetworkClosed');
@@ -221,7 +217,11 @@ export class RecvPump implements PeerIo, ByteReader {
         if (frame === undefined) {
           this.#inRow = 0;
           this.#busy = true;
-          stream.recv().then(this.#received, this.#onRecvError);
+          // Made per use: after SYNC_FRAMES in a row, or a stream without `poll`.
+          stream.recv().then(
+            (f) => this.onBytes(f),
+            (err: unknown) => this.onError(err),
+          );
           return;
         }
       } catch (err) {
@@ -241,22 +241,18 @@ export class RecvPump implements PeerIo, ByteReader {
 
   /** @internal The next frame of a pending {@link StreamReceiver.poll}. */
   onBytes(frame: Uint8Array): void {
-    this.#received(frame);
-  }
-
-  /** @internal The pending {@link StreamReceiver.poll} failed. */
-  onError(err: unknown): void {
-    this.#onRecvError(err);
-  }
-
-  readonly #received = (frame: Uint8Array): void => {
     if (!this.#settled()) return;
     try {
       if (this.#handle(frame)) this.#pump();
     } catch (err) {
       this.#finish(this.#error(err));
     }
-  };
+  }
+
+  /** @internal The pending {@link StreamReceiver.poll} failed. */
+  onError(err: unknown): void {
+    if (this.#settled()) this.#finish(this.#recvFailed(err));
+  }
 
   /** Handles one frame; true to go on with the next, false if it waits or the half ended. */
   #handle(frame: Uint8Array): boolean {
