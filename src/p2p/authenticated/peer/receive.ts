@@ -1,7 +1,9 @@
 /**
  * The receiving half of a peer connection (see the peer actor in `actor.ts`): a pump that reads
  * frames, takes small data frames on a fast path once the protocol is open, hands every other
- * frame to the protocol, and delivers data within each channel's inbound quota.
+ * frame to the protocol, and delivers data within each channel's inbound quota. The pump is the
+ * reader of the stream's `poll` (`Receiver.poll`): a frame that completes a wait is handled in
+ * the runtime's data event, and an idle connection waits on no promise.
  *
  * @internal
  * @module
