@@ -307,7 +307,8 @@ class NodeConnection implements Connection {
   #wait(): Promise<void> {
     const target = this.#issued;
     return new Promise((resolve, reject) => {
-      (this.#waiters ??= []).push({ target, resolve, reject });
+      this.#waiters ??= [];
+      this.#waiters.push({ target, resolve, reject });
       this.#armWrite();
     });
   }
