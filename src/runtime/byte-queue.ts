@@ -16,13 +16,23 @@ function uninitialised(n: number): Uint8Array {
  */
 export type Scratch = (n: number) => Uint8Array;
 
+/** What `peek` returns when nothing is buffered (empty: nothing to modify). */
+const EMPTY = new Uint8Array(0);
+
 /**
  * A FIFO of received chunks with exact-length reads. `take(n)` returns a view into the head
  * chunk when it alone holds `n` bytes (no copy), and copies only when a read spans chunks.
+ *
+ * The head chunk is a field of its own and the chunks behind it an array made when a second
+ * chunk waits: an idle connection's queue, and one that reads each chunk before the next
+ * arrives (the usual case), hold and allocate no array.
  */
 export class ByteQueue {
-  #chunks: Uint8Array[] = [];
-  #head = 0;
+  /** The first chunk with unread bytes (undefined when empty). */
+  #head: Uint8Array | undefined;
+  /** The chunks behind the head, from `#next` on (made when first needed). */
+  #rest: Uint8Array[] | undefined;
+  #next = 0;
   /** Offset of the first unread byte within the head chunk. */
   #offset = 0;
   /** Unread bytes in total. */
@@ -30,7 +40,11 @@ export class ByteQueue {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    if (this.#head === undefined) this.#head = chunk;
+    else {
+      this.#rest ??= [];
+      this.#rest.push(chunk);
+    }
     this.length += chunk.length;
   }
 
@@ -42,7 +56,7 @@ export class ByteQueue {
    */
   take(n: number, scratch?: Scratch): Uint8Array {
     this.length -= n;
-    const first = this.#chunks[this.#head] as Uint8Array;
+    const first = this.#head as Uint8Array;
     const avail = first.length - this.#offset;
     if (n <= avail) {
       const out = first.subarray(this.#offset, this.#offset + n);
@@ -53,7 +67,7 @@ export class ByteQueue {
     const out = scratch === undefined ? uninitialised(n) : scratch(n).subarray(0, n);
     let filled = 0;
     while (filled < n) {
-      const chunk = this.#chunks[this.#head] as Uint8Array;
+      const chunk = this.#head as Uint8Array;
       const k = Math.min(chunk.length - this.#offset, n - filled);
       out.set(chunk.subarray(this.#offset, this.#offset + k), filled);
       filled += k;
@@ -71,47 +85,58 @@ export class ByteQueue {
    */
   peek(max: number): Uint8Array {
     const n = Math.min(max, this.length);
-    if (n <= 0) return new Uint8Array(0);
-    const chunks = this.#chunks;
-    const first = chunks[this.#head] as Uint8Array;
+    if (n <= 0) return EMPTY;
+    const first = this.#head as Uint8Array;
     if (n <= first.length - this.#offset) return first.subarray(this.#offset, this.#offset + n);
+    // Spanning: the head and some chunks of `#rest` (which then exists).
+    const rest = this.#rest as Uint8Array[];
     const out = uninitialised(n);
-    let filled = 0;
-    let offset = this.#offset;
-    let i = this.#head;
-    let rest: Uint8Array | undefined;
-    for (; filled < n; i++) {
-      const chunk = chunks[i] as Uint8Array;
-      const k = Math.min(chunk.length - offset, n - filled);
-      out.set(chunk.subarray(offset, offset + k), filled);
+    let filled = first.length - this.#offset;
+    out.set(first.subarray(this.#offset), 0);
+    let i = this.#next;
+    let tail: Uint8Array | undefined;
+    while (filled < n) {
+      const chunk = rest[i++] as Uint8Array;
+      const k = Math.min(chunk.length, n - filled);
+      out.set(k === chunk.length ? chunk : chunk.subarray(0, k), filled);
       filled += k;
       // The last chunk covered in part keeps its unread tail as a chunk of its own.
-      if (offset + k < chunk.length) rest = chunk.subarray(offset + k);
-      offset = 0;
+      if (k < chunk.length) tail = chunk.subarray(k);
     }
-    if (rest === undefined) chunks.splice(this.#head, i - this.#head, out);
-    else chunks.splice(this.#head, i - this.#head, out, rest);
+    this.#head = out;
     this.#offset = 0;
+    if (tail !== undefined) rest[--i] = tail;
+    this.#next = i;
+    if (i === rest.length) {
+      rest.length = 0;
+      this.#next = 0;
+    }
     return out;
   }
 
   clear(): void {
-    this.#chunks = [];
-    this.#head = 0;
+    this.#head = undefined;
+    this.#rest = undefined;
+    this.#next = 0;
     this.#offset = 0;
     this.length = 0;
   }
 
   #drop(): void {
     this.#offset = 0;
-    this.#head++;
+    const rest = this.#rest;
+    if (rest === undefined || this.#next === rest.length) {
+      this.#head = undefined;
+      return;
+    }
+    this.#head = rest[this.#next++];
     // Compact lazily: shifting on every read would be O(n) per chunk.
-    if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0;
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#head);
-      this.#head = 0;
+    if (this.#next === rest.length) {
+      rest.length = 0;
+      this.#next = 0;
+    } else if (this.#next >= 1024 && this.#next * 2 >= rest.length) {
+      this.#rest = rest.slice(this.#next);
+      this.#next = 0;
     }
   }
 }

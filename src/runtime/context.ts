@@ -69,6 +69,23 @@ export interface Stream {
   recv(n: number, scratch?: (n: number) => Uint8Array): Promise<Uint8Array>;
   /** Up to `max` bytes that are already buffered, without I/O and without consuming them. */
   peek(max: number): Uint8Array;
+  /**
+   * Optional: {@link recv} without a promise. Returns the `n` bytes at once when they are
+   * buffered (and never calls `reader`); otherwise returns `undefined` and later calls exactly
+   * one of `reader.onBytes` (with exactly `n` bytes) or `reader.onError` (with what `recv` would
+   * reject with), never from within this call. Throws what `recv` would reject with at once
+   * (poisoned, closed by the peer, invalid `n`, another read pending). `scratch` as in `recv`.
+   * The reader's methods must not throw. {@link readFrom} falls back to `recv` without it.
+   */
+  read?(n: number, reader: ByteReader, scratch?: (n: number) => Uint8Array): Uint8Array | undefined;
+}
+
+/** Told the outcome of a pending {@link Stream.read}, once. Its methods must not throw. */
+export interface ByteReader {
+  /** The bytes the read waited for (exactly the `n` asked). */
+  onBytes(bytes: Uint8Array): void;
+  /** Why the read failed (what `recv` would reject with). */
+  onError(error: unknown): void;
 }
 
 /** A duplex byte connection (TCP in the Node runtime, in-memory in the deterministic runtime). */

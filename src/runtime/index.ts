@@ -51,6 +51,7 @@
  */
 
 export type {
+  ByteReader,
   Clock,
   Connection,
   Context,

@@ -26,7 +26,9 @@
  * After the handshake, {@link Sender.sendMany} seals each message as its own frame directly into
  * chunk buffers of at most 128 KiB and writes each chunk with one sink call, and
  * {@link Receiver.recv} takes every small frame already buffered with one read, opening them one
- * per call. The wire format is described byte by byte in PROTOCOL.md (The encrypted stream protocol).
+ * per call ({@link Receiver.poll} is the same without a promise: a reader called back by the
+ * runtime's `Stream.read`). The wire format is described byte by byte in PROTOCOL.md (The
+ * encrypted stream protocol).
  *
  * # Security
  *

@@ -6,7 +6,8 @@
  */
 
 import type { Cipher } from '../crypto/index.js';
-import type { Connection, Stream } from '../runtime/context.js';
+import type { ByteReader, Connection, Stream } from '../runtime/context.js';
+import { promised, readFrom } from '../runtime/read.js';
 import { TAG_SIZE } from './config.js';
 import { StreamError } from './errors.js';
 import { checkRecvLimit, MAX_VARINT_SIZE, parsePrefix, recvPrefix } from './frame.js';
@@ -22,6 +23,13 @@ const BATCH_FRAME_MAX = 16 * 1024;
 /** How many bytes one batched read takes at most (one socket read in the Node runtime). */
 const BATCH_BYTES = 64 * 1024;
 
+/** Phases of the receiver's pending read: none, a prefix's first byte, a small frame, a large one, a prefix byte by byte. */
+const IDLE = 0;
+const FIRST = 1;
+const SMALL = 2;
+const LARGE = 3;
+const SLOW = 4;
+
 /** The empty batch, shared by every receiver with nothing buffered. */
 const NO_BATCH = new Uint8Array(0);
 
@@ -33,7 +41,7 @@ const NO_BATCH = new Uint8Array(0);
  * `recv` of the runtime and opened one per call. Any failure is fatal: the connection is closed,
  * nothing after it is delivered, and every later call throws `StreamClosed`.
  */
-export class Receiver {
+export class Receiver implements ByteReader {
   readonly #connection: Connection;
   readonly #stream: Stream;
   readonly #cipher: Cipher;
@@ -44,26 +52,22 @@ export class Receiver {
   // ---------- Batch of frames already read but not yet opened ----------
   #batch: Uint8Array = NO_BATCH;
   #offset = 0;
+  // ---------- The pending read (see poll) ----------
+  /** Who the pending {@link poll} tells. */
+  #reader: ByteReader | undefined;
+  /** What the runtime's pending read is for (IDLE: none, or a promise of the slow prefix path). */
+  #phase = IDLE;
+  /** Bytes of the frame's prefix still on the stream before its body (SMALL, LARGE). */
+  #head = 0;
+  /** `#head` plus the frame's length. */
+  #end = 0;
   /** The pool buffer the runtime took for the large frame being read (see `frame-pool.ts`). */
   #lent: Uint8Array | undefined;
-  /** The scratch of a large frame's `recv`: a pool buffer, remembered to be returned. */
-  readonly #lend = (n: number): Uint8Array => {
-    const buffer = borrowFrame(n);
-    this.#lent = buffer;
-    return buffer;
-  };
-  /** Opens a large frame read alone (`head`: bytes of prefix before it), then returns its buffer. */
-  readonly #openLarge = (frame: Uint8Array, head: number): Uint8Array => {
-    const lent = this.#lent;
-    this.#lent = undefined;
-    try {
-      return this.#open(head > 0 ? frame.subarray(head) : frame);
-    } finally {
-      // The plaintext is in a buffer of its own: nothing refers to the ciphertext any more.
-      if (lent !== undefined) returnFrame(lent);
-    }
-  };
-
+  /**
+   * The scratch of a large frame's read: a pool buffer, remembered to be returned. Made at the
+   * first large frame (a connection that never gets one holds no closure for it).
+   */
+  #lend: ((n: number) => Uint8Array) | undefined;
   /**
    * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
    * chosen start counter.
@@ -84,15 +88,7 @@ export class Receiver {
    *   `RecvFailed`, `StreamClosed`; all fatal.
    */
   recv(): Promise<Uint8Array> {
-    if (this.#failure !== undefined) return Promise.reject(this.#closed());
-    if (this.#offset < this.#batch.length) {
-      try {
-        return Promise.resolve(this.#nextBuffered());
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return this.#read();
+    return promised((reader) => this.poll(reader));
   }
 
   /**
@@ -106,6 +102,66 @@ export class Receiver {
   tryRecv(): Uint8Array | undefined {
     if (this.#failure !== undefined) throw this.#closed();
     return this.#offset < this.#batch.length ? this.#nextBuffered() : undefined;
+  }
+
+  /**
+   * {@link recv} without a promise: the next message at once when its frame is buffered (in the
+   * current batch or in the runtime), else `undefined`, and then `reader.onBytes(message)` or
+   * `reader.onError(error)` is called exactly once, later (never from within this call). At most
+   * one may be pending (as `recv`). An idle connection then waits on the runtime's callback,
+   * holding no promise.
+   *
+   * @throws StreamError as {@link Receiver.recv}, at once; all fatal.
+   */
+  poll(reader: ByteReader): Uint8Array | undefined {
+    if (this.#failure !== undefined) throw this.#closed();
+    if (this.#offset < this.#batch.length) return this.#nextBuffered();
+    if (this.#reader !== undefined) {
+      throw this.#failWith(new TypeError('recv: another recv is pending'));
+    }
+    let out: Uint8Array | undefined;
+    try {
+      out = this.#readPrefix();
+    } catch (err) {
+      throw this.#failWith(err);
+    }
+    if (out === undefined) this.#reader = reader;
+    return out;
+  }
+
+  /**
+   * @internal The runtime's read finished (this is the {@link ByteReader} of the reads that
+   * {@link poll} starts): goes on to the next step, and tells the poll's reader once a message
+   * is open.
+   */
+  onBytes(bytes: Uint8Array): void {
+    let out: Uint8Array | undefined;
+    try {
+      const phase = this.#phase;
+      this.#phase = IDLE;
+      if (phase === FIRST) out = this.#onFirstByte(bytes);
+      else if (phase === SMALL) out = this.#openSmall(bytes);
+      else out = this.#openLarge(bytes);
+    } catch (err) {
+      this.#settle(undefined, this.#failWith(err));
+      return;
+    }
+    if (out !== undefined) this.#settle(out, undefined);
+  }
+
+  /** @internal The runtime's read failed: the receiver fails (see {@link onBytes}). */
+  onError(error: unknown): void {
+    this.#phase = IDLE;
+    this.#settle(undefined, this.#failWith(error));
+  }
+
+  /** Tells the pending poll's reader (a message or an error). */
+  #settle(message: Uint8Array | undefined, error: StreamError | undefined): void {
+    const reader = this.#reader;
+    this.#reader = undefined;
+    if (reader === undefined) return;
+    if (message !== undefined) reader.onBytes(message);
+    else reader.onError(error);
   }
 
   /** Opens the next frame of the current batch (its prefix was validated when it was read). */
@@ -126,38 +182,53 @@ export class Receiver {
   }
 
   /**
-   * Reads the next frame from the runtime, with the complete small frames buffered behind it as
-   * the new batch. A chain of the runtime's promises, no async function: an idle connection
-   * parks here (waiting for the next prefix byte) as one reaction, not a suspended generator,
-   * and no nested async step costs a turn of the microtask queue on every round trip.
+   * Starts reading the next frame from the runtime: its message when the runtime has it whole,
+   * else `undefined` with a read pending (whose callback is {@link onBytes}). Throws on failure.
    */
-  #read(): Promise<Uint8Array> {
+  #readPrefix(): Uint8Array | undefined {
     const stream = this.#stream;
-    try {
-      const prefix = parsePrefix(stream.peek(MAX_VARINT_SIZE), 0);
-      // Not buffered yet (an idle connection, each leg of a round trip): read and check it byte
-      // by byte. A short frame's one-byte prefix usually arrives with its body.
-      if (prefix === undefined) return stream.recv(1).then(this.#onFirstByte, this.#readFailed);
-      return this.#readFrame(prefix, prefix.length);
-    } catch (err) {
-      return Promise.reject(this.#failWith(err));
-    }
+    const prefix = parsePrefix(stream.peek(MAX_VARINT_SIZE), 0);
+    if (prefix !== undefined) return this.#readFrame(prefix.value, prefix.length);
+    // Not buffered yet (an idle connection, each leg of a round trip): read its first byte. A
+    // short frame's one-byte prefix usually arrives with its body.
+    this.#phase = FIRST;
+    const first = readFrom(stream, 1, this);
+    if (first === undefined) return undefined;
+    this.#phase = IDLE;
+    return this.#onFirstByte(first);
   }
 
   /** The first byte of a prefix that was not buffered: the frame's length, or its first byte. */
-  readonly #onFirstByte = (bytes: Uint8Array): Promise<Uint8Array> => {
+  #onFirstByte(bytes: Uint8Array): Uint8Array | undefined {
     const first = bytes[0] as number;
-    if (first < 0x80) return this.#readFrame({ value: first, length: 1 }, 0);
-    return recvPrefix(this.#stream, first).then(
-      (prefix) => this.#readFrame(prefix, 0),
-      this.#readFailed,
+    if (first < 0x80) return this.#readFrame(first, 0);
+    // A longer prefix: the rest of it usually arrived with its first byte.
+    const rest = this.#stream.peek(MAX_VARINT_SIZE - 1);
+    const whole = new Uint8Array(1 + rest.length);
+    whole[0] = first;
+    whole.set(rest, 1);
+    const prefix = parsePrefix(whole, 0);
+    if (prefix !== undefined) return this.#readFrame(prefix.value, prefix.length - 1);
+    // Split from its first byte: read it byte by byte (rare, so as a promise chain).
+    this.#phase = SLOW;
+    recvPrefix(this.#stream, first).then(
+      (prefix) => this.#onSlowPrefix(prefix),
+      (err: unknown) => this.onError(err),
     );
-  };
+    return undefined;
+  }
 
-  /** A read failed: the receiver fails (a StreamError as it is, anything else `RecvFailed`). */
-  readonly #readFailed = (err: unknown): never => {
-    throw this.#failWith(err);
-  };
+  #onSlowPrefix(prefix: { value: number; length: number }): void {
+    this.#phase = IDLE;
+    let out: Uint8Array | undefined;
+    try {
+      out = this.#readFrame(prefix.value, 0);
+    } catch (err) {
+      this.#settle(undefined, this.#failWith(err));
+      return;
+    }
+    if (out !== undefined) this.#settle(out, undefined);
+  }
 
   #failWith(err: unknown): StreamError {
     return this.#fail(
@@ -166,36 +237,59 @@ export class Receiver {
   }
 
   /**
-   * Reads the frame whose length is `prefix` (`head`: bytes of its prefix still on the stream, 0
-   * when already read) and opens it. Never throws: every failure is a rejection.
+   * Reads the frame of `length` bytes (`head`: bytes of its prefix still on the stream before
+   * it, 0 when the prefix was read) and opens it; `undefined` with a read pending when it is not
+   * buffered yet. Throws on failure.
    */
-  #readFrame(prefix: { value: number; length: number }, head: number): Promise<Uint8Array> {
+  #readFrame(length: number, head: number): Uint8Array | undefined {
+    checkRecvLimit(length, this.#limit);
+    const end = head + length;
+    this.#head = head;
+    this.#end = end;
+    const stream = this.#stream;
+    if (length > this.#batchFrameMax) {
+      // A large frame is read alone; when it spans socket reads the runtime merges it into a
+      // pooled buffer rather than a fresh allocation.
+      this.#phase = LARGE;
+      this.#lend ??= (n: number): Uint8Array => {
+        const buffer = borrowFrame(n);
+        this.#lent = buffer;
+        return buffer;
+      };
+      const frame = readFrom(stream, end, this, this.#lend);
+      if (frame === undefined) return undefined;
+      this.#phase = IDLE;
+      return this.#openLarge(frame);
+    }
+    this.#phase = SMALL;
+    const got = readFrom(stream, this.#batchEnd(end), this);
+    if (got === undefined) return undefined;
+    this.#phase = IDLE;
+    return this.#openSmall(got);
+  }
+
+  /** A small frame read with the complete small frames behind it: those are the new batch. */
+  #openSmall(got: Uint8Array): Uint8Array {
+    const end = this.#end;
+    if (got.length > end) {
+      this.#batch = got;
+      this.#offset = end;
+    }
+    const head = this.#head;
+    // The usual case (one frame, its prefix read before it): the read is the frame.
+    return this.#open(head === 0 && end === got.length ? got : got.subarray(head, end));
+  }
+
+  /** Opens a large frame read alone, then returns its pool buffer. */
+  #openLarge(frame: Uint8Array): Uint8Array {
+    const lent = this.#lent;
+    const head = this.#head;
+    this.#lent = undefined;
     try {
-      checkRecvLimit(prefix.value, this.#limit);
-      const end = head + prefix.value;
-      const stream = this.#stream;
-      if (prefix.value > this.#batchFrameMax) {
-        // A large frame is read alone; when it spans socket reads the runtime merges it into a
-        // pooled buffer rather than a fresh allocation.
-        return stream
-          .recv(end, this.#lend)
-          .then((frame) => this.#openLarge(frame, head), this.#readFailed);
-      }
-      return stream.recv(this.#batchEnd(end)).then((got) => {
-        if (head > 0) {
-          this.#batch = got;
-          this.#offset = 0;
-          return this.#nextBuffered();
-        }
-        // The body came without its prefix: the batch is what follows it.
-        if (got.length > end) {
-          this.#batch = got;
-          this.#offset = end;
-        }
-        return this.#open(got.subarray(0, end));
-      }, this.#readFailed);
-    } catch (err) {
-      return Promise.reject(this.#failWith(err));
+      return this.#open(head > 0 ? frame.subarray(head) : frame);
+    } finally {
+      // The plaintext is in a buffer of its own: nothing refers to the ciphertext any more.
+      if (lent !== undefined) returnFrame(lent);
     }
   }
 

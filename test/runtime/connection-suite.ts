@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import type { Connection, Context } from '../../src/runtime/index.js';
+import type { ByteReader, Connection, Context } from '../../src/runtime/index.js';
 import { RuntimeError } from '../../src/runtime/index.js';
 import { TrackedNetwork } from '../../src/runtime/tracked.js';
 
@@ -21,6 +21,12 @@ async function pair(ctx: Context): Promise<{ a: Connection; b: Connection }> {
   const b = await accepted;
   listener.close();
   return { a, b };
+}
+
+/** Waits (turns of the runtime's clock, bounded) until `done()`. */
+async function waitFor(ctx: Context, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 2_000 && !done(); i++) await ctx.clock.sleep(1);
+  assert.ok(done(), 'condition reached within 2,000 turns');
 }
 
 function code(expected: string): (e: unknown) => boolean {
@@ -190,6 +196,126 @@ export function connectionSuite(name: string, run: Run, bufferBound: number): vo
       a.close();
       await assert.rejects(pending, code('Closed'));
       b.close();
+    }));
+
+  test(`${name}: read returns buffered bytes at once and tells a pending reader once, never inside the call`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      const read = b.stream.read?.bind(b.stream);
+      assert.ok(read !== undefined, 'both runtimes have read');
+      const told: string[] = [];
+      let inside = false;
+      const reader: ByteReader = {
+        onBytes: (bytes) => {
+          assert.ok(!inside, 'not told inside a call');
+          told.push(dec.decode(bytes));
+        },
+        onError: (err) => told.push(`error ${String(err)}`),
+      };
+      inside = true;
+      assert.equal(read(3, reader), undefined, 'nothing buffered: pending');
+      assert.throws(() => read(1, reader), TypeError, 'one read at a time');
+      inside = false;
+      await a.sink.send(enc.encode('ab'));
+      await a.sink.send(enc.encode('cdefgh'));
+      await waitFor(ctx, () => told.length === 1);
+      assert.deepEqual(told, ['abc']);
+      // The rest is buffered: read returns it at once, without the reader.
+      await waitFor(ctx, () => b.stream.peek(5).length === 5);
+      inside = true;
+      assert.equal(dec.decode(read(2, reader) as Uint8Array), 'de');
+      assert.equal(dec.decode(read(3, reader) as Uint8Array), 'fgh');
+      assert.equal(read(0, reader)?.length, 0);
+      assert.throws(() => read(-1, reader), RangeError);
+      inside = false;
+      await ctx.clock.sleep(0);
+      assert.deepEqual(told, ['abc']);
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: a reader may read again from inside onBytes (frames split at every boundary)`, () =>
+    run(async (ctx) => {
+      const { a, b } = await pair(ctx);
+      // Length-prefixed records (one length byte), read as prefix then body from the callbacks.
+      const records = ['x', '', 'hello', 'a longer record', 'z'];
+      const wire = Buffer.concat(
+        records.map((r) => Buffer.concat([Buffer.of(r.length), enc.encode(r)])),
+      );
+      const got: string[] = [];
+      let failed: unknown;
+      const stream = b.stream;
+      let body = -1;
+      const reader: ByteReader = {
+        onBytes: (bytes) => {
+          for (let chunk: Uint8Array | undefined = bytes; chunk !== undefined; ) {
+            if (body < 0) body = chunk[0] as number;
+            else {
+              got.push(dec.decode(chunk));
+              body = -1;
+            }
+            if (got.length === records.length) return;
+            // An empty body needs no read (a read of 0 is complete at once).
+            chunk = stream.read?.(body < 0 ? 1 : body, reader);
+          }
+        },
+        onError: (err) => {
+          failed = err;
+        },
+      };
+      let first = stream.read?.(1, reader);
+      assert.equal(first, undefined);
+      // Every byte on its own send, with a turn between: each read waits and is told.
+      for (const byte of wire) {
+        await a.sink.send(Uint8Array.of(byte));
+        await ctx.clock.sleep(1);
+      }
+      await waitFor(ctx, () => got.length === records.length || failed !== undefined);
+      assert.equal(failed, undefined);
+      assert.deepEqual(got, records);
+      first = undefined;
+      a.close();
+      b.close();
+    }));
+
+  test(`${name}: close and the peer's close fail a pending read (the reader told once, after the call)`, () =>
+    run(async (ctx) => {
+      for (const who of ['local', 'peer'] as const) {
+        const { a, b } = await pair(ctx);
+        const errors: unknown[] = [];
+        let bytes = 0;
+        let inside = false;
+        let toldInside = false;
+        const reader: ByteReader = {
+          onBytes: () => {
+            bytes++;
+          },
+          onError: (err) => {
+            toldInside ||= inside;
+            errors.push(err);
+          },
+        };
+        await a.sink.send(enc.encode('ab'));
+        await waitFor(ctx, () => b.stream.peek(2).length === 2);
+        assert.equal(b.stream.read?.(4, reader), undefined);
+        inside = true;
+        if (who === 'local') b.close();
+        else a.close();
+        inside = false;
+        await waitFor(ctx, () => errors.length > 0);
+        await ctx.clock.sleep(1);
+        assert.equal(errors.length, 1, `${who}: told once`);
+        assert.equal(bytes, 0);
+        assert.ok(!toldInside, `${who}: not inside close()`);
+        assert.ok(
+          errors[0] instanceof RuntimeError && errors[0].code === 'Closed',
+          `${who}: Closed`,
+        );
+        // After the peer's close the two buffered bytes stay readable, not three.
+        assert.throws(() => b.stream.read?.(3, reader), code('Closed'));
+        a.close();
+        b.close();
+      }
     }));
 
   test(`${name}: 32 MiB arrive intact while the receiver's buffer stays bounded`, () =>

@@ -5,7 +5,13 @@
 
 import { ed25519 } from '../../src/crypto/index.js';
 import { ByteQueue, type Scratch } from '../../src/runtime/byte-queue.js';
-import type { Clock, Connection, Context, SocketAddr } from '../../src/runtime/context.js';
+import type {
+  ByteReader,
+  Clock,
+  Connection,
+  Context,
+  SocketAddr,
+} from '../../src/runtime/context.js';
 import { Config, type ConfigFields } from '../../src/stream/index.js';
 
 export const NAMESPACE = new TextEncoder().encode('test_STREAM');
@@ -75,7 +81,9 @@ export class Pipe implements Connection {
   /** Called once when the pipe closes (locally). */
   onClose: () => void = () => {};
 
-  constructor() {
+  /** `read`: give the stream a callback `read` (as both runtimes have), told within `push`. */
+  constructor(options: { read?: boolean } = {}) {
+    if (options.read === true) this.stream.read = this.#read;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -99,7 +107,7 @@ export class Pipe implements Connection {
     },
   };
 
-  readonly stream = {
+  readonly stream: Connection['stream'] = {
     recv: (n: number, scratch?: Scratch): Promise<Uint8Array> => {
       if (this.#isClosed) return Promise.reject(new Error('closed'));
       if (this.#waiter !== undefined) return Promise.reject(new Error('concurrent recv'));
@@ -110,6 +118,20 @@ export class Pipe implements Connection {
       });
     },
     peek: (max: number): Uint8Array => this.#queue.peek(max),
+  };
+
+  readonly #read = (n: number, reader: ByteReader, scratch?: Scratch): Uint8Array | undefined => {
+    if (this.#isClosed) throw new Error('closed');
+    if (this.#waiter !== undefined) throw new Error('concurrent recv');
+    if (this.#queue.length >= n) return this.#take(n, scratch);
+    if (this.#ended) throw new Error('eof');
+    this.#waiter = {
+      n,
+      scratch,
+      resolve: (b) => reader.onBytes(b),
+      reject: (e) => reader.onError(e),
+    };
+    return undefined;
   };
 
   /** Delivers bytes to this end's stream. */

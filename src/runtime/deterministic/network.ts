@@ -1,8 +1,9 @@
 import { AcceptQueue } from '../accept-queue.js';
 import { ByteQueue, type Scratch } from '../byte-queue.js';
-import type { Connection, Listener, Network, SocketAddr } from '../context.js';
+import type { ByteReader, Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
 import { dialSource, isIpLiteral } from '../node/platform.js';
+import { PendingRead, promised } from '../read.js';
 import { type Digest, EVENT } from './digest.js';
 import { Callback, type Scheduler, TimedEvent } from './scheduler.js';
 
@@ -237,11 +238,12 @@ class Endpoint implements Connection {
   in!: Pipe;
 
   readonly #queue = new ByteQueue();
-  #want = 0;
-  #resolveRecv: ((bytes: Uint8Array) => void) | undefined;
-  #rejectRecv: ((error: unknown) => void) | undefined;
-  /** The pending recv's scratch (see `Stream.recv`). */
-  #scratch: Scratch | undefined;
+  /**
+   * The pending read. Its reader is told on a microtask, as a promise's reaction would be: a
+   * delivery may happen inside the peer's `send` (a link without latency), where this end's
+   * reader must not run.
+   */
+  readonly #pending = new PendingRead(true);
   #eof = false;
   #writeError: RuntimeError | undefined;
   #error: RuntimeError | undefined;
@@ -263,25 +265,23 @@ class Endpoint implements Connection {
   // ---------- Stream ----------
 
   recv(n: number, scratch?: Scratch): Promise<Uint8Array> {
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (!(n >= 0 && Number.isSafeInteger(n))) {
-      return Promise.reject(new RangeError(`recv: invalid length ${n}`));
-    }
-    if (this.#want !== 0) return Promise.reject(new TypeError('recv: another recv is pending'));
+    return promised((reader) => this.read(n, reader, scratch));
+  }
+
+  read(n: number, reader: ByteReader, scratch?: Scratch): Uint8Array | undefined {
+    if (this.#error !== undefined) throw this.#error;
+    if (!(n >= 0 && Number.isSafeInteger(n))) throw new RangeError(`recv: invalid length ${n}`);
+    if (this.#pending.want !== 0) throw new TypeError('recv: another recv is pending');
     if (this.#queue.length >= n) {
-      if (n === 0) return Promise.resolve(EMPTY);
+      if (n === 0) return EMPTY;
       const out = this.#queue.take(n, scratch);
       this.in.release(n);
-      return Promise.resolve(out);
+      return out;
     }
-    if (this.#eof) return Promise.reject(closedByPeer());
-    return new Promise((resolve, reject) => {
-      this.#want = n;
-      this.#scratch = scratch;
-      this.#resolveRecv = resolve;
-      this.#rejectRecv = reject;
-      this.#armRead();
-    });
+    if (this.#eof) throw closedByPeer();
+    this.#pending.set(n, reader, scratch);
+    this.#armRead();
+    return undefined;
   }
 
   peek(max: number): Uint8Array {
@@ -293,35 +293,29 @@ class Endpoint implements Connection {
     if (this.#error !== undefined || this.#isClosed) return false;
     const queue = this.#queue;
     queue.push(bytes);
-    const want = this.#want;
+    const pending = this.#pending;
+    const want = pending.want;
     if (want !== 0) {
       if (queue.length < want) {
         this.#armRead();
         return true;
       }
-      const resolve = this.#resolveRecv!;
-      const scratch = this.#scratch;
-      this.#clearRecv();
-      const out = queue.take(want, scratch);
+      this.#cancelReadTimer();
+      const out = pending.take(queue);
       this.in.release(want);
-      resolve(out);
+      pending.tell(out);
     }
     return true;
   }
 
-  #clearRecv(): void {
-    this.#want = 0;
-    this.#scratch = undefined;
-    this.#resolveRecv = undefined;
-    this.#rejectRecv = undefined;
+  #cancelReadTimer(): void {
     if (this.#readTimer !== undefined) this.net.scheduler.cancel(this.#readTimer);
   }
 
   #failRecv(error: unknown): void {
-    if (this.#want === 0) return;
-    const reject = this.#rejectRecv!;
-    this.#clearRecv();
-    reject(error);
+    if (this.#pending.want === 0) return;
+    this.#cancelReadTimer();
+    this.#pending.fail(error);
   }
 
   #armRead(): void {

@@ -2,8 +2,9 @@ import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
 import { AcceptQueue } from '../accept-queue.js';
 import { ByteQueue, type Scratch } from '../byte-queue.js';
-import type { Connection, Listener, Network, SocketAddr } from '../context.js';
+import type { ByteReader, Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
+import { PendingRead, promised } from '../read.js';
 import { dialSource } from './platform.js';
 
 /** Tuning of the Node network; every field has a default. */
@@ -81,12 +82,8 @@ class NodeConnection implements Connection {
   #whenClosed: (() => void) | undefined;
 
   // ---------- Read state ----------
-  /** Bytes the pending recv waits for (0: none pending). */
-  #want = 0;
-  #resolveRecv: ((bytes: Uint8Array) => void) | undefined;
-  #rejectRecv: ((error: unknown) => void) | undefined;
-  /** The pending recv's scratch (see `Stream.recv`). */
-  #scratch: Scratch | undefined;
+  /** The pending read (its reader is told in the socket's data event, no promise). */
+  readonly #pending = new PendingRead(false);
   #eof = false;
   /**
    * The read timer: one `Timeout` of `readTimeoutMs` per connection, kept after it fires and
@@ -102,7 +99,8 @@ class NodeConnection implements Connection {
   /** Batches handed to the socket, and batches it has finished with (write callbacks run in order). */
   #issued = 0;
   #completed = 0;
-  #waiters: Waiter[] = [];
+  /** Writes waited for, oldest first (made at the first write that waits). */
+  #waiters: Waiter[] | undefined;
   #writeTimer: ReturnType<typeof setTimeout> | undefined;
   #writeDeadline = 0;
   /** Set once the peer ended the stream: every later send rejects with `#sinkError()`. */
@@ -186,28 +184,26 @@ class NodeConnection implements Connection {
   // ---------- Stream ----------
 
   recv(n: number, scratch?: Scratch): Promise<Uint8Array> {
-    if (this.#poisoned) return Promise.reject(this.#poisonError());
-    if (!(n >= 0 && Number.isSafeInteger(n))) {
-      return Promise.reject(new RangeError(`recv: invalid length ${n}`));
-    }
-    if (this.#want !== 0) return Promise.reject(new TypeError('recv: another recv is pending'));
+    return promised((reader) => this.read(n, reader, scratch));
+  }
+
+  read(n: number, reader: ByteReader, scratch?: Scratch): Uint8Array | undefined {
+    if (this.#poisoned) throw this.#poisonError();
+    if (!(n >= 0 && Number.isSafeInteger(n))) throw new RangeError(`recv: invalid length ${n}`);
+    if (this.#pending.want !== 0) throw new TypeError('recv: another recv is pending');
     const queue = this.#queue;
     if (queue.length >= n) {
-      if (n === 0) return Promise.resolve(EMPTY);
+      if (n === 0) return EMPTY;
       const out = queue.take(n, scratch);
       if (this.#paused && queue.length <= this.#maxBuffered) this.#resume();
-      return Promise.resolve(out);
+      return out;
     }
-    if (this.#eof) return Promise.reject(closedByPeer());
+    if (this.#eof) throw closedByPeer();
     // More bytes are needed, so the socket must flow even if the buffer is above the bound.
     if (this.#paused) this.#resume();
-    return new Promise((resolve, reject) => {
-      this.#want = n;
-      this.#scratch = scratch;
-      this.#resolveRecv = resolve;
-      this.#rejectRecv = reject;
-      this.#armRead();
-    });
+    this.#pending.set(n, reader, scratch);
+    this.#armRead();
+    return undefined;
   }
 
   peek(max: number): Uint8Array {
@@ -217,7 +213,8 @@ class NodeConnection implements Connection {
   #onData(chunk: Buffer): void {
     const queue = this.#queue;
     queue.push(chunk);
-    const want = this.#want;
+    const pending = this.#pending;
+    const want = pending.want;
     if (want !== 0) {
       if (queue.length < want) {
         // Progress: the read timeout counts from the last byte received.
@@ -225,13 +222,8 @@ class NodeConnection implements Connection {
           this.#readDeadline = performance.now() + this.#readTimeoutMs;
         return;
       }
-      const resolve = this.#resolveRecv!;
-      const scratch = this.#scratch;
-      this.#want = 0;
-      this.#scratch = undefined;
-      this.#resolveRecv = undefined;
-      this.#rejectRecv = undefined;
-      resolve(queue.take(want, scratch));
+      // The reader runs here, in the data event (it may read again, or close).
+      pending.complete(queue);
     }
     if (!this.#paused && queue.length > this.#maxBuffered) {
       this.#paused = true;
@@ -264,7 +256,7 @@ class NodeConnection implements Connection {
   // that arrived meanwhile without completing it moved the deadline, and the timer's start is
   // the loop's cached time, which may be a turn old.
   static #onReadTimer(self: NodeConnection): void {
-    if (self.#want === 0 || self.#poisoned) return;
+    if (self.#pending.want === 0 || self.#poisoned) return;
     const left = self.#readDeadline - performance.now();
     if (left > 0) {
       self.#readShort = true;
@@ -315,6 +307,7 @@ class NodeConnection implements Connection {
   #wait(): Promise<void> {
     const target = this.#issued;
     return new Promise((resolve, reject) => {
+      this.#waiters ??= [];
       this.#waiters.push({ target, resolve, reject });
       this.#armWrite();
     });
@@ -327,7 +320,7 @@ class NodeConnection implements Connection {
     }
     const done = ++this.#completed;
     const waiters = this.#waiters;
-    if (waiters.length === 0) return;
+    if (waiters === undefined || waiters.length === 0) return;
     let i = 0;
     while (i < waiters.length && (waiters[i] as Waiter).target <= done)
       (waiters[i++] as Waiter).resolve();
@@ -339,7 +332,7 @@ class NodeConnection implements Connection {
 
   #armWrite(): void {
     if (!Number.isFinite(this.#writeTimeoutMs)) return;
-    if (this.#waiters.length === 1 || this.#writeTimer === undefined) {
+    if (this.#waiters?.length === 1 || this.#writeTimer === undefined) {
       this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
     }
     if (this.#writeTimer === undefined) {
@@ -350,7 +343,7 @@ class NodeConnection implements Connection {
 
   static #onWriteTimer(self: NodeConnection): void {
     self.#writeTimer = undefined;
-    if (self.#waiters.length === 0 || self.#poisoned) return;
+    if (self.#waiting === 0 || self.#poisoned) return;
     const left = self.#writeDeadline - performance.now();
     if (left > 0) {
       self.#writeTimer = setTimeout(NodeConnection.#onWriteTimer, left, self);
@@ -384,8 +377,8 @@ class NodeConnection implements Connection {
     // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
     this.#eof = true;
     this.#sinkEnded = true;
-    if (this.#waiters.length > 0) this.#failWaiters(this.#sinkError());
-    if (this.#want !== 0) this.#failRecv(closedByPeer());
+    if (this.#waiting > 0) this.#failWaiters(this.#sinkError());
+    if (this.#pending.want !== 0) this.#pending.fail(closedByPeer());
   }
 
   #onError(error: Error): void {
@@ -395,10 +388,11 @@ class NodeConnection implements Connection {
   #onClose(): void {
     this.#eof = true;
     this.#sinkEnded = true;
-    if (this.#waiters.length > 0) {
+    if (this.#waiting > 0) {
       this.#failWaiters(this.#poisoned ? this.#poisonError() : this.#sinkError());
     }
-    if (this.#want !== 0) this.#failRecv(this.#poisoned ? this.#poisonError() : closedByPeer());
+    if (this.#pending.want !== 0)
+      this.#pending.fail(this.#poisoned ? this.#poisonError() : closedByPeer());
     this.#clearTimers();
     this.#open.delete(this);
     this.#isClosed = true;
@@ -419,25 +413,21 @@ class NodeConnection implements Connection {
     this.#poisoned = true;
     this.#errorValue = error;
     this.#queue.clear();
-    if (this.#want !== 0) this.#failRecv(this.#poisonError());
-    if (this.#waiters.length > 0) this.#failWaiters(this.#poisonError());
+    if (this.#pending.want !== 0) this.#pending.fail(this.#poisonError());
+    if (this.#waiting > 0) this.#failWaiters(this.#poisonError());
     this.#clearTimers();
     this.#socket.destroy();
   }
 
-  #failRecv(error: unknown): void {
-    const reject = this.#rejectRecv!;
-    this.#want = 0;
-    this.#scratch = undefined;
-    this.#resolveRecv = undefined;
-    this.#rejectRecv = undefined;
-    reject(error);
+  /** How many writes are waited for. */
+  get #waiting(): number {
+    return this.#waiters?.length ?? 0;
   }
 
   #failWaiters(error: unknown): void {
     const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
+    if (waiters === undefined || waiters.length === 0) return;
+    this.#waiters = undefined;
     for (const w of waiters) w.reject(error);
   }
 

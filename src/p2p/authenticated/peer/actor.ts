@@ -78,8 +78,9 @@ export class Actor {
    *
    * Both halves are small state machines driven by callbacks (no async function stays parked
    * per connection, no `select`, no AbortController: an idle connection holds its pending
-   * `recv`, its tick timer and the watchers on its queues). Ending one ends the other: closing
-   * the connection fails a pending `recv`/`sendMany`, the sender stops at once, and a quota sleep
+   * read, a callback of the stream without a promise, its tick timer and the watchers on its
+   * queues). Ending one ends the other: closing the connection fails a pending read or
+   * `sendMany`, the sender stops at once, and a quota sleep
    * is cancelled. The promise resolves once neither half is waiting on anything.
    */
   run(ctx: Context, conn: PeerConnection): Promise<P2PError> {

@@ -8,7 +8,7 @@
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Quota, RateLimiter } from '../../../quota/index.js';
-import type { Context, Labels } from '../../../runtime/context.js';
+import type { ByteReader, Context, Labels } from '../../../runtime/context.js';
 import { P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
 import type { RelayMetrics } from '../relay.js';
@@ -33,6 +33,12 @@ export interface StreamReceiver {
    * `recv`. Throws what `recv` would reject with. Optional: without it every frame takes `recv`.
    */
   tryRecv?(): Uint8Array | undefined;
+  /**
+   * Optional: the next message at once if it is buffered, else `undefined` and then exactly one
+   * of `reader.onBytes(message)` / `reader.onError(error)`, later (never from within the call).
+   * Throws what `recv` would reject with at once. Without it the receive loop waits on `recv`.
+   */
+  poll?(reader: ByteReader): Uint8Array | undefined;
 }
 
 /** An authenticated connection handed to a peer actor. */

@@ -1,7 +1,9 @@
 /**
  * The receiving half of a peer connection (see the peer actor in `actor.ts`): a pump that reads
  * frames, takes small data frames on a fast path once the protocol is open, hands every other
- * frame to the protocol, and delivers data within each channel's inbound quota.
+ * frame to the protocol, and delivers data within each channel's inbound quota. The pump is the
+ * reader of the stream's `poll` (`Receiver.poll`): a frame that completes a wait is handled in
+ * the runtime's data event, and an idle connection waits on no promise.
  *
  * @internal
  * @module
@@ -9,7 +11,7 @@
 
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import { type Quota, RateLimiter } from '../../../quota/index.js';
-import type { Context } from '../../../runtime/context.js';
+import type { ByteReader, Context } from '../../../runtime/context.js';
 import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
 import { sharedTurnClock } from '../../../runtime/turn.js';
 import { StreamError } from '../../../stream/index.js';
@@ -60,7 +62,7 @@ const MALFORMED: ReadonlySet<string> = new Set([
 const SYNC_FRAMES = 64;
 
 /** Where the receive half waits (when it waits): `busy` until the pending step settles. */
-export class RecvPump implements PeerIo {
+export class RecvPump implements PeerIo, ByteReader {
   readonly ctx: Context;
   readonly peer: PublicKey;
   readonly peerHex: string;
@@ -178,10 +180,6 @@ export class RecvPump implements PeerIo {
     }
   }
 
-  readonly #onRecvError = (err: unknown): void => {
-    if (this.#settled()) this.#finish(this.#recvFailed(err));
-  };
-
   #recvFailed(err: unknown): P2PError {
     const ctx = this.ctx;
     if (isStopped(ctx)) return new P2PError('NetworkClosed');
@@ -195,23 +193,37 @@ export class RecvPump implements PeerIo {
   /**
    * Handles frames while they are buffered (up to SYNC_FRAMES in a row: then one `recv`, a
    * microtask, so the application consuming the channels runs between runs), then waits for
-   * the next with one `recv`.
+   * the next: with the stream's `poll` the pump is the reader it calls back (no promise per
+   * wait), else with one `recv`.
    */
   #pump(): void {
     const stream = this.#stream;
-    const canTry = stream.tryRecv !== undefined;
+    const canPoll = stream.poll !== undefined;
+    const canTry = canPoll || stream.tryRecv !== undefined;
     for (;;) {
       if (this.#finished) return;
       let frame: Uint8Array | undefined;
       try {
         if (canTry && this.#inRow < SYNC_FRAMES) {
-          frame = stream.tryRecv?.();
           this.#inRow++;
+          if (canPoll) {
+            frame = stream.poll?.(this);
+            if (frame === undefined) {
+              // Waiting: the stream calls onBytes or onError.
+              this.#inRow = 0;
+              this.#busy = true;
+              return;
+            }
+          } else frame = stream.tryRecv?.();
         }
         if (frame === undefined) {
           this.#inRow = 0;
           this.#busy = true;
-          stream.recv().then(this.#received, this.#onRecvError);
+          // Made per use: after SYNC_FRAMES in a row, or a stream without `poll`.
+          stream.recv().then(
+            (f) => this.onBytes(f),
+            (err: unknown) => this.onError(err),
+          );
           return;
         }
       } catch (err) {
@@ -229,14 +241,20 @@ export class RecvPump implements PeerIo {
     }
   }
 
-  readonly #received = (frame: Uint8Array): void => {
+  /** @internal The next frame of a pending {@link StreamReceiver.poll}. */
+  onBytes(frame: Uint8Array): void {
     if (!this.#settled()) return;
     try {
       if (this.#handle(frame)) this.#pump();
     } catch (err) {
       this.#finish(this.#error(err));
     }
-  };
+  }
+
+  /** @internal The pending {@link StreamReceiver.poll} failed. */
+  onError(err: unknown): void {
+    if (this.#settled()) this.#finish(this.#recvFailed(err));
+  }
 
   /** Handles one frame; true to go on with the next, false if it waits or the half ended. */
   #handle(frame: Uint8Array): boolean {
