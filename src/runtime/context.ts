@@ -75,7 +75,8 @@ export interface Stream {
    * one of `reader.onBytes` (with exactly `n` bytes) or `reader.onError` (with what `recv` would
    * reject with), never from within this call. Throws what `recv` would reject with at once
    * (poisoned, closed by the peer, invalid `n`, another read pending). `scratch` as in `recv`.
-   * The reader's methods must not throw. {@link readFrom} falls back to `recv` without it.
+   * The reader's methods must not throw. `readFrom` (`src/runtime/read.ts`) falls back to
+   * `recv` for a stream without it.
    */
   read?(n: number, reader: ByteReader, scratch?: (n: number) => Uint8Array): Uint8Array | undefined;
 }
