@@ -86,6 +86,16 @@ export class PendingRead {
     this.#deferBytes = deferBytes;
   }
 
+  /**
+   * Checks a read of `n` bytes may start: `n` a non-negative safe integer, no read pending.
+   *
+   * @throws RangeError for a bad `n`; TypeError while another read is pending.
+   */
+  check(n: number): void {
+    if (!(n >= 0 && Number.isSafeInteger(n))) throw new RangeError(`recv: invalid length ${n}`);
+    if (this.want !== 0) throw new TypeError('recv: another recv is pending');
+  }
+
   /** Starts waiting for `n > 0` bytes. */
   set(n: number, reader: ByteReader, scratch: Scratch | undefined): void {
     this.want = n;

@@ -270,8 +270,7 @@ class Endpoint implements Connection {
 
   read(n: number, reader: ByteReader, scratch?: Scratch): Uint8Array | undefined {
     if (this.#error !== undefined) throw this.#error;
-    if (!(n >= 0 && Number.isSafeInteger(n))) throw new RangeError(`recv: invalid length ${n}`);
-    if (this.#pending.want !== 0) throw new TypeError('recv: another recv is pending');
+    this.#pending.check(n);
     if (this.#queue.length >= n) {
       if (n === 0) return EMPTY;
       const out = this.#queue.take(n, scratch);

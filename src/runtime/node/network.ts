@@ -189,8 +189,7 @@ class NodeConnection implements Connection {
 
   read(n: number, reader: ByteReader, scratch?: Scratch): Uint8Array | undefined {
     if (this.#poisoned) throw this.#poisonError();
-    if (!(n >= 0 && Number.isSafeInteger(n))) throw new RangeError(`recv: invalid length ${n}`);
-    if (this.#pending.want !== 0) throw new TypeError('recv: another recv is pending');
+    this.#pending.check(n);
     const queue = this.#queue;
     if (queue.length >= n) {
       if (n === 0) return EMPTY;
