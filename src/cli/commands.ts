@@ -76,6 +76,7 @@ Prints the public key (hex) of the private key file FILE.
 Runs the lookup or discovery node described by CONFIG.json until SIGINT or SIGTERM, then stops
 it cleanly (exit 0). Logs one line per connection change to stdout (JSON when stdout is not a
 terminal). SIGHUP re-reads the file's peers and registers them as the next peer set.
+Primary peers that do not connect are named in a warning (after 30 s, on change, every 5 min).
 The key file must not be readable by group or others. A listen address that cannot be bound is
 one line on stderr and exit 1; a bad config file is one line naming the field and exit 2.
 

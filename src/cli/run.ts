@@ -5,6 +5,9 @@
  * - It logs one line per connection change (from `network.events()`) to stdout: readable on a
  *   terminal, pino-style JSON otherwise. The network's own log lines go the same way at the
  *   config's `log` level (default silent).
+ * - Primary peers that are not connected are named in a warning every 30 s while that set
+ *   changes, and every 5 minutes while it stays (`reach.ts`); one info line follows once all
+ *   are connected.
  * - SIGHUP re-reads the file and registers its `peers` as the next peer-set index, without a
  *   restart (a file that no longer validates is logged and ignored; other changed fields are
  *   named in a warning and need a restart).
@@ -25,6 +28,7 @@ import { type AdminServer, serveAdmin } from './admin.js';
 import { changedFields, loadConfig, type NodeConfig } from './config.js';
 import { CliError } from './errors.js';
 import { type Io, nodeLogger } from './output.js';
+import { reportReachability } from './reach.js';
 
 /** How long stopping the admin endpoint and the network may take before `run` gives up (exit 1). */
 export const STOP_DEADLINE_MS = 1000;
@@ -128,6 +132,12 @@ export async function runNode(io: Io, cfg: NodeConfig): Promise<number> {
     const watcher = ctx.spawn('events', async () => {
       for await (const e of events) logEvent(log, e, known);
     });
+    // Primaries that do not connect are named in a warning (src/cli/reach.ts).
+    const reachStop = new AbortController();
+    void ended.then(() => reachStop.abort());
+    const reach = ctx.spawn('reach', () =>
+      reportReachability(node.network, cfg.signer.publicKey, ctx.clock, log, reachStop.signal),
+    );
     reload = () => {
       let next: NodeConfig;
       try {
@@ -222,7 +232,8 @@ export async function runNode(io: Io, cfg: NodeConfig): Promise<number> {
       gaveUp.fire(1);
       return 1;
     }
-    await watcher.done;
+    reachStop.abort();
+    await Promise.all([watcher.done, reach.done]);
     if (status === 0) log.info({}, 'node stopped');
     return status;
   });
