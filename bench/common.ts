@@ -153,6 +153,34 @@ export interface SpawnOptions {
 /** Env variable carrying {@link SpawnOptions.lifetimeMs} to the worker. */
 const LIFETIME_ENV = 'BENCH_WORKER_LIFETIME_MS';
 
+/**
+ * Env variable: MB of live application state every worker holds (bench/app-heap.ts), set by
+ * the benchmarks' `--app-heap-mb N`; unset or 0, none.
+ */
+export const APP_HEAP_ENV = 'BENCH_APP_HEAP_MB';
+
+/** The `--import` flags that give a worker its application state, if {@link APP_HEAP_ENV} asks. */
+function appHeapArgv(): string[] {
+  const mb = Number(process.env[APP_HEAP_ENV] ?? 0);
+  if (!(mb > 0)) return [];
+  return ['--import', new URL('./app-heap.js', import.meta.url).href];
+}
+
+/**
+ * Reads `--app-heap-mb N` from `argv` into {@link APP_HEAP_ENV} (inherited by every worker this
+ * process spawns); returns N (0 without the flag).
+ */
+export function appHeapFromArgs(argv: readonly string[]): number {
+  const v = argValue(argv, '--app-heap-mb');
+  if (v === undefined) return Number(process.env[APP_HEAP_ENV] ?? 0);
+  const mb = Number(v);
+  if (!Number.isFinite(mb) || mb < 0 || mb > 4096) {
+    throw new Error(`--app-heap-mb must be a number of MB in 0-4096, got ${v}`);
+  }
+  process.env[APP_HEAP_ENV] = String(mb);
+  return mb;
+}
+
 /** Forks `modulePath` as a worker named `name` (in error messages) and returns its handle. */
 export function spawnWorker(modulePath: string, name: string, opts: SpawnOptions = {}): Worker {
   const env =
@@ -160,7 +188,7 @@ export function spawnWorker(modulePath: string, name: string, opts: SpawnOptions
       ? process.env
       : { ...process.env, [LIFETIME_ENV]: String(opts.lifetimeMs) };
   const child: ChildProcess = fork(modulePath, [], {
-    execArgv: [...(opts.execArgv ?? [])],
+    execArgv: [...appHeapArgv(), ...(opts.execArgv ?? [])],
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

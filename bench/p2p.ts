@@ -6,6 +6,7 @@
  * Usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem]
  *        [--no-libp2p] [--with-stream] [--json FILE]
  *        [--window N] [--bulk-window N] [--mailbox N] [--batch N] [--profile-mem N]
+ *        [--app-heap-mb N]
  *
  * Throughput (1-3) is interleaved (bench/interleave.ts): each measurement starts a lookup pair, a
  * js-libp2p pair (unless --no-libp2p or not installed) and, with --with-stream, a bare authp2p
@@ -38,11 +39,15 @@
  *
  * Output: progress on stderr; a table, then one JSON line, on stdout.
  *
+ * `--app-heap-mb N`: every worker (each contender's, js-libp2p's too) first builds and keeps N MB
+ * of small objects, as a node's own state would (bench/app-heap.ts: with the few MB a bare
+ * worker holds, V8's collector behaves unlike it does in an application; see BENCHMARKS.md).
+ *
  * Diagnostics: `--profile-mem N` runs one memory measurement with N peers, takes heap snapshots
  * of the node before and after the connections, and prints the heap growth per peer by
  * constructor (`--profile-stream`: of the bare stream listener instead);
  * `P2P_BENCH_PROF=client|server|node|crowd` runs that worker with --cpu-prof (profiles written
- * to ./prof); `P2P_BENCH_FLAGS='--max-semi-space-size=1'` passes node flags to
+ * to ./prof; `STREAM_BENCH_PROF=client|server` the bare stream's, with --with-stream); `P2P_BENCH_FLAGS='--max-semi-space-size=1'` passes node flags to
  * every worker.
  */
 
@@ -51,6 +56,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  appHeapFromArgs,
   argValue,
   CPU_PROF_ARGV,
   fmt,
@@ -230,7 +236,7 @@ function lookupSteps(
 ): Step[] {
   const sides: (() => Promise<Contender>)[] = [() => lookupContender(tuning)];
   if (withLibp2p) sides.push(libp2pContender);
-  if (withStream) sides.push(() => streamContender(STREAM));
+  if (withStream) sides.push(() => streamContender(STREAM, 'STREAM_BENCH_PROF'));
   return throughputSteps(cfg, sides, {
     bulk: '>= 85% stream',
     msgs: '>= 85% stream',
@@ -697,11 +703,13 @@ async function main(): Promise<void> {
     console.log(
       'usage: node --expose-gc build/bench/p2p.js [--quick] [--only bulk,msgs,rtt,mem] [--no-libp2p]\n' +
         '       [--with-stream] [--flavour lookup|discovery] [--json FILE] [--window N] [--bulk-window N]\n' +
-        '       [--mailbox N] [--batch N] [--profile-mem N [--profile-stream]] [--mem-idle MS]',
+        '       [--mailbox N] [--batch N] [--profile-mem N [--profile-stream]] [--mem-idle MS]\n' +
+        '       [--app-heap-mb N]',
     );
     return;
   }
   const quick = argv.includes('--quick');
+  const appHeapMb = appHeapFromArgs(argv);
   const only = (argValue(argv, '--only') ?? 'bulk,msgs,rtt,mem').split(',');
   const want = (k: string): boolean => only.includes(k);
   const cfg = quick ? QUICK : FULL;
@@ -768,7 +776,8 @@ async function main(): Promise<void> {
     `\nauthp2p ${flavour} network (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
       `${quick ? ' [quick]' : ''}, ${cfg.runs} interleaved rounds (memory: median of ${cfg.mem.runs}), ` +
       `mailboxSize ${tuning.mailboxSize}, sendBatchSize ${tuning.sendBatchSize}, window ${tuning.window} ` +
-      `(bulk ${tuning.bulkWindow}), load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
+      `(bulk ${tuning.bulkWindow}), ${appHeapMb > 0 ? `${appHeapMb} MB of application state per worker, ` : ''}` +
+      `load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
   );
   if (done.length > 0) {
     const refs = [...(withLibp2p ? [JS_LIBP2P] : []), ...(withStream ? [STREAM] : [])];
@@ -800,6 +809,7 @@ async function main(): Promise<void> {
     rounds: Object.fromEntries(done.map((d) => [d.step.name, roundsJson(d.rounds)])),
     lookupDrops,
     tuning,
+    appHeapMb,
     memory: ours,
     libp2pMemory: theirs ?? null,
     quick,

@@ -3,7 +3,7 @@
  * by side with js-libp2p (TCP + Noise + Yamux) when bench/libp2p is installed.
  *
  * Usage: node build/bench/stream.js [--quick] [--only bulk,msgs,rtt,conns] [--no-libp2p]
- *        [--json FILE]
+ *        [--json FILE] [--app-heap-mb N] (every worker holds N MB of live state: bench/app-heap.ts)
  *
  * Measurements (same sizes, counts, runs and clocks as bench/libp2p/run.mjs, PROTOCOL there):
  *   1. bulk: 256 MiB (quick 64) as 64 KiB messages, sendMany batches of 16; MB/s (10^6 bytes).
@@ -26,7 +26,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { cryptoBackend } from '../src/crypto/backend.js';
-import { argValue, THROUGHPUT_FULL, THROUGHPUT_QUICK } from './common.js';
+import { appHeapFromArgs, argValue, THROUGHPUT_FULL, THROUGHPUT_QUICK } from './common.js';
 import {
   type Contender,
   JS_LIBP2P,
@@ -81,6 +81,7 @@ function steps(cfg: Settings, withLibp2p: boolean): Step[] {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const quick = argv.includes('--quick');
+  const appHeapMb = appHeapFromArgs(argv);
   const withLibp2p = !argv.includes('--no-libp2p') && libp2pInstalled();
   if (!argv.includes('--no-libp2p') && !withLibp2p) {
     process.stderr.write('[stream bench] bench/libp2p not installed: authp2p column only\n');
@@ -93,12 +94,13 @@ async function main(): Promise<void> {
   console.log(
     `\nauthp2p stream vs js-libp2p (${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'})` +
       `${quick ? ' [quick]' : ''}, crypto ${cryptoBackend()}, ${cfg.runs} interleaved rounds, ` +
-      `load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
+      `${appHeapMb > 0 ? `${appHeapMb} MB of application state per worker, ` : ''}load average ${loadStart.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}\n`,
   );
   printComparison(done, AUTHP2P, withLibp2p ? [JS_LIBP2P] : []);
   const json = {
     quick,
     runs: cfg.runs,
+    appHeapMb,
     cryptoBackend: cryptoBackend(),
     rounds: Object.fromEntries(done.map((d) => [d.step.name, roundsJson(d.rounds)])),
   };
