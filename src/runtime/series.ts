@@ -142,7 +142,10 @@ export class SeriesTable {
       if (v === undefined) scan.add(f);
       else {
         let set = byHead.get(v);
-        if (set === undefined) byHead.set(v, (set = new Set()));
+        if (set === undefined) {
+          set = new Set();
+          byHead.set(v, set);
+        }
         set.add(f);
       }
     }
