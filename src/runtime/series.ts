@@ -10,7 +10,8 @@
  * family's first label (the peer's key in hex for the per-peer families: one map entry per peer,
  * whatever the number of families, and the key is the string the caller already holds). The
  * exposition builds prom-client's `{ labels, value }` samples at scrape time, in the order the
- * series were first counted (as prom-client's own map would list them), so the text is the same.
+ * series were first counted (as prom-client's own map would list them) and with the labels in
+ * the family's label-name order (as every caller passes them), so the text is the same.
  *
  * @module
  */

@@ -232,7 +232,7 @@ test('bad values and unknown label names fail at the call site', async () => {
   });
 });
 
-test('a bound handle adds to its stored series across flushes, and to a new one once the series was removed', async () => {
+test('a bound handle adds to its series across reads, and to a new one once the series was removed', async () => {
   await deterministicRuntime({ seed: 4 }).run(async (ctx) => {
     const sent = ctx.metrics.counter('pinged', 'Pinged', ['peer', 'message']);
     const held = sent.bind!({ peer: 'a', message: 'ping' });
