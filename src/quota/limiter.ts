@@ -137,7 +137,7 @@ export const SELF_SWEEP = 64;
  * A keyed GCRA rate limiter (`governor::RateLimiter::keyed`): one independent state per key
  * (peer hex, IP, subnet). Keys whose state is fully replenished carry no information and are
  * removed by {@link retainRecent}. The limiter also sweeps them itself whenever a new key finds
- * it holding twice as many keys as after its last sweep (at least {@link SELF_SWEEP}): amortised
+ * it holding twice as many keys as after its last sweep (at least 64): amortised
  * O(1) per check, and a burst of one-off keys (a listener's per-IP handshake limiter during a
  * burst of connections) leaves about as many keys as arrived within the last `burst × interval`,
  * not all of them until the caller's next periodic sweep.
