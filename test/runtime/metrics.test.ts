@@ -280,3 +280,81 @@ test('a handle kept past forget and a fresh one for the same labels count into o
     assert.equal(sent.get(labels), 2);
   });
 });
+
+test('the exposition matches prom-client fed the same operations (random sequences)', async () => {
+  const { MetricsRoot } = await import('../../src/runtime/metrics.js');
+  const prom = await import('prom-client');
+  const peers = ['aa', 'bb', 'cc', 7];
+  const messages = ['ping', 'data_0', 3];
+  for (let seed = 1; seed <= 60; seed++) {
+    let x = seed;
+    const next = (n: number) => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x % n;
+    };
+    const root = new MetricsRoot();
+    const m = root.view('');
+    const sent = m.counter('sent', 'Sent', ['peer', 'message']);
+    const upd = m.counter('upd', 'Upd', ['peer']);
+    const plain = m.counter('plain', 'Plain');
+    const conn = m.gauge('conn', 'Conn', ['peer']);
+    // The reference: prom-client's own metrics, registered in exposition (name) order.
+    const reg = new prom.Registry();
+    const registers = [reg];
+    const rConn = new prom.Gauge({ name: 'conn', help: 'Conn', labelNames: ['peer'], registers });
+    const rPlain = new prom.Counter({ name: 'plain_total', help: 'Plain', registers });
+    const rSent = new prom.Counter({
+      name: 'sent_total',
+      help: 'Sent',
+      labelNames: ['peer', 'message'],
+      registers,
+    });
+    const rUpd = new prom.Counter({
+      name: 'upd_total',
+      help: 'Upd',
+      labelNames: ['peer'],
+      registers,
+    });
+    for (let i = 0; i < 80; i++) {
+      const peer = peers[next(peers.length)]!;
+      const message = messages[next(messages.length)]!;
+      const v = next(4);
+      switch (next(8)) {
+        case 0:
+          sent.inc({ peer, message }, v);
+          rSent.inc({ peer, message }, v);
+          break;
+        case 1:
+        case 2:
+          // A bound handle counts nothing (and makes no series) for 0.
+          sent.bind!({ peer, message }).inc(v);
+          if (v > 0) rSent.inc({ peer, message }, v);
+          break;
+        case 3:
+          upd.inc({ peer });
+          rUpd.inc({ peer });
+          break;
+        case 4:
+          plain.inc(undefined, v);
+          rPlain.inc(v);
+          break;
+        case 5:
+          conn.set({ peer }, 1_700_000_000_000 + v / 4);
+          rConn.set({ peer }, 1_700_000_000_000 + v / 4);
+          break;
+        case 6:
+          conn.remove({ peer });
+          rConn.remove({ peer });
+          break;
+        default:
+          m.forget({ peer });
+          for (const mm of messages) rSent.remove({ peer, message: mm });
+          rUpd.remove({ peer });
+          rConn.remove({ peer });
+      }
+      if (next(5) === 0)
+        assert.equal(await m.encode(), await reg.metrics(), `seed ${seed} op ${i}`);
+    }
+    assert.equal(await m.encode(), await reg.metrics(), `seed ${seed}`);
+  }
+});
