@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as prom from 'prom-client';
 import { deterministicRuntime, nodeRuntime } from '../../src/runtime/index.js';
+import { MetricsRoot } from '../../src/runtime/metrics.js';
 
 test('child contexts prefix metric names and encode only their own metrics', async () => {
   await deterministicRuntime({ seed: 1 }).run(async (ctx) => {
@@ -282,8 +284,6 @@ test('a handle kept past forget and a fresh one for the same labels count into o
 });
 
 test('the exposition matches prom-client fed the same operations (random sequences)', async () => {
-  const { MetricsRoot } = await import('../../src/runtime/metrics.js');
-  const prom = await import('prom-client');
   const peers = ['aa', 'bb', 'cc', 7];
   const messages = ['ping', 'data_0', 3];
   for (let seed = 1; seed <= 60; seed++) {
