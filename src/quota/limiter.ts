@@ -130,16 +130,23 @@ export class RateLimiter {
   }
 }
 
+/** Keys a keyed limiter holds before a new key makes it sweep the fully replenished ones. */
+export const SELF_SWEEP = 64;
+
 /**
  * A keyed GCRA rate limiter (`governor::RateLimiter::keyed`): one independent state per key
  * (peer hex, IP, subnet). Keys whose state is fully replenished carry no information and are
- * removed by {@link retainRecent}; call it periodically so memory stays bounded by the keys seen
- * within the last `burst × interval`.
+ * removed by {@link retainRecent}. The limiter also sweeps them itself whenever a new key finds
+ * it holding twice as many keys as after its last sweep (at least 64): amortised
+ * O(1) per check, and a burst of one-off keys (a listener's per-IP handshake limiter during a
+ * burst of connections) leaves about as many keys as arrived within the last `burst × interval`,
+ * not all of them until the caller's next periodic sweep.
  */
 export class KeyedRateLimiter<K extends string | number> {
   readonly #g: Gcra;
   readonly #clock: NowClock;
   readonly #tats = new Map<K, number>();
+  #sweepAt = SELF_SWEEP;
 
   constructor(quota: Quota, clock: NowClock) {
     this.#g = new Gcra(quota, clock);
@@ -169,8 +176,16 @@ export class KeyedRateLimiter<K extends string | number> {
     const tat = stored ?? t0;
     const earliest = tat - g.tau + weight;
     if (t0 < earliest) return g.toMs(earliest);
+    // The key just set is retained by the sweep: its state is above t0.
     this.#tats.set(key, Math.max(tat, t0) + weight);
+    if (stored === undefined && this.#tats.size >= this.#sweepAt) this.#sweep(t0);
     return true;
+  }
+
+  /** Forgets the keys replenished at `t0` (ns); the next self-sweep at twice what is left. */
+  #sweep(t0: number): void {
+    for (const [k, v] of this.#tats) if (v <= t0) this.#tats.delete(k);
+    this.#sweepAt = Math.max(SELF_SWEEP, 2 * this.#tats.size);
   }
 
   #rebase(nowMs: number): number {
@@ -189,7 +204,7 @@ export class KeyedRateLimiter<K extends string | number> {
     const nowMs = this.#clock.now();
     let t0 = this.#g.toNs(nowMs);
     if (this.#g.needsRebase(t0)) t0 = this.#rebase(nowMs);
-    for (const [k, v] of this.#tats) if (v <= t0) this.#tats.delete(k);
+    this.#sweep(t0);
   }
 
   /** Forgets `key` entirely. */

@@ -1,5 +1,6 @@
 import * as prom from 'prom-client';
 import type { BoundCounter, Counter, Gauge, Histogram, Labels, Metrics } from './context.js';
+import { Family, Series, SeriesTable } from './series.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 
@@ -7,31 +8,27 @@ interface Entry {
   readonly kind: Kind;
   /** The family name in the exposition (a counter's carries `_total`). */
   readonly exposed: string;
+  readonly help: string;
   readonly view: Counter | Gauge | Histogram;
-  readonly series: SeriesIndex;
-}
-
-/** What removing series needs of a prom-client metric. */
-interface Removable {
-  remove(labels: Record<string, string | number>): void;
+  /** A counter's or gauge's series (kept here, not in prom-client: see `series.ts`). */
+  readonly family?: Family;
+  /** A histogram's label values (its series stay in prom-client). */
+  readonly index?: SeriesIndex;
 }
 
 /**
- * The label values each family has seen, per label name, so that the series matching a partial
+ * The label values a histogram has seen, per label name, so that the series matching a partial
  * label set can be removed without scanning prom-client's internal map. Label values are bounded
  * by design (never attacker-chosen), so these sets are too.
  */
 class SeriesIndex {
   readonly #names: readonly string[];
   readonly #seen: Map<string, Set<string | number>>;
-  #metric: Removable | undefined;
+  readonly #metric: prom.Histogram;
 
-  constructor(names: readonly string[]) {
+  constructor(names: readonly string[], metric: prom.Histogram) {
     this.#names = names;
     this.#seen = new Map(names.map((n) => [n, new Set()]));
-  }
-
-  attach(metric: Removable): void {
     this.#metric = metric;
   }
 
@@ -43,19 +40,9 @@ class SeriesIndex {
     }
   }
 
-  /** A string naming the series of a full label set (values in label-name order). */
-  key(labels: Labels): string {
-    let k = '';
-    for (const n of this.#names) k += `${String(labels[n])}\u0001`;
-    return k;
-  }
-
   /** Removes every series whose labels include `partial`; forgets `partial`'s values. */
-  forget(partial: Labels, flush: () => void): void {
-    const metric = this.#metric;
-    if (metric === undefined) return;
+  forget(partial: Labels): void {
     for (const k of Object.keys(partial)) if (!this.#seen.has(k)) return;
-    flush();
     const free = this.#names.filter((n) => !(n in partial));
     const combos: Record<string, string | number>[] = [{ ...partial }];
     for (const n of free) {
@@ -64,7 +51,7 @@ class SeriesIndex {
       for (const c of combos) for (const v of values) next.push({ ...c, [n]: v });
       combos.splice(0, combos.length, ...next);
     }
-    for (const c of combos) metric.remove(c);
+    for (const c of combos) this.#metric.remove(c);
     for (const [k, v] of Object.entries(partial)) this.#seen.get(k)!.delete(v);
   }
 }
@@ -78,210 +65,91 @@ export function counterName(name: string): string {
   return name.endsWith('_total') ? name : `${name}_total`;
 }
 
-/** A stored sample in prom-client's per-metric map (internal to prom-client 15.1.x). */
-interface Sample {
-  readonly value: number;
-  readonly labels: Readonly<Record<string, string | number>>;
-}
-
-/** A counter's stored sample, which its bound handle adds to (see {@link Bound.sample}). */
-interface MutableSample {
-  value: number;
-}
-
-/** prom-client 15.1.x's `Counter.inc` returns the key of the series in its map. */
-type IncWithHash = (labels: Labels, value: number) => { labelHash?: string } | undefined;
-
-// prom-client only offers an async `get()` (it runs collect callbacks); our contract reads
-// synchronously, so read the sample map directly. The version is pinned in package.json.
-function read(metric: object, labels: Labels | undefined): number {
-  const map = (metric as { hashMap?: Record<string, Sample> }).hashMap;
-  if (map === undefined) return 0;
-  for (const key in map) {
-    const sample = map[key];
-    if (sample !== undefined && sameLabels(sample.labels, labels)) return sample.value;
-  }
-  return 0;
-}
-
-function sameLabels(a: Readonly<Record<string, string | number>>, b: Labels | undefined): boolean {
-  const aKeys = Object.keys(a);
-  if (b === undefined) return aKeys.length === 0;
-  if (aKeys.length !== Object.keys(b).length) return false;
-  for (const k of aKeys) {
-    const v = b[k];
-    if (v === undefined || String(v) !== String(a[k])) return false;
-  }
-  return true;
-}
-
 /**
- * A counter bound to one label set. `inc` only adds to a local count (prom-client hashes the
- * labels object on every `inc`, a few percent of a message's CPU on hot paths); the first
- * increment after a flush puts the handle on its counter's dirty set, and the counter folds
- * pending counts in before any read or exposition. A counter hands out one handle per series
- * (binding the same labels again, as a reconnecting peer does, returns the same handle; forgetting
- * the series drops it), so a node whose metrics nobody reads holds at most one handle per live
- * series, not one per connection it ever had (the soak found that growth). The dirty set is also
- * folded in whenever it reaches {@link MAX_DIRTY} handles.
+ * A counter series and its bound handle in one object. `inc` adds to the series' value directly
+ * (no label hashing, no pending count to fold in later); a handle held past `forget` counts into
+ * the live series of its labels, made afresh if there is none.
  */
-class Bound implements BoundCounter {
-  readonly labels: Labels;
-  readonly #owner: CounterView;
-  pending = 0;
-  /**
-   * prom-client's stored sample of this series and its key in the counter's map, once a flush
-   * made it: later flushes add to it directly while the map still holds it (no label hashing,
-   * no key string per flush; a `remove` or reset replaces it, and the next flush goes through
-   * `inc` again).
-   */
-  sample: MutableSample | undefined;
-  hash = '';
-  /** The next handle on its counter's dirty list (an intrusive list: no allocation per mark). */
-  nextDirty: Bound | undefined;
-  constructor(labels: Labels, owner: CounterView) {
-    this.labels = labels;
-    this.#owner = owner;
-  }
+class CounterSeries extends Series implements BoundCounter {
   inc(value = 1): void {
-    // prom-client's own check, made eagerly so a bad value fails at the call site.
+    // prom-client's check, made eagerly so a bad value fails at the call site.
     if (!(value >= 0) || !Number.isFinite(value)) {
       throw new Error('It is not possible to decrease a counter');
     }
-    // Nothing to count (and no series to make, as before: a flush skips empty counts).
+    // Nothing to count (and no series to make, as before).
     if (value === 0) return;
-    const first = this.pending === 0;
-    this.pending += value;
-    // After the increment: marking may flush, and the flush must see this count.
-    if (first) this.#owner.markDirty(this);
+    if (this.seq > 0) this.value += value;
+    else this.family.live(this).value += value;
   }
 }
 
-/** Dirty bound handles a counter holds before it folds them into prom-client. */
-export const MAX_DIRTY = 1024;
+/** A gauge series: its own class, so that gauges' fractional values leave counters' Smis be. */
+class GaugeSeries extends Series {}
+
+function number(value: unknown, what: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${what} is not a valid number: ${value}`);
+  return value;
+}
+
+function read(f: Family, labels: Labels | undefined): number {
+  if (labels !== undefined && !f.knows(labels)) return 0;
+  return f.find(labels)?.value ?? 0;
+}
 
 class CounterView implements Counter {
-  readonly #m: prom.Counter;
-  /** Handles with pending counts, in the order they were first incremented (a linked list). */
-  #dirtyHead: Bound | undefined;
-  #dirtyTail: Bound | undefined;
-  #dirtyCount = 0;
-  /** The handle of each series bound so far, by {@link SeriesIndex.key}. */
-  readonly #bound = new Map<string, Bound>();
-  readonly #series: SeriesIndex;
-  constructor(make: (collect: () => void) => prom.Counter, series: SeriesIndex) {
-    this.#m = make(() => this.#flush());
-    this.#series = series;
-    series.attach(this.#m);
+  readonly #f: Family;
+  constructor(family: Family) {
+    this.#f = family;
   }
   inc(labels?: Labels, value = 1): void {
-    if (labels === undefined) this.#m.inc(value);
-    else {
-      this.#series.note(labels);
-      this.#m.inc(labels, value);
-    }
-  }
-  /** @internal See {@link Metrics.forget}. */
-  forget(partial: Labels): void {
-    this.#series.forget(partial, () => this.#flush());
-    for (const [k, b] of this.#bound) {
-      let match = true;
-      for (const n in partial) if (String(b.labels[n]) !== String(partial[n])) match = false;
-      if (match) this.#bound.delete(k);
-    }
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+    if (value < 0) throw new Error('It is not possible to decrease a counter');
+    const f = this.#f;
+    f.validate(labels);
+    f.live(f.series(labels)).value += value;
   }
   get(labels?: Labels): number {
-    this.#flush();
-    return read(this.#m, labels);
+    return read(this.#f, labels);
   }
   bind(labels: Labels): BoundCounter {
-    this.#series.note(labels);
-    const key = this.#series.key(labels);
-    let b = this.#bound.get(key);
-    if (b === undefined) {
-      b = new Bound(labels, this);
-      this.#bound.set(key, b);
-    }
-    return b;
+    this.#f.validate(labels);
+    return this.#f.series(labels) as CounterSeries;
   }
-  /** @internal Handles this counter holds, one per bound series. */
-  get boundHandles(): number {
-    return this.#bound.size;
-  }
-  /** @internal A bound handle's first increment since the last flush. */
-  markDirty(b: Bound): void {
-    if (this.#dirtyTail === undefined) this.#dirtyHead = b;
-    else this.#dirtyTail.nextDirty = b;
-    this.#dirtyTail = b;
-    if (++this.#dirtyCount >= MAX_DIRTY) this.#flush();
-  }
-  /** @internal Handles with unflushed increments (at most {@link MAX_DIRTY}). */
-  get dirtyHandles(): number {
-    return this.#dirtyCount;
-  }
-  #flush(): void {
-    let b = this.#dirtyHead;
-    if (b === undefined) return;
-    this.#dirtyHead = undefined;
-    this.#dirtyTail = undefined;
-    this.#dirtyCount = 0;
-    const m = this.#m as unknown as { hashMap?: Record<string, MutableSample | undefined> };
-    const inc = this.#m.inc as unknown as IncWithHash;
-    while (b !== undefined) {
-      const next: Bound | undefined = b.nextDirty;
-      b.nextDirty = undefined;
-      const n = b.pending;
-      b.pending = 0;
-      const sample = b.sample;
-      if (sample !== undefined && m.hashMap?.[b.hash] === sample) sample.value += n;
-      else if (n > 0) {
-        const hash = inc.call(this.#m, b.labels, n)?.labelHash;
-        b.sample = hash === undefined ? undefined : m.hashMap?.[hash];
-        b.hash = hash ?? '';
-      }
-      b = next;
-    }
+  /** @internal Series this counter holds (counted or only bound). */
+  get seriesHeld(): number {
+    return this.#f.size;
   }
 }
 
 class GaugeView implements Gauge {
-  readonly #m: prom.Gauge;
-  readonly #series: SeriesIndex;
-  constructor(m: prom.Gauge, series: SeriesIndex) {
-    this.#m = m;
-    this.#series = series;
-    series.attach(m);
+  readonly #f: Family;
+  constructor(family: Family) {
+    this.#f = family;
+  }
+  #series(labels: Labels | undefined): Series {
+    const f = this.#f;
+    f.validate(labels);
+    return f.live(f.series(labels));
   }
   set(labels: Labels | undefined, value: number): void {
-    if (labels === undefined) this.#m.set(value);
-    else {
-      this.#series.note(labels);
-      this.#m.set(labels, value);
-    }
+    number(value, 'Value');
+    this.#series(labels).value = value;
   }
   inc(labels?: Labels, value = 1): void {
-    if (labels === undefined) this.#m.inc(value);
-    else {
-      this.#series.note(labels);
-      this.#m.inc(labels, value);
-    }
+    number(value, 'Delta');
+    this.#series(labels).value += value;
   }
   dec(labels?: Labels, value = 1): void {
-    if (labels === undefined) this.#m.dec(value);
-    else {
-      this.#series.note(labels);
-      this.#m.dec(labels, value);
-    }
-  }
-  /** @internal See {@link Metrics.forget}. */
-  forget(partial: Labels): void {
-    this.#series.forget(partial, () => {});
+    number(value, 'Delta');
+    this.#series(labels).value -= value;
   }
   get(labels?: Labels): number {
-    return read(this.#m, labels);
+    return read(this.#f, labels);
   }
   remove(labels: Labels): void {
-    this.#m.remove(labels);
+    this.#f.validate(labels);
+    const s = this.#f.find(labels);
+    if (s !== undefined) this.#f.remove(s);
   }
 }
 
@@ -291,7 +159,6 @@ class HistogramView implements Histogram {
   constructor(m: prom.Histogram, series: SeriesIndex) {
     this.#m = m;
     this.#series = series;
-    series.attach(m);
   }
   observe(labels: Labels | undefined, value: number): void {
     if (labels === undefined) this.#m.observe(value);
@@ -302,14 +169,22 @@ class HistogramView implements Histogram {
   }
 }
 
+/** prom-client 15.1.x renders one metric's `get()` result; the method is not in its typings. */
+interface Renders {
+  getMetricsAsString(metric: { get(): Promise<unknown> }): Promise<string>;
+}
+
 /**
  * One prom-client `Registry` per runtime, shared by every context of that runtime. Views add
- * the context's prefix; registering a name twice returns the first registration.
+ * the context's prefix; registering a name twice returns the first registration. Counter and
+ * gauge series live in the runtime's {@link SeriesTable}; prom-client holds their families (names,
+ * help, validation) and renders their samples at scrape time.
  */
 export class MetricsRoot {
   readonly registry: prom.Registry = new prom.Registry();
   readonly #entries = new Map<string, Entry>();
   readonly #views = new Map<string, MetricsView>();
+  readonly #table = new SeriesTable();
 
   /** The view for a context with the given label path (`''` at the root). */
   view(label: string): Metrics {
@@ -322,45 +197,111 @@ export class MetricsRoot {
     return view;
   }
 
-  /**
-   * @internal `name` is the registered name, `exposed` the family name prom-client exposes.
-   */
-  register<E extends Counter | Gauge | Histogram>(
+  /** @internal Registers (or returns) the counter or gauge `name`, exposed as `exposed`. */
+  family<E extends Counter | Gauge>(
     name: string,
-    kind: Kind,
+    kind: 'counter' | 'gauge',
     exposed: string,
+    help: string,
     labelNames: readonly string[],
-    make: (series: SeriesIndex) => E,
+    view: (f: Family) => E,
   ): E {
-    const existing = this.#entries.get(name);
-    if (existing !== undefined) {
-      if (existing.kind !== kind) {
-        throw new TypeError(`metric ${name} is already registered as a ${existing.kind}`);
-      }
-      return existing.view as E;
-    }
-    const series = new SeriesIndex(labelNames);
-    const view = make(series);
-    this.#entries.set(name, { kind, exposed, view, series });
+    const existing = this.#existing(name, kind);
+    if (existing !== undefined) return existing.view as E;
+    const config = { name: exposed, help, labelNames, registers: [this.registry] };
+    // Validates the names and claims `exposed` in the registry; its own samples stay empty.
+    const m = kind === 'counter' ? new prom.Counter(config) : new prom.Gauge(config);
+    const family = new Family(
+      labelNames,
+      this.#table,
+      kind === 'counter'
+        ? (f, key, rest) => new CounterSeries(f, key, rest)
+        : (f, key, rest) => new GaugeSeries(f, key, rest),
+    );
+    const entry: Entry = { kind, exposed, help, view: view(family), family };
+    // Direct registry reads (`registry.metrics()`) see the series too.
+    (m as unknown as { get(): Promise<unknown> }).get = () => this.#result(entry, undefined);
+    this.#entries.set(name, entry);
+    return entry.view as E;
+  }
+
+  /** @internal Registers (or returns) the histogram `name`. */
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    labelNames: readonly string[],
+  ): Histogram {
+    const existing = this.#existing(name, 'histogram');
+    if (existing !== undefined) return existing.view as Histogram;
+    const m = new prom.Histogram({
+      name,
+      help,
+      buckets: [...buckets],
+      labelNames,
+      registers: [this.registry],
+    });
+    const index = new SeriesIndex(labelNames, m);
+    const view = new HistogramView(m, index);
+    this.#entries.set(name, { kind: 'histogram', exposed: name, help, view, index });
     return view;
+  }
+
+  #existing(name: string, kind: Kind): Entry | undefined {
+    const existing = this.#entries.get(name);
+    if (existing !== undefined && existing.kind !== kind) {
+      throw new TypeError(`metric ${name} is already registered as a ${existing.kind}`);
+    }
+    return existing;
   }
 
   /** @internal See {@link Metrics.forget}. */
   forget(prefix: string, labels: Labels): void {
+    const names = Object.keys(labels);
+    const families: Family[] = [];
     for (const [name, entry] of this.#entries) {
       if (!name.startsWith(prefix)) continue;
-      const view = entry.view as { forget?: (l: Labels) => void };
-      if (view.forget !== undefined) view.forget(labels);
-      else entry.series.forget(labels, () => {});
+      const f = entry.family;
+      if (f === undefined) entry.index?.forget(labels);
+      // A family without every one of the label names keeps its series.
+      else if (names.every((n) => f.names.includes(n))) families.push(f);
     }
+    if (families.length > 0) this.#table.forget(families, labels);
+  }
+
+  /** prom-client's `get()` result for a counter or gauge family (one table pass if not given). */
+  async #result(entry: Entry, series: readonly Series[] | undefined): Promise<unknown> {
+    const f = entry.family!;
+    const list = series ?? this.#table.collect(new Set([f])).get(f)!;
+    return {
+      name: entry.exposed,
+      help: entry.help,
+      type: entry.kind,
+      values: list.map((s) => f.sample(s)),
+      aggregator: 'sum',
+    };
   }
 
   /** @internal */
   async encode(prefix: string): Promise<string> {
+    const names = [...this.#entries.keys()].filter((n) => n.startsWith(prefix)).sort();
+    const families = new Set<Family>();
+    for (const n of names) {
+      const f = this.#entries.get(n)!.family;
+      if (f !== undefined) families.add(f);
+    }
+    const collected = families.size > 0 ? this.#table.collect(families) : undefined;
     const parts: string[] = [];
-    for (const [name, entry] of [...this.#entries].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (name.startsWith(prefix)) {
+    for (const n of names) {
+      const entry = this.#entries.get(n)!;
+      const f = entry.family;
+      if (f === undefined) {
         parts.push(await this.registry.getSingleMetricAsString(entry.exposed));
+      } else {
+        const got = this.#result(entry, collected!.get(f)!);
+        parts.push(
+          await (this.registry as unknown as Renders).getMetricsAsString({ get: () => got }),
+        );
       }
     }
     return parts.length === 0 ? '' : `${parts.join('\n\n')}\n`;
@@ -377,32 +318,19 @@ class MetricsView implements Metrics {
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     const full = this.#prefix + name;
-    const exposed = counterName(full);
-    const registers = [this.#root.registry];
-    return this.#root.register(
+    return this.#root.family(
       full,
       'counter',
-      exposed,
+      counterName(full),
+      help,
       labelNames,
-      (series) =>
-        new CounterView(
-          (collect) => new prom.Counter({ name: exposed, help, labelNames, registers, collect }),
-          series,
-        ),
+      (f) => new CounterView(f),
     );
   }
 
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
     const full = this.#prefix + name;
-    const registers = [this.#root.registry];
-    return this.#root.register(
-      full,
-      'gauge',
-      full,
-      labelNames,
-      (series) =>
-        new GaugeView(new prom.Gauge({ name: full, help, labelNames, registers }), series),
-    );
+    return this.#root.family(full, 'gauge', full, help, labelNames, (f) => new GaugeView(f));
   }
 
   histogram(
@@ -411,19 +339,7 @@ class MetricsView implements Metrics {
     buckets: readonly number[],
     labelNames: readonly string[] = [],
   ): Histogram {
-    const full = this.#prefix + name;
-    const registers = [this.#root.registry];
-    return this.#root.register(
-      full,
-      'histogram',
-      full,
-      labelNames,
-      (series) =>
-        new HistogramView(
-          new prom.Histogram({ name: full, help, buckets: [...buckets], labelNames, registers }),
-          series,
-        ),
-    );
+    return this.#root.histogram(this.#prefix + name, help, buckets, labelNames);
   }
 
   encode(): Promise<string> {

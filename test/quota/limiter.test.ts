@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { KeyedRateLimiter, Quota, RateLimiter } from '../../src/quota/index.js';
+import { SELF_SWEEP } from '../../src/quota/limiter.js';
 
 /** A clock that only tells the time: the limiters need nothing else. */
 class FakeClock {
@@ -243,6 +244,47 @@ describe('KeyedRateLimiter', () => {
       if (i % 1000 === 0) rl.retainRecent();
     }
     assert.ok(rl.size <= 1100, `size ${rl.size}`);
+  });
+
+  it('sweeps replenished keys itself as new keys arrive: bounded without retainRecent', () => {
+    const clock = new FakeClock(T0);
+    const rl = new KeyedRateLimiter<string>(Quota.perSecond(10), clock);
+    let most = 0;
+    for (let i = 0; i < 100_000; i++) {
+      clock.t = T0 + i; // 1 key per ms, each fully replenished 100 ms later
+      assert.equal(rl.check(`peer-${i}`), true);
+      most = Math.max(most, rl.size);
+    }
+    // About 100 keys are within their window at any time; the sweep runs at twice what it left.
+    assert.ok(most <= 2 * 101 + 1, `at most ${most} keys held`);
+    assert.ok(rl.size >= 100, 'the keys still within their window are kept');
+  });
+
+  it('self-sweeps decide exactly as one direct limiter per key', () => {
+    const clock = new FakeClock(T0);
+    const quota = Quota.perSecond(5).allowBurst(3);
+    const keyed = new KeyedRateLimiter<number>(quota, clock);
+    const direct = new Map<number, RateLimiter>();
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 4 * SELF_SWEEP }), fc.nat(400)), {
+          minLength: 1,
+          maxLength: 2000,
+        }),
+        (steps) => {
+          for (const [key, dt] of steps) {
+            clock.t += dt;
+            let d = direct.get(key);
+            if (d === undefined) {
+              d = new RateLimiter(quota, clock);
+              direct.set(key, d);
+            }
+            assert.equal(keyed.check(key), d.check());
+          }
+        },
+      ),
+      { seed: 7, numRuns: 30 },
+    );
   });
 
   it('keeps exact behaviour across the 52-day origin rebase', () => {
