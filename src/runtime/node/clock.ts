@@ -45,65 +45,160 @@ class Sleeper {
 }
 
 /**
- * A callback timer (see `timerAt`): one Timeout, chained past setTimeout's longest delay. A
- * {@link NodeTimer.reset} for the delay the Timeout was made with (a periodic timer's) refreshes
- * that Timeout rather than making another, also once it has fired.
+ * A callback timer (see `timerAt`). Every pending one is an entry of one binary heap, ordered by
+ * deadline and then by arming order, under one shared Timeout armed for the earliest: a
+ * connection's keep-alive timer costs this object, not a Timeout (and its argument array) each,
+ * which thousands of idle connections would keep. Fires never early (the deadline is checked
+ * against `Date.now()` when the Timeout runs), in deadline order, ties in the order they were
+ * armed (a {@link NodeTimer.reset} arms anew, as a new timer made then would).
  */
 class NodeTimer implements Timer {
+  // ---------- The shared heap ----------
+  static readonly #heap: NodeTimer[] = [];
+  /** The shared Timeout (pending while the heap holds a timer), and when it fires at the latest. */
+  static #wake: ReturnType<typeof setTimeout> | undefined;
+  static #wakeAt = 0;
+  /** Arming order (ties fire in it); also bounds what one run of {@link #fire} fires. */
+  static #armed = 0;
+
   readonly #fn: () => void;
-  #deadline: number;
-  /** The Timeout, pending or fired (cleared ones are dropped: a cleared Timeout cannot be refreshed). */
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** The delay `#timer` was made with (what `refresh` re-arms it for). */
-  #delay = 0;
-  #pending = false;
+  #deadline = 0;
+  #seq = 0;
+  /** Position in the heap; -1 while not pending. */
+  #index = -1;
 
   constructor(t: number, fn: () => void) {
     this.#fn = fn;
-    this.#deadline = t;
-    this.#arm(t);
-  }
-
-  #arm(t: number): void {
-    let ms = t - Date.now();
-    if (!(ms > 0)) ms = 0;
-    ms = Math.min(Math.trunc(ms), MAX_DELAY);
-    this.#pending = true;
-    const timer = this.#timer;
-    // A refresh fires `#delay` from now: for `ms` one less than that, at most 1 ms late (a
-    // deadline read a millisecond ago), never early.
-    if (timer !== undefined && (ms === this.#delay || ms + 1 === this.#delay)) {
-      timer.refresh();
-      return;
-    }
-    if (timer !== undefined) clearTimeout(timer);
-    this.#delay = ms;
-    this.#timer = setTimeout(NodeTimer.#fire, ms, this);
-  }
-
-  static #fire(self: NodeTimer): void {
-    if (!self.#pending) return;
-    const left = self.#deadline - Date.now();
-    if (left > 0) {
-      self.#arm(self.#deadline);
-      return;
-    }
-    self.#pending = false;
-    self.#fn();
+    this.reset(t);
   }
 
   cancel(): void {
-    if (!this.#pending) return;
-    this.#pending = false;
-    const timer = this.#timer;
-    this.#timer = undefined;
-    if (timer !== undefined) clearTimeout(timer);
+    if (this.#index < 0) return;
+    NodeTimer.#removeAt(this.#index);
+    if (NodeTimer.#heap.length === 0) NodeTimer.#schedule();
   }
 
   reset(t: number): void {
     this.#deadline = t;
-    this.#arm(t);
+    this.#seq = NodeTimer.#armed++;
+    const heap = NodeTimer.#heap;
+    if (this.#index < 0) {
+      this.#index = heap.length;
+      heap.push(this);
+      NodeTimer.#up(this.#index);
+    } else {
+      NodeTimer.#down(NodeTimer.#up(this.#index));
+    }
+    if (heap[0] === this) NodeTimer.#schedule();
   }
+
+  /** Whether `a` fires before `b`. */
+  static #before(a: NodeTimer, b: NodeTimer): boolean {
+    return a.#deadline < b.#deadline || (a.#deadline === b.#deadline && a.#seq < b.#seq);
+  }
+
+  static #place(t: NodeTimer, i: number): void {
+    NodeTimer.#heap[i] = t;
+    t.#index = i;
+  }
+
+  /** Moves the entry at `i` up to its place; returns where it ends. */
+  static #up(i: number): number {
+    const heap = NodeTimer.#heap;
+    const t = heap[i] as NodeTimer;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as NodeTimer;
+      if (!NodeTimer.#before(t, p)) break;
+      NodeTimer.#place(p, i);
+      i = parent;
+    }
+    NodeTimer.#place(t, i);
+    return i;
+  }
+
+  /** Moves the entry at `i` down to its place. */
+  static #down(i: number): void {
+    const heap = NodeTimer.#heap;
+    const n = heap.length;
+    const t = heap[i] as NodeTimer;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && NodeTimer.#before(heap[r] as NodeTimer, heap[l] as NodeTimer) ? r : l;
+      const child = heap[c] as NodeTimer;
+      if (!NodeTimer.#before(child, t)) break;
+      NodeTimer.#place(child, i);
+      i = c;
+    }
+    NodeTimer.#place(t, i);
+  }
+
+  static #removeAt(i: number): void {
+    const heap = NodeTimer.#heap;
+    const t = heap[i] as NodeTimer;
+    t.#index = -1;
+    const last = heap.pop() as NodeTimer;
+    if (last === t) return;
+    NodeTimer.#place(last, i);
+    NodeTimer.#down(NodeTimer.#up(i));
+  }
+
+  /**
+   * Arms the shared Timeout for the earliest deadline unless it fires by then already (an early
+   * wake finds nothing due and re-arms); clears it once no timer is pending (a pending ref'd
+   * Timeout would keep the process alive).
+   */
+  static #schedule(): void {
+    const heap = NodeTimer.#heap;
+    const wake = NodeTimer.#wake;
+    if (heap.length === 0) {
+      if (wake !== undefined) clearTimeout(wake);
+      NodeTimer.#wake = undefined;
+      return;
+    }
+    const at = (heap[0] as NodeTimer).#deadline;
+    if (wake !== undefined && NodeTimer.#wakeAt <= at) return;
+    if (wake !== undefined) clearTimeout(wake);
+    const now = Date.now();
+    let ms = at - now;
+    if (!(ms > 0)) ms = 0;
+    ms = Math.min(Math.trunc(ms), MAX_DELAY);
+    NodeTimer.#wakeAt = now + ms;
+    NodeTimer.#wake = setTimeout(NodeTimer.#fire, ms);
+  }
+
+  /**
+   * The shared Timeout: fires, in order, every timer due now that was armed before this run
+   * (one re-armed by a callback into the past waits for the next run: no endless loop).
+   */
+  static #fire(): void {
+    NodeTimer.#wake = undefined;
+    const heap = NodeTimer.#heap;
+    const now = Date.now();
+    const armedBefore = NodeTimer.#armed;
+    try {
+      while (heap.length > 0) {
+        const t = heap[0] as NodeTimer;
+        if (t.#deadline > now || t.#seq >= armedBefore) break;
+        NodeTimer.#removeAt(0);
+        t.#fn();
+      }
+    } finally {
+      NodeTimer.#schedule();
+    }
+  }
+
+  /** @internal Pending timers of the process (for tests). */
+  static get pending(): number {
+    return NodeTimer.#heap.length;
+  }
+}
+
+/** @internal Callback timers pending in the process, every Node runtime's (for tests). */
+export function pendingNodeTimers(): number {
+  return NodeTimer.pending;
 }
 
 /**

@@ -5,6 +5,7 @@ import { ByteQueue, type Scratch } from '../byte-queue.js';
 import type { ByteReader, Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
 import { PendingRead, promised } from '../read.js';
+import { Deadline, DeadlineList } from './deadlines.js';
 import { dialSource } from './platform.js';
 
 /** Tuning of the Node network; every field has a default. */
@@ -62,8 +63,11 @@ const OWNER = Symbol('authp2p.connection');
 /** A socket with its {@link NodeConnection}. */
 type OwnedSocket = net.Socket & { [OWNER]?: NodeConnection };
 
-/** A TCP connection. It is its own sink and stream: one object, no indirection on hot paths. */
-class NodeConnection implements Connection {
+/**
+ * A TCP connection. It is its own sink and stream: one object, no indirection on hot paths; and
+ * its own entry in the network's list of read deadlines.
+ */
+class NodeConnection extends Deadline implements Connection {
   readonly sink: this = this;
   readonly stream: this = this;
   readonly remote: SocketAddr;
@@ -72,6 +76,8 @@ class NodeConnection implements Connection {
   readonly #queue = new ByteQueue();
   readonly #maxBuffered: number;
   readonly #readTimeoutMs: number;
+  /** The network's read deadlines (undefined: reads never time out). */
+  readonly #reads: DeadlineList | undefined;
   readonly #writeTimeoutMs: number;
   readonly #open: Set<NodeConnection>;
   #paused = false;
@@ -85,15 +91,6 @@ class NodeConnection implements Connection {
   /** The pending read (its reader is told in the socket's data event, no promise). */
   readonly #pending = new PendingRead(false);
   #eof = false;
-  /**
-   * The read timer: one `Timeout` of `readTimeoutMs` per connection, kept after it fires and
-   * re-armed by `refresh()` at each wait (an idle connection waits once per keep-alive period;
-   * a new `Timeout` each time was garbage that lived for a period). `#readShort` marks the rare
-   * replacement of another duration (see {@link #onReadTimer}).
-   */
-  #readTimer: ReturnType<typeof setTimeout> | undefined;
-  #readShort = false;
-  #readDeadline = 0;
 
   // ---------- Write state ----------
   /** Batches handed to the socket, and batches it has finished with (write callbacks run in order). */
@@ -119,10 +116,13 @@ class NodeConnection implements Connection {
     socket: net.Socket,
     options: Required<NodeNetworkOptions>,
     open: Set<NodeConnection>,
+    reads: DeadlineList | undefined,
   ) {
+    super();
     this.#socket = socket;
     this.#maxBuffered = options.maxReadBufferBytes;
     this.#readTimeoutMs = options.readTimeoutMs;
+    this.#reads = reads;
     this.#writeTimeoutMs = options.writeTimeoutMs;
     this.#open = open;
     open.add(this);
@@ -217,8 +217,7 @@ class NodeConnection implements Connection {
     if (want !== 0) {
       if (queue.length < want) {
         // Progress: the read timeout counts from the last byte received.
-        if (this.#readTimer !== undefined)
-          this.#readDeadline = performance.now() + this.#readTimeoutMs;
+        this.#reads?.arm(this);
         return;
       }
       // The reader runs here, in the data event (it may read again, or close).
@@ -235,35 +234,18 @@ class NodeConnection implements Connection {
     this.#socket.resume();
   }
 
+  /**
+   * Arms the read timeout: the connection moves to the tail of the network's read deadlines
+   * (a completed read leaves it there; its deadline passing then finds no read pending).
+   */
   #armRead(): void {
-    if (!Number.isFinite(this.#readTimeoutMs)) return;
-    this.#readDeadline = performance.now() + this.#readTimeoutMs;
-    const timer = this.#readTimer;
-    if (timer !== undefined && !this.#readShort) {
-      // Pending or fired: either way it now fires `readTimeoutMs` from here.
-      timer.refresh();
-      return;
-    }
-    if (timer !== undefined) clearTimeout(timer);
-    this.#readShort = false;
-    this.#readTimer = setTimeout(NodeConnection.#onReadTimer, this.#readTimeoutMs, this);
-    this.#readTimer.unref();
+    this.#reads?.arm(this);
   }
 
-  // One timer per connection: a recv that completes does not clear it (the next wait refreshes
-  // it), and when it fires it checks whether the pending recv (if any) is really overdue: bytes
-  // that arrived meanwhile without completing it moved the deadline, and the timer's start is
-  // the loop's cached time, which may be a turn old.
-  static #onReadTimer(self: NodeConnection): void {
-    if (self.#pending.want === 0 || self.#poisoned) return;
-    const left = self.#readDeadline - performance.now();
-    if (left > 0) {
-      self.#readShort = true;
-      self.#readTimer = setTimeout(NodeConnection.#onReadTimer, left, self);
-      self.#readTimer.unref();
-      return;
-    }
-    self.#poison(new RuntimeError('ReadTimeout', `no byte received for ${self.#readTimeoutMs} ms`));
+  /** @internal The read deadline passed: a read still pending fails with `ReadTimeout`. */
+  deadlinePassed(): void {
+    if (this.#pending.want === 0 || this.#poisoned) return;
+    this.#poison(new RuntimeError('ReadTimeout', `no byte received for ${this.#readTimeoutMs} ms`));
   }
 
   // ---------- Sink ----------
@@ -431,10 +413,8 @@ class NodeConnection implements Connection {
   }
 
   #clearTimers(): void {
-    if (this.#readTimer !== undefined) clearTimeout(this.#readTimer);
+    this.#reads?.disarm(this);
     if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer);
-    this.#readTimer = undefined;
-    this.#readShort = false;
     this.#writeTimer = undefined;
   }
 }
@@ -485,6 +465,8 @@ export class NodeNetwork implements Network {
   readonly options: Required<NodeNetworkOptions>;
   readonly connections = new Set<NodeConnection>();
   readonly listeners = new Set<NodeListener>();
+  /** Every connection's read deadline, under one Timeout (undefined: no read timeout). */
+  readonly #reads: DeadlineList | undefined;
 
   constructor(options: NodeNetworkOptions = {}) {
     this.options = {
@@ -493,11 +475,13 @@ export class NodeNetwork implements Network {
       maxReadBufferBytes: options.maxReadBufferBytes ?? 4 * 1024 * 1024,
       acceptBacklog: options.acceptBacklog ?? 1024,
     };
+    const readMs = this.options.readTimeoutMs;
+    this.#reads = Number.isFinite(readMs) ? new DeadlineList(Math.max(0, readMs)) : undefined;
   }
 
   /** @internal */
   wrap(socket: net.Socket): Connection {
-    return new NodeConnection(socket, this.options, this.connections);
+    return new NodeConnection(socket, this.options, this.connections, this.#reads);
   }
 
   bind(address: SocketAddr): Promise<Listener> {
