@@ -141,7 +141,21 @@ type Settled<T> =
   | { readonly ok: true; readonly value: T | undefined }
   | { readonly ok: false; readonly error: unknown };
 
-class Task<T> implements TaskInfo, Handle<T> {
+/**
+ * @internal How a callback task ends (see {@link RuntimeContext.spawnCallback}): it calls one of
+ * these once (later calls are ignored), as an async task's promise settles once.
+ */
+export interface TaskEnd<T> {
+  /** The task returned `value`. */
+  returned(value: T): void;
+  /** The task threw `error` (the scope's abort reason counts as stopped, as for any task). */
+  threw(error: unknown): void;
+}
+
+/** A callback task's start: runs on a microtask; ends by calling `end` (or by throwing). */
+export type TaskStart<T> = (ctx: Context, end: TaskEnd<T>) => void;
+
+class Task<T> implements TaskInfo, Handle<T>, TaskEnd<T> {
   readonly id: number;
   readonly label: string;
   readonly #scope: Scope;
@@ -152,20 +166,31 @@ class Task<T> implements TaskInfo, Handle<T> {
   #resolve: ((value: T | undefined) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
 
-  constructor(tasks: Tasks, id: number, ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>) {
+  constructor(
+    tasks: Tasks,
+    id: number,
+    ctx: RuntimeContext,
+    fn: ((ctx: Context) => Promise<T>) | undefined,
+    start?: TaskStart<T>,
+  ) {
     this.id = id;
     this.label = ctx.label;
     this.#scope = ctx.scope;
     this.#tasks = tasks;
     // Start on a microtask: the spawner gets its handle first, and a synchronous throw in `fn`
     // becomes a failure like any other. One reaction on `fn`'s promise; `done` is made only if
-    // someone reads it (thousands of peer tasks are never awaited one by one).
+    // someone reads it (thousands of peer tasks are never awaited one by one). A callback task
+    // (`start`) has no promise at all: it calls `returned`/`threw` on this object.
     queueMicrotask(() => {
       let result: Promise<T>;
       try {
+        if (fn === undefined) {
+          (start as TaskStart<T>)(ctx, this);
+          return;
+        }
         result = Promise.resolve(fn(ctx));
       } catch (error) {
-        this.#threw(error);
+        this.threw(error);
         return;
       }
       this.#watch(result);
@@ -175,8 +200,8 @@ class Task<T> implements TaskInfo, Handle<T> {
   /** The one reaction on the task's promise (its closures hold the task, not `fn` or `ctx`). */
   #watch(result: Promise<T>): void {
     result.then(
-      (value) => this.#returned(value),
-      (error: unknown) => this.#threw(error),
+      (value) => this.returned(value),
+      (error: unknown) => this.threw(error),
     );
   }
 
@@ -216,12 +241,16 @@ class Task<T> implements TaskInfo, Handle<T> {
     else reject?.(settled.error);
   }
 
-  #returned(value: T): void {
+  /** @internal {@link TaskEnd.returned}; the first of `returned`/`threw` counts. */
+  returned(value: T): void {
+    if (this.#settled !== undefined) return;
     this.#tasks.end(this, this.#scope, 'returned');
     this.#settle({ ok: true, value });
   }
 
-  #threw(error: unknown): void {
+  /** @internal {@link TaskEnd.threw}; the first of `returned`/`threw` counts. */
+  threw(error: unknown): void {
+    if (this.#settled !== undefined) return;
     const scope = this.#scope;
     if (scope.aborted && error === scope.reason) {
       this.#tasks.end(this, scope, 'stopped');
@@ -247,8 +276,12 @@ export class Tasks {
     this.hooks = hooks;
   }
 
-  spawn<T>(ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>): Handle<T> {
-    const task = new Task(this, this.#nextId++, ctx, fn);
+  spawn<T>(
+    ctx: RuntimeContext,
+    fn: ((ctx: Context) => Promise<T>) | undefined,
+    start?: TaskStart<T>,
+  ): Handle<T> {
+    const task = new Task(this, this.#nextId++, ctx, fn, start);
     this.#live.set(task.id, task);
     this.hooks.started(task);
     return task;
@@ -344,14 +377,28 @@ export class RuntimeContext implements Context {
   }
 
   spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T> {
-    const ctx = new RuntimeContext(
+    return this.tasks.spawn(this.#childContext(label), fn);
+  }
+
+  /**
+   * @internal {@link spawn} for a task driven by callbacks: `start(ctx, end)` runs on a
+   * microtask and the task ends when it calls `end.returned(value)` or `end.threw(error)` (or
+   * throws). The same task as `spawn` makes (label, scope, handle, failure reporting) without
+   * the promise, its reaction and the resolving functions an async task holds while it waits:
+   * the form for thousands of long-lived per-connection tasks.
+   */
+  spawnCallback<T>(label: string, start: TaskStart<T>): Handle<T> {
+    return this.tasks.spawn(this.#childContext(label), undefined, start);
+  }
+
+  #childContext(label: string): RuntimeContext {
+    return new RuntimeContext(
       this.core,
       this.tasks,
       this.#join(label),
       new Scope(this.scope),
       this.network,
     );
-    return this.tasks.spawn(ctx, fn);
   }
 
   /** The same context (label, signal, services) with another network. */

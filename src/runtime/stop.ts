@@ -7,8 +7,10 @@
  * @module
  */
 
-import type { Clock, Context } from './context.js';
-import { RuntimeContext } from './core.js';
+import type { Clock, Context, Handle } from './context.js';
+import { RuntimeContext, type TaskEnd, type TaskStart } from './core.js';
+
+export type { TaskEnd, TaskStart };
 
 function noop(): void {}
 
@@ -97,4 +99,21 @@ export function timerAt(clock: Clock, t: number, fn: () => void): Timer {
   const c = clock as Clock & Partial<TimerClock>;
   if (typeof c.timer === 'function') return c.timer(t, fn);
   return new SleepTimer(clock, t, fn);
+}
+
+/**
+ * Spawns a task driven by callbacks: `start(ctx, end)` runs on a microtask and the task ends when
+ * it calls `end.returned(value)` or `end.threw(error)` (or throws). On a runtime's own contexts
+ * the task holds no promise while it runs (see `RuntimeContext.spawnCallback`); any other
+ * context gets a `spawn` whose promise `end` settles.
+ */
+export function spawnCallback<T>(ctx: Context, label: string, start: TaskStart<T>): Handle<T> {
+  if (ctx instanceof RuntimeContext) return ctx.spawnCallback(label, start);
+  return ctx.spawn(
+    label,
+    (c) =>
+      new Promise<T>((resolve, reject) => {
+        start(c, { returned: resolve, threw: reject });
+      }),
+  );
 }

@@ -14,6 +14,12 @@ export function checkPositive(name: string, v: number): void {
   }
 }
 
+/** Who hears how a run of {@link Actor.start} ended: an object, so its owner needs no closure. */
+export interface RunOwner {
+  /** Called once, with the reason {@link Actor.run} would resolve with. */
+  runEnded(reason: P2PError): void;
+}
+
 /**
  * The peer actor harness shared by both flavours (upstream `actors/peer/actor.rs`): runs one
  * authenticated connection as two halves, each a small state machine driven by callbacks (an idle
@@ -84,19 +90,19 @@ export class Actor {
    * is cancelled. The promise resolves once neither half is waiting on anything.
    */
   run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
-    return new Promise<P2PError>((resolve) => this.start(ctx, conn, resolve));
+    return new Promise<P2PError>((resolve) => this.start(ctx, conn, { runEnded: resolve }));
   }
 
   /**
-   * {@link run} without its promise: `onEnd` is called once, with the reason `run` would resolve
-   * with (the spawner's form: no promise per connection beyond its task's).
+   * {@link run} without its promise: `owner.runEnded` is called once, with the reason `run`
+   * would resolve with (the spawner's form: no promise or closure per connection).
    *
    * @throws P2PError `InvalidConfig` if the actor already ran.
    */
-  start(ctx: Context, conn: PeerConnection, onEnd: (reason: P2PError) => void): void {
+  start(ctx: Context, conn: PeerConnection, owner: RunOwner): void {
     if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
     this.#ran = true;
-    new Run(this.#parts, ctx, conn, onEnd).start();
+    new Run(this.#parts, ctx, conn, owner).start();
   }
 }
 
@@ -108,7 +114,7 @@ class Run implements Halves {
   readonly #parts: RunParts;
   readonly #ctx: Context;
   readonly #conn: PeerConnection;
-  readonly #onEnd: (reason: P2PError) => void;
+  readonly #owner: RunOwner;
   readonly #state: LoopState;
   readonly #peer: string;
   readonly #sender: SendPump;
@@ -124,16 +130,11 @@ class Run implements Halves {
   #reason: P2PError | undefined;
   #ended = false;
 
-  constructor(
-    parts: RunParts,
-    ctx: Context,
-    conn: PeerConnection,
-    onEnd: (reason: P2PError) => void,
-  ) {
+  constructor(parts: RunParts, ctx: Context, conn: PeerConnection, owner: RunOwner) {
     this.#parts = parts;
     this.#ctx = ctx;
     this.#conn = conn;
-    this.#onEnd = onEnd;
+    this.#owner = owner;
     const peer = conn.peer.toHex();
     this.#peer = peer;
     const traffic = parts.metrics.traffic.peer(peer);
@@ -207,7 +208,7 @@ class Run implements Halves {
     if (!this.#ended && this.#sender.idle && this.#receiver.idle) {
       this.#ended = true;
       this.#ctx.log.debug({ peer: this.#peer, reason: reason.code }, 'peer stopped');
-      this.#onEnd(reason);
+      this.#owner.runEnded(reason);
     }
   }
 
