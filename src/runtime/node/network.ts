@@ -5,6 +5,7 @@ import { ByteQueue, type Scratch } from '../byte-queue.js';
 import type { ByteReader, Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
 import { PendingRead, promised } from '../read.js';
+import type { CloseWatcher } from '../tracked.js';
 import { Deadline, DeadlineList } from './deadlines.js';
 import { dialSource } from './platform.js';
 
@@ -85,7 +86,7 @@ class NodeConnection extends Deadline implements Connection {
   #closedPromise: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
   #isClosed = false;
-  #whenClosed: (() => void) | undefined;
+  #whenClosed: CloseWatcher | undefined;
 
   // ---------- Read state ----------
   /** The pending read (its reader is told in the socket's data event, no promise). */
@@ -153,12 +154,12 @@ class NodeConnection extends Deadline implements Connection {
   }
 
   /**
-   * @internal Calls `fn` once the connection is closed (at once if it is): {@link closed}
-   * without a promise per connection. One callback; a later call replaces it.
+   * @internal Tells `watcher` once the connection is closed (at once if it is): {@link closed}
+   * without a promise or closure per connection. One watcher; a later call replaces it.
    */
-  whenClosed(fn: () => void): void {
-    if (this.#isClosed) fn();
-    else this.#whenClosed = fn;
+  whenClosed(watcher: CloseWatcher): void {
+    if (this.#isClosed) watcher.itemClosed(this);
+    else this.#whenClosed = watcher;
   }
 
   static readonly #dataListener = function (this: net.Socket, chunk: Buffer): void {
@@ -378,11 +379,11 @@ class NodeConnection extends Deadline implements Connection {
     this.#open.delete(this);
     this.#isClosed = true;
     const resolve = this.#resolveClosed;
-    const fn = this.#whenClosed;
+    const watcher = this.#whenClosed;
     this.#resolveClosed = undefined;
     this.#whenClosed = undefined;
     resolve?.();
-    fn?.();
+    watcher?.itemClosed(this);
   }
 
   /**
