@@ -18,6 +18,7 @@
  * @module
  */
 
+import { Buffer } from 'node:buffer';
 import {
   type AeadImpl,
   AeadKey,
@@ -49,6 +50,27 @@ export interface CipherOptions {
 
 // Set only for the duration of a constructor call made by cipherWithImpl (single-threaded).
 let forcedImpl: AeadImpl | undefined;
+// Set only for the duration of a constructor call made by cipherPair: where the key goes.
+let keyStorage: Buffer | undefined;
+
+/**
+ * @internal The two directions of one session: `[Cipher(sendKey), Cipher(recvKey)]` whose keys
+ * share one 64-byte allocation (a connection holds both for its life: one allocation and its
+ * ArrayBuffer rather than two). The allocation holds nothing but these two keys.
+ *
+ * @throws {@link CryptoError} `InvalidLength` for a wrong key size
+ */
+export function cipherPair(sendKey: Uint8Array, recvKey: Uint8Array): [Cipher, Cipher] {
+  const storage = Buffer.alloc(2 * KEY_SIZE);
+  try {
+    keyStorage = storage.subarray(0, KEY_SIZE);
+    const send = new Cipher(sendKey);
+    keyStorage = storage.subarray(KEY_SIZE);
+    return [send, new Cipher(recvKey)];
+  } finally {
+    keyStorage = undefined;
+  }
+}
 
 /**
  * @internal A {@link Cipher} on an explicit AEAD implementation, so tests and benchmarks can run
@@ -87,7 +109,12 @@ export class Cipher {
    *   start counter
    */
   constructor(key: Uint8Array, options: CipherOptions = {}) {
-    this.#key = forcedImpl === undefined ? new AeadKey(key) : new AeadKey(key, forcedImpl);
+    const storage = keyStorage;
+    keyStorage = undefined;
+    this.#key =
+      forcedImpl === undefined
+        ? new AeadKey(key, undefined, storage)
+        : new AeadKey(key, forcedImpl, storage);
     const start = options.startCounter ?? 0n;
     if (start < 0n || start > TWO_96) throw new RangeError('startCounter must be in [0, 2^96]');
     if (start === TWO_96) {
