@@ -134,6 +134,24 @@ export interface CoreServices {
 
 const LABEL = /^[A-Za-z][A-Za-z0-9_]*$/;
 
+/** Joined labels kept by {@link internLabel}: a program has few distinct ones. */
+const LABELS = new Map<string, string>();
+const LABELS_MAX = 1024;
+
+/**
+ * `${parent}_${label}`, one flat string per distinct result: every task of a kind (thousands of
+ * `..._peer` tasks) shares it, where each would keep its own concatenation (two cons strings).
+ * Past {@link LABELS_MAX} distinct labels, the rest are not kept.
+ */
+function internLabel(parent: string, label: string): string {
+  // `join` builds a flat string (a template literal would make cons strings).
+  const joined = [parent, label].join('_');
+  const known = LABELS.get(joined);
+  if (known !== undefined) return known;
+  if (LABELS.size < LABELS_MAX) LABELS.set(joined, joined);
+  return joined;
+}
+
 function noop(): void {}
 
 /** How a task settled, kept until (unless) its `done` promise is asked for. */
@@ -360,7 +378,7 @@ export class RuntimeContext implements Context {
     if (!LABEL.test(label)) {
       throw new TypeError(`invalid label ${JSON.stringify(label)}: use [A-Za-z][A-Za-z0-9_]*`);
     }
-    return this.label === '' ? label : `${this.label}_${label}`;
+    return this.label === '' ? label : internLabel(this.label, label);
   }
 
   child(label: string): Context {
