@@ -1,3 +1,4 @@
+import { type Wake, wake } from '../runtime/wake.js';
 import type { Feedback } from './feedback.js';
 import { Deque } from './queue.js';
 import { closeResponderOf, hasResponder, type Responder, responder } from './responder.js';
@@ -161,11 +162,11 @@ export interface Inbox<T> {
  */
 export interface WatchedInbox<T> extends Inbox<T> {
   /**
-   * Sets (or, with `undefined`, clears) the one watcher: called synchronously from every
-   * `enqueue` that queues a message and from `close`. It must not enqueue into or drain this
-   * mailbox itself (schedule that instead).
+   * Sets (or, with `undefined`, clears) the one watcher (a function, or an object whose `wake()`
+   * is called): told synchronously from every `enqueue` that queues a message and from `close`.
+   * It must not enqueue into or drain this mailbox itself (schedule that instead).
    */
-  watch(fn: (() => void) | undefined): void;
+  watch(fn: Wake | undefined): void;
 }
 
 /** The overflow of every mailbox that has none (never written: the first overflow replaces it). */
@@ -190,7 +191,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
   #tracked: Set<T> | undefined;
   /** Made at the first `ready` that has to wait (a watched inbox never makes one). */
   #waiters: Waiters | undefined;
-  #watcher: (() => void) | undefined;
+  #watcher: Wake | undefined;
   #closed = false;
 
   constructor(capacity: number, policy: OverflowPolicy<T>, onBackoff: (() => void) | undefined) {
@@ -205,7 +206,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     return this.#capacity;
   }
 
-  watch(fn: (() => void) | undefined): void {
+  watch(fn: Wake | undefined): void {
     this.#watcher = fn;
   }
 
@@ -226,7 +227,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     if (this.#ready.size < this.#capacity && this.#overflow.length === this.#ovHead) {
       this.#ready.push(message);
       if (this.#waiters !== undefined && this.#waiters.count > 0) this.#waiters.settleAll(true);
-      this.#watcher?.();
+      if (this.#watcher !== undefined) wake(this.#watcher);
       return 'ok';
     }
     const policy = this.#policy;
@@ -243,7 +244,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     if (policy.appendOnly !== true) this.#reconcile(retained ? message : undefined);
     if (retained) {
       this.#onBackoff?.();
-      this.#watcher?.();
+      if (this.#watcher !== undefined) wake(this.#watcher);
       return 'backoff';
     }
     closeResponderOf(message);
@@ -352,7 +353,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     this.#waiters?.settleAll(false);
     const watcher = this.#watcher;
     this.#watcher = undefined;
-    watcher?.();
+    if (watcher !== undefined) wake(watcher);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Clock, Context, Handle, Logger, Metrics, Network, Rng } from './context.js';
 import type { MetricsRoot } from './metrics.js';
 import type { TurnQueue } from './turn.js';
+import { type Wake, wake } from './wake.js';
 
 /**
  * A cancellation scope: an AbortController plus the scopes spawned beneath it. Aborting a scope
@@ -19,7 +20,7 @@ export class Scope {
   readonly #parent: Scope | undefined;
   #children: Set<Scope> | undefined;
   /** Callbacks of {@link onAbort}: none, one inline (the usual case), or a set. */
-  #listeners: (() => void) | Set<() => void> | undefined;
+  #listeners: Wake | Set<Wake> | undefined;
 
   constructor(parent?: Scope) {
     this.#parent = parent;
@@ -56,9 +57,10 @@ export class Scope {
   /**
    * Calls `fn` (once, synchronously) when the scope aborts, after the signal's own listeners (if
    * the signal exists) and before the subtree aborts; never if it already has. The cheap
-   * alternative to a listener on {@link signal}: the AbortController stays uncreated.
+   * alternative to a listener on {@link signal}: the AbortController stays uncreated. `fn` may be
+   * an object, whose `wake()` is called.
    */
-  onAbort(fn: () => void): void {
+  onAbort(fn: Wake): void {
     if (this.#aborted) return;
     const l = this.#listeners;
     if (l === undefined) this.#listeners = fn;
@@ -67,7 +69,7 @@ export class Scope {
   }
 
   /** Removes a callback of {@link onAbort}. */
-  offAbort(fn: () => void): void {
+  offAbort(fn: Wake): void {
     const l = this.#listeners;
     if (l === fn) this.#listeners = undefined;
     else if (l instanceof Set) l.delete(fn);
@@ -87,8 +89,8 @@ export class Scope {
     const actual: unknown = this.#reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    if (listeners instanceof Set) for (const fn of listeners) fn();
-    else listeners?.();
+    if (listeners instanceof Set) for (const fn of listeners) wake(fn);
+    else if (listeners !== undefined) wake(listeners);
     const children = this.#children;
     this.#children = undefined;
     if (children !== undefined) for (const c of children) c.abort(actual);

@@ -269,3 +269,20 @@ it('a watched inbox calls its watcher on every queued message and on close, neve
   rx.close();
   assert.equal(calls, 12, 'told once of the close');
 });
+
+it('a watcher may be an object: its wake() is called, as a function watcher would be', () => {
+  const [tx, rx] = mailbox<number>(1, dropNewest(1));
+  const watcher = {
+    calls: 0,
+    wake(): void {
+      this.calls++;
+    },
+  };
+  rx.watch(watcher);
+  assert.equal(tx.enqueue(1), 'ok');
+  assert.equal(tx.enqueue(2), 'backoff');
+  assert.equal(tx.enqueue(3), 'dropped');
+  assert.equal(watcher.calls, 2);
+  rx.close();
+  assert.equal(watcher.calls, 3, 'told of the close');
+});

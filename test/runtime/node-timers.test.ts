@@ -106,6 +106,13 @@ describe('node callback timers (one shared Timeout, mocked time)', () => {
     assert.ok(runs[0]! < runs[1]! && runs[1]! < runs[2]!, `Timeouts made: ${runs.join(', ')}`);
   });
 
+  test("a timer's callback may be an object: its wake() is called", () => {
+    const seen: number[] = [];
+    nodeClock.timer(T0 + 3, { wake: () => seen.push(Date.now() - T0) });
+    advance(3);
+    assert.deepEqual(seen, [3]);
+  });
+
   test('a deadline beyond the longest setTimeout delay fires then, not at once', () => {
     const MAX = 2 ** 31 - 1;
     let firedAt: number | undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Context } from '../../src/runtime/context.js';
 import { Scope } from '../../src/runtime/core.js';
 import { deterministicRuntime, nodeRuntime } from '../../src/runtime/index.js';
 import { isStopped, offStop, onStop, timerAt } from '../../src/runtime/stop.js';
@@ -192,5 +193,28 @@ test('Node timers share one Timeout (fifty periodic timers make a few); a fallba
     await new Promise<void>((resolve) => timerAt(ctx.clock, t0 + 20, resolve));
     assert.deepEqual(fired.sort(), ['fallback', 'moved', 'revived']);
     assert.ok(ctx.clock.now() >= t0 + 5);
+  });
+});
+
+test('onStop takes an object too (its wake() is called), on a runtime context and on any other', async () => {
+  await nodeRuntime().run(async (ctx) => {
+    const seen: string[] = [];
+    const own = ctx.spawn('own', (c) => {
+      onStop(c, { wake: () => seen.push('own') });
+      return new Promise<void>((resolve) => onStop(c, resolve));
+    });
+    // A context of another kind: the object gets a listener of its own, which offStop removes.
+    const ac = new AbortController();
+    const other = { signal: ac.signal } as unknown as Context;
+    const kept = { wake: () => seen.push('kept') };
+    const dropped = { wake: () => seen.push('dropped') };
+    onStop(other, kept);
+    onStop(other, dropped);
+    offStop(other, dropped);
+    await ctx.clock.sleep(1);
+    own.stop();
+    await own.done;
+    ac.abort();
+    assert.deepEqual(seen, ['own', 'kept']);
   });
 });

@@ -1,5 +1,6 @@
 import type { Clock } from '../context.js';
 import type { Timer, TimerClock } from '../stop.js';
+import { type Wake, wake } from '../wake.js';
 import { type Digest, EVENT } from './digest.js';
 
 /**
@@ -146,14 +147,14 @@ export class Callback extends TimedEvent {
  */
 class TimerEvent extends TimedEvent implements Timer {
   readonly #scheduler: Scheduler;
-  readonly #fn: () => void;
-  constructor(scheduler: Scheduler, fn: () => void) {
+  readonly #fn: Wake;
+  constructor(scheduler: Scheduler, fn: Wake) {
     super();
     this.#scheduler = scheduler;
     this.#fn = fn;
   }
   fire(): void {
-    this.#fn();
+    wake(this.#fn);
   }
   cancel(): void {
     this.#scheduler.cancel(this);
@@ -196,7 +197,7 @@ export class Scheduler implements Clock, TimerClock {
     });
   }
 
-  timer(t: number, fn: () => void): Timer {
+  timer(t: number, fn: Wake): Timer {
     const event = new TimerEvent(this, fn);
     this.at(event, t);
     return event;

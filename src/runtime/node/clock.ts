@@ -1,5 +1,6 @@
 import type { Clock } from '../context.js';
 import type { Timer, TimerClock } from '../stop.js';
+import { type Wake, wake } from '../wake.js';
 
 // setTimeout clamps delays above 2^31 - 1 ms to 1 ms; longer sleeps are chained.
 const MAX_DELAY = 2 ** 31 - 1;
@@ -61,13 +62,13 @@ class NodeTimer implements Timer {
   /** Arming order (ties fire in it); also bounds what one run of {@link #fire} fires. */
   static #armed = 0;
 
-  readonly #fn: () => void;
+  readonly #fn: Wake;
   #deadline = 0;
   #seq = 0;
   /** Position in the heap; -1 while not pending. */
   #index = -1;
 
-  constructor(t: number, fn: () => void) {
+  constructor(t: number, fn: Wake) {
     this.#fn = fn;
     this.reset(t);
   }
@@ -183,7 +184,7 @@ class NodeTimer implements Timer {
         const t = heap[0] as NodeTimer;
         if (t.#deadline > now || t.#seq >= armedBefore) break;
         NodeTimer.#removeAt(0);
-        t.#fn();
+        wake(t.#fn);
       }
     } finally {
       NodeTimer.#schedule();
@@ -238,7 +239,7 @@ class ImmediateSleeper {
  * `sleepUntil` of a time already passed) resolves after one `setImmediate`.
  */
 export const nodeClock: Clock & TimerClock = {
-  timer(t: number, fn: () => void): Timer {
+  timer(t: number, fn: Wake): Timer {
     return new NodeTimer(t, fn);
   },
   now(): number {

@@ -108,7 +108,9 @@ export class Actor {
 
 /**
  * One run of a peer actor: starts both halves, decides why the connection ended (by priority,
- * as `select` did: stop, kill, sender, receiver) and tears it down.
+ * as `select` did: stop, kill, sender, receiver) and tears it down. It is the watcher of its
+ * control mailbox, of its context's stop and of its halves once halted ({@link Run.wake}): no
+ * closure per connection.
  */
 class Run implements Halves {
   readonly #parts: RunParts;
@@ -146,25 +148,30 @@ class Run implements Halves {
 
   start(): void {
     this.#ctx.log.debug({ peer: this.#peer }, 'peer started');
-    this.#parts.control.watch(this.#onControl);
+    this.#parts.control.watch(this);
     this.#sender.start();
     this.#receiver.start();
     if (isStopped(this.#ctx)) this.#schedule();
     else {
-      onStop(this.#ctx, this.#schedule);
+      onStop(this.#ctx, this);
       this.#watchingStop = true;
     }
-    if (this.#parts.control.isKilled) this.#onControl();
+    if (this.#parts.control.isKilled) this.wake();
   }
 
   /**
-   * A kill ends the run whatever the sender is doing; a queued frame wakes the sender. The kill
-   * is decided at the end of the turn, once the promise continuations now running are over: a
-   * kill that supersedes this connection is made while the tracker admits the new one, whose
-   * relay then reaches the router (in this turn) before this one's release, so the application
-   * sees no disconnection.
+   * @internal The one watcher of the run: a stop, or a half going idle once halted, schedules
+   * the decision; otherwise it is the control mailbox. A kill ends the run whatever the sender
+   * is doing; a queued frame wakes the sender. The kill is decided at the end of the turn, once
+   * the promise continuations now running are over: a kill that supersedes this connection is
+   * made while the tracker admits the new one, whose relay then reaches the router (in this
+   * turn) before this one's release, so the application sees no disconnection.
    */
-  readonly #onControl = (): void => {
+  wake(): void {
+    if (this.#state.halted || isStopped(this.#ctx)) {
+      this.#schedule();
+      return;
+    }
     if (this.#parts.control.isKilled && !this.#killSeen) {
       this.#killSeen = true;
       this.#ctx.endOfTurn(() => {
@@ -173,7 +180,7 @@ class Run implements Halves {
       });
     }
     this.#sender.wake();
-  };
+  }
 
   ended(reason: P2PError, sender: boolean): void {
     if (sender) this.#senderReason ??= reason;
@@ -182,11 +189,11 @@ class Run implements Halves {
   }
 
   /** Something may have ended the run: decide on a microtask (so a burst settles first). */
-  readonly #schedule = (): void => {
+  #schedule(): void {
     if (this.#deciding) return;
     this.#deciding = true;
     queueMicrotask(() => this.#decide());
-  };
+  }
 
   #decide(): void {
     this.#deciding = false;
@@ -215,7 +222,7 @@ class Run implements Halves {
   #halt(): void {
     const state = this.#state;
     state.halted = true;
-    if (this.#watchingStop) offStop(this.#ctx, this.#schedule);
+    if (this.#watchingStop) offStop(this.#ctx, this);
     this.#sender.stop();
     const cancel = state.cancelSleep;
     state.cancelSleep = undefined;
@@ -226,7 +233,7 @@ class Run implements Halves {
     queues.low.close();
     control.close();
     // A half waiting on I/O tells `ended` (again) when its wait fails: the decision then ends.
-    this.#sender.onIdle(this.#schedule);
-    this.#receiver.onIdle(this.#schedule);
+    this.#sender.onIdle(this);
+    this.#receiver.onIdle(this);
   }
 }

@@ -14,6 +14,7 @@ import { type Quota, RateLimiter } from '../../../quota/index.js';
 import type { ByteReader, Context } from '../../../runtime/context.js';
 import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
 import { sharedTurnClock } from '../../../runtime/turn.js';
+import { type Wake, wake } from '../../../runtime/wake.js';
 import { StreamError } from '../../../stream/index.js';
 import { errorCode, P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
@@ -78,7 +79,7 @@ export class RecvPump implements PeerIo, ByteReader {
   #inRow = 0;
   #busy = false;
   #finished = false;
-  #onIdle: (() => void) | undefined;
+  #onIdle: Wake | undefined;
 
   constructor(
     ctx: Context,
@@ -107,8 +108,8 @@ export class RecvPump implements PeerIo, ByteReader {
     return !this.#busy;
   }
 
-  /** Calls `fn` when the pending step (if any) settles. */
-  onIdle(fn: () => void): void {
+  /** Tells `fn` (a function, or an object whose `wake()` is called) when the pending step (if any) settles. */
+  onIdle(fn: Wake): void {
     this.#onIdle = fn;
   }
 
@@ -147,7 +148,7 @@ export class RecvPump implements PeerIo, ByteReader {
     this.#busy = false;
     if (this.#state.halted) {
       this.#finish(new P2PError('PeerDisconnected'));
-      this.#onIdle?.();
+      if (this.#onIdle !== undefined) wake(this.#onIdle);
       return false;
     }
     return !this.#finished;

@@ -9,6 +9,7 @@
 
 import type { Context } from '../../../runtime/context.js';
 import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
+import { type Wake, wake } from '../../../runtime/wake.js';
 import { CHUNK_SIZE, TAG_SIZE } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import { peekDataChannel } from '../data.js';
@@ -112,7 +113,7 @@ export class SendPump {
   /** Waiting for a write: the write's settlement resumes the pump. */
   #busy = false;
   #finished = false;
-  #onIdle: (() => void) | undefined;
+  #onIdle: Wake | undefined;
 
   constructor(
     ctx: Context,
@@ -140,10 +141,11 @@ export class SendPump {
    */
   start(): void {
     const { queues } = this.#parts;
-    queues.high.watch(this.wake);
-    queues.low.watch(this.wake);
+    // The pump is its own watcher and timer callback ({@link wake}): no closure per connection.
+    queues.high.watch(this);
+    queues.low.watch(this);
     // One timer for the connection's life: the pump re-arms it when it fires; `stop` cancels it.
-    this.#tick = timerAt(this.#ctx.clock, this.#deadline, this.wake);
+    this.#tick = timerAt(this.#ctx.clock, this.#deadline, this);
     this.#pump();
   }
 
@@ -152,8 +154,8 @@ export class SendPump {
     return !this.#busy;
   }
 
-  /** Calls `fn` when the write being waited for (if any) settles. */
-  onIdle(fn: () => void): void {
+  /** Tells `fn` (a function, or an object whose `wake()` is called) when the write being waited for (if any) settles. */
+  onIdle(fn: Wake): void {
     this.#onIdle = fn;
   }
 
@@ -166,8 +168,11 @@ export class SendPump {
     queues.low.watch(undefined);
   }
 
-  /** Something may be ready: pump on a microtask, once per burst of wakes. */
-  readonly wake = (): void => {
+  /**
+   * Something may be ready (a queue's watcher, the tick timer, the run): pump on a microtask,
+   * once per burst of wakes.
+   */
+  wake(): void {
     if (this.#scheduled || this.#busy || this.#finished) return;
     this.#scheduled = true;
     // Closures made per use rather than held per connection: short-lived garbage is cheaper
@@ -176,7 +181,7 @@ export class SendPump {
       this.#scheduled = false;
       if (!this.#busy) this.#pump();
     });
-  };
+  }
 
   /** Waits for `written`, then pumps on (or stops, if it failed). */
   #awaitWrite(written: Promise<void>): void {
@@ -185,12 +190,12 @@ export class SendPump {
       () => {
         this.#busy = false;
         this.#pump();
-        this.#onIdle?.();
+        if (this.#onIdle !== undefined) wake(this.#onIdle);
       },
       (err: unknown) => {
         this.#busy = false;
         this.#finish(sendFailed(this.#ctx, this.#peer, err));
-        this.#onIdle?.();
+        if (this.#onIdle !== undefined) wake(this.#onIdle);
       },
     );
   }
