@@ -169,6 +169,13 @@ export interface WatchedInbox<T> extends Inbox<T> {
   watch(fn: Wake | undefined): void;
 }
 
+/**
+ * The ready queue of every mailbox that never queued a message (never pushed to: the first
+ * message gets the mailbox its own). An idle mailbox (a connected peer's relay queues, while the
+ * application sends it nothing) then holds no queue object.
+ */
+const NO_READY: Deque<never> = new Deque<never>(1);
+
 /** The overflow of every mailbox that has none (never written: the first overflow replaces it). */
 const NO_OVERFLOW: never[] = Object.freeze([]) as never[];
 
@@ -176,7 +183,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
   readonly #capacity: number;
   readonly #policy: OverflowPolicy<T>;
   readonly #onBackoff: (() => void) | undefined;
-  readonly #ready: Deque<T>;
+  #ready: Deque<T> = NO_READY;
   /**
    * Overflow, oldest first, from index `#ovHead` (slots before it were already moved to ready;
    * a head index rather than `shift`, which is O(n) on large arrays). Invariant: non-empty only
@@ -198,8 +205,12 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     this.#capacity = capacity;
     this.#policy = policy;
     this.#onBackoff = onBackoff;
-    // Storage grows on demand: an idle mailbox (thousands of idle peers) stays small.
-    this.#ready = new Deque<T>(Math.min(capacity, 4));
+  }
+
+  /** The ready queue to push to: made at the first message, then growing on demand. */
+  #readyForPush(): Deque<T> {
+    if (this.#ready === NO_READY) this.#ready = new Deque<T>(Math.min(this.#capacity, 4));
+    return this.#ready;
   }
 
   get capacity(): number {
@@ -225,7 +236,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     }
     // Fast path: no overflow to stay behind and room in the ready queue.
     if (this.#ready.size < this.#capacity && this.#overflow.length === this.#ovHead) {
-      this.#ready.push(message);
+      this.#readyForPush().push(message);
       if (this.#waiters !== undefined && this.#waiters.count > 0) this.#waiters.settleAll(true);
       if (this.#watcher !== undefined) wake(this.#watcher);
       return 'ok';
@@ -312,7 +323,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     for (; head < end; head++) {
       const m = overflow[head] as T;
       overflow[head] = undefined as T; // release for GC
-      this.#ready.push(m);
+      this.#readyForPush().push(m);
       if (tracked !== undefined && tracked.size > 0) tracked.delete(m);
     }
     if (head === overflow.length) {
