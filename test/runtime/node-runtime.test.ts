@@ -163,3 +163,19 @@ test('a given logger receives the context label as a binding', async () => {
     ],
   );
 });
+
+test('node: the local address is read on demand, and still known after either end closes', () =>
+  nodeRuntime().run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    const accepted = listener.accept();
+    const a = await ctx.network.dial(listener.address);
+    const b = await accepted;
+    // Closed here (a) and by the peer (b), neither read before: both still report it.
+    a.close();
+    await a.closed;
+    await b.closed;
+    assert.equal(a.local.ip, '127.0.0.1');
+    assert.ok(a.local.port > 0);
+    assert.deepEqual(b.local, listener.address);
+    assert.deepEqual(b.remote, a.local);
+  }));

@@ -72,7 +72,8 @@ class NodeConnection extends Deadline implements Connection {
   readonly sink: this = this;
   readonly stream: this = this;
   readonly remote: SocketAddr;
-  readonly local: SocketAddr;
+  /** Read from the socket on first use (see {@link local}). */
+  #local: SocketAddr | undefined;
   readonly #socket: net.Socket;
   readonly #queue = new ByteQueue();
   readonly #maxBuffered: number;
@@ -129,7 +130,6 @@ class NodeConnection extends Deadline implements Connection {
     open.add(this);
     socket.setNoDelay(true);
     this.remote = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    this.local = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 };
     // Shared listeners that find their connection on the socket: four closures fewer per
     // connection (thousands of idle connections each keep theirs).
     (socket as OwnedSocket)[OWNER] = this;
@@ -137,6 +137,22 @@ class NodeConnection extends Deadline implements Connection {
     socket.on('end', NodeConnection.#endListener);
     socket.on('error', NodeConnection.#errorListener);
     socket.on('close', NodeConnection.#closeListener);
+  }
+
+  /**
+   * The local address, read from the socket at the first use (nothing in the network reads it:
+   * no copy, nor Node's cached one, per idle connection), and at the latest when the connection
+   * is ended or closed here (the socket forgets it once destroyed). After a failure the runtime
+   * did not see coming (a reset), never read before: `{ ip: '', port: 0 }`.
+   */
+  get local(): SocketAddr {
+    let l = this.#local;
+    if (l === undefined) {
+      const socket = this.#socket;
+      l = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+      this.#local = l;
+    }
+    return l;
   }
 
   /** Resolves once the connection is closed for any reason (made at the first read). */
@@ -356,6 +372,8 @@ class NodeConnection extends Deadline implements Connection {
   }
 
   #onEnd(): void {
+    // Kept while the socket still knows it (see `local`).
+    void this.local;
     // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
     this.#eof = true;
     this.#sinkEnded = true;
@@ -398,6 +416,8 @@ class NodeConnection extends Deadline implements Connection {
     if (this.#pending.want !== 0) this.#pending.fail(this.#poisonError());
     if (this.#waiting > 0) this.#failWaiters(this.#poisonError());
     this.#clearTimers();
+    // Kept while the socket still knows it (see `local`).
+    void this.local;
     this.#socket.destroy();
   }
 

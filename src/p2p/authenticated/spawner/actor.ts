@@ -6,6 +6,7 @@ import type { P2PError } from '../../errors.js';
 import type { Actor as PeerActor, RunOwner } from '../peer/actor.js';
 import type { Mailbox as PeerMailbox } from '../peer/ingress.js';
 import { PeerMetrics } from '../peer/metrics.js';
+import type { PeerConnection } from '../peer/protocol.js';
 import type { Relay } from '../relay.js';
 import { type RelayMetrics, relayMetrics } from '../relay.js';
 import { Mailbox, type Message, type Releasable } from './ingress.js';
@@ -148,7 +149,7 @@ export class Spawner {
     const [actor, control, relay] = this.#flavour.create(m.connection.peer, this.#shared);
     this.#live++;
     spawnCallback<void>(ctx, 'peer', (peerCtx, end) => {
-      new PeerTask(this, peerCtx, m, actor, control, relay, end).start();
+      new PeerTask(this, peerCtx, m, relay, end).start(m, actor, control);
     });
   }
 }
@@ -163,34 +164,28 @@ export class Spawner {
 class PeerTask implements RunOwner {
   readonly #spawner: Spawner;
   readonly #ctx: Context;
-  readonly #m: Message;
-  readonly #actor: PeerActor;
-  readonly #control: PeerMailbox;
+  readonly #connection: PeerConnection;
+  readonly #reservation: Releasable;
   readonly #relay: Relay;
   readonly #end: TaskEnd<void>;
+  /** Until it runs (then only its run holds what it needs). */
+  #actor: PeerActor | undefined;
   #ready = false;
 
-  constructor(
-    spawner: Spawner,
-    ctx: Context,
-    m: Message,
-    actor: PeerActor,
-    control: PeerMailbox,
-    relay: Relay,
-    end: TaskEnd<void>,
-  ) {
+  constructor(spawner: Spawner, ctx: Context, m: Message, relay: Relay, end: TaskEnd<void>) {
     this.#spawner = spawner;
     this.#ctx = ctx;
-    this.#m = m;
-    this.#actor = actor;
-    this.#control = control;
+    this.#connection = m.connection;
+    this.#reservation = m.reservation;
     this.#relay = relay;
     this.#end = end;
   }
 
-  start(): void {
+  /** Asks the flavour to admit the connection of `m`, then runs `actor` (see {@link #admitted}). */
+  start(m: Message, actor: PeerActor, control: PeerMailbox): void {
+    this.#actor = actor;
     try {
-      this.#spawner.connect(this.#m, this.#control).then(
+      this.#spawner.connect(m, control).then(
         (ok) => this.#admitted(ok),
         (err: unknown) => this.#fail(err),
       );
@@ -201,7 +196,9 @@ class PeerTask implements RunOwner {
 
   #admitted(ok: boolean): void {
     const ctx = this.#ctx;
-    const { connection } = this.#m;
+    const connection = this.#connection;
+    const actor = this.#actor as PeerActor;
+    this.#actor = undefined;
     try {
       if (!ok || isStopped(ctx)) {
         ctx.log.debug({ peer: connection.peer.toHex() }, 'peer no longer eligible; closing');
@@ -211,7 +208,7 @@ class PeerTask implements RunOwner {
       }
       this.#ready = true;
       this.#spawner.ready(connection.peer, this.#relay);
-      this.#actor.start(ctx, connection, this);
+      actor.start(ctx, connection, this);
     } catch (err) {
       this.#fail(err);
     }
@@ -221,7 +218,7 @@ class PeerTask implements RunOwner {
   runEnded(reason: P2PError): void {
     try {
       this.#ctx.log.debug(
-        { peer: this.#m.connection.peer.toHex(), reason: reason.code },
+        { peer: this.#connection.peer.toHex(), reason: reason.code },
         'peer exited',
       );
       this.#release(reason.code);
@@ -241,9 +238,9 @@ class PeerTask implements RunOwner {
 
   /** Releases the router entry (if the peer ran), then the connection and the reservation. */
   #release(why: string | undefined): void {
-    const { connection, reservation } = this.#m;
+    const connection = this.#connection;
     this.#spawner.ended(connection.peer, this.#relay, this.#ready, why);
     connection.connection.close();
-    reservation.release();
+    this.#reservation.release();
   }
 }
