@@ -179,3 +179,40 @@ test('node: the local address is read on demand, and still known after either en
     assert.deepEqual(b.local, listener.address);
     assert.deepEqual(b.remote, a.local);
   }));
+
+test('node: a write the socket cannot take at once settles when the peer reads it, or times out if it never does', () =>
+  nodeRuntime({ writeTimeoutMs: 300 }).run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    const BIG = 16 * 1024 * 1024;
+    // 1. The reader drains: the waited write (the connection's first, issued without a write
+    // callback) resolves once the bytes are taken, and later writes keep their order.
+    {
+      const accepted = listener.accept();
+      const a = await ctx.network.dial(listener.address);
+      const b = await accepted;
+      let settled = false;
+      const big = a.sink.send(new Uint8Array(BIG).fill(7)).then(() => {
+        settled = true;
+      });
+      // A few event-loop turns (the socket's I/O runs), no wall-clock wait.
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, false, 'the kernel cannot hold 16 MiB: the write waits');
+      const tail = a.sink.send(Uint8Array.of(1, 2, 3));
+      let got = 0;
+      while (got < BIG) got += (await b.stream.recv(Math.min(1 << 20, BIG - got))).length;
+      await big;
+      await tail;
+      assert.deepEqual([...(await b.stream.recv(3))], [1, 2, 3]);
+      a.close();
+      b.close();
+    }
+    // 2. Nobody reads: the write fails with WriteTimeout and poisons the connection.
+    {
+      const accepted = listener.accept();
+      const a = await ctx.network.dial(listener.address);
+      const b = await accepted;
+      await assert.rejects(a.sink.send(new Uint8Array(BIG)), code('WriteTimeout'));
+      await a.closed;
+      b.close();
+    }
+  }));

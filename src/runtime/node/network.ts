@@ -26,6 +26,8 @@ export interface NodeNetworkOptions {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY = new Uint8Array(0);
+/** The empty write that stands for writes made without a callback (see `#wait`). */
+const NO_BYTES = Buffer.alloc(0);
 
 /** Batches up to this size are coalesced into one buffer rather than corked. */
 const COALESCE_BYTES = 16 * 1024;
@@ -271,38 +273,51 @@ class NodeConnection extends Deadline implements Connection {
     if (this.#poisoned) return Promise.reject(this.#poisonError());
     if (this.#sinkEnded) return Promise.reject(this.#sinkError());
     const socket = this.#socket;
+    // Undefined until a write had to be waited for (see #wait): an idle connection, whose few
+    // writes reach the kernel at once, keeps no callback.
+    const cb = this.#onWritten;
     if (data instanceof Uint8Array) {
       if (data.length === 0) return RESOLVED;
-      socket.write(data, this.#onWritten);
+      socket.write(data, cb);
     } else {
       const last = data.length - 1;
       if (last < 0) return RESOLVED;
       if (last === 0) {
-        socket.write(data[0] as Uint8Array, this.#onWritten);
+        socket.write(data[0] as Uint8Array, cb);
       } else if (totalLength(data) <= COALESCE_BYTES) {
         // Small batches (a frame header and its body) are cheaper copied into one buffer than
         // corked into a writev. The copy is ours, so below the high-water mark we need not wait.
         const copy = concat(data);
-        const below = socket.write(copy, this.#onWritten);
-        this.#issued++;
+        const below = socket.write(copy, cb);
+        if (cb !== undefined) this.#issued++;
         if (below || socket.writableLength === 0) return RESOLVED;
         return this.#wait();
       } else {
         // Corked writes leave as one writev: one syscall, one TCP push for the whole batch.
         socket.cork();
         for (let i = 0; i < last; i++) socket.write(data[i] as Uint8Array);
-        socket.write(data[last] as Uint8Array, this.#onWritten);
+        socket.write(data[last] as Uint8Array, cb);
         socket.uncork();
       }
     }
-    this.#issued++;
+    if (cb !== undefined) this.#issued++;
     // Written to the kernel synchronously: the socket no longer holds the caller's buffers.
     if (socket.writableLength === 0) return RESOLVED;
     return this.#wait();
   }
 
-  /** Waits for the write callback of the batch just issued. */
+  /**
+   * Waits for the write callback of the batch just issued. The first wait of a connection makes
+   * its write callback: from then on every write carries it, and an empty write issued now (its
+   * callback runs after those of every write before it, in order) stands for the batch just
+   * written without one.
+   */
   #wait(): Promise<void> {
+    if (this.#onWritten === undefined) {
+      this.#onWritten = (error) => this.#written(error);
+      this.#socket.write(NO_BYTES, this.#onWritten);
+      this.#issued++;
+    }
     const target = this.#issued;
     return new Promise((resolve, reject) => {
       this.#waiters ??= [];
@@ -311,7 +326,10 @@ class NodeConnection extends Deadline implements Connection {
     });
   }
 
-  readonly #onWritten = (error?: Error | null): void => {
+  /** The write callback (see {@link #wait}). */
+  #onWritten: ((error?: Error | null) => void) | undefined;
+
+  #written(error?: Error | null): void {
     if (error) {
       this.#poison(new RuntimeError('Reset', error.message, { cause: error }));
       return;
@@ -326,7 +344,7 @@ class NodeConnection extends Deadline implements Connection {
     if (waiters.length > 0 && this.#writeTimer !== undefined) {
       this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
     }
-  };
+  }
 
   #armWrite(): void {
     if (!Number.isFinite(this.#writeTimeoutMs)) return;
