@@ -71,18 +71,22 @@ type OwnedSocket = net.Socket & { [OWNER]?: NodeConnection };
  * its own entry in the network's list of read deadlines.
  */
 class NodeConnection extends Deadline implements Connection {
-  readonly sink: this = this;
-  readonly stream: this = this;
+  // Getters, not fields: nothing per connection for them.
+  get sink(): this {
+    return this;
+  }
+  get stream(): this {
+    return this;
+  }
   readonly remote: SocketAddr;
   /** Read from the socket on first use (see {@link local}). */
   #local: SocketAddr | undefined;
   readonly #socket: net.Socket;
   readonly #queue = new ByteQueue();
-  readonly #maxBuffered: number;
-  readonly #readTimeoutMs: number;
+  /** The network's options (one object for every connection, not three fields each). */
+  readonly #options: Required<NodeNetworkOptions>;
   /** The network's read deadlines (undefined: reads never time out). */
   readonly #reads: DeadlineList | undefined;
-  readonly #writeTimeoutMs: number;
   readonly #open: Set<NodeConnection>;
   #paused = false;
   /** Made at the first read of {@link closed} (the tracked network uses {@link whenClosed}). */
@@ -124,10 +128,8 @@ class NodeConnection extends Deadline implements Connection {
   ) {
     super();
     this.#socket = socket;
-    this.#maxBuffered = options.maxReadBufferBytes;
-    this.#readTimeoutMs = options.readTimeoutMs;
+    this.#options = options;
     this.#reads = reads;
-    this.#writeTimeoutMs = options.writeTimeoutMs;
     this.#open = open;
     open.add(this);
     socket.setNoDelay(true);
@@ -213,7 +215,7 @@ class NodeConnection extends Deadline implements Connection {
     if (queue.length >= n) {
       if (n === 0) return EMPTY;
       const out = queue.take(n, scratch);
-      if (this.#paused && queue.length <= this.#maxBuffered) this.#resume();
+      if (this.#paused && queue.length <= this.#options.maxReadBufferBytes) this.#resume();
       return out;
     }
     if (this.#eof) throw closedByPeer();
@@ -242,7 +244,7 @@ class NodeConnection extends Deadline implements Connection {
       // The reader runs here, in the data event (it may read again, or close).
       pending.complete(queue);
     }
-    if (!this.#paused && queue.length > this.#maxBuffered) {
+    if (!this.#paused && queue.length > this.#options.maxReadBufferBytes) {
       this.#paused = true;
       this.#socket.pause();
     }
@@ -264,7 +266,9 @@ class NodeConnection extends Deadline implements Connection {
   /** @internal The read deadline passed: a read still pending fails with `ReadTimeout`. */
   deadlinePassed(): void {
     if (this.#pending.want === 0 || this.#poisoned) return;
-    this.#poison(new RuntimeError('ReadTimeout', `no byte received for ${this.#readTimeoutMs} ms`));
+    this.#poison(
+      new RuntimeError('ReadTimeout', `no byte received for ${this.#options.readTimeoutMs} ms`),
+    );
   }
 
   // ---------- Sink ----------
@@ -342,17 +346,21 @@ class NodeConnection extends Deadline implements Connection {
       (waiters[i++] as Waiter).resolve();
     if (i > 0) waiters.splice(0, i);
     if (waiters.length > 0 && this.#writeTimer !== undefined) {
-      this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
+      this.#writeDeadline = performance.now() + this.#options.writeTimeoutMs;
     }
   }
 
   #armWrite(): void {
-    if (!Number.isFinite(this.#writeTimeoutMs)) return;
+    if (!Number.isFinite(this.#options.writeTimeoutMs)) return;
     if (this.#waiters?.length === 1 || this.#writeTimer === undefined) {
-      this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
+      this.#writeDeadline = performance.now() + this.#options.writeTimeoutMs;
     }
     if (this.#writeTimer === undefined) {
-      this.#writeTimer = setTimeout(NodeConnection.#onWriteTimer, this.#writeTimeoutMs, this);
+      this.#writeTimer = setTimeout(
+        NodeConnection.#onWriteTimer,
+        this.#options.writeTimeoutMs,
+        this,
+      );
       this.#writeTimer.unref();
     }
   }
@@ -367,7 +375,7 @@ class NodeConnection extends Deadline implements Connection {
       return;
     }
     self.#poison(
-      new RuntimeError('WriteTimeout', `no write progress for ${self.#writeTimeoutMs} ms`),
+      new RuntimeError('WriteTimeout', `no write progress for ${self.#options.writeTimeoutMs} ms`),
     );
   }
 

@@ -106,6 +106,17 @@ export class Actor {
   }
 }
 
+// A run's flags.
+/** It watches its context's stop (`onStop`). */
+const WATCHING_STOP = 1;
+/** A decision is queued on a microtask. */
+const DECIDING = 2;
+/** A kill was seen; it ends the run once {@link KILL_DECIDED} (at the end of that turn). */
+const KILL_SEEN = 4;
+const KILL_DECIDED = 8;
+/** The owner was told. */
+const ENDED = 16;
+
 /**
  * One run of a peer actor: starts both halves, decides why the connection ended (by priority,
  * as `select` did: stop, kill, sender, receiver) and tears it down. It is the watcher of its
@@ -121,16 +132,11 @@ class Run implements Halves {
   readonly #peer: string;
   readonly #sender: SendPump;
   readonly #receiver: RecvPump;
-  #watchingStop = false;
   #senderReason: P2PError | undefined;
   #receiverReason: P2PError | undefined;
-  /** A decision is queued on a microtask. */
-  #deciding = false;
-  /** A kill was seen; it ends the run once {@link #killDecided} (at the end of that turn). */
-  #killSeen = false;
-  #killDecided = false;
   #reason: P2PError | undefined;
-  #ended = false;
+  /** The run's flags ({@link WATCHING_STOP} ...): one field, not five, per connection. */
+  #flags = 0;
 
   constructor(parts: RunParts, ctx: Context, conn: PeerConnection, owner: RunOwner) {
     this.#parts = parts;
@@ -154,7 +160,7 @@ class Run implements Halves {
     if (isStopped(this.#ctx)) this.#schedule();
     else {
       onStop(this.#ctx, this);
-      this.#watchingStop = true;
+      this.#flags |= WATCHING_STOP;
     }
     if (this.#parts.control.isKilled) this.wake();
   }
@@ -172,10 +178,10 @@ class Run implements Halves {
       this.#schedule();
       return;
     }
-    if (this.#parts.control.isKilled && !this.#killSeen) {
-      this.#killSeen = true;
+    if (this.#parts.control.isKilled && (this.#flags & KILL_SEEN) === 0) {
+      this.#flags |= KILL_SEEN;
       this.#ctx.endOfTurn(() => {
-        this.#killDecided = true;
+        this.#flags |= KILL_DECIDED;
         this.#schedule();
       });
     }
@@ -190,13 +196,13 @@ class Run implements Halves {
 
   /** Something may have ended the run: decide on a microtask (so a burst settles first). */
   #schedule(): void {
-    if (this.#deciding) return;
-    this.#deciding = true;
+    if ((this.#flags & DECIDING) !== 0) return;
+    this.#flags |= DECIDING;
     queueMicrotask(() => this.#decide());
   }
 
   #decide(): void {
-    this.#deciding = false;
+    this.#flags &= ~DECIDING;
     let reason = this.#reason;
     if (reason === undefined) {
       const control = this.#parts.control;
@@ -204,7 +210,7 @@ class Run implements Halves {
       else if (control.isKilled) {
         // Whatever else ended meanwhile (the sender stops on a kill), the kill decides, at the
         // end of its turn.
-        if (!this.#killDecided) return;
+        if ((this.#flags & KILL_DECIDED) === 0) return;
         reason = control.reason;
       } else reason = this.#senderReason ?? this.#receiverReason;
       if (reason === undefined) return;
@@ -212,8 +218,8 @@ class Run implements Halves {
       this.#halt();
     }
     // Both halves return once halted (a pending recv/sendMany fails with the closed connection).
-    if (!this.#ended && this.#sender.idle && this.#receiver.idle) {
-      this.#ended = true;
+    if ((this.#flags & ENDED) === 0 && this.#sender.idle && this.#receiver.idle) {
+      this.#flags |= ENDED;
       this.#ctx.log.debug({ peer: this.#peer, reason: reason.code }, 'peer stopped');
       this.#owner.runEnded(reason);
     }
@@ -222,7 +228,7 @@ class Run implements Halves {
   #halt(): void {
     const state = this.#state;
     state.halted = true;
-    if (this.#watchingStop) offStop(this.#ctx, this);
+    if ((this.#flags & WATCHING_STOP) !== 0) offStop(this.#ctx, this);
     this.#sender.stop();
     const cancel = state.cancelSleep;
     state.cancelSleep = undefined;
