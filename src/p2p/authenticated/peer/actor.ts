@@ -149,7 +149,7 @@ class Run implements Halves {
     parts.relay.traffic = traffic;
     this.#state = { halted: false, traffic, cancelSleep: undefined };
     this.#sender = new SendPump(ctx, this.#state, peer, conn.sender, parts, this);
-    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, peer, this);
+    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, this);
   }
 
   start(): void {

@@ -32,7 +32,7 @@ import type {
   Received,
   StreamReceiver,
 } from './protocol.js';
-import { errorOf, type Halves, type LoopState } from './send-loop.js';
+import { errorOf, type Halves, type LoopState, NO_CHANNEL } from './send-loop.js';
 
 /** What one run of a peer actor works with. */
 export interface RunParts {
@@ -66,15 +66,14 @@ const SYNC_FRAMES = 64;
 export class RecvPump implements PeerIo, ByteReader {
   readonly ctx: Context;
   readonly peer: PublicKey;
-  readonly peerHex: string;
-  readonly maxMessageSize: number;
   readonly #state: LoopState;
   readonly #parts: RunParts;
   readonly #stream: StreamReceiver;
   readonly #owner: Halves;
   /** Routes per channel received on, made at the first data frame. */
   #routes: Map<number, Route> | undefined;
-  #lastChannel = Number.NaN;
+  // No channel yet: a small integer, not NaN (a field holding NaN is a heap number per object).
+  #lastChannel = NO_CHANNEL;
   #lastRoute: Route | undefined;
   #inRow = 0;
   #busy = false;
@@ -86,17 +85,23 @@ export class RecvPump implements PeerIo, ByteReader {
     state: LoopState,
     parts: RunParts,
     conn: PeerConnection,
-    peerHex: string,
     owner: Halves,
   ) {
     this.ctx = ctx;
     this.peer = conn.peer;
-    this.peerHex = peerHex;
-    this.maxMessageSize = parts.channels.maxMessageSize;
     this.#state = state;
     this.#parts = parts;
     this.#stream = conn.receiver;
     this.#owner = owner;
+  }
+
+  // Read through what the pump holds anyway: two fields fewer per connection.
+  get peerHex(): string {
+    return this.peer.toHex();
+  }
+
+  get maxMessageSize(): number {
+    return this.#parts.channels.maxMessageSize;
   }
 
   start(): void {

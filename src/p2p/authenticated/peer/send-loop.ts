@@ -25,6 +25,12 @@ import {
 } from './metrics.js';
 import type { Protocol, StreamSender } from './protocol.js';
 
+/**
+ * The last channel of a half that has seen none yet (both halves'): no channel is negative but
+ * -1 (the sender's invalid one).
+ */
+export const NO_CHANNEL = -2;
+
 /** What the run shares with its two halves. */
 export interface LoopState {
   /** Set once the run decided to end: the halves stop at their next step. */
@@ -95,7 +101,8 @@ export class SendPump {
   readonly #owner: Halves;
   readonly #tickSent: BoundCounter;
   // Data frames almost always go out on one or two channels: remember the last one's counter.
-  #lastChannel = Number.NaN;
+  // No channel yet: a small integer, not NaN (a field holding NaN is a heap number per object).
+  #lastChannel = NO_CHANNEL;
   #lastSent: BoundCounter | undefined;
   #lastTraffic: Traffic | undefined;
   /** Counters per channel sent on, made at the first frame (most peers use one channel). */
