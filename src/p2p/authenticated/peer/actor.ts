@@ -2,6 +2,7 @@ import type { Context } from '../../../runtime/context.js';
 import { isStopped, offStop, onStop } from '../../../runtime/stop.js';
 import { P2PError } from '../../errors.js';
 import { Relay } from '../relay.js';
+import type { Traffic } from '../traffic.js';
 import { Mailbox } from './ingress.js';
 import type { Config, PeerConnection, Protocol } from './protocol.js';
 import { RecvPump, type RunParts } from './receive.js';
@@ -123,12 +124,18 @@ const ENDED = 16;
  * control mailbox, of its context's stop and of its halves once halted ({@link Run.wake}): no
  * closure per connection.
  */
-class Run implements Halves {
+class Run implements Halves, LoopState {
   readonly #parts: RunParts;
   readonly #ctx: Context;
   readonly #conn: PeerConnection;
   readonly #owner: RunOwner;
-  readonly #state: LoopState;
+  // ---------- LoopState (shared with the halves) ----------
+  /** @internal */
+  halted = false;
+  /** @internal */
+  readonly traffic: Traffic;
+  /** @internal */
+  cancelSleep: (() => void) | undefined = undefined;
   readonly #peer: string;
   readonly #sender: SendPump;
   readonly #receiver: RecvPump;
@@ -147,9 +154,10 @@ class Run implements Halves {
     this.#peer = peer;
     const traffic = parts.metrics.traffic.peer(peer);
     parts.relay.traffic = traffic;
-    this.#state = { halted: false, traffic, cancelSleep: undefined };
-    this.#sender = new SendPump(ctx, this.#state, peer, conn.sender, parts, this);
-    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, this);
+    this.traffic = traffic;
+    // The run is the halves' shared state (no object of its own per connection).
+    this.#sender = new SendPump(ctx, this, peer, conn.sender, parts, this);
+    this.#receiver = new RecvPump(ctx, this, parts, conn, this);
   }
 
   start(): void {
@@ -174,7 +182,7 @@ class Run implements Halves {
    * turn) before this one's release, so the application sees no disconnection.
    */
   wake(): void {
-    if (this.#state.halted || isStopped(this.#ctx)) {
+    if (this.halted || isStopped(this.#ctx)) {
       this.#schedule();
       return;
     }
@@ -226,12 +234,11 @@ class Run implements Halves {
   }
 
   #halt(): void {
-    const state = this.#state;
-    state.halted = true;
+    this.halted = true;
     if ((this.#flags & WATCHING_STOP) !== 0) offStop(this.#ctx, this);
     this.#sender.stop();
-    const cancel = state.cancelSleep;
-    state.cancelSleep = undefined;
+    const cancel = this.cancelSleep;
+    this.cancelSleep = undefined;
     cancel?.();
     this.#conn.connection.close();
     const { queues, control } = this.#parts;
