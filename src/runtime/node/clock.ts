@@ -1,4 +1,5 @@
 import type { Clock } from '../context.js';
+import { EventHeap, TimedEvent } from '../event-heap.js';
 import type { Timer, TimerClock } from '../stop.js';
 import { type Wake, wake } from '../wake.js';
 
@@ -53,9 +54,9 @@ class Sleeper {
  * against `Date.now()` when the Timeout runs), in deadline order, ties in the order they were
  * armed (a {@link NodeTimer.reset} arms anew, as a new timer made then would).
  */
-class NodeTimer implements Timer {
+class NodeTimer extends TimedEvent implements Timer {
   // ---------- The shared heap ----------
-  static readonly #heap: NodeTimer[] = [];
+  static readonly #heap = new EventHeap();
   /** The shared Timeout (pending while the heap holds a timer), and when it fires at the latest. */
   static #wake: ReturnType<typeof setTimeout> | undefined;
   static #wakeAt = 0;
@@ -63,87 +64,32 @@ class NodeTimer implements Timer {
   static #armed = 0;
 
   readonly #fn: Wake;
-  #deadline = 0;
-  #seq = 0;
-  /** Position in the heap; -1 while not pending. */
-  #index = -1;
 
   constructor(t: number, fn: Wake) {
+    super();
     this.#fn = fn;
     this.reset(t);
   }
 
+  /** @internal The heap's callback: the deadline passed. */
+  fire(): void {
+    wake(this.#fn);
+  }
+
   cancel(): void {
-    if (this.#index < 0) return;
-    NodeTimer.#removeAt(this.#index);
-    if (NodeTimer.#heap.length === 0) NodeTimer.#schedule();
+    if (this.index < 0) return;
+    const heap = NodeTimer.#heap;
+    heap.remove(this);
+    if (heap.size === 0) NodeTimer.#schedule();
   }
 
   reset(t: number): void {
-    this.#deadline = t;
-    this.#seq = NodeTimer.#armed++;
     const heap = NodeTimer.#heap;
-    if (this.#index < 0) {
-      this.#index = heap.length;
-      heap.push(this);
-      NodeTimer.#up(this.#index);
-    } else {
-      NodeTimer.#down(NodeTimer.#up(this.#index));
-    }
-    if (heap[0] === this) NodeTimer.#schedule();
-  }
-
-  /** Whether `a` fires before `b`. */
-  static #before(a: NodeTimer, b: NodeTimer): boolean {
-    return a.#deadline < b.#deadline || (a.#deadline === b.#deadline && a.#seq < b.#seq);
-  }
-
-  static #place(t: NodeTimer, i: number): void {
-    NodeTimer.#heap[i] = t;
-    t.#index = i;
-  }
-
-  /** Moves the entry at `i` up to its place; returns where it ends. */
-  static #up(i: number): number {
-    const heap = NodeTimer.#heap;
-    const t = heap[i] as NodeTimer;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as NodeTimer;
-      if (!NodeTimer.#before(t, p)) break;
-      NodeTimer.#place(p, i);
-      i = parent;
-    }
-    NodeTimer.#place(t, i);
-    return i;
-  }
-
-  /** Moves the entry at `i` down to its place. */
-  static #down(i: number): void {
-    const heap = NodeTimer.#heap;
-    const n = heap.length;
-    const t = heap[i] as NodeTimer;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && NodeTimer.#before(heap[r] as NodeTimer, heap[l] as NodeTimer) ? r : l;
-      const child = heap[c] as NodeTimer;
-      if (!NodeTimer.#before(child, t)) break;
-      NodeTimer.#place(child, i);
-      i = c;
-    }
-    NodeTimer.#place(t, i);
-  }
-
-  static #removeAt(i: number): void {
-    const heap = NodeTimer.#heap;
-    const t = heap[i] as NodeTimer;
-    t.#index = -1;
-    const last = heap.pop() as NodeTimer;
-    if (last === t) return;
-    NodeTimer.#place(last, i);
-    NodeTimer.#down(NodeTimer.#up(i));
+    heap.remove(this);
+    this.deadline = t;
+    this.seq = NodeTimer.#armed++;
+    heap.push(this);
+    if (heap.peek() === this) NodeTimer.#schedule();
   }
 
   /**
@@ -152,14 +98,14 @@ class NodeTimer implements Timer {
    * Timeout would keep the process alive).
    */
   static #schedule(): void {
-    const heap = NodeTimer.#heap;
+    const first = NodeTimer.#heap.peek();
     const wake = NodeTimer.#wake;
-    if (heap.length === 0) {
+    if (first === undefined) {
       if (wake !== undefined) clearTimeout(wake);
       NodeTimer.#wake = undefined;
       return;
     }
-    const at = (heap[0] as NodeTimer).#deadline;
+    const at = first.deadline;
     if (wake !== undefined && NodeTimer.#wakeAt <= at) return;
     if (wake !== undefined) clearTimeout(wake);
     const now = Date.now();
@@ -180,11 +126,10 @@ class NodeTimer implements Timer {
     const now = Date.now();
     const armedBefore = NodeTimer.#armed;
     try {
-      while (heap.length > 0) {
-        const t = heap[0] as NodeTimer;
-        if (t.#deadline > now || t.#seq >= armedBefore) break;
-        NodeTimer.#removeAt(0);
-        wake(t.#fn);
+      for (let t = heap.peek(); t !== undefined; t = heap.peek()) {
+        if (t.deadline > now || t.seq >= armedBefore) break;
+        heap.pop();
+        t.fire();
       }
     } finally {
       NodeTimer.#schedule();
@@ -193,7 +138,7 @@ class NodeTimer implements Timer {
 
   /** @internal Pending timers of the process (for tests). */
   static get pending(): number {
-    return NodeTimer.#heap.length;
+    return NodeTimer.#heap.size;
   }
 }
 
