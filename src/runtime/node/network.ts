@@ -98,7 +98,12 @@ class NodeConnection extends Deadline implements Connection {
   // ---------- Read state ----------
   /** The pending read (its reader is told in the socket's data event, no promise). */
   readonly #pending = new PendingRead(false);
-  #eof = false;
+  /**
+   * Set once the stream ended (the peer's end, or the close): reads past the buffered bytes
+   * fail with `Closed`, and, allowHalfOpen being off, every later send rejects with
+   * `#sinkError()` (one flag for both halves).
+   */
+  #ended = false;
 
   // ---------- Write state ----------
   /** Batches handed to the socket, and batches it has finished with (write callbacks run in order). */
@@ -108,8 +113,6 @@ class NodeConnection extends Deadline implements Connection {
   #waiters: Waiter[] | undefined;
   #writeTimer: ReturnType<typeof setTimeout> | undefined;
   #writeDeadline = 0;
-  /** Set once the peer ended the stream: every later send rejects with `#sinkError()`. */
-  #sinkEnded = false;
   #sinkErrorValue: RuntimeError | undefined;
 
   /** Set once the connection is poisoned: every later call rejects with `#poisonError()`. */
@@ -218,7 +221,7 @@ class NodeConnection extends Deadline implements Connection {
       if (this.#paused && queue.length <= this.#options.maxReadBufferBytes) this.#resume();
       return out;
     }
-    if (this.#eof) throw closedByPeer();
+    if (this.#ended) throw closedByPeer();
     // More bytes are needed, so the socket must flow even if the buffer is above the bound.
     if (this.#paused) this.#resume();
     this.#pending.set(n, reader, scratch);
@@ -275,7 +278,7 @@ class NodeConnection extends Deadline implements Connection {
 
   send(data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.#poisoned) return Promise.reject(this.#poisonError());
-    if (this.#sinkEnded) return Promise.reject(this.#sinkError());
+    if (this.#ended) return Promise.reject(this.#sinkError());
     const socket = this.#socket;
     // Undefined until a write had to be waited for (see #wait): an idle connection, whose few
     // writes reach the kernel at once, keeps no callback.
@@ -401,8 +404,7 @@ class NodeConnection extends Deadline implements Connection {
     // Kept while the socket still knows it (see `local`).
     void this.local;
     // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
-    this.#eof = true;
-    this.#sinkEnded = true;
+    this.#ended = true;
     if (this.#waiting > 0) this.#failWaiters(this.#sinkError());
     if (this.#pending.want !== 0) this.#pending.fail(closedByPeer());
   }
@@ -412,8 +414,7 @@ class NodeConnection extends Deadline implements Connection {
   }
 
   #onClose(): void {
-    this.#eof = true;
-    this.#sinkEnded = true;
+    this.#ended = true;
     if (this.#waiting > 0) {
       this.#failWaiters(this.#poisoned ? this.#poisonError() : this.#sinkError());
     }

@@ -31,6 +31,14 @@ import type { Protocol, StreamSender } from './protocol.js';
  */
 export const NO_CHANNEL = -2;
 
+// The send pump's flags.
+/** A pump is queued on a microtask. */
+const SCHEDULED = 1;
+/** Waiting for a write: the write's settlement resumes the pump. */
+const BUSY = 2;
+/** It stopped (told its owner). */
+const FINISHED = 4;
+
 /** What the run shares with its two halves. */
 export interface LoopState {
   /** Set once the run decided to end: the halves stop at their next step. */
@@ -115,11 +123,8 @@ export class SendPump {
   // over since the last wait: bounded by COALESCE_BYTES.
   #unawaited: Promise<void> | undefined;
   #unawaitedBytes = 0;
-  /** A pump is queued on a microtask. */
-  #scheduled = false;
-  /** Waiting for a write: the write's settlement resumes the pump. */
-  #busy = false;
-  #finished = false;
+  /** {@link SCHEDULED}, {@link BUSY}, {@link FINISHED}: one field per connection, not three. */
+  #flags = 0;
   #onIdle: Wake | undefined;
 
   constructor(
@@ -158,7 +163,7 @@ export class SendPump {
 
   /** Whether no write is being waited for. */
   get idle(): boolean {
-    return !this.#busy;
+    return (this.#flags & BUSY) === 0;
   }
 
   /** Tells `fn` (a function, or an object whose `wake()` is called) when the write being waited for (if any) settles. */
@@ -180,27 +185,27 @@ export class SendPump {
    * once per burst of wakes.
    */
   wake(): void {
-    if (this.#scheduled || this.#busy || this.#finished) return;
-    this.#scheduled = true;
+    if (this.#flags !== 0) return;
+    this.#flags |= SCHEDULED;
     // Closures made per use rather than held per connection: short-lived garbage is cheaper
     // than bytes that every idle connection keeps.
     queueMicrotask(() => {
-      this.#scheduled = false;
-      if (!this.#busy) this.#pump();
+      this.#flags &= ~SCHEDULED;
+      if ((this.#flags & BUSY) === 0) this.#pump();
     });
   }
 
   /** Waits for `written`, then pumps on (or stops, if it failed). */
   #awaitWrite(written: Promise<void>): void {
-    this.#busy = true;
+    this.#flags |= BUSY;
     written.then(
       () => {
-        this.#busy = false;
+        this.#flags &= ~BUSY;
         this.#pump();
         if (this.#onIdle !== undefined) wake(this.#onIdle);
       },
       (err: unknown) => {
-        this.#busy = false;
+        this.#flags &= ~BUSY;
         this.#finish(sendFailed(this.#ctx, this.#peer, err));
         if (this.#onIdle !== undefined) wake(this.#onIdle);
       },
@@ -208,8 +213,8 @@ export class SendPump {
   }
 
   #finish(reason: P2PError): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if ((this.#flags & FINISHED) !== 0) return;
+    this.#flags |= FINISHED;
     this.#owner.ended(reason, true);
   }
 
@@ -233,7 +238,7 @@ export class SendPump {
   }
 
   #pump(): void {
-    if (this.#finished) return;
+    if ((this.#flags & FINISHED) !== 0) return;
     try {
       this.#steps();
     } catch (err) {
