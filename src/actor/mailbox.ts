@@ -1,3 +1,4 @@
+import { type Wake, wake } from '../runtime/wake.js';
 import type { Feedback } from './feedback.js';
 import { Deque } from './queue.js';
 import { closeResponderOf, hasResponder, type Responder, responder } from './responder.js';
@@ -161,12 +162,19 @@ export interface Inbox<T> {
  */
 export interface WatchedInbox<T> extends Inbox<T> {
   /**
-   * Sets (or, with `undefined`, clears) the one watcher: called synchronously from every
-   * `enqueue` that queues a message and from `close`. It must not enqueue into or drain this
-   * mailbox itself (schedule that instead).
+   * Sets (or, with `undefined`, clears) the one watcher (a function, or an object whose `wake()`
+   * is called): told synchronously from every `enqueue` that queues a message and from `close`.
+   * It must not enqueue into or drain this mailbox itself (schedule that instead).
    */
-  watch(fn: (() => void) | undefined): void;
+  watch(fn: Wake | undefined): void;
 }
+
+/**
+ * The ready queue of every mailbox that never queued a message (never pushed to: the first
+ * message gets the mailbox its own). An idle mailbox (a connected peer's relay queues, while the
+ * application sends it nothing) then holds no queue object.
+ */
+const NO_READY: Deque<never> = new Deque<never>(1);
 
 /** The overflow of every mailbox that has none (never written: the first overflow replaces it). */
 const NO_OVERFLOW: never[] = Object.freeze([]) as never[];
@@ -175,7 +183,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
   readonly #capacity: number;
   readonly #policy: OverflowPolicy<T>;
   readonly #onBackoff: (() => void) | undefined;
-  readonly #ready: Deque<T>;
+  #ready: Deque<T> = NO_READY;
   /**
    * Overflow, oldest first, from index `#ovHead` (slots before it were already moved to ready;
    * a head index rather than `shift`, which is O(n) on large arrays). Invariant: non-empty only
@@ -190,22 +198,26 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
   #tracked: Set<T> | undefined;
   /** Made at the first `ready` that has to wait (a watched inbox never makes one). */
   #waiters: Waiters | undefined;
-  #watcher: (() => void) | undefined;
+  #watcher: Wake | undefined;
   #closed = false;
 
   constructor(capacity: number, policy: OverflowPolicy<T>, onBackoff: (() => void) | undefined) {
     this.#capacity = capacity;
     this.#policy = policy;
     this.#onBackoff = onBackoff;
-    // Storage grows on demand: an idle mailbox (thousands of idle peers) stays small.
-    this.#ready = new Deque<T>(Math.min(capacity, 4));
+  }
+
+  /** The ready queue to push to: made at the first message, then growing on demand. */
+  #readyForPush(): Deque<T> {
+    if (this.#ready === NO_READY) this.#ready = new Deque<T>(Math.min(this.#capacity, 4));
+    return this.#ready;
   }
 
   get capacity(): number {
     return this.#capacity;
   }
 
-  watch(fn: (() => void) | undefined): void {
+  watch(fn: Wake | undefined): void {
     this.#watcher = fn;
   }
 
@@ -224,9 +236,9 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     }
     // Fast path: no overflow to stay behind and room in the ready queue.
     if (this.#ready.size < this.#capacity && this.#overflow.length === this.#ovHead) {
-      this.#ready.push(message);
+      this.#readyForPush().push(message);
       if (this.#waiters !== undefined && this.#waiters.count > 0) this.#waiters.settleAll(true);
-      this.#watcher?.();
+      if (this.#watcher !== undefined) wake(this.#watcher);
       return 'ok';
     }
     const policy = this.#policy;
@@ -243,7 +255,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     if (policy.appendOnly !== true) this.#reconcile(retained ? message : undefined);
     if (retained) {
       this.#onBackoff?.();
-      this.#watcher?.();
+      if (this.#watcher !== undefined) wake(this.#watcher);
       return 'backoff';
     }
     closeResponderOf(message);
@@ -311,7 +323,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     for (; head < end; head++) {
       const m = overflow[head] as T;
       overflow[head] = undefined as T; // release for GC
-      this.#ready.push(m);
+      this.#readyForPush().push(m);
       if (tracked !== undefined && tracked.size > 0) tracked.delete(m);
     }
     if (head === overflow.length) {
@@ -352,7 +364,7 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
     this.#waiters?.settleAll(false);
     const watcher = this.#watcher;
     this.#watcher = undefined;
-    watcher?.();
+    if (watcher !== undefined) wake(watcher);
   }
 }
 

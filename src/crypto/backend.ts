@@ -408,8 +408,9 @@ export function cryptoBackend(): 'sodium-native' | 'node' {
 /** An AEAD key prepared for its implementation. */
 export class AeadKey {
   /**
-   * The key for OpenSSL and libsodium. Its own 32-byte allocation, never a slice of Node's
-   * shared Buffer pool, so no other buffer's `.buffer` can reach it.
+   * The key for OpenSSL and libsodium. Its own allocation (or a 32-byte view of `storage` given
+   * to the constructor: memory that only keys share), never a slice of Node's shared Buffer
+   * pool, so no other buffer's `.buffer` can reach it.
    */
   readonly raw: Buffer;
   // The key as words for the portable code; made on first use, since a key that libsodium
@@ -425,11 +426,16 @@ export class AeadKey {
   /**
    * @param key - 32 bytes; copied
    * @param impl - default: libsodium when loaded, else node:crypto
+   * @param storage - where to copy the key: 32 bytes of an allocation that holds nothing but
+   *   keys (a session's two directions share one); default its own
    * @throws Error if `impl` is `sodium-native` and it is not available
    */
-  constructor(key: Uint8Array, impl: AeadImpl = defaultAeadImpl()) {
+  constructor(key: Uint8Array, impl: AeadImpl = defaultAeadImpl(), storage?: Buffer) {
     if (key.length !== 32) throw new CryptoError('InvalidLength', 'AEAD key must be 32 bytes');
-    this.raw = Buffer.alloc(32);
+    if (storage !== undefined && storage.length !== 32) {
+      throw new CryptoError('InvalidLength', 'AEAD key storage must be 32 bytes');
+    }
+    this.raw = storage ?? Buffer.alloc(32);
     this.raw.set(key);
     this.impl = impl;
     if (impl === 'sodium-native') requireSodium();

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { Buffer } from 'node:buffer';
 import {
   type AeadImpl,
   AeadKey,
@@ -36,6 +37,10 @@ export const KEY_SIZE = 32;
 export { TAG_SIZE };
 
 const TWO_32 = 0x1_0000_0000;
+/** A cipher's state: a failed open poisoned it. */
+const POISONED = 1;
+/** A cipher's state: the nonce counter reached 2^96. */
+const EXHAUSTED = 2;
 const TWO_96 = 1n << 96n;
 
 /** Options of {@link Cipher}. */
@@ -49,6 +54,27 @@ export interface CipherOptions {
 
 // Set only for the duration of a constructor call made by cipherWithImpl (single-threaded).
 let forcedImpl: AeadImpl | undefined;
+// Set only for the duration of a constructor call made by cipherPair: where the key goes.
+let keyStorage: Buffer | undefined;
+
+/**
+ * @internal The two directions of one session: `[Cipher(sendKey), Cipher(recvKey)]` whose keys
+ * share one 64-byte allocation (a connection holds both for its life: one allocation and its
+ * ArrayBuffer rather than two). The allocation holds nothing but these two keys.
+ *
+ * @throws {@link CryptoError} `InvalidLength` for a wrong key size
+ */
+export function cipherPair(sendKey: Uint8Array, recvKey: Uint8Array): [Cipher, Cipher] {
+  const storage = Buffer.alloc(2 * KEY_SIZE);
+  try {
+    keyStorage = storage.subarray(0, KEY_SIZE);
+    const send = new Cipher(sendKey);
+    keyStorage = storage.subarray(KEY_SIZE);
+    return [send, new Cipher(recvKey)];
+  } finally {
+    keyStorage = undefined;
+  }
+}
 
 /**
  * @internal A {@link Cipher} on an explicit AEAD implementation, so tests and benchmarks can run
@@ -77,8 +103,8 @@ export class Cipher {
   #n0 = 0;
   #n1 = 0;
   #n2 = 0;
-  #exhausted = false;
-  #poisoned = false;
+  /** {@link POISONED} and {@link EXHAUSTED}: one field (a connection holds two ciphers). */
+  #state = 0;
 
   /**
    * @param key - 32 bytes (copied)
@@ -87,11 +113,16 @@ export class Cipher {
    *   start counter
    */
   constructor(key: Uint8Array, options: CipherOptions = {}) {
-    this.#key = forcedImpl === undefined ? new AeadKey(key) : new AeadKey(key, forcedImpl);
+    const storage = keyStorage;
+    keyStorage = undefined;
+    this.#key =
+      forcedImpl === undefined
+        ? new AeadKey(key, undefined, storage)
+        : new AeadKey(key, forcedImpl, storage);
     const start = options.startCounter ?? 0n;
     if (start < 0n || start > TWO_96) throw new RangeError('startCounter must be in [0, 2^96]');
     if (start === TWO_96) {
-      this.#exhausted = true;
+      this.#state = EXHAUSTED;
     } else {
       this.#n0 = Number(start & 0xffffffffn);
       this.#n1 = Number((start >> 32n) & 0xffffffffn);
@@ -101,13 +132,13 @@ export class Cipher {
 
   /** The counter value the next seal or open will use (2^96 once exhausted). */
   get counter(): bigint {
-    if (this.#exhausted) return TWO_96;
+    if ((this.#state & EXHAUSTED) !== 0) return TWO_96;
     return (BigInt(this.#n2) << 64n) | (BigInt(this.#n1) << 32n) | BigInt(this.#n0);
   }
 
   /** True after a failed open: the cipher refuses all further work. */
   get poisoned(): boolean {
-    return this.#poisoned;
+    return (this.#state & POISONED) !== 0;
   }
 
   /**
@@ -164,15 +195,19 @@ export class Cipher {
         : aeadOpen(this.#key, this.#n0, this.#n1, this.#n2, ciphertextAndTag);
     this.#advance();
     if (pt === undefined) {
-      this.#poisoned = true;
+      this.#state |= POISONED;
       throw new CryptoError('DecryptionFailed', 'ChaCha20-Poly1305 authentication failed');
     }
     return pt;
   }
 
   #check(): void {
-    if (this.#poisoned) throw new CryptoError('DecryptionFailed', 'cipher poisoned by a failure');
-    if (this.#exhausted) throw new CryptoError('MessageLimitReached', 'nonce counter exhausted');
+    const state = this.#state;
+    if (state === 0) return;
+    if ((state & POISONED) !== 0) {
+      throw new CryptoError('DecryptionFailed', 'cipher poisoned by a failure');
+    }
+    throw new CryptoError('MessageLimitReached', 'nonce counter exhausted');
   }
 
   #advance(): void {
@@ -182,6 +217,6 @@ export class Cipher {
     this.#n1 = 0;
     if (++this.#n2 < TWO_32) return;
     this.#n2 = 0;
-    this.#exhausted = true;
+    this.#state |= EXHAUSTED;
   }
 }

@@ -1,6 +1,7 @@
 import type { Clock, Context, Handle, Logger, Metrics, Network, Rng } from './context.js';
 import type { MetricsRoot } from './metrics.js';
 import type { TurnQueue } from './turn.js';
+import { type Wake, wake } from './wake.js';
 
 /**
  * A cancellation scope: an AbortController plus the scopes spawned beneath it. Aborting a scope
@@ -19,7 +20,7 @@ export class Scope {
   readonly #parent: Scope | undefined;
   #children: Set<Scope> | undefined;
   /** Callbacks of {@link onAbort}: none, one inline (the usual case), or a set. */
-  #listeners: (() => void) | Set<() => void> | undefined;
+  #listeners: Wake | Set<Wake> | undefined;
 
   constructor(parent?: Scope) {
     this.#parent = parent;
@@ -56,9 +57,10 @@ export class Scope {
   /**
    * Calls `fn` (once, synchronously) when the scope aborts, after the signal's own listeners (if
    * the signal exists) and before the subtree aborts; never if it already has. The cheap
-   * alternative to a listener on {@link signal}: the AbortController stays uncreated.
+   * alternative to a listener on {@link signal}: the AbortController stays uncreated. `fn` may be
+   * an object, whose `wake()` is called.
    */
-  onAbort(fn: () => void): void {
+  onAbort(fn: Wake): void {
     if (this.#aborted) return;
     const l = this.#listeners;
     if (l === undefined) this.#listeners = fn;
@@ -67,7 +69,7 @@ export class Scope {
   }
 
   /** Removes a callback of {@link onAbort}. */
-  offAbort(fn: () => void): void {
+  offAbort(fn: Wake): void {
     const l = this.#listeners;
     if (l === fn) this.#listeners = undefined;
     else if (l instanceof Set) l.delete(fn);
@@ -87,8 +89,8 @@ export class Scope {
     const actual: unknown = this.#reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
-    if (listeners instanceof Set) for (const fn of listeners) fn();
-    else listeners?.();
+    if (listeners instanceof Set) for (const fn of listeners) wake(fn);
+    else if (listeners !== undefined) wake(listeners);
     const children = this.#children;
     this.#children = undefined;
     if (children !== undefined) for (const c of children) c.abort(actual);
@@ -134,6 +136,24 @@ export interface CoreServices {
 
 const LABEL = /^[A-Za-z][A-Za-z0-9_]*$/;
 
+/** Joined labels kept by {@link internLabel}: a program has few distinct ones. */
+const LABELS = new Map<string, string>();
+const LABELS_MAX = 1024;
+
+/**
+ * `${parent}_${label}`, one flat string per distinct result: every task of a kind (thousands of
+ * `..._peer` tasks) shares it, where each would keep its own concatenation (two cons strings).
+ * Past {@link LABELS_MAX} distinct labels, the rest are not kept.
+ */
+function internLabel(parent: string, label: string): string {
+  // `join` builds a flat string (a template literal would make cons strings).
+  const joined = [parent, label].join('_');
+  const known = LABELS.get(joined);
+  if (known !== undefined) return known;
+  if (LABELS.size < LABELS_MAX) LABELS.set(joined, joined);
+  return joined;
+}
+
 function noop(): void {}
 
 /** How a task settled, kept until (unless) its `done` promise is asked for. */
@@ -141,7 +161,21 @@ type Settled<T> =
   | { readonly ok: true; readonly value: T | undefined }
   | { readonly ok: false; readonly error: unknown };
 
-class Task<T> implements TaskInfo, Handle<T> {
+/**
+ * @internal How a callback task ends (see {@link RuntimeContext.spawnCallback}): it calls one of
+ * these once (later calls are ignored), as an async task's promise settles once.
+ */
+export interface TaskEnd<T> {
+  /** The task returned `value`. */
+  returned(value: T): void;
+  /** The task threw `error` (the scope's abort reason counts as stopped, as for any task). */
+  threw(error: unknown): void;
+}
+
+/** A callback task's start: runs on a microtask; ends by calling `end` (or by throwing). */
+export type TaskStart<T> = (ctx: Context, end: TaskEnd<T>) => void;
+
+class Task<T> implements TaskInfo, Handle<T>, TaskEnd<T> {
   readonly id: number;
   readonly label: string;
   readonly #scope: Scope;
@@ -152,20 +186,31 @@ class Task<T> implements TaskInfo, Handle<T> {
   #resolve: ((value: T | undefined) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
 
-  constructor(tasks: Tasks, id: number, ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>) {
+  constructor(
+    tasks: Tasks,
+    id: number,
+    ctx: RuntimeContext,
+    fn: ((ctx: Context) => Promise<T>) | undefined,
+    start?: TaskStart<T>,
+  ) {
     this.id = id;
     this.label = ctx.label;
     this.#scope = ctx.scope;
     this.#tasks = tasks;
     // Start on a microtask: the spawner gets its handle first, and a synchronous throw in `fn`
     // becomes a failure like any other. One reaction on `fn`'s promise; `done` is made only if
-    // someone reads it (thousands of peer tasks are never awaited one by one).
+    // someone reads it (thousands of peer tasks are never awaited one by one). A callback task
+    // (`start`) has no promise at all: it calls `returned`/`threw` on this object.
     queueMicrotask(() => {
       let result: Promise<T>;
       try {
+        if (fn === undefined) {
+          (start as TaskStart<T>)(ctx, this);
+          return;
+        }
         result = Promise.resolve(fn(ctx));
       } catch (error) {
-        this.#threw(error);
+        this.threw(error);
         return;
       }
       this.#watch(result);
@@ -175,8 +220,8 @@ class Task<T> implements TaskInfo, Handle<T> {
   /** The one reaction on the task's promise (its closures hold the task, not `fn` or `ctx`). */
   #watch(result: Promise<T>): void {
     result.then(
-      (value) => this.#returned(value),
-      (error: unknown) => this.#threw(error),
+      (value) => this.returned(value),
+      (error: unknown) => this.threw(error),
     );
   }
 
@@ -216,12 +261,16 @@ class Task<T> implements TaskInfo, Handle<T> {
     else reject?.(settled.error);
   }
 
-  #returned(value: T): void {
+  /** @internal {@link TaskEnd.returned}; the first of `returned`/`threw` counts. */
+  returned(value: T): void {
+    if (this.#settled !== undefined) return;
     this.#tasks.end(this, this.#scope, 'returned');
     this.#settle({ ok: true, value });
   }
 
-  #threw(error: unknown): void {
+  /** @internal {@link TaskEnd.threw}; the first of `returned`/`threw` counts. */
+  threw(error: unknown): void {
+    if (this.#settled !== undefined) return;
     const scope = this.#scope;
     if (scope.aborted && error === scope.reason) {
       this.#tasks.end(this, scope, 'stopped');
@@ -247,8 +296,12 @@ export class Tasks {
     this.hooks = hooks;
   }
 
-  spawn<T>(ctx: RuntimeContext, fn: (ctx: Context) => Promise<T>): Handle<T> {
-    const task = new Task(this, this.#nextId++, ctx, fn);
+  spawn<T>(
+    ctx: RuntimeContext,
+    fn: ((ctx: Context) => Promise<T>) | undefined,
+    start?: TaskStart<T>,
+  ): Handle<T> {
+    const task = new Task(this, this.#nextId++, ctx, fn, start);
     this.#live.set(task.id, task);
     this.hooks.started(task);
     return task;
@@ -286,8 +339,6 @@ export class Tasks {
 /** The one {@link Context} implementation both runtimes hand out. */
 export class RuntimeContext implements Context {
   readonly label: string;
-  readonly clock: Clock;
-  readonly rng: Rng;
   readonly network: Network;
   /** @internal */
   readonly scope: Scope;
@@ -303,9 +354,16 @@ export class RuntimeContext implements Context {
     this.tasks = tasks;
     this.label = label;
     this.scope = scope;
-    this.clock = core.clock;
-    this.rng = core.rng;
     this.network = network;
+  }
+
+  // The runtime's, read through `core`: two fields fewer per context (one per task).
+  get clock(): Clock {
+    return this.core.clock;
+  }
+
+  get rng(): Rng {
+    return this.core.rng;
   }
 
   /** The task's stop signal (created on first read: see {@link Scope}). */
@@ -327,7 +385,7 @@ export class RuntimeContext implements Context {
     if (!LABEL.test(label)) {
       throw new TypeError(`invalid label ${JSON.stringify(label)}: use [A-Za-z][A-Za-z0-9_]*`);
     }
-    return this.label === '' ? label : `${this.label}_${label}`;
+    return this.label === '' ? label : internLabel(this.label, label);
   }
 
   child(label: string): Context {
@@ -344,14 +402,28 @@ export class RuntimeContext implements Context {
   }
 
   spawn<T>(label: string, fn: (ctx: Context) => Promise<T>): Handle<T> {
-    const ctx = new RuntimeContext(
+    return this.tasks.spawn(this.#childContext(label), fn);
+  }
+
+  /**
+   * @internal {@link spawn} for a task driven by callbacks: `start(ctx, end)` runs on a
+   * microtask and the task ends when it calls `end.returned(value)` or `end.threw(error)` (or
+   * throws). The same task as `spawn` makes (label, scope, handle, failure reporting) without
+   * the promise, its reaction and the resolving functions an async task holds while it waits:
+   * the form for thousands of long-lived per-connection tasks.
+   */
+  spawnCallback<T>(label: string, start: TaskStart<T>): Handle<T> {
+    return this.tasks.spawn(this.#childContext(label), undefined, start);
+  }
+
+  #childContext(label: string): RuntimeContext {
+    return new RuntimeContext(
       this.core,
       this.tasks,
       this.#join(label),
       new Scope(this.scope),
       this.network,
     );
-    return this.tasks.spawn(ctx, fn);
   }
 
   /** The same context (label, signal, services) with another network. */

@@ -9,16 +9,25 @@
 
 import type { Connection, Listener, Network } from './context.js';
 
+/** @internal Told by a connection that it closed (see {@link Closable.whenClosed}). */
+export interface CloseWatcher {
+  /** `item` has closed. */
+  itemClosed(item: object): void;
+}
+
 /** What the tracker can close and wait for. */
 interface Closable {
   close(): void;
   readonly closed: Promise<void>;
-  /** Optional (the Node runtime's connections): `closed` as a callback, no promise made. */
-  whenClosed?(fn: () => void): void;
+  /**
+   * Optional (the Node runtime's connections): `closed` as a callback on `watcher`, no promise
+   * or closure made.
+   */
+  whenClosed?(watcher: CloseWatcher): void;
 }
 
 /** Wraps a {@link Network}; see the module essay. */
-export class TrackedNetwork implements Network {
+export class TrackedNetwork implements Network, CloseWatcher {
   readonly #inner: Network;
   readonly #open = new Set<Closable>();
   #closing = false;
@@ -39,12 +48,14 @@ export class TrackedNetwork implements Network {
       return item;
     }
     this.#open.add(item);
-    const forget = (): void => {
-      this.#open.delete(item);
-    };
-    if (item.whenClosed !== undefined) item.whenClosed(forget);
-    else void item.closed.then(forget);
+    if (item.whenClosed !== undefined) item.whenClosed(this);
+    else void item.closed.then(() => this.itemClosed(item));
     return item;
+  }
+
+  /** @internal `item` closed: it is no longer open (see {@link CloseWatcher}). */
+  itemClosed(item: object): void {
+    this.#open.delete(item as Closable);
   }
 
   async bind(...args: Parameters<Network['bind']>): Promise<Listener> {

@@ -9,13 +9,24 @@
 import type { Clock, Context } from './context.js';
 
 /**
+ * @internal The method {@link TurnQueue.deferCall} calls: an object registered for the end of a
+ * turn without a closure (a connection's sender, kept by thousands of idle connections).
+ */
+export const AT_END_OF_TURN: unique symbol = Symbol('authp2p.atEndOfTurn');
+
+/** @internal What {@link TurnQueue.deferCall} takes. */
+export interface EndOfTurnCall {
+  [AT_END_OF_TURN](): void;
+}
+
+/**
  * A queue of end-of-turn callbacks, one per runtime (see {@link Context.endOfTurn}). Callbacks run
  * in registration order; one registered while the queue runs waits for the next round, after the
  * promise continuations that round started. Holds only what is registered: empty when idle.
  */
 export class TurnQueue {
-  #fns: (() => void)[] = [];
-  #spare: (() => void)[] = [];
+  #fns: ((() => void) | EndOfTurnCall)[] = [];
+  #spare: ((() => void) | EndOfTurnCall)[] = [];
   readonly #schedule: (drain: () => void) => void;
   readonly #onError: (error: unknown) => void;
   readonly #onDrain: ((count: number) => void) | undefined;
@@ -46,8 +57,13 @@ export class TurnQueue {
     this.defer(fn);
   }
 
+  /** Calls `target[AT_END_OF_TURN]()` at the end of the current turn, as {@link defer} would. */
+  deferCall(target: EndOfTurnCall): void {
+    this.defer(target);
+  }
+
   /** Runs `fn` at the end of the current turn. */
-  defer(fn: () => void): void {
+  defer(fn: (() => void) | EndOfTurnCall): void {
     if (this.#fns.length === 0) {
       // From inside a round, the next one is scheduled from a microtask, so that it follows the
       // continuations this round starts (a tick scheduled from a tick would run before them).
@@ -68,7 +84,9 @@ export class TurnQueue {
     this.#onDrain?.(fns.length);
     for (let i = 0; i < fns.length; i++) {
       try {
-        (fns[i] as () => void)();
+        const f = fns[i] as (() => void) | EndOfTurnCall;
+        if (typeof f === 'function') f();
+        else f[AT_END_OF_TURN]();
       } catch (error) {
         this.#onError(error);
       }
@@ -139,4 +157,13 @@ export function sharedTurnClock(ctx: Pick<Context, 'clock' | 'endOfTurn'>): Turn
     turnClocks.set(turns, clock);
   }
   return clock;
+}
+
+/**
+ * @internal Calls `target[AT_END_OF_TURN]()` at the end of the current turn of `turns`: with no
+ * closure on a runtime's own queue, through one on any other.
+ */
+export function deferCall(turns: Turns, target: EndOfTurnCall): void {
+  if (turns instanceof TurnQueue) turns.deferCall(target);
+  else turns.endOfTurn(() => target[AT_END_OF_TURN]());
 }

@@ -6,7 +6,8 @@
  */
 
 import { timingSafeEqual } from 'node:crypto';
-import { Cipher, ed25519, Transcript, x25519 } from '../crypto/index.js';
+import { cipherPair } from '../crypto/cipher.js';
+import { ed25519, Transcript, x25519 } from '../crypto/index.js';
 import type { Connection, Context } from '../runtime/context.js';
 import { turnsOf } from '../runtime/turn.js';
 import type { Config } from './config.js';
@@ -100,8 +101,9 @@ function session(
   recvKey: Uint8Array,
   peerTimestamp: bigint,
 ): Session {
-  const sender = new Sender(connection, new Cipher(sendKey), config.maxMessageSize, turnsOf(ctx));
-  const receiver = new Receiver(connection, new Cipher(recvKey), config.maxMessageSize);
+  const [sendCipher, recvCipher] = cipherPair(sendKey, recvKey);
+  const sender = new Sender(connection, sendCipher, config.maxMessageSize, turnsOf(ctx));
+  const receiver = new Receiver(connection, recvCipher, config.maxMessageSize);
   sendKey.fill(0);
   recvKey.fill(0);
   return { peer, sender, receiver, peerTimestamp: Number(peerTimestamp) };

@@ -9,7 +9,7 @@ import { varintU32Size, writeVarintU32 } from '../codec/index.js';
 import type { Cipher } from '../crypto/index.js';
 import { CryptoError } from '../crypto/index.js';
 import type { Connection, Sink } from '../runtime/context.js';
-import type { Turns } from '../runtime/turn.js';
+import { AT_END_OF_TURN, deferCall, type Turns } from '../runtime/turn.js';
 import { TAG_SIZE } from './config.js';
 import { StreamError } from './errors.js';
 
@@ -130,12 +130,8 @@ export class Sender {
   /** Settles once the open chunk is accepted; made when a caller first asks for it. */
   #flushed: Promise<void> | undefined;
   #resolveFlushed: ((p: Promise<void>) => void) | undefined;
-  /** Whether the end-of-turn flush is scheduled. */
+  /** Whether the end-of-turn flush ({@link AT_END_OF_TURN}) is scheduled. */
   #scheduled = false;
-  readonly #flushAtEnd = (): void => {
-    this.#scheduled = false;
-    this.#flushOpen();
-  };
 
   /**
    * @internal Made by {@link dial} / {@link listen}; exposed for tests that need a cipher with a
@@ -195,7 +191,7 @@ export class Sender {
     // Scheduled before sealing, so that whatever this call leaves in the open chunk is written.
     if (!this.#scheduled) {
       this.#scheduled = true;
-      this.#turns.endOfTurn(this.#flushAtEnd);
+      deferCall(this.#turns, this);
     }
     try {
       for (let i = 0; i < count; i++) {
@@ -208,6 +204,12 @@ export class Sender {
       return Promise.reject(err);
     }
     return this.#flushed ?? this.#newFlushed();
+  }
+
+  /** @internal The end of the turn: writes the open chunk (see {@link Sender.sendMany}). */
+  [AT_END_OF_TURN](): void {
+    this.#scheduled = false;
+    this.#flushOpen();
   }
 
   /** The promise of the open chunk, settled by {@link #flushOpen}. */

@@ -269,3 +269,38 @@ it('a watched inbox calls its watcher on every queued message and on close, neve
   rx.close();
   assert.equal(calls, 12, 'told once of the close');
 });
+
+it('a watcher may be an object: its wake() is called, as a function watcher would be', () => {
+  const [tx, rx] = mailbox<number>(1, dropNewest(1));
+  const watcher = {
+    calls: 0,
+    wake(): void {
+      this.calls++;
+    },
+  };
+  rx.watch(watcher);
+  assert.equal(tx.enqueue(1), 'ok');
+  assert.equal(tx.enqueue(2), 'backoff');
+  assert.equal(tx.enqueue(3), 'dropped');
+  assert.equal(watcher.calls, 2);
+  rx.close();
+  assert.equal(watcher.calls, 3, 'told of the close');
+});
+
+it('a mailbox that never queued a message shares the empty ready queue, and still works after', () => {
+  const [txA, rxA] = mailbox<number>(8, unreliable());
+  const [, rxB] = mailbox<number>(8, unreliable());
+  // Both idle: nothing to take, nothing to drain, closing one does not touch the other.
+  assert.equal(rxA.tryRecv(), undefined);
+  assert.deepEqual(rxA.drain(), []);
+  rxB.close();
+  assert.equal(rxA.size, 0);
+  assert.equal(txA.enqueue(1), 'ok');
+  assert.equal(txA.enqueue(2), 'ok');
+  assert.equal(rxA.size, 2);
+  assert.deepEqual(rxA.drain(), [1, 2]);
+  const [txC, rxC] = mailbox<number>(8, unreliable());
+  assert.equal(rxC.size, 0, "another mailbox does not see A's messages");
+  assert.equal(txC.enqueue(3), 'ok');
+  assert.deepEqual(rxC.drain(), [3]);
+});

@@ -7,7 +7,7 @@ import {
   SODIUM_AEAD_MAX,
   sealOpenSsl,
 } from '../../src/crypto/backend.js';
-import { type Cipher, type CipherOptions, cipherWithImpl } from '../../src/crypto/cipher.js';
+import { Cipher, type CipherOptions, cipherPair, cipherWithImpl } from '../../src/crypto/cipher.js';
 import { CryptoError } from '../../src/crypto/index.js';
 import { assertOwnsBuffer, MARKER } from '../helpers/owned.js';
 import { utf8 } from './helpers.js';
@@ -163,3 +163,29 @@ for (const impl of availableAeadImpls()) {
     });
   });
 }
+
+describe('cipherPair', () => {
+  it("keeps both directions' keys in one 64-byte allocation, copied, each cipher on its own key", () => {
+    const a = new Uint8Array(32).fill(1);
+    const b = new Uint8Array(32).fill(2);
+    const [send, recv] = cipherPair(a, b);
+    // Reference ciphers made from copies; the pair copied its keys, so wiping ours is harmless.
+    const refA = new Cipher(a.slice());
+    const refB = new Cipher(b.slice());
+    a.fill(0);
+    b.fill(0);
+    const msg = utf8('pair');
+    assert.deepEqual(refA.open(send.seal(msg)), msg);
+    assert.deepEqual(recv.open(refB.seal(msg)), msg);
+    assert.throws(() => cipherPair(new Uint8Array(31), b), CryptoError);
+  });
+
+  it('an AEAD key given storage uses exactly it', () => {
+    const storage = Buffer.alloc(64);
+    const key = new AeadKey(new Uint8Array(32).fill(9), 'node', storage.subarray(32));
+    assert.equal(key.raw.buffer, storage.buffer);
+    assert.deepEqual([...storage.subarray(0, 32)], new Array(32).fill(0));
+    assert.deepEqual([...storage.subarray(32)], new Array(32).fill(9));
+    assert.throws(() => new AeadKey(new Uint8Array(32), 'node', storage), CryptoError);
+  });
+});

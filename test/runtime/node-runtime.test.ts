@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Connection } from '../../src/runtime/context.js';
 import { JsonLogger, type Logger, nodeRuntime, RuntimeError } from '../../src/runtime/index.js';
 
 function code(expected: string): (e: unknown) => boolean {
@@ -33,38 +34,51 @@ test('node: a recv with no bytes fails with ReadTimeout and poisons the connecti
     await assert.rejects(a.stream.recv(1), code('Closed'));
   }));
 
-test('node: the read timer is one Timeout per connection, refreshed by every wait, and still fires', () =>
+test('node: the read deadlines of many connections share one Timeout, and a silent one still times out', () =>
   nodeRuntime({ readTimeoutMs: 200 }).run(async (ctx) => {
     const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
-    const accepted = listener.accept();
-    const a = await ctx.network.dial(listener.address);
-    const b = await accepted;
+    const PAIRS = 10;
+    const pairs: [Connection, Connection][] = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const accepted = listener.accept();
+      const a = await ctx.network.dial(listener.address);
+      pairs.push([a, await accepted]);
+    }
     const made: number[] = [];
-    let fire: (() => void) | undefined;
     const original = globalThis.setTimeout;
-    // Counts the Timeouts the connection makes (it calls the global setTimeout), and keeps the
-    // first one's callback so that the test can run it as if it had fired.
+    // Counts the Timeouts the network makes (it calls the global setTimeout).
     globalThis.setTimeout = ((fn: (...x: unknown[]) => void, ms: number, ...args: unknown[]) => {
       made.push(ms);
-      fire ??= () => fn(...args);
       return original(fn, ms, ...(args as []));
     }) as typeof setTimeout;
     try {
-      // Five waits, each answered, with the timer firing between two of them (no wait pending,
-      // as on an idle connection between keep-alives): one Timeout of readTimeoutMs in all.
-      for (let i = 0; i < 5; i++) {
-        const got = b.stream.recv(1);
-        await a.sink.send(Uint8Array.of(i));
-        assert.deepEqual([...(await got)], [i]);
-        if (i === 1) fire?.();
+      // Five answered waits on every connection: a Timeout per connection would be ten.
+      for (let round = 0; round < 5; round++) {
+        const got = pairs.map(([, b]) => b.stream.recv(1));
+        for (const [a] of pairs) await a.sink.send(Uint8Array.of(round));
+        for (const g of got) assert.deepEqual([...(await g)], [round]);
       }
-      assert.deepEqual(made, [200]);
-      // A wait that nothing answers still times out (the kept Timeout, refreshed).
-      await assert.rejects(b.stream.recv(1), code('ReadTimeout'));
+      assert.ok(made.length <= 2, `Timeouts made: ${made.join(', ')}`);
+      // One connection falls silent while another keeps receiving: only the silent one times out.
+      const [[, silent], [talker, busy]] = pairs as [
+        [Connection, Connection],
+        [Connection, Connection],
+      ];
+      const timedOut = assert.rejects(silent.stream.recv(1), code('ReadTimeout'));
+      for (let i = 0; i < 6; i++) {
+        const got = busy.stream.recv(1);
+        await talker.sink.send(Uint8Array.of(i));
+        await got;
+        await ctx.clock.sleep(50);
+      }
+      await timedOut;
+      // Three times the timeout has passed for it, yet the busy connection is open.
+      const got = busy.stream.recv(1);
+      await talker.sink.send(Uint8Array.of(9));
+      assert.deepEqual([...(await got)], [9]);
     } finally {
       globalThis.setTimeout = original;
     }
-    assert.ok(made.length <= 2, `at most one short re-arm: ${made.join(', ')}`);
   }));
 
 test('node: sleep resolves, and an aborted sleep rejects with the reason', () =>
@@ -149,3 +163,56 @@ test('a given logger receives the context label as a binding', async () => {
     ],
   );
 });
+
+test('node: the local address is read on demand, and still known after either end closes', () =>
+  nodeRuntime().run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    const accepted = listener.accept();
+    const a = await ctx.network.dial(listener.address);
+    const b = await accepted;
+    // Closed here (a) and by the peer (b), neither read before: both still report it.
+    a.close();
+    await a.closed;
+    await b.closed;
+    assert.equal(a.local.ip, '127.0.0.1');
+    assert.ok(a.local.port > 0);
+    assert.deepEqual(b.local, listener.address);
+    assert.deepEqual(b.remote, a.local);
+  }));
+
+test('node: a write the socket cannot take at once settles when the peer reads it, or times out if it never does', () =>
+  nodeRuntime({ writeTimeoutMs: 300 }).run(async (ctx) => {
+    const listener = await ctx.network.bind({ ip: '127.0.0.1', port: 0 });
+    const BIG = 16 * 1024 * 1024;
+    // 1. The reader drains: the waited write (the connection's first, issued without a write
+    // callback) resolves once the bytes are taken, and later writes keep their order.
+    {
+      const accepted = listener.accept();
+      const a = await ctx.network.dial(listener.address);
+      const b = await accepted;
+      let settled = false;
+      const big = a.sink.send(new Uint8Array(BIG).fill(7)).then(() => {
+        settled = true;
+      });
+      // A few event-loop turns (the socket's I/O runs), no wall-clock wait.
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, false, 'the kernel cannot hold 16 MiB: the write waits');
+      const tail = a.sink.send(Uint8Array.of(1, 2, 3));
+      let got = 0;
+      while (got < BIG) got += (await b.stream.recv(Math.min(1 << 20, BIG - got))).length;
+      await big;
+      await tail;
+      assert.deepEqual([...(await b.stream.recv(3))], [1, 2, 3]);
+      a.close();
+      b.close();
+    }
+    // 2. Nobody reads: the write fails with WriteTimeout and poisons the connection.
+    {
+      const accepted = listener.accept();
+      const a = await ctx.network.dial(listener.address);
+      const b = await accepted;
+      await assert.rejects(a.sink.send(new Uint8Array(BIG)), code('WriteTimeout'));
+      await a.closed;
+      b.close();
+    }
+  }));

@@ -64,3 +64,17 @@ test('a bound counter adds to its label set and every read or exposition sees th
   assert.throws(() => a.inc(Number.NaN));
   assert.equal(counter.get({ peer: 'a' }), 15);
 });
+
+test('an abort callback may be an object (its wake() is called), and offAbort removes it', () => {
+  const scope = new Scope();
+  const seen: string[] = [];
+  const a = { wake: () => seen.push('a') };
+  const b = { wake: () => seen.push('b') };
+  const removed = { wake: () => seen.push('removed') };
+  scope.onAbort(a);
+  scope.onAbort(removed);
+  scope.onAbort(b);
+  scope.offAbort(removed);
+  scope.abort(new Error('stop'));
+  assert.deepEqual(seen, ['a', 'b']);
+});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Context } from '../../src/runtime/context.js';
 import { Scope } from '../../src/runtime/core.js';
 import { deterministicRuntime, nodeRuntime } from '../../src/runtime/index.js';
 import { isStopped, offStop, onStop, timerAt } from '../../src/runtime/stop.js';
@@ -140,7 +141,7 @@ test('a reset timer fires once more, where a new timer made at that moment would
   assert.deepEqual(result, ['p@10', 'revived@12', 'p@20', 'new@25', 'moved@25', 'p@30']);
 });
 
-test('a Node timer re-armed for its own delay refreshes its Timeout; a fallback timer re-arms a sleep', async () => {
+test('Node timers share one Timeout (fifty periodic timers make a few); a fallback timer re-arms a sleep', async () => {
   await nodeRuntime().run(async (ctx) => {
     const made: number[] = [];
     const original = globalThis.setTimeout;
@@ -149,21 +150,27 @@ test('a Node timer re-armed for its own delay refreshes its Timeout; a fallback 
       made.push(ms);
       return original(fn, ms, ...(args as []));
     }) as typeof setTimeout;
+    const TIMERS = 50;
     let ticks = 0;
     try {
       await new Promise<void>((resolve) => {
-        const t = timerAt(ctx.clock, ctx.clock.now() + 2, () => {
-          ticks++;
-          if (ticks < 4) t.reset(ctx.clock.now() + 2);
-          else resolve();
-        });
+        const start = ctx.clock.now() + 2;
+        for (let i = 0; i < TIMERS; i++) {
+          let own = 0;
+          const t = timerAt(ctx.clock, start, () => {
+            own++;
+            ticks++;
+            if (own < 4) t.reset(ctx.clock.now() + 2);
+            else if (ticks === 4 * TIMERS) resolve();
+          });
+        }
       });
     } finally {
       globalThis.setTimeout = original;
     }
-    assert.equal(ticks, 4);
-    // One Timeout for four periods (a few more only if the loop ran late and a fire came early).
-    assert.ok(made.length >= 1 && made.length < 4, `Timeouts made: ${made.join(', ')}`);
+    assert.equal(ticks, 4 * TIMERS);
+    // One shared Timeout per wake, not one per timer (a Timeout each would be 50 at least).
+    assert.ok(made.length >= 1 && made.length < TIMERS, `Timeouts made: ${made.join(', ')}`);
 
     // Moved while pending, and revived after a cancel: each fires once, at its new time.
     const fired: string[] = [];
@@ -186,5 +193,28 @@ test('a Node timer re-armed for its own delay refreshes its Timeout; a fallback 
     await new Promise<void>((resolve) => timerAt(ctx.clock, t0 + 20, resolve));
     assert.deepEqual(fired.sort(), ['fallback', 'moved', 'revived']);
     assert.ok(ctx.clock.now() >= t0 + 5);
+  });
+});
+
+test('onStop takes an object too (its wake() is called), on a runtime context and on any other', async () => {
+  await nodeRuntime().run(async (ctx) => {
+    const seen: string[] = [];
+    const own = ctx.spawn('own', (c) => {
+      onStop(c, { wake: () => seen.push('own') });
+      return new Promise<void>((resolve) => onStop(c, resolve));
+    });
+    // A context of another kind: the object gets a listener of its own, which offStop removes.
+    const ac = new AbortController();
+    const other = { signal: ac.signal } as unknown as Context;
+    const kept = { wake: () => seen.push('kept') };
+    const dropped = { wake: () => seen.push('dropped') };
+    onStop(other, kept);
+    onStop(other, dropped);
+    offStop(other, dropped);
+    await ctx.clock.sleep(1);
+    own.stop();
+    await own.done;
+    ac.abort();
+    assert.deepEqual(seen, ['own', 'kept']);
   });
 });

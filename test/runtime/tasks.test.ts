@@ -7,6 +7,7 @@ import {
   RuntimeError,
   runningTasks,
 } from '../../src/runtime/index.js';
+import { onStop, spawnCallback, type TaskEnd } from '../../src/runtime/stop.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => {
@@ -133,6 +134,54 @@ for (const [name, run] of runtimes) {
     assert.equal(otherStopped, true);
   });
 
+  test(`${name}: a callback task ends when it says so, like an async task`, () =>
+    run(async (ctx) => {
+      let end: TaskEnd<number> | undefined;
+      let started: Context | undefined;
+      const h = spawnCallback<number>(ctx, 'cb', (c, e) => {
+        started = c;
+        end = e;
+      });
+      // It starts on a microtask, under its own label, and runs until it ends.
+      assert.equal(started, undefined);
+      await ctx.clock.sleep(1);
+      assert.equal((started as Context | undefined)?.label, 'cb');
+      assert.deepEqual(runningTasks(ctx).sort(), ['', 'cb']);
+      end!.returned(5);
+      end!.threw(new Error('ignored: the first end counts'));
+      assert.equal(await h.done, 5);
+      assert.deepEqual(runningTasks(ctx), ['']);
+      // Stopped: it ends with its scope's reason, and counts as stopped (done is undefined).
+      const stopped = spawnCallback<number>(ctx, 'stopped', (c, e) => {
+        onStop(c, () => e.threw(c.signal.reason));
+      });
+      await ctx.clock.sleep(1);
+      stopped.stop();
+      assert.equal(await stopped.done, undefined);
+      // A failure after stop is shutdown noise; a throwing start is a failure like any other.
+      const thrower = spawnCallback(ctx, 'thrower', () => {
+        throw new Error('start threw');
+      });
+      thrower.stop();
+      await assert.rejects(thrower.done, /start threw/);
+      assert.deepEqual(runningTasks(ctx), ['']);
+    }));
+
+  test(`${name}: a callback task failing unexpectedly fails the run`, async () => {
+    await assert.rejects(
+      run(async (ctx) => {
+        spawnCallback(ctx, 'bad', (c, e) => {
+          void c.clock.sleep(5).then(() => e.threw(new Error('cb boom')));
+        });
+        await forever(ctx);
+      }),
+      (e) =>
+        e instanceof RuntimeError &&
+        e.code === 'TaskFailed' &&
+        (e.cause as Error).message === 'cb boom',
+    );
+  });
+
   test(`${name}: labels are validated and child contexts share the parent's signal`, () =>
     run(async (ctx) => {
       assert.throws(() => ctx.child('bad-label'), TypeError);
@@ -158,4 +207,21 @@ test('node: onTaskError receives failures and the run continues', async () => {
   });
   assert.equal(out, 'still running');
   assert.deepEqual(seen, ['bad:boom']);
+});
+
+test('a callback task on a context of another kind runs as a spawn its end settles', async () => {
+  const failed: string[] = [];
+  await nodeRuntime({ onTaskError: (e) => failed.push((e as Error).message) }).run(async (ctx) => {
+    // A context that is not the runtime's own (a wrapper forwarding to it).
+    const wrapper = { spawn: ctx.spawn.bind(ctx) } as unknown as Context;
+    assert.equal(
+      await spawnCallback<string>(wrapper, 'wrapped', (_c, e) => e.returned('ok')).done,
+      'ok',
+    );
+    await assert.rejects(
+      spawnCallback(wrapper, 'wrapped', (_c, e) => e.threw(new Error('no'))).done,
+      /no/,
+    );
+  });
+  assert.deepEqual(failed, ['no']);
 });

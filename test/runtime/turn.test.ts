@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Context } from '../../src/runtime/context.js';
 import { deterministicRuntime, nodeRuntime } from '../../src/runtime/index.js';
-import { TurnQueue, turnsOf } from '../../src/runtime/turn.js';
+import { AT_END_OF_TURN, deferCall, TurnQueue, turnsOf } from '../../src/runtime/turn.js';
 
 /** What one program observes about the order of end-of-turn callbacks. */
 async function program(ctx: Context): Promise<string[]> {
@@ -132,5 +132,31 @@ describe('turnsOf', () => {
     });
     const plain = { endOfTurn: (_fn: () => void) => {} };
     assert.equal(turnsOf(plain), plain);
+  });
+});
+
+describe('deferCall', () => {
+  it('calls an object at the end of the turn, in registration order with functions (both queues)', async () => {
+    for (const run of [
+      async (f: (ctx: Context) => Promise<string[]>) =>
+        (await deterministicRuntime({ seed: 4 }).run(f)).result,
+      (f: (ctx: Context) => Promise<string[]>) => nodeRuntime().run(f),
+    ]) {
+      const seen = await run(async (ctx) => {
+        const out: string[] = [];
+        const target = (name: string) => ({ [AT_END_OF_TURN]: () => out.push(name) });
+        const turns = turnsOf(ctx as Context & { turns?: TurnQueue });
+        assert.ok(turns instanceof TurnQueue);
+        ctx.endOfTurn(() => out.push('fn 1'));
+        deferCall(turns, target('object'));
+        ctx.endOfTurn(() => out.push('fn 2'));
+        // Any other `Turns` (a plain endOfTurn) gets a closure, same order.
+        deferCall({ endOfTurn: (fn) => ctx.endOfTurn(fn) }, target('via closure'));
+        void Promise.resolve().then(() => out.push('micro'));
+        await ctx.clock.sleep(0);
+        return out;
+      });
+      assert.deepEqual(seen, ['micro', 'fn 1', 'object', 'fn 2', 'via closure']);
+    }
   });
 });

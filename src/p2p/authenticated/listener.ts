@@ -270,9 +270,11 @@ export class Listener {
       ctx.log.debug({ peer, ip }, 'accepted connection');
       handedOver = true;
       // A full or stopped spawner closes the connection and releases the reservation itself.
+      // The tracker's key object for the peer (equal to the handshake's, which is then dropped):
+      // every holder of the connection shares the one key the tracker keeps.
       this.#spawner.spawn(
         {
-          peer: session.peer,
+          peer: reservation.metadata?.publicKey ?? session.peer,
           sender: session.sender,
           receiver: session.receiver,
           connection: conn,

@@ -47,19 +47,21 @@ export interface RelayInboxes {
   readonly low: WatchedInbox<Uint8Array>;
 }
 
-/** The producer side of a peer's outbound queues, held by the router. */
-export class Relay {
-  readonly #high: Sender<Uint8Array>;
-  readonly #low: Sender<Uint8Array>;
+/** Both halves of one queue: the same object (see `mailbox`). */
+type Queue = Sender<Uint8Array> & WatchedInbox<Uint8Array>;
+
+/**
+ * The producer side of a peer's outbound queues, held by the router; also, as
+ * {@link RelayInboxes}, what its peer's sender drains (one object per peer, not two).
+ */
+export class Relay implements RelayInboxes {
+  readonly #high: Queue;
+  readonly #low: Queue;
   readonly #metrics: RelayMetrics | undefined;
   /** The peer's traffic totals, once its actor runs: drops are counted there too. */
   traffic: Traffic | undefined;
 
-  private constructor(
-    high: Sender<Uint8Array>,
-    low: Sender<Uint8Array>,
-    metrics: RelayMetrics | undefined,
-  ) {
+  private constructor(high: Queue, low: Queue, metrics: RelayMetrics | undefined) {
     this.#high = high;
     this.#low = low;
     this.#metrics = metrics;
@@ -72,9 +74,21 @@ export class Relay {
    * @throws RangeError if `mailboxSize` is not a positive safe integer.
    */
   static create(mailboxSize: number, metrics?: RelayMetrics): [Relay, RelayInboxes] {
-    const [highTx, high] = mailbox<Uint8Array>(mailboxSize, unreliable());
-    const [lowTx, low] = mailbox<Uint8Array>(mailboxSize, unreliable());
-    return [new Relay(highTx, lowTx, metrics), { high, low }];
+    // A mailbox's two halves are one object: keep it once, typed as both.
+    const [, high] = mailbox<Uint8Array>(mailboxSize, unreliable());
+    const [, low] = mailbox<Uint8Array>(mailboxSize, unreliable());
+    const relay = new Relay(high as Queue, low as Queue, metrics);
+    return [relay, relay];
+  }
+
+  /** @internal The high queue's consumer half (for the peer's sender: see {@link RelayInboxes}). */
+  get high(): WatchedInbox<Uint8Array> {
+    return this.#high;
+  }
+
+  /** @internal The low queue's consumer half. */
+  get low(): WatchedInbox<Uint8Array> {
+    return this.#low;
   }
 
   /**

@@ -2,10 +2,11 @@ import { AcceptQueue } from '../accept-queue.js';
 import { ByteQueue, type Scratch } from '../byte-queue.js';
 import type { ByteReader, Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
+import { TimedEvent } from '../event-heap.js';
 import { dialSource, isIpLiteral } from '../node/platform.js';
 import { PendingRead, promised } from '../read.js';
 import { type Digest, EVENT } from './digest.js';
-import { Callback, type Scheduler, TimedEvent } from './scheduler.js';
+import { Callback, type Scheduler } from './scheduler.js';
 
 /** Tuning of the in-memory network. */
 export interface SimulatedNetworkOptions {

@@ -1,5 +1,7 @@
 import type { Clock } from '../context.js';
+import { EventHeap, TimedEvent } from '../event-heap.js';
 import type { Timer, TimerClock } from '../stop.js';
+import { type Wake, wake } from '../wake.js';
 
 // setTimeout clamps delays above 2^31 - 1 ms to 1 ms; longer sleeps are chained.
 const MAX_DELAY = 2 ** 31 - 1;
@@ -45,65 +47,104 @@ class Sleeper {
 }
 
 /**
- * A callback timer (see `timerAt`): one Timeout, chained past setTimeout's longest delay. A
- * {@link NodeTimer.reset} for the delay the Timeout was made with (a periodic timer's) refreshes
- * that Timeout rather than making another, also once it has fired.
+ * A callback timer (see `timerAt`). Every pending one is an entry of one binary heap, ordered by
+ * deadline and then by arming order, under one shared Timeout armed for the earliest: a
+ * connection's keep-alive timer costs this object, not a Timeout (and its argument array) each,
+ * which thousands of idle connections would keep. Fires never early (the deadline is checked
+ * against `Date.now()` when the Timeout runs), in deadline order, ties in the order they were
+ * armed (a {@link NodeTimer.reset} arms anew, as a new timer made then would).
  */
-class NodeTimer implements Timer {
-  readonly #fn: () => void;
-  #deadline: number;
-  /** The Timeout, pending or fired (cleared ones are dropped: a cleared Timeout cannot be refreshed). */
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** The delay `#timer` was made with (what `refresh` re-arms it for). */
-  #delay = 0;
-  #pending = false;
+class NodeTimer extends TimedEvent implements Timer {
+  // ---------- The shared heap ----------
+  static readonly #heap = new EventHeap();
+  /** The shared Timeout (pending while the heap holds a timer), and when it fires at the latest. */
+  static #wake: ReturnType<typeof setTimeout> | undefined;
+  static #wakeAt = 0;
+  /** Arming order (ties fire in it); also bounds what one run of {@link #fire} fires. */
+  static #armed = 0;
 
-  constructor(t: number, fn: () => void) {
+  readonly #fn: Wake;
+
+  constructor(t: number, fn: Wake) {
+    super();
     this.#fn = fn;
-    this.#deadline = t;
-    this.#arm(t);
+    this.reset(t);
   }
 
-  #arm(t: number): void {
-    let ms = t - Date.now();
-    if (!(ms > 0)) ms = 0;
-    ms = Math.min(Math.trunc(ms), MAX_DELAY);
-    this.#pending = true;
-    const timer = this.#timer;
-    // A refresh fires `#delay` from now: for `ms` one less than that, at most 1 ms late (a
-    // deadline read a millisecond ago), never early.
-    if (timer !== undefined && (ms === this.#delay || ms + 1 === this.#delay)) {
-      timer.refresh();
-      return;
-    }
-    if (timer !== undefined) clearTimeout(timer);
-    this.#delay = ms;
-    this.#timer = setTimeout(NodeTimer.#fire, ms, this);
-  }
-
-  static #fire(self: NodeTimer): void {
-    if (!self.#pending) return;
-    const left = self.#deadline - Date.now();
-    if (left > 0) {
-      self.#arm(self.#deadline);
-      return;
-    }
-    self.#pending = false;
-    self.#fn();
+  /** @internal The heap's callback: the deadline passed. */
+  fire(): void {
+    wake(this.#fn);
   }
 
   cancel(): void {
-    if (!this.#pending) return;
-    this.#pending = false;
-    const timer = this.#timer;
-    this.#timer = undefined;
-    if (timer !== undefined) clearTimeout(timer);
+    if (this.index < 0) return;
+    const heap = NodeTimer.#heap;
+    heap.remove(this);
+    if (heap.size === 0) NodeTimer.#schedule();
   }
 
   reset(t: number): void {
-    this.#deadline = t;
-    this.#arm(t);
+    const heap = NodeTimer.#heap;
+    heap.remove(this);
+    this.deadline = t;
+    this.seq = NodeTimer.#armed++;
+    heap.push(this);
+    if (heap.peek() === this) NodeTimer.#schedule();
   }
+
+  /**
+   * Arms the shared Timeout for the earliest deadline unless it fires by then already (an early
+   * wake finds nothing due and re-arms); clears it once no timer is pending (a pending ref'd
+   * Timeout would keep the process alive).
+   */
+  static #schedule(): void {
+    const first = NodeTimer.#heap.peek();
+    const wake = NodeTimer.#wake;
+    if (first === undefined) {
+      if (wake !== undefined) clearTimeout(wake);
+      NodeTimer.#wake = undefined;
+      return;
+    }
+    const at = first.deadline;
+    if (wake !== undefined && NodeTimer.#wakeAt <= at) return;
+    if (wake !== undefined) clearTimeout(wake);
+    const now = Date.now();
+    let ms = at - now;
+    if (!(ms > 0)) ms = 0;
+    ms = Math.min(Math.trunc(ms), MAX_DELAY);
+    NodeTimer.#wakeAt = now + ms;
+    NodeTimer.#wake = setTimeout(NodeTimer.#fire, ms);
+  }
+
+  /**
+   * The shared Timeout: fires, in order, every timer due now that was armed before this run
+   * (one re-armed by a callback into the past waits for the next run: no endless loop).
+   */
+  static #fire(): void {
+    NodeTimer.#wake = undefined;
+    const heap = NodeTimer.#heap;
+    const now = Date.now();
+    const armedBefore = NodeTimer.#armed;
+    try {
+      for (let t = heap.peek(); t !== undefined; t = heap.peek()) {
+        if (t.deadline > now || t.seq >= armedBefore) break;
+        heap.pop();
+        t.fire();
+      }
+    } finally {
+      NodeTimer.#schedule();
+    }
+  }
+
+  /** @internal Pending timers of the process (for tests). */
+  static get pending(): number {
+    return NodeTimer.#heap.size;
+  }
+}
+
+/** @internal Callback timers pending in the process, every Node runtime's (for tests). */
+export function pendingNodeTimers(): number {
+  return NodeTimer.pending;
 }
 
 /**
@@ -143,7 +184,7 @@ class ImmediateSleeper {
  * `sleepUntil` of a time already passed) resolves after one `setImmediate`.
  */
 export const nodeClock: Clock & TimerClock = {
-  timer(t: number, fn: () => void): Timer {
+  timer(t: number, fn: Wake): Timer {
     return new NodeTimer(t, fn);
   },
   now(): number {

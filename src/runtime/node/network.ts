@@ -5,6 +5,8 @@ import { ByteQueue, type Scratch } from '../byte-queue.js';
 import type { ByteReader, Connection, Listener, Network, SocketAddr } from '../context.js';
 import { RuntimeError } from '../errors.js';
 import { PendingRead, promised } from '../read.js';
+import type { CloseWatcher } from '../tracked.js';
+import { Deadline, DeadlineList } from './deadlines.js';
 import { dialSource } from './platform.js';
 
 /** Tuning of the Node network; every field has a default. */
@@ -24,6 +26,8 @@ export interface NodeNetworkOptions {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY = new Uint8Array(0);
+/** The empty write that stands for writes made without a callback (see `#wait`). */
+const NO_BYTES = Buffer.alloc(0);
 
 /** Batches up to this size are coalesced into one buffer rather than corked. */
 const COALESCE_BYTES = 16 * 1024;
@@ -62,38 +66,44 @@ const OWNER = Symbol('authp2p.connection');
 /** A socket with its {@link NodeConnection}. */
 type OwnedSocket = net.Socket & { [OWNER]?: NodeConnection };
 
-/** A TCP connection. It is its own sink and stream: one object, no indirection on hot paths. */
-class NodeConnection implements Connection {
-  readonly sink: this = this;
-  readonly stream: this = this;
+/**
+ * A TCP connection. It is its own sink and stream: one object, no indirection on hot paths; and
+ * its own entry in the network's list of read deadlines.
+ */
+class NodeConnection extends Deadline implements Connection {
+  // Getters, not fields: nothing per connection for them.
+  get sink(): this {
+    return this;
+  }
+  get stream(): this {
+    return this;
+  }
   readonly remote: SocketAddr;
-  readonly local: SocketAddr;
+  /** Read from the socket on first use (see {@link local}). */
+  #local: SocketAddr | undefined;
   readonly #socket: net.Socket;
   readonly #queue = new ByteQueue();
-  readonly #maxBuffered: number;
-  readonly #readTimeoutMs: number;
-  readonly #writeTimeoutMs: number;
+  /** The network's options (one object for every connection, not three fields each). */
+  readonly #options: Required<NodeNetworkOptions>;
+  /** The network's read deadlines (undefined: reads never time out). */
+  readonly #reads: DeadlineList | undefined;
   readonly #open: Set<NodeConnection>;
   #paused = false;
   /** Made at the first read of {@link closed} (the tracked network uses {@link whenClosed}). */
   #closedPromise: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
   #isClosed = false;
-  #whenClosed: (() => void) | undefined;
+  #whenClosed: CloseWatcher | undefined;
 
   // ---------- Read state ----------
   /** The pending read (its reader is told in the socket's data event, no promise). */
   readonly #pending = new PendingRead(false);
-  #eof = false;
   /**
-   * The read timer: one `Timeout` of `readTimeoutMs` per connection, kept after it fires and
-   * re-armed by `refresh()` at each wait (an idle connection waits once per keep-alive period;
-   * a new `Timeout` each time was garbage that lived for a period). `#readShort` marks the rare
-   * replacement of another duration (see {@link #onReadTimer}).
+   * Set once the stream ended (the peer's end, or the close): reads past the buffered bytes
+   * fail with `Closed`, and, allowHalfOpen being off, every later send rejects with
+   * `#sinkError()` (one flag for both halves).
    */
-  #readTimer: ReturnType<typeof setTimeout> | undefined;
-  #readShort = false;
-  #readDeadline = 0;
+  #ended = false;
 
   // ---------- Write state ----------
   /** Batches handed to the socket, and batches it has finished with (write callbacks run in order). */
@@ -103,8 +113,6 @@ class NodeConnection implements Connection {
   #waiters: Waiter[] | undefined;
   #writeTimer: ReturnType<typeof setTimeout> | undefined;
   #writeDeadline = 0;
-  /** Set once the peer ended the stream: every later send rejects with `#sinkError()`. */
-  #sinkEnded = false;
   #sinkErrorValue: RuntimeError | undefined;
 
   /** Set once the connection is poisoned: every later call rejects with `#poisonError()`. */
@@ -119,16 +127,16 @@ class NodeConnection implements Connection {
     socket: net.Socket,
     options: Required<NodeNetworkOptions>,
     open: Set<NodeConnection>,
+    reads: DeadlineList | undefined,
   ) {
+    super();
     this.#socket = socket;
-    this.#maxBuffered = options.maxReadBufferBytes;
-    this.#readTimeoutMs = options.readTimeoutMs;
-    this.#writeTimeoutMs = options.writeTimeoutMs;
+    this.#options = options;
+    this.#reads = reads;
     this.#open = open;
     open.add(this);
     socket.setNoDelay(true);
     this.remote = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    this.local = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 };
     // Shared listeners that find their connection on the socket: four closures fewer per
     // connection (thousands of idle connections each keep theirs).
     (socket as OwnedSocket)[OWNER] = this;
@@ -136,6 +144,22 @@ class NodeConnection implements Connection {
     socket.on('end', NodeConnection.#endListener);
     socket.on('error', NodeConnection.#errorListener);
     socket.on('close', NodeConnection.#closeListener);
+  }
+
+  /**
+   * The local address, read from the socket at the first use (nothing in the network reads it:
+   * no copy, nor Node's cached one, per idle connection), and at the latest when the connection
+   * is ended or closed here (the socket forgets it once destroyed). After a failure the runtime
+   * did not see coming (a reset), never read before: `{ ip: '', port: 0 }`.
+   */
+  get local(): SocketAddr {
+    let l = this.#local;
+    if (l === undefined) {
+      const socket = this.#socket;
+      l = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+      this.#local = l;
+    }
+    return l;
   }
 
   /** Resolves once the connection is closed for any reason (made at the first read). */
@@ -153,12 +177,12 @@ class NodeConnection implements Connection {
   }
 
   /**
-   * @internal Calls `fn` once the connection is closed (at once if it is): {@link closed}
-   * without a promise per connection. One callback; a later call replaces it.
+   * @internal Tells `watcher` once the connection is closed (at once if it is): {@link closed}
+   * without a promise or closure per connection. One watcher; a later call replaces it.
    */
-  whenClosed(fn: () => void): void {
-    if (this.#isClosed) fn();
-    else this.#whenClosed = fn;
+  whenClosed(watcher: CloseWatcher): void {
+    if (this.#isClosed) watcher.itemClosed(this);
+    else this.#whenClosed = watcher;
   }
 
   static readonly #dataListener = function (this: net.Socket, chunk: Buffer): void {
@@ -194,10 +218,10 @@ class NodeConnection implements Connection {
     if (queue.length >= n) {
       if (n === 0) return EMPTY;
       const out = queue.take(n, scratch);
-      if (this.#paused && queue.length <= this.#maxBuffered) this.#resume();
+      if (this.#paused && queue.length <= this.#options.maxReadBufferBytes) this.#resume();
       return out;
     }
-    if (this.#eof) throw closedByPeer();
+    if (this.#ended) throw closedByPeer();
     // More bytes are needed, so the socket must flow even if the buffer is above the bound.
     if (this.#paused) this.#resume();
     this.#pending.set(n, reader, scratch);
@@ -217,14 +241,13 @@ class NodeConnection implements Connection {
     if (want !== 0) {
       if (queue.length < want) {
         // Progress: the read timeout counts from the last byte received.
-        if (this.#readTimer !== undefined)
-          this.#readDeadline = performance.now() + this.#readTimeoutMs;
+        this.#reads?.arm(this);
         return;
       }
       // The reader runs here, in the data event (it may read again, or close).
       pending.complete(queue);
     }
-    if (!this.#paused && queue.length > this.#maxBuffered) {
+    if (!this.#paused && queue.length > this.#options.maxReadBufferBytes) {
       this.#paused = true;
       this.#socket.pause();
     }
@@ -235,75 +258,73 @@ class NodeConnection implements Connection {
     this.#socket.resume();
   }
 
+  /**
+   * Arms the read timeout: the connection moves to the tail of the network's read deadlines
+   * (a completed read leaves it there; its deadline passing then finds no read pending).
+   */
   #armRead(): void {
-    if (!Number.isFinite(this.#readTimeoutMs)) return;
-    this.#readDeadline = performance.now() + this.#readTimeoutMs;
-    const timer = this.#readTimer;
-    if (timer !== undefined && !this.#readShort) {
-      // Pending or fired: either way it now fires `readTimeoutMs` from here.
-      timer.refresh();
-      return;
-    }
-    if (timer !== undefined) clearTimeout(timer);
-    this.#readShort = false;
-    this.#readTimer = setTimeout(NodeConnection.#onReadTimer, this.#readTimeoutMs, this);
-    this.#readTimer.unref();
+    this.#reads?.arm(this);
   }
 
-  // One timer per connection: a recv that completes does not clear it (the next wait refreshes
-  // it), and when it fires it checks whether the pending recv (if any) is really overdue: bytes
-  // that arrived meanwhile without completing it moved the deadline, and the timer's start is
-  // the loop's cached time, which may be a turn old.
-  static #onReadTimer(self: NodeConnection): void {
-    if (self.#pending.want === 0 || self.#poisoned) return;
-    const left = self.#readDeadline - performance.now();
-    if (left > 0) {
-      self.#readShort = true;
-      self.#readTimer = setTimeout(NodeConnection.#onReadTimer, left, self);
-      self.#readTimer.unref();
-      return;
-    }
-    self.#poison(new RuntimeError('ReadTimeout', `no byte received for ${self.#readTimeoutMs} ms`));
+  /** @internal The read deadline passed: a read still pending fails with `ReadTimeout`. */
+  deadlinePassed(): void {
+    if (this.#pending.want === 0 || this.#poisoned) return;
+    this.#poison(
+      new RuntimeError('ReadTimeout', `no byte received for ${this.#options.readTimeoutMs} ms`),
+    );
   }
 
   // ---------- Sink ----------
 
   send(data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (this.#poisoned) return Promise.reject(this.#poisonError());
-    if (this.#sinkEnded) return Promise.reject(this.#sinkError());
+    if (this.#ended) return Promise.reject(this.#sinkError());
     const socket = this.#socket;
+    // Undefined until a write had to be waited for (see #wait): an idle connection, whose few
+    // writes reach the kernel at once, keeps no callback.
+    const cb = this.#onWritten;
     if (data instanceof Uint8Array) {
       if (data.length === 0) return RESOLVED;
-      socket.write(data, this.#onWritten);
+      socket.write(data, cb);
     } else {
       const last = data.length - 1;
       if (last < 0) return RESOLVED;
       if (last === 0) {
-        socket.write(data[0] as Uint8Array, this.#onWritten);
+        socket.write(data[0] as Uint8Array, cb);
       } else if (totalLength(data) <= COALESCE_BYTES) {
         // Small batches (a frame header and its body) are cheaper copied into one buffer than
         // corked into a writev. The copy is ours, so below the high-water mark we need not wait.
         const copy = concat(data);
-        const below = socket.write(copy, this.#onWritten);
-        this.#issued++;
+        const below = socket.write(copy, cb);
+        if (cb !== undefined) this.#issued++;
         if (below || socket.writableLength === 0) return RESOLVED;
         return this.#wait();
       } else {
         // Corked writes leave as one writev: one syscall, one TCP push for the whole batch.
         socket.cork();
         for (let i = 0; i < last; i++) socket.write(data[i] as Uint8Array);
-        socket.write(data[last] as Uint8Array, this.#onWritten);
+        socket.write(data[last] as Uint8Array, cb);
         socket.uncork();
       }
     }
-    this.#issued++;
+    if (cb !== undefined) this.#issued++;
     // Written to the kernel synchronously: the socket no longer holds the caller's buffers.
     if (socket.writableLength === 0) return RESOLVED;
     return this.#wait();
   }
 
-  /** Waits for the write callback of the batch just issued. */
+  /**
+   * Waits for the write callback of the batch just issued. The first wait of a connection makes
+   * its write callback: from then on every write carries it, and an empty write issued now (its
+   * callback runs after those of every write before it, in order) stands for the batch just
+   * written without one.
+   */
   #wait(): Promise<void> {
+    if (this.#onWritten === undefined) {
+      this.#onWritten = (error) => this.#written(error);
+      this.#socket.write(NO_BYTES, this.#onWritten);
+      this.#issued++;
+    }
     const target = this.#issued;
     return new Promise((resolve, reject) => {
       this.#waiters ??= [];
@@ -312,7 +333,10 @@ class NodeConnection implements Connection {
     });
   }
 
-  readonly #onWritten = (error?: Error | null): void => {
+  /** The write callback (see {@link #wait}). */
+  #onWritten: ((error?: Error | null) => void) | undefined;
+
+  #written(error?: Error | null): void {
     if (error) {
       this.#poison(new RuntimeError('Reset', error.message, { cause: error }));
       return;
@@ -325,17 +349,21 @@ class NodeConnection implements Connection {
       (waiters[i++] as Waiter).resolve();
     if (i > 0) waiters.splice(0, i);
     if (waiters.length > 0 && this.#writeTimer !== undefined) {
-      this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
+      this.#writeDeadline = performance.now() + this.#options.writeTimeoutMs;
     }
-  };
+  }
 
   #armWrite(): void {
-    if (!Number.isFinite(this.#writeTimeoutMs)) return;
+    if (!Number.isFinite(this.#options.writeTimeoutMs)) return;
     if (this.#waiters?.length === 1 || this.#writeTimer === undefined) {
-      this.#writeDeadline = performance.now() + this.#writeTimeoutMs;
+      this.#writeDeadline = performance.now() + this.#options.writeTimeoutMs;
     }
     if (this.#writeTimer === undefined) {
-      this.#writeTimer = setTimeout(NodeConnection.#onWriteTimer, this.#writeTimeoutMs, this);
+      this.#writeTimer = setTimeout(
+        NodeConnection.#onWriteTimer,
+        this.#options.writeTimeoutMs,
+        this,
+      );
       this.#writeTimer.unref();
     }
   }
@@ -350,7 +378,7 @@ class NodeConnection implements Connection {
       return;
     }
     self.#poison(
-      new RuntimeError('WriteTimeout', `no write progress for ${self.#writeTimeoutMs} ms`),
+      new RuntimeError('WriteTimeout', `no write progress for ${self.#options.writeTimeoutMs} ms`),
     );
   }
 
@@ -373,9 +401,10 @@ class NodeConnection implements Connection {
   }
 
   #onEnd(): void {
+    // Kept while the socket still knows it (see `local`).
+    void this.local;
     // allowHalfOpen is off: Node ends our side too, so the sink is finished as well.
-    this.#eof = true;
-    this.#sinkEnded = true;
+    this.#ended = true;
     if (this.#waiting > 0) this.#failWaiters(this.#sinkError());
     if (this.#pending.want !== 0) this.#pending.fail(closedByPeer());
   }
@@ -385,8 +414,7 @@ class NodeConnection implements Connection {
   }
 
   #onClose(): void {
-    this.#eof = true;
-    this.#sinkEnded = true;
+    this.#ended = true;
     if (this.#waiting > 0) {
       this.#failWaiters(this.#poisoned ? this.#poisonError() : this.#sinkError());
     }
@@ -396,11 +424,11 @@ class NodeConnection implements Connection {
     this.#open.delete(this);
     this.#isClosed = true;
     const resolve = this.#resolveClosed;
-    const fn = this.#whenClosed;
+    const watcher = this.#whenClosed;
     this.#resolveClosed = undefined;
     this.#whenClosed = undefined;
     resolve?.();
-    fn?.();
+    watcher?.itemClosed(this);
   }
 
   /**
@@ -415,6 +443,8 @@ class NodeConnection implements Connection {
     if (this.#pending.want !== 0) this.#pending.fail(this.#poisonError());
     if (this.#waiting > 0) this.#failWaiters(this.#poisonError());
     this.#clearTimers();
+    // Kept while the socket still knows it (see `local`).
+    void this.local;
     this.#socket.destroy();
   }
 
@@ -431,10 +461,8 @@ class NodeConnection implements Connection {
   }
 
   #clearTimers(): void {
-    if (this.#readTimer !== undefined) clearTimeout(this.#readTimer);
+    this.#reads?.disarm(this);
     if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer);
-    this.#readTimer = undefined;
-    this.#readShort = false;
     this.#writeTimer = undefined;
   }
 }
@@ -485,6 +513,8 @@ export class NodeNetwork implements Network {
   readonly options: Required<NodeNetworkOptions>;
   readonly connections = new Set<NodeConnection>();
   readonly listeners = new Set<NodeListener>();
+  /** Every connection's read deadline, under one Timeout (undefined: no read timeout). */
+  readonly #reads: DeadlineList | undefined;
 
   constructor(options: NodeNetworkOptions = {}) {
     this.options = {
@@ -493,11 +523,13 @@ export class NodeNetwork implements Network {
       maxReadBufferBytes: options.maxReadBufferBytes ?? 4 * 1024 * 1024,
       acceptBacklog: options.acceptBacklog ?? 1024,
     };
+    const readMs = this.options.readTimeoutMs;
+    this.#reads = Number.isFinite(readMs) ? new DeadlineList(Math.max(0, readMs)) : undefined;
   }
 
   /** @internal */
   wrap(socket: net.Socket): Connection {
-    return new NodeConnection(socket, this.options, this.connections);
+    return new NodeConnection(socket, this.options, this.connections, this.#reads);
   }
 
   bind(address: SocketAddr): Promise<Listener> {

@@ -2,6 +2,7 @@ import type { Context } from '../../../runtime/context.js';
 import { isStopped, offStop, onStop } from '../../../runtime/stop.js';
 import { P2PError } from '../../errors.js';
 import { Relay } from '../relay.js';
+import type { Traffic } from '../traffic.js';
 import { Mailbox } from './ingress.js';
 import type { Config, PeerConnection, Protocol } from './protocol.js';
 import { RecvPump, type RunParts } from './receive.js';
@@ -12,6 +13,12 @@ export function checkPositive(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 1) {
     throw new P2PError('InvalidConfig', `${name} must be a positive integer, got ${v}`);
   }
+}
+
+/** Who hears how a run of {@link Actor.start} ended: an object, so its owner needs no closure. */
+export interface RunOwner {
+  /** Called once, with the reason {@link Actor.run} would resolve with. */
+  runEnded(reason: P2PError): void;
 }
 
 /**
@@ -84,95 +91,110 @@ export class Actor {
    * is cancelled. The promise resolves once neither half is waiting on anything.
    */
   run(ctx: Context, conn: PeerConnection): Promise<P2PError> {
-    return new Promise<P2PError>((resolve) => this.start(ctx, conn, resolve));
+    return new Promise<P2PError>((resolve) => this.start(ctx, conn, { runEnded: resolve }));
   }
 
   /**
-   * {@link run} without its promise: `onEnd` is called once, with the reason `run` would resolve
-   * with (the spawner's form: no promise per connection beyond its task's).
+   * {@link run} without its promise: `owner.runEnded` is called once, with the reason `run`
+   * would resolve with (the spawner's form: no promise or closure per connection).
    *
    * @throws P2PError `InvalidConfig` if the actor already ran.
    */
-  start(ctx: Context, conn: PeerConnection, onEnd: (reason: P2PError) => void): void {
+  start(ctx: Context, conn: PeerConnection, owner: RunOwner): void {
     if (this.#ran) throw new P2PError('InvalidConfig', 'a peer actor runs once');
     this.#ran = true;
-    new Run(this.#parts, ctx, conn, onEnd).start();
+    new Run(this.#parts, ctx, conn, owner).start();
   }
 }
 
+// A run's flags.
+/** It watches its context's stop (`onStop`). */
+const WATCHING_STOP = 1;
+/** A decision is queued on a microtask. */
+const DECIDING = 2;
+/** A kill was seen; it ends the run once {@link KILL_DECIDED} (at the end of that turn). */
+const KILL_SEEN = 4;
+const KILL_DECIDED = 8;
+/** The owner was told. */
+const ENDED = 16;
+
 /**
  * One run of a peer actor: starts both halves, decides why the connection ended (by priority,
- * as `select` did: stop, kill, sender, receiver) and tears it down.
+ * as `select` did: stop, kill, sender, receiver) and tears it down. It is the watcher of its
+ * control mailbox, of its context's stop and of its halves once halted ({@link Run.wake}): no
+ * closure per connection.
  */
-class Run implements Halves {
+class Run implements Halves, LoopState {
   readonly #parts: RunParts;
   readonly #ctx: Context;
   readonly #conn: PeerConnection;
-  readonly #onEnd: (reason: P2PError) => void;
-  readonly #state: LoopState;
+  readonly #owner: RunOwner;
+  // ---------- LoopState (shared with the halves) ----------
+  /** @internal */
+  halted = false;
+  /** @internal */
+  readonly traffic: Traffic;
+  /** @internal */
+  cancelSleep: (() => void) | undefined = undefined;
   readonly #peer: string;
   readonly #sender: SendPump;
   readonly #receiver: RecvPump;
-  #watchingStop = false;
   #senderReason: P2PError | undefined;
   #receiverReason: P2PError | undefined;
-  /** A decision is queued on a microtask. */
-  #deciding = false;
-  /** A kill was seen; it ends the run once {@link #killDecided} (at the end of that turn). */
-  #killSeen = false;
-  #killDecided = false;
   #reason: P2PError | undefined;
-  #ended = false;
+  /** The run's flags ({@link WATCHING_STOP} ...): one field, not five, per connection. */
+  #flags = 0;
 
-  constructor(
-    parts: RunParts,
-    ctx: Context,
-    conn: PeerConnection,
-    onEnd: (reason: P2PError) => void,
-  ) {
+  constructor(parts: RunParts, ctx: Context, conn: PeerConnection, owner: RunOwner) {
     this.#parts = parts;
     this.#ctx = ctx;
     this.#conn = conn;
-    this.#onEnd = onEnd;
+    this.#owner = owner;
     const peer = conn.peer.toHex();
     this.#peer = peer;
     const traffic = parts.metrics.traffic.peer(peer);
     parts.relay.traffic = traffic;
-    this.#state = { halted: false, traffic, cancelSleep: undefined };
-    this.#sender = new SendPump(ctx, this.#state, peer, conn.sender, parts, this);
-    this.#receiver = new RecvPump(ctx, this.#state, parts, conn, peer, this);
+    this.traffic = traffic;
+    // The run is the halves' shared state (no object of its own per connection).
+    this.#sender = new SendPump(ctx, this, peer, conn.sender, parts, this);
+    this.#receiver = new RecvPump(ctx, this, parts, conn, this);
   }
 
   start(): void {
     this.#ctx.log.debug({ peer: this.#peer }, 'peer started');
-    this.#parts.control.watch(this.#onControl);
+    this.#parts.control.watch(this);
     this.#sender.start();
     this.#receiver.start();
     if (isStopped(this.#ctx)) this.#schedule();
     else {
-      onStop(this.#ctx, this.#schedule);
-      this.#watchingStop = true;
+      onStop(this.#ctx, this);
+      this.#flags |= WATCHING_STOP;
     }
-    if (this.#parts.control.isKilled) this.#onControl();
+    if (this.#parts.control.isKilled) this.wake();
   }
 
   /**
-   * A kill ends the run whatever the sender is doing; a queued frame wakes the sender. The kill
-   * is decided at the end of the turn, once the promise continuations now running are over: a
-   * kill that supersedes this connection is made while the tracker admits the new one, whose
-   * relay then reaches the router (in this turn) before this one's release, so the application
-   * sees no disconnection.
+   * @internal The one watcher of the run: a stop, or a half going idle once halted, schedules
+   * the decision; otherwise it is the control mailbox. A kill ends the run whatever the sender
+   * is doing; a queued frame wakes the sender. The kill is decided at the end of the turn, once
+   * the promise continuations now running are over: a kill that supersedes this connection is
+   * made while the tracker admits the new one, whose relay then reaches the router (in this
+   * turn) before this one's release, so the application sees no disconnection.
    */
-  readonly #onControl = (): void => {
-    if (this.#parts.control.isKilled && !this.#killSeen) {
-      this.#killSeen = true;
+  wake(): void {
+    if (this.halted || isStopped(this.#ctx)) {
+      this.#schedule();
+      return;
+    }
+    if (this.#parts.control.isKilled && (this.#flags & KILL_SEEN) === 0) {
+      this.#flags |= KILL_SEEN;
       this.#ctx.endOfTurn(() => {
-        this.#killDecided = true;
+        this.#flags |= KILL_DECIDED;
         this.#schedule();
       });
     }
     this.#sender.wake();
-  };
+  }
 
   ended(reason: P2PError, sender: boolean): void {
     if (sender) this.#senderReason ??= reason;
@@ -181,14 +203,14 @@ class Run implements Halves {
   }
 
   /** Something may have ended the run: decide on a microtask (so a burst settles first). */
-  readonly #schedule = (): void => {
-    if (this.#deciding) return;
-    this.#deciding = true;
+  #schedule(): void {
+    if ((this.#flags & DECIDING) !== 0) return;
+    this.#flags |= DECIDING;
     queueMicrotask(() => this.#decide());
-  };
+  }
 
   #decide(): void {
-    this.#deciding = false;
+    this.#flags &= ~DECIDING;
     let reason = this.#reason;
     if (reason === undefined) {
       const control = this.#parts.control;
@@ -196,7 +218,7 @@ class Run implements Halves {
       else if (control.isKilled) {
         // Whatever else ended meanwhile (the sender stops on a kill), the kill decides, at the
         // end of its turn.
-        if (!this.#killDecided) return;
+        if ((this.#flags & KILL_DECIDED) === 0) return;
         reason = control.reason;
       } else reason = this.#senderReason ?? this.#receiverReason;
       if (reason === undefined) return;
@@ -204,20 +226,19 @@ class Run implements Halves {
       this.#halt();
     }
     // Both halves return once halted (a pending recv/sendMany fails with the closed connection).
-    if (!this.#ended && this.#sender.idle && this.#receiver.idle) {
-      this.#ended = true;
+    if ((this.#flags & ENDED) === 0 && this.#sender.idle && this.#receiver.idle) {
+      this.#flags |= ENDED;
       this.#ctx.log.debug({ peer: this.#peer, reason: reason.code }, 'peer stopped');
-      this.#onEnd(reason);
+      this.#owner.runEnded(reason);
     }
   }
 
   #halt(): void {
-    const state = this.#state;
-    state.halted = true;
-    if (this.#watchingStop) offStop(this.#ctx, this.#schedule);
+    this.halted = true;
+    if ((this.#flags & WATCHING_STOP) !== 0) offStop(this.#ctx, this);
     this.#sender.stop();
-    const cancel = state.cancelSleep;
-    state.cancelSleep = undefined;
+    const cancel = this.cancelSleep;
+    this.cancelSleep = undefined;
     cancel?.();
     this.#conn.connection.close();
     const { queues, control } = this.#parts;
@@ -225,7 +246,7 @@ class Run implements Halves {
     queues.low.close();
     control.close();
     // A half waiting on I/O tells `ended` (again) when its wait fails: the decision then ends.
-    this.#sender.onIdle(this.#schedule);
-    this.#receiver.onIdle(this.#schedule);
+    this.#sender.onIdle(this);
+    this.#receiver.onIdle(this);
   }
 }

@@ -10,6 +10,7 @@
  * as upstream's control mailbox rejects BitVec/Peers but always keeps a Kill.
  */
 
+import { type Wake, wake } from '../../../runtime/wake.js';
 import { P2PError } from '../../errors.js';
 
 const KILLED = 'peer killed by the tracker';
@@ -21,7 +22,7 @@ export class Mailbox {
   // Made on first use: a lookup connection never queues a control frame.
   #frames: Uint8Array[] | undefined;
   /** The actor's callback, told of a kill, a queued frame or the close (no promise per peer). */
-  #watcher: (() => void) | undefined;
+  #watcher: Wake | undefined;
   #closed = false;
 
   /** @param capacity - most control frames queued at once (default 1,000). */
@@ -37,7 +38,7 @@ export class Mailbox {
     if (this.#isKilled) return;
     this.#isKilled = true;
     if (reason !== undefined) this.#reason = reason;
-    this.#watcher?.();
+    if (this.#watcher !== undefined) wake(this.#watcher);
   }
 
   /** Whether {@link kill} has been called. */
@@ -59,7 +60,7 @@ export class Mailbox {
     this.#frames ??= [];
     if (this.#frames.length >= this.#capacity) return false;
     this.#frames.push(frame);
-    this.#watcher?.();
+    if (this.#watcher !== undefined) wake(this.#watcher);
     return true;
   }
 
@@ -78,10 +79,11 @@ export class Mailbox {
   }
 
   /**
-   * @internal Sets the actor's watcher: called synchronously on a kill, on every queued frame and
-   * on close (it must only schedule work). Replaces any earlier one; `undefined` clears it.
+   * @internal Sets the actor's watcher (a function, or an object whose `wake()` is called): told
+   * synchronously on a kill, on every queued frame and on close (it must only schedule work).
+   * Replaces any earlier one; `undefined` clears it.
    */
-  watch(fn: (() => void) | undefined): void {
+  watch(fn: Wake | undefined): void {
     this.#watcher = fn;
   }
 
@@ -92,6 +94,6 @@ export class Mailbox {
     this.#frames = undefined;
     const watcher = this.#watcher;
     this.#watcher = undefined;
-    watcher?.();
+    if (watcher !== undefined) wake(watcher);
   }
 }

@@ -14,6 +14,7 @@ import { type Quota, RateLimiter } from '../../../quota/index.js';
 import type { ByteReader, Context } from '../../../runtime/context.js';
 import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
 import { sharedTurnClock } from '../../../runtime/turn.js';
+import { type Wake, wake } from '../../../runtime/wake.js';
 import { StreamError } from '../../../stream/index.js';
 import { errorCode, P2PError } from '../../errors.js';
 import type { InboundChannel } from '../channels.js';
@@ -31,7 +32,7 @@ import type {
   Received,
   StreamReceiver,
 } from './protocol.js';
-import { errorOf, type Halves, type LoopState } from './send-loop.js';
+import { errorOf, type Halves, type LoopState, NO_CHANNEL } from './send-loop.js';
 
 /** What one run of a peer actor works with. */
 export interface RunParts {
@@ -65,37 +66,42 @@ const SYNC_FRAMES = 64;
 export class RecvPump implements PeerIo, ByteReader {
   readonly ctx: Context;
   readonly peer: PublicKey;
-  readonly peerHex: string;
-  readonly maxMessageSize: number;
   readonly #state: LoopState;
   readonly #parts: RunParts;
   readonly #stream: StreamReceiver;
   readonly #owner: Halves;
   /** Routes per channel received on, made at the first data frame. */
   #routes: Map<number, Route> | undefined;
-  #lastChannel = Number.NaN;
+  // No channel yet: a small integer, not NaN (a field holding NaN is a heap number per object).
+  #lastChannel = NO_CHANNEL;
   #lastRoute: Route | undefined;
   #inRow = 0;
   #busy = false;
   #finished = false;
-  #onIdle: (() => void) | undefined;
+  #onIdle: Wake | undefined;
 
   constructor(
     ctx: Context,
     state: LoopState,
     parts: RunParts,
     conn: PeerConnection,
-    peerHex: string,
     owner: Halves,
   ) {
     this.ctx = ctx;
     this.peer = conn.peer;
-    this.peerHex = peerHex;
-    this.maxMessageSize = parts.channels.maxMessageSize;
     this.#state = state;
     this.#parts = parts;
     this.#stream = conn.receiver;
     this.#owner = owner;
+  }
+
+  // Read through what the pump holds anyway: two fields fewer per connection.
+  get peerHex(): string {
+    return this.peer.toHex();
+  }
+
+  get maxMessageSize(): number {
+    return this.#parts.channels.maxMessageSize;
   }
 
   start(): void {
@@ -107,8 +113,8 @@ export class RecvPump implements PeerIo, ByteReader {
     return !this.#busy;
   }
 
-  /** Calls `fn` when the pending step (if any) settles. */
-  onIdle(fn: () => void): void {
+  /** Tells `fn` (a function, or an object whose `wake()` is called) when the pending step (if any) settles. */
+  onIdle(fn: Wake): void {
     this.#onIdle = fn;
   }
 
@@ -147,7 +153,7 @@ export class RecvPump implements PeerIo, ByteReader {
     this.#busy = false;
     if (this.#state.halted) {
       this.#finish(new P2PError('PeerDisconnected'));
-      this.#onIdle?.();
+      if (this.#onIdle !== undefined) wake(this.#onIdle);
       return false;
     }
     return !this.#finished;

@@ -9,6 +9,7 @@
 
 import type { Context } from '../../../runtime/context.js';
 import { isStopped, type Timer, timerAt } from '../../../runtime/stop.js';
+import { type Wake, wake } from '../../../runtime/wake.js';
 import { CHUNK_SIZE, TAG_SIZE } from '../../../stream/index.js';
 import { P2PError } from '../../errors.js';
 import { peekDataChannel } from '../data.js';
@@ -23,6 +24,20 @@ import {
   peerLabels,
 } from './metrics.js';
 import type { Protocol, StreamSender } from './protocol.js';
+
+/**
+ * The last channel of a half that has seen none yet (both halves'): no channel is negative but
+ * -1 (the sender's invalid one).
+ */
+export const NO_CHANNEL = -2;
+
+// The send pump's flags.
+/** A pump is queued on a microtask. */
+const SCHEDULED = 1;
+/** Waiting for a write: the write's settlement resumes the pump. */
+const BUSY = 2;
+/** It stopped (told its owner). */
+const FINISHED = 4;
 
 /** What the run shares with its two halves. */
 export interface LoopState {
@@ -94,7 +109,8 @@ export class SendPump {
   readonly #owner: Halves;
   readonly #tickSent: BoundCounter;
   // Data frames almost always go out on one or two channels: remember the last one's counter.
-  #lastChannel = Number.NaN;
+  // No channel yet: a small integer, not NaN (a field holding NaN is a heap number per object).
+  #lastChannel = NO_CHANNEL;
   #lastSent: BoundCounter | undefined;
   #lastTraffic: Traffic | undefined;
   /** Counters per channel sent on, made at the first frame (most peers use one channel). */
@@ -107,12 +123,9 @@ export class SendPump {
   // over since the last wait: bounded by COALESCE_BYTES.
   #unawaited: Promise<void> | undefined;
   #unawaitedBytes = 0;
-  /** A pump is queued on a microtask. */
-  #scheduled = false;
-  /** Waiting for a write: the write's settlement resumes the pump. */
-  #busy = false;
-  #finished = false;
-  #onIdle: (() => void) | undefined;
+  /** {@link SCHEDULED}, {@link BUSY}, {@link FINISHED}: one field per connection, not three. */
+  #flags = 0;
+  #onIdle: Wake | undefined;
 
   constructor(
     ctx: Context,
@@ -140,20 +153,21 @@ export class SendPump {
    */
   start(): void {
     const { queues } = this.#parts;
-    queues.high.watch(this.wake);
-    queues.low.watch(this.wake);
+    // The pump is its own watcher and timer callback ({@link wake}): no closure per connection.
+    queues.high.watch(this);
+    queues.low.watch(this);
     // One timer for the connection's life: the pump re-arms it when it fires; `stop` cancels it.
-    this.#tick = timerAt(this.#ctx.clock, this.#deadline, this.wake);
+    this.#tick = timerAt(this.#ctx.clock, this.#deadline, this);
     this.#pump();
   }
 
   /** Whether no write is being waited for. */
   get idle(): boolean {
-    return !this.#busy;
+    return (this.#flags & BUSY) === 0;
   }
 
-  /** Calls `fn` when the write being waited for (if any) settles. */
-  onIdle(fn: () => void): void {
+  /** Tells `fn` (a function, or an object whose `wake()` is called) when the write being waited for (if any) settles. */
+  onIdle(fn: Wake): void {
     this.#onIdle = fn;
   }
 
@@ -166,38 +180,41 @@ export class SendPump {
     queues.low.watch(undefined);
   }
 
-  /** Something may be ready: pump on a microtask, once per burst of wakes. */
-  readonly wake = (): void => {
-    if (this.#scheduled || this.#busy || this.#finished) return;
-    this.#scheduled = true;
+  /**
+   * Something may be ready (a queue's watcher, the tick timer, the run): pump on a microtask,
+   * once per burst of wakes.
+   */
+  wake(): void {
+    if (this.#flags !== 0) return;
+    this.#flags |= SCHEDULED;
     // Closures made per use rather than held per connection: short-lived garbage is cheaper
     // than bytes that every idle connection keeps.
     queueMicrotask(() => {
-      this.#scheduled = false;
-      if (!this.#busy) this.#pump();
+      this.#flags &= ~SCHEDULED;
+      if ((this.#flags & BUSY) === 0) this.#pump();
     });
-  };
+  }
 
   /** Waits for `written`, then pumps on (or stops, if it failed). */
   #awaitWrite(written: Promise<void>): void {
-    this.#busy = true;
+    this.#flags |= BUSY;
     written.then(
       () => {
-        this.#busy = false;
+        this.#flags &= ~BUSY;
         this.#pump();
-        this.#onIdle?.();
+        if (this.#onIdle !== undefined) wake(this.#onIdle);
       },
       (err: unknown) => {
-        this.#busy = false;
+        this.#flags &= ~BUSY;
         this.#finish(sendFailed(this.#ctx, this.#peer, err));
-        this.#onIdle?.();
+        if (this.#onIdle !== undefined) wake(this.#onIdle);
       },
     );
   }
 
   #finish(reason: P2PError): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if ((this.#flags & FINISHED) !== 0) return;
+    this.#flags |= FINISHED;
     this.#owner.ended(reason, true);
   }
 
@@ -221,7 +238,7 @@ export class SendPump {
   }
 
   #pump(): void {
-    if (this.#finished) return;
+    if ((this.#flags & FINISHED) !== 0) return;
     try {
       this.#steps();
     } catch (err) {

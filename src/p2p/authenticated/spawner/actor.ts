@@ -1,11 +1,12 @@
 import { type Feedback, type Inbox, mailbox, select, unreliable } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { Context, Handle } from '../../../runtime/context.js';
-import { isStopped } from '../../../runtime/stop.js';
+import { isStopped, spawnCallback, type TaskEnd } from '../../../runtime/stop.js';
 import type { P2PError } from '../../errors.js';
-import type { Actor as PeerActor } from '../peer/actor.js';
+import type { Actor as PeerActor, RunOwner } from '../peer/actor.js';
 import type { Mailbox as PeerMailbox } from '../peer/ingress.js';
 import { PeerMetrics } from '../peer/metrics.js';
+import type { PeerConnection } from '../peer/protocol.js';
 import type { Relay } from '../relay.js';
 import { type RelayMetrics, relayMetrics } from '../relay.js';
 import { Mailbox, type Message, type Releasable } from './ingress.js';
@@ -147,13 +148,9 @@ export class Spawner {
   #spawn(ctx: Context, m: Message): void {
     const [actor, control, relay] = this.#flavour.create(m.connection.peer, this.#shared);
     this.#live++;
-    ctx.spawn(
-      'peer',
-      (peerCtx) =>
-        new Promise<void>((resolve, reject) => {
-          new PeerTask(this, peerCtx, m, actor, control, relay, resolve, reject).start();
-        }),
-    );
+    spawnCallback<void>(ctx, 'peer', (peerCtx, end) => {
+      new PeerTask(this, peerCtx, m, relay, end).start(m, actor, control);
+    });
   }
 }
 
@@ -161,42 +158,34 @@ export class Spawner {
  * One peer task of the {@link Spawner}: admits the connection, runs the actor, and releases the
  * router entry and then the reservation. Callbacks on one object rather than an async function
  * (thousands of connected peers each park here for their whole life: a suspended generator, or a
- * closure per step, costs several times the task's own promise).
+ * closure per step, costs several times the task's own promise), and a callback task: no promise
+ * or resolving functions either. It is its run's owner ({@link RunOwner}): no closure for that.
  */
-class PeerTask {
+class PeerTask implements RunOwner {
   readonly #spawner: Spawner;
   readonly #ctx: Context;
-  readonly #m: Message;
-  readonly #actor: PeerActor;
-  readonly #control: PeerMailbox;
+  readonly #connection: PeerConnection;
+  readonly #reservation: Releasable;
   readonly #relay: Relay;
-  readonly #resolve: () => void;
-  readonly #reject: (err: unknown) => void;
+  readonly #end: TaskEnd<void>;
+  /** Until it runs (then only its run holds what it needs). */
+  #actor: PeerActor | undefined;
   #ready = false;
 
-  constructor(
-    spawner: Spawner,
-    ctx: Context,
-    m: Message,
-    actor: PeerActor,
-    control: PeerMailbox,
-    relay: Relay,
-    resolve: () => void,
-    reject: (err: unknown) => void,
-  ) {
+  constructor(spawner: Spawner, ctx: Context, m: Message, relay: Relay, end: TaskEnd<void>) {
     this.#spawner = spawner;
     this.#ctx = ctx;
-    this.#m = m;
-    this.#actor = actor;
-    this.#control = control;
+    this.#connection = m.connection;
+    this.#reservation = m.reservation;
     this.#relay = relay;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#end = end;
   }
 
-  start(): void {
+  /** Asks the flavour to admit the connection of `m`, then runs `actor` (see {@link #admitted}). */
+  start(m: Message, actor: PeerActor, control: PeerMailbox): void {
+    this.#actor = actor;
     try {
-      this.#spawner.connect(this.#m, this.#control).then(
+      this.#spawner.connect(m, control).then(
         (ok) => this.#admitted(ok),
         (err: unknown) => this.#fail(err),
       );
@@ -207,48 +196,51 @@ class PeerTask {
 
   #admitted(ok: boolean): void {
     const ctx = this.#ctx;
-    const { connection } = this.#m;
+    const connection = this.#connection;
+    const actor = this.#actor as PeerActor;
+    this.#actor = undefined;
     try {
       if (!ok || isStopped(ctx)) {
         ctx.log.debug({ peer: connection.peer.toHex() }, 'peer no longer eligible; closing');
-        this.#end(undefined);
-        this.#resolve();
+        this.#release(undefined);
+        this.#end.returned(undefined);
         return;
       }
       this.#ready = true;
       this.#spawner.ready(connection.peer, this.#relay);
-      this.#actor.start(ctx, connection, (reason) => this.#exited(reason));
+      actor.start(ctx, connection, this);
     } catch (err) {
       this.#fail(err);
     }
   }
 
-  #exited(reason: P2PError): void {
+  /** @internal The peer's run ended (see {@link RunOwner}). */
+  runEnded(reason: P2PError): void {
     try {
       this.#ctx.log.debug(
-        { peer: this.#m.connection.peer.toHex(), reason: reason.code },
+        { peer: this.#connection.peer.toHex(), reason: reason.code },
         'peer exited',
       );
-      this.#end(reason.code);
-      this.#resolve();
+      this.#release(reason.code);
+      this.#end.returned(undefined);
     } catch (err) {
-      this.#reject(err);
+      this.#end.threw(err);
     }
   }
 
   #fail(err: unknown): void {
     try {
-      this.#end(undefined);
+      this.#release(undefined);
     } finally {
-      this.#reject(err);
+      this.#end.threw(err);
     }
   }
 
   /** Releases the router entry (if the peer ran), then the connection and the reservation. */
-  #end(why: string | undefined): void {
-    const { connection, reservation } = this.#m;
+  #release(why: string | undefined): void {
+    const connection = this.#connection;
     this.#spawner.ended(connection.peer, this.#relay, this.#ready, why);
     connection.connection.close();
-    reservation.release();
+    this.#reservation.release();
   }
 }

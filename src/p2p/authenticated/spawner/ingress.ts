@@ -1,11 +1,15 @@
 import type { Feedback, Sender } from '../../../actor/index.js';
+import type { PublicKey } from '../../../crypto/ed25519.js';
 import type { PeerConnection } from '../peer/protocol.js';
 
 /** What the spawner needs from a reservation: an idempotent release (the tracker's `Reservation`). */
 export interface Releasable {
   release(): void;
-  /** Which reservation of the peer's record this is (the tracker's `Reservation` has it). */
-  readonly metadata?: { readonly generation?: number };
+  /**
+   * Which reservation of the peer's record this is, and the record's key object (the tracker's
+   * `Reservation` has both).
+   */
+  readonly metadata?: { readonly generation?: number; readonly publicKey?: PublicKey };
 }
 
 /** The spawner's only message (upstream `spawner/ingress.rs`). */

@@ -148,8 +148,9 @@ export abstract class DirectoryBase<
     switch (record.reserve(now, this.config.peerConnectionCooldownMs, this.#rng, holder)) {
       case 'reserved':
         this.metrics.reserved.inc();
+        // The record's key object: the connection then holds no second copy of the peer's key.
         return new Reservation(
-          Metadata.withGeneration(metadata, record.generation),
+          Metadata.withGeneration(metadata, record.generation, record.key),
           this.#releaser,
         );
       case 'rateLimited':
@@ -200,7 +201,7 @@ export abstract class DirectoryBase<
     const supersedes = record.status === 'active';
     if (supersedes) this.metrics.connected.remove({ peer: key.toHex() });
     record.takeOver('listener');
-    const metadata = Metadata.withGeneration(Metadata.listener(key), record.generation);
+    const metadata = Metadata.withGeneration(Metadata.listener(record.key), record.generation);
     return { reservation: new Reservation(metadata, this.#releaser), supersedes };
   }
 

@@ -45,8 +45,17 @@ export const Metadata = {
   listener(publicKey: PublicKey): Metadata {
     return { kind: 'listener', publicKey };
   },
-  /** `metadata` stamped with the record generation its reservation holds. */
-  withGeneration(metadata: Metadata, generation: number): Metadata {
-    return { ...metadata, generation };
+  /**
+   * `metadata` stamped with the record generation its reservation holds, and with `publicKey`
+   * (the tracker's record key: one key object per peer, not the handshake's copy) when given.
+   * Built as literals of fixed shape: a spread copy got a hidden class of its own per object
+   * (a Map, descriptors and a property array: ~200 B kept per connected peer).
+   */
+  withGeneration(metadata: Metadata, generation: number, publicKey?: PublicKey): Metadata {
+    const key = publicKey ?? metadata.publicKey;
+    if (metadata.kind === 'listener') return { kind: 'listener', publicKey: key, generation };
+    return metadata.ingress === undefined
+      ? { kind: 'dialer', publicKey: key, generation }
+      : { kind: 'dialer', publicKey: key, ingress: metadata.ingress, generation };
   },
 } as const;

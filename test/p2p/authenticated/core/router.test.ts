@@ -15,7 +15,7 @@ function connect(
 ): RelayInboxes & { relay: Relay } {
   const [relay, queues] = Relay.create(size);
   router.ready(key, relay);
-  return { relay, ...queues };
+  return { relay, high: queues.high, low: queues.low };
 }
 
 const tick = (ctx: Context): Promise<void> => ctx.clock.sleep(1);

@@ -31,3 +31,25 @@ describe('Reservation', () => {
     assert.equal(r.metadata.kind, 'listener');
   });
 });
+
+describe('Metadata.withGeneration', () => {
+  it('stamps the generation, keeps every field, and takes the given key object', () => {
+    const pk = PrivateKey.fromSeed(3n).publicKey;
+    const other = PrivateKey.fromSeed(3n).publicKey;
+    assert.notEqual(pk, other);
+    const ingress = { kind: 'socket', addr: { ip: '1.2.3.4', port: 5 } } as const;
+    assert.deepEqual(Metadata.withGeneration(Metadata.listener(pk), 2), {
+      kind: 'listener',
+      publicKey: pk,
+      generation: 2,
+    });
+    assert.deepEqual(Metadata.withGeneration(Metadata.dialer(pk), 3), {
+      kind: 'dialer',
+      publicKey: pk,
+      generation: 3,
+    });
+    const m = Metadata.withGeneration(Metadata.dialer(pk, ingress), 4, other);
+    assert.deepEqual(m, { kind: 'dialer', publicKey: other, ingress, generation: 4 });
+    assert.equal(m.publicKey, other);
+  });
+});

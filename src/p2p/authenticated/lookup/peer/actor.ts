@@ -26,23 +26,47 @@ export interface Config extends HarnessConfig {
   readonly pingFrequencyMs: number;
 }
 
+const NO_PREAMBLE: readonly Uint8Array[] = Object.freeze([]);
+
+/** The inbound Ping quota of `pingFrequencyMs`, one object for every connection of a period. */
+let pingQuota: { readonly ms: number; readonly quota: Quota } | undefined;
+function pingQuotaOf(pingFrequencyMs: number): Quota {
+  if (pingQuota?.ms !== pingFrequencyMs) {
+    pingQuota = {
+      ms: pingFrequencyMs,
+      quota: Quota.withPeriod(Math.max(pingFrequencyMs / 2, 1)),
+    };
+  }
+  return pingQuota.quota;
+}
+
 /**
  * The lookup protocol of one connection: a Ping every `pingFrequencyMs` (first one a period after
  * start), inbound Pings limited to one per half period and otherwise ignored; any frame that does
  * not decode as a lookup message ends the connection (`DecodeFailed`).
  */
 class PingProtocol implements Protocol {
-  readonly preamble: readonly Uint8Array[] = [];
   readonly tickMs: number;
-  readonly tickAtStart = false;
-  readonly tickLabel = 'ping';
-  readonly open = true;
   readonly #quota: Quota;
   #gate: Gate | undefined;
 
   constructor(pingFrequencyMs: number, quota: Quota) {
     this.tickMs = pingFrequencyMs;
     this.#quota = quota;
+  }
+
+  // The constant parts of the protocol are getters: no field per connection for them.
+  get preamble(): readonly Uint8Array[] {
+    return NO_PREAMBLE;
+  }
+  get tickAtStart(): boolean {
+    return false;
+  }
+  get tickLabel(): string {
+    return 'ping';
+  }
+  get open(): boolean {
+    return true;
   }
 
   tick(): Uint8Array {
@@ -93,7 +117,7 @@ export const Actor = {
    */
   create(config: Config): [Harness, Mailbox, Relay] {
     checkPositive('pingFrequencyMs', config.pingFrequencyMs);
-    const quota = Quota.withPeriod(Math.max(config.pingFrequencyMs / 2, 1));
+    const quota = pingQuotaOf(config.pingFrequencyMs);
     return Harness.create(config, new PingProtocol(config.pingFrequencyMs, quota));
   },
 } as const;
