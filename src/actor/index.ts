@@ -27,6 +27,8 @@
  *
  * @module authp2p/actor
  */
+
+export type { Wake } from '../runtime/wake.js';
 export type { Feedback } from './feedback.js';
 export {
   byMessage,

@@ -8,8 +8,16 @@
  * @module
  */
 
-/** A function, or an object whose `wake()` is called. */
-export type Wake = (() => void) | { wake(): void };
+/**
+ * What a watcher, stop callback or timer callback is: a function, or an object whose `wake()`
+ * is called (`WatchedInbox.watch` takes one).
+ */
+export type Wake =
+  | (() => void)
+  | {
+      /** Called for each event the object is told of. */
+      wake(): void;
+    };
 
 /** Calls `w`: the function itself, or its object's `wake()`. */
 export function wake(w: Wake): void {
