@@ -41,6 +41,7 @@ import {
 import type { PublicKey } from '../../crypto/ed25519.js';
 import { KeyedRateLimiter, type Quota } from '../../quota/index.js';
 import type { Context, Counter } from '../../runtime/context.js';
+import { sharedTurnClock } from '../../runtime/turn.js';
 import { P2PError } from '../errors.js';
 import { Recipients } from '../types.js';
 import { checkChannel, encodeData } from './data.js';
@@ -122,7 +123,8 @@ export class Channels {
   #capacity = 0;
 
   /**
-   * @param context - clock for the outbound limiters, metrics for the drop counter.
+   * @param context - clock for the outbound limiters (read once per turn), metrics for the drop
+   *   counter.
    * @throws P2PError `InvalidConfig` if a field is not a positive (safe) integer.
    */
   constructor(context: Context, config: ChannelsConfig) {
@@ -276,7 +278,10 @@ function makeEntry(
     channel,
     quota,
     inbox,
-    limiter: new KeyedRateLimiter<string>(quota, context.clock),
+    // The runtime's turn clock: a burst of sends in one turn reads the real clock once, not once
+    // per message (a reading never ahead of the clock, so the quota can only be stricter, by at
+    // most the length of the turn: the same reading the inbound limiters use).
+    limiter: new KeyedRateLimiter<string>(quota, sharedTurnClock(context)),
     deliver(peer: PublicKey, message: Uint8Array): boolean {
       const feedback = tx.enqueue([peer, message]);
       if (feedback === 'dropped') dropped.inc(labels);
