@@ -168,8 +168,9 @@ export interface WatchedInbox<T> extends Inbox<T> {
    */
   watch(fn: Wake | undefined): void;
   /**
-   * {@link Inbox.drain} into the caller's array: appends up to `max` queued messages (oldest first) to
-   * `out` and returns how many (no array of its own: a consumer taking small batches reuses one).
+   * {@link Inbox.drain} into the caller's array: appends up to `max` queued messages (oldest
+   * first) to `out` and returns how many; none if `max` is not positive. No array of its own: a
+   * consumer taking small batches (a peer's sender) reuses one.
    */
   drainInto(out: T[], max: number): number;
 }

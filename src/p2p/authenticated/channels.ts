@@ -8,7 +8,8 @@
  * {@link Sender.send} checks the size (`MessageTooLarge` throws before anything else), keeps the
  * recipients that are connected according to the latest snapshot from the router
  * (`Recipients.all()` is that whole snapshot), then applies the channel quota per recipient with
- * a keyed GCRA limiter shared by every clone of the sender. A recipient that is not connected or
+ * a keyed GCRA limiter shared by every clone of the sender (it reads the runtime's turn clock:
+ * one reading per turn, never ahead of the clock). A recipient that is not connected or
  * is rate limited is filtered out (for `one`, the send returns `[]`); the connection filter runs
  * first, so only a connected recipient consumes a cell, and it does so even if the router then
  * rejects the message. The payload is encoded once and handed to the router with the kept list.
