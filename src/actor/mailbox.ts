@@ -167,6 +167,12 @@ export interface WatchedInbox<T> extends Inbox<T> {
    * It must not enqueue into or drain this mailbox itself (schedule that instead).
    */
   watch(fn: Wake | undefined): void;
+  /**
+   * {@link Inbox.drain} into the caller's array: appends up to `max` queued messages (oldest
+   * first) to `out` and returns how many; none if `max` is not positive. No array of its own: a
+   * consumer taking small batches (a peer's sender) reuses one.
+   */
+  drainInto(out: T[], max: number): number;
 }
 
 /**
@@ -300,16 +306,24 @@ class MailboxState<T> implements Sender<T>, WatchedInbox<T> {
 
   drain(max = Number.POSITIVE_INFINITY): T[] {
     const out: T[] = [];
+    this.drainInto(out, max);
+    return out;
+  }
+
+  drainInto(out: T[], max: number): number {
+    if (!(max > 0)) return 0;
+    const start = out.length;
+    const end = start + max;
     this.#ready.shiftInto(out, max);
     if (this.#overflow.length > this.#ovHead) {
       this.#refill();
       // A batch larger than the ready capacity keeps pulling through the overflow.
-      while (out.length < max && this.#ready.size > 0) {
-        this.#ready.shiftInto(out, max - out.length);
+      while (out.length < end && this.#ready.size > 0) {
+        this.#ready.shiftInto(out, end - out.length);
         if (this.#overflow.length > this.#ovHead) this.#refill();
       }
     }
-    return out;
+    return out.length - start;
   }
 
   /** Moves overflow (oldest first) into the freed ready slots. */

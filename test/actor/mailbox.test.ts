@@ -82,6 +82,22 @@ describe('mailbox', () => {
     assert.deepEqual(rx.drain(10), [3, 4, 5, 6]);
   });
 
+  it('drainInto appends at most max messages to the given array, pulling overflow through', () => {
+    const [tx, rx] = mailbox<number>(2, reliable());
+    for (let i = 0; i < 7; i++) tx.enqueue(i);
+    const out = [-1];
+    assert.equal(rx.drainInto(out, 3), 3);
+    assert.deepEqual(out, [-1, 0, 1, 2]);
+    // Nothing is taken for a count of zero or less; the queue is as it was.
+    assert.equal(rx.drainInto(out, 0), 0);
+    assert.equal(rx.drainInto(out, -4), 0);
+    assert.equal(rx.size, 4);
+    assert.equal(rx.drainInto(out, 10), 4);
+    assert.deepEqual(out, [-1, 0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(rx.drainInto(out, 10), 0);
+    assert.equal(rx.size, 0);
+  });
+
   it('dropNewest bounds the overflow by rejecting the incoming message', () => {
     const [tx, rx] = mailbox<number>(1, dropNewest(2));
     assert.deepEqual(

@@ -8,7 +8,8 @@
  * {@link Sender.send} checks the size (`MessageTooLarge` throws before anything else), keeps the
  * recipients that are connected according to the latest snapshot from the router
  * (`Recipients.all()` is that whole snapshot), then applies the channel quota per recipient with
- * a keyed GCRA limiter shared by every clone of the sender. A recipient that is not connected or
+ * a keyed GCRA limiter shared by every clone of the sender (it reads the runtime's turn clock:
+ * one reading per turn, never ahead of the clock). A recipient that is not connected or
  * is rate limited is filtered out (for `one`, the send returns `[]`); the connection filter runs
  * first, so only a connected recipient consumes a cell, and it does so even if the router then
  * rejects the message. The payload is encoded once and handed to the router with the kept list.
@@ -41,6 +42,7 @@ import {
 import type { PublicKey } from '../../crypto/ed25519.js';
 import { KeyedRateLimiter, type Quota } from '../../quota/index.js';
 import type { Context, Counter } from '../../runtime/context.js';
+import { sharedTurnClock } from '../../runtime/turn.js';
 import { P2PError } from '../errors.js';
 import { Recipients } from '../types.js';
 import { checkChannel, encodeData } from './data.js';
@@ -122,7 +124,8 @@ export class Channels {
   #capacity = 0;
 
   /**
-   * @param context - clock for the outbound limiters, metrics for the drop counter.
+   * @param context - clock for the outbound limiters (read once per turn), metrics for the drop
+   *   counter.
    * @throws P2PError `InvalidConfig` if a field is not a positive (safe) integer.
    */
   constructor(context: Context, config: ChannelsConfig) {
@@ -276,7 +279,10 @@ function makeEntry(
     channel,
     quota,
     inbox,
-    limiter: new KeyedRateLimiter<string>(quota, context.clock),
+    // The runtime's turn clock: a burst of sends in one turn reads the real clock once, not once
+    // per message (a reading never ahead of the clock, so the quota can only be stricter, by at
+    // most the length of the turn: the same reading the inbound limiters use).
+    limiter: new KeyedRateLimiter<string>(quota, sharedTurnClock(context)),
     deliver(peer: PublicKey, message: Uint8Array): boolean {
       const feedback = tx.enqueue([peer, message]);
       if (feedback === 'dropped') dropped.inc(labels);

@@ -112,9 +112,9 @@ function frameBuffer(n: number): Uint8Array {
  * @throws RangeError if `message` is longer than 2^32 - 1 bytes.
  */
 export function encodeData(channel: number, message: Uint8Array): Uint8Array {
-  checkChannel(channel);
   const len = message.length;
-  if (channel < 0x80 && len < 0x4000) {
+  // `>>> 0` keeps only integers in [0, 2^32): a valid low channel needs no further check.
+  if (channel >>> 0 === channel && channel < 0x80 && len < 0x4000) {
     // The common case (a low channel, a message under 16 KiB) without a Writer: the same bytes.
     const head = len < 0x80 ? 3 : 4;
     const out = frameBuffer(head + len);
@@ -128,6 +128,7 @@ export function encodeData(channel: number, message: Uint8Array): Uint8Array {
     out.set(message, head);
     return out;
   }
+  checkChannel(channel);
   // Larger messages and channels: the same uninitialised buffer, written through a Writer (a
   // zeroed one would clear 64 KiB per bulk message only for it to be overwritten).
   const size = 1 + dataBodySize(channel, len);

@@ -311,10 +311,9 @@ export class SendPump {
       // below skip them.
       if (control.size > 0) control.drainInto(batch, batchSize - batch.length);
       const controlEnd = batch.length;
-      if (batch.length < batchSize)
-        for (const f of high.drain(batchSize - batch.length)) batch.push(f);
-      if (batch.length < batchSize)
-        for (const f of low.drain(batchSize - batch.length)) batch.push(f);
+      if (batch.length < batchSize && high.size > 0)
+        high.drainInto(batch, batchSize - batch.length);
+      if (batch.length < batchSize && low.size > 0) low.drainInto(batch, batchSize - batch.length);
       if (batch.length === 0) continue;
 
       let bytes = 0;
@@ -355,7 +354,8 @@ export class SendPump {
         this.#unawaitedBytes <= COALESCE_BYTES &&
         (high.size > 0 || low.size > 0 || control.size > 0)
       ) {
-        written.catch(noop);
+        // The batches of one turn share the stream's promise for its chunk: observed once.
+        if (written !== this.#unawaited) written.catch(noop);
         this.#unawaited = written;
         continue;
       }

@@ -107,7 +107,8 @@ describe('Data and lookup Message codecs', () => {
   });
 
   it('rejects an invalid channel on encode with P2PError InvalidChannel', () => {
-    for (const c of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1, Number.NaN]) {
+    const invalid = [-1, -0x80, 0.5, 1.5, 2 ** 32 + 0.5, Number.MAX_SAFE_INTEGER + 1, Number.NaN];
+    for (const c of [...invalid, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
       assert.throws(
         () => encodeData(c, new Uint8Array(0)),
         (e) => e instanceof P2PError && e.code === 'InvalidChannel',
