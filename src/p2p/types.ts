@@ -14,8 +14,9 @@
  */
 
 import type { PublicKey } from '../crypto/ed25519.js';
-import { type Address, type AddressInput, parseAddress } from './address.js';
+import { type AddressInput, parseAddress } from './address.js';
 import { P2PError } from './errors.js';
+import type { RegisteredAddress } from './registered-address.js';
 
 // ---------- Recipients ----------
 
@@ -111,8 +112,11 @@ export interface PeerSetUpdate {
 
 // ---------- Addressable tracked peers (lookup) ----------
 
-/** A peer and its address, as registered with the lookup network. */
-export type PeerAddress = readonly [publicKey: PublicKey, address: Address];
+/**
+ * A peer and its address, as registered with the lookup network: the address validated, as
+ * canonical text or parsed (see `RegisteredAddress`).
+ */
+export type PeerAddress = readonly [publicKey: PublicKey, address: RegisteredAddress];
 
 /**
  * The lookup flavour's registration: primaries and secondaries with an address each, each list

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PrivateKey } from '../../src/crypto/ed25519.js';
 import { P2PError } from '../../src/p2p/errors.js';
+import { toAddress } from '../../src/p2p/registered-address.js';
 import {
   AddressableTrackedPeers,
   checkPeerSetIndex,
@@ -48,7 +49,7 @@ describe('AddressableTrackedPeers', () => {
       sortedHex([1n, 2n]),
     );
     assert.equal(a.secondary.length, 0);
-    assert.equal(a.primary.find(([k]) => k.equals(pk(1n)))![1].kind, 'symmetric');
+    assert.equal(toAddress(a.primary.find(([k]) => k.equals(pk(1n)))![1]).kind, 'symmetric');
   });
 
   it('drops a secondary that is also primary, keeping the primary address', () => {

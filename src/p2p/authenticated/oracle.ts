@@ -78,14 +78,13 @@ export function roles<I, O>(
     // set of 65,536 keys costs 15-40 ms; the comparisons, 2-3 ms).
     let seen: Set<string> | undefined;
     let prev = '';
-    for (const item of items) {
-      const o = map(item);
+    const add = (o: O): void => {
       const hex = keyOf(o).toHex();
       if (seen === undefined) {
         if (hex > prev) {
           prev = hex;
           out.push(o);
-          continue;
+          return;
         }
         seen = new Set<string>();
         for (const earlier of out) seen.add(keyOf(earlier).toHex());
@@ -95,6 +94,15 @@ export function roles<I, O>(
         throw new P2PError('InvalidPeerSet', `duplicate ${role} peer ${hex}`);
       }
       out.push(o);
+    };
+    // An array is read by index: until the optimising compiler has seen this loop (a
+    // 65,536-peer registration mostly runs before), `for...of` runs the iterator protocol per
+    // item. Any other iterable is mapped as it yields (it may reuse what it yields).
+    if (Array.isArray(items)) {
+      const list = items as readonly I[];
+      for (let i = 0; i < list.length; i++) add(map(list[i] as I));
+    } else {
+      for (const item of items) add(map(item));
     }
     return out;
   };

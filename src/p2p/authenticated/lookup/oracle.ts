@@ -14,16 +14,21 @@
 
 import type { Feedback } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import { type AddressInput, parseAddress } from '../../address.js';
+import type { AddressInput } from '../../address.js';
+import { registeredAddress } from '../../registered-address.js';
 import type { AddressableInput, AddressableTrackedPeers, PeerAddress } from '../../types.js';
 import { BaseOracle, type OracleMailbox, roles } from '../oracle.js';
 
 export { PeerSetSubscription } from '../oracle.js';
 
-/** `[key, input]` with the address parsed (throws `InvalidAddress` as {@link parseAddress}). */
+/**
+ * `[key, input]` with the address validated (throws `InvalidAddress` as `parseAddress`): a new
+ * pair (the caller may reuse its own), holding the caller's text when it is canonical (the
+ * usual `'ip:port'`: nothing else allocated) or the parsed address (see `RegisteredAddress`).
+ */
 const parseEntry = (entry: readonly [PublicKey, AddressInput]): PeerAddress => [
   entry[0],
-  parseAddress(entry[1]),
+  registeredAddress(entry[1]),
 ];
 const entryKey = (entry: PeerAddress): PublicKey => entry[0];
 
@@ -54,7 +59,7 @@ export class Oracle extends BaseOracle<AddressableTrackedPeers, TrackerMailbox> 
    *   `maxPeersPerSet` peers counting ourselves), `InvalidAddress` (an address does not parse).
    */
   register(index: number, peers: AddressableInput): Feedback {
-    // Parsed and checked here (an immediate error); sorted by the tracker, in steps.
+    // Validated and checked here (an immediate error); sorted by the tracker, in steps.
     // Indexing, not destructuring: array destructuring runs the iterator protocol until the
     // optimising compiler has seen the call (a 65,536-peer registration mostly runs before).
     return this.track(index, () => roles(peers, parseEntry, entryKey));
@@ -69,7 +74,7 @@ export class Oracle extends BaseOracle<AddressableTrackedPeers, TrackerMailbox> 
    */
   overwrite(peers: Iterable<readonly [PublicKey, AddressInput]>): Feedback {
     const parsed: PeerAddress[] = [];
-    for (const [pk, address] of peers) parsed.push([pk, parseAddress(address)]);
+    for (const [pk, address] of peers) parsed.push([pk, registeredAddress(address)]);
     return this.enqueue((tracker) => tracker.overwrite(parsed));
   }
 }

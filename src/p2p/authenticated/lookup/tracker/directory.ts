@@ -12,8 +12,12 @@
  */
 
 import type { PublicKey } from '../../../../crypto/ed25519.js';
-import { type Address, addressEquals, formatIngress } from '../../../address.js';
 import { isGlobal } from '../../../net.js';
+import {
+  formatRegisteredIngress,
+  type RegisteredAddress,
+  sameAddress,
+} from '../../../registered-address.js';
 import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
 import { DirectoryBase } from '../../tracker/directory.js';
 import { Metadata } from '../../tracker/metadata.js';
@@ -137,7 +141,7 @@ export class Directory extends DirectoryBase<
    * Replaces the addresses of already-tracked peers without registering a new set (upstream
    * `overwrite`). Unknown keys, ourselves and unchanged addresses are ignored.
    */
-  overwrite(addresses: Iterable<readonly [PublicKey, Address]>): OverwriteResult {
+  overwrite(addresses: Iterable<readonly [PublicKey, RegisteredAddress]>): OverwriteResult {
     const updated: PublicKey[] = [];
     const kill: PublicKey[] = [];
     for (const [key, address] of addresses) {
@@ -246,8 +250,8 @@ export class Directory extends DirectoryBase<
   }
 
   protected addressOf(record: Record): string | undefined {
-    const ingress = record.ingress();
-    return ingress === undefined ? undefined : formatIngress(ingress);
+    const address = record.registered;
+    return address === undefined ? undefined : formatRegisteredIngress(address);
   }
 
   // ---------- Helpers ----------
@@ -264,7 +268,7 @@ export class Directory extends DirectoryBase<
     const record = this.join(key, role, entry);
     if (record === undefined) {
       // A bare entry is inert: a new address changes nothing else.
-      if (before !== undefined && !addressEquals((before as PeerAddress)[1], address)) {
+      if (before !== undefined && !sameAddress((before as PeerAddress)[1], address)) {
         this.peers.replaceBare(entry);
         this.metrics.updates.inc({ peer: key.toHex() });
       }
