@@ -193,6 +193,15 @@ export class RecordTable<R extends RecordBase, B extends object> {
   }
 
   /**
+   * Every entry as stored, in the table's order: a record, or a bare value (nothing made for
+   * it), for scans that read a bare value directly (lookup's allow-list: a bare entry is a
+   * member, so eligible, and its pair holds the address). Read only.
+   */
+  *entries(): IterableIterator<R | B> {
+    for (const shard of this.#entries) yield* shard.values();
+  }
+
+  /**
    * {@link values} for a scan that has no use for some bare entries: each entry in the table's
    * order as a record (a view for a bare one, as there), or `undefined` for a bare entry `skip`
    * refuses, which costs no record. Yields once per entry, so that a chunked caller counts the

@@ -16,6 +16,7 @@ import { isGlobal } from '../../../net.js';
 import {
   formatRegisteredIngress,
   type RegisteredAddress,
+  registeredEgressIp,
   sameAddress,
 } from '../../../registered-address.js';
 import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
@@ -222,18 +223,32 @@ export class Directory extends DirectoryBase<
     return runSteps(this.listenerAllowListSteps(now));
   }
 
-  /** {@link listenerAllowList} split into steps (it visits every record). */
+  /**
+   * {@link listenerAllowList} split into steps (it visits every entry). A bare entry (a set
+   * member without a record: eligible, not ourselves) is read from its pair, without making a
+   * record for it.
+   */
   *listenerAllowListSteps(now: number): Steps<ListenerAllowList> {
     const ips = new Set<string>();
     let any = false;
     let n = 0;
-    for (const record of this.peers.values()) {
-      const key = record.key;
+    for (const entry of this.peers.entries()) {
       if (++n % CHUNK === 0) yield;
-      if (!record.eligible() || this.isBlocked(key, now)) continue;
-      const ip = record.egressIp();
+      let key: PublicKey;
+      let address: RegisteredAddress | undefined;
+      if (this.peers.isRecord(entry)) {
+        if (!entry.eligible()) continue;
+        key = entry.key;
+        address = entry.registered;
+      } else {
+        key = entry[0];
+        address = entry[1];
+      }
+      // Ourselves is never eligible, so `address` is a peer's.
+      if (address === undefined || this.isBlocked(key, now)) continue;
+      const ip = registeredEgressIp(address);
       if (ip === undefined) {
-        // Ourselves is never eligible, so this is a peer without a known egress IP.
+        // A peer without a known egress IP.
         any = true;
         continue;
       }
