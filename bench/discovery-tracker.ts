@@ -26,7 +26,7 @@ import { Oracle as LookupOracle } from '../src/p2p/authenticated/lookup/oracle.j
 import { Directory as LookupDirectory } from '../src/p2p/authenticated/lookup/tracker/directory.js';
 import { Actor as LookupTracker } from '../src/p2p/authenticated/lookup/tracker/index.js';
 import { type RegisteredAddress, registeredAddress } from '../src/p2p/registered-address.js';
-import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../src/p2p/types.js';
+import type { AddressableTrackedPeers, TrackedPeers } from '../src/p2p/types.js';
 import { nodeRuntime } from '../src/runtime/index.js';
 import { type MemorySample, sampleMemory } from './common.js';
 
@@ -149,10 +149,26 @@ export function makeKeys(n: number, from = 1): ed25519.PublicKey[] {
 /**
  * Peer `i`'s address in a lookup registration, as the oracle hands it to the tracker: the
  * application's `'127.0.0.1:port'` text, validated (`registeredAddress` keeps a canonical text
- * as it is, so this is the text itself, made now).
+ * as it is, so this is the text itself, made now, as an application would).
  */
 function lookupAddress(i: number): RegisteredAddress {
   return registeredAddress(`127.0.0.1:${10_000 + (i % 50_000)}`);
+}
+
+/**
+ * A lookup registration of `keys` as the oracle hands it to the tracker: by columns, a new
+ * array of the keys and the addresses (`address(i)` for `keys[i]`), no object per peer.
+ */
+function lookupInput(
+  keys: readonly ed25519.PublicKey[],
+  address: (i: number) => RegisteredAddress,
+): AddressableTrackedPeers {
+  return {
+    primary: keys.slice(),
+    primaryAddresses: keys.map((_, i) => address(i)),
+    secondary: [],
+    secondaryAddresses: [],
+  };
 }
 
 /** An unsigned stand-in for a signed `Info` (the tracker never checks signatures). */
@@ -260,10 +276,7 @@ export async function trackerScale(
   const gossipMax = 32;
   return nodeRuntime().run(async (ctx) => {
     if (flavour === 'lookup') {
-      const peers: AddressableTrackedPeers = {
-        primary: keys.map((k, i): PeerAddress => [k, lookupAddress(i)]),
-        secondary: [],
-      };
+      const peers = lookupInput(keys, (i) => lookupAddress(i));
       const [actor, mb] = LookupTracker.create(
         { ...SHARED_CONFIG, myself: me, maxPeersPerSet: n + 1, bypassIpCheck: false },
         { rng: ctx.rng },
@@ -366,9 +379,9 @@ export function directorySteps(
   const deps = { rng: { int: (min: number) => min }, releaser: () => {} };
   let job: Generator<unknown, unknown, void> | undefined;
   if (flavour === 'lookup') {
-    const primary = keys.map((k, i): PeerAddress => [k, lookupAddress(i)]);
     const config = { ...SHARED_CONFIG, maxPeersPerSet: n + 1, bypassIpCheck: false };
-    job = new LookupDirectory(me, config, deps).beginTrack(0, { primary, secondary: [] });
+    const input = lookupInput(keys, (i) => lookupAddress(i));
+    job = new LookupDirectory(me, config, deps).beginTrack(0, input);
   } else {
     const { myself, ...config } = discoveryConfig(me, n, 32);
     const dir = new DiscoveryDirectory(myself, [], config, deps);
@@ -490,7 +503,7 @@ export async function trackerMemory(
     // The registration's input, as the oracle hands it over (sorted, normalised).
     const input =
       flavour === 'lookup'
-        ? { primary: keys.map((k, i): PeerAddress => [k, addresses[i]!]), secondary: [] }
+        ? lookupInput(keys, (i) => addresses[i]!)
         : { primary: keys.slice(), secondary: [] };
     let mb: { peerSet(i: number): Promise<TrackedPeers | undefined> };
     let handle: { stop(): void; done: Promise<void> };

@@ -49,7 +49,7 @@ export interface BareCodec<R extends RecordBase, B> {
 export const SHARDS = 16;
 
 /** The shard of the hex key `hex`: its first digit's value (`0-9`, `a-f`). */
-const shardOf = (hex: string): number => {
+export const shardOf = (hex: string): number => {
   const c = hex.charCodeAt(0);
   return (c & 15) + (c >> 6) * 9;
 };
