@@ -45,11 +45,4 @@ export class BareAddresses {
     const hex = key.toHex();
     this.#shards[shardOf(hex)]!.delete(hex);
   }
-
-  /** Number of addresses held (for tests). */
-  get size(): number {
-    let n = 0;
-    for (const shard of this.#shards) n += shard.size;
-    return n;
-  }
 }
