@@ -94,12 +94,27 @@ export function sameAddress(a: RegisteredAddress, b: RegisteredAddress): boolean
 }
 
 /**
+ * Where the IP of a registered text ends: the `]` of `'[v6]:port'`, the `:` of
+ * `'a.b.c.d:port'`; -1 for `'hostname:port'`. Only for texts {@link registeredAddress} kept
+ * (already validated, so a host of digits and dots is a dotted quad): no full scan.
+ */
+function textIpEnd(text: string): number {
+  if (text.charCodeAt(0) === 0x5b) return text.indexOf(']');
+  const colon = text.lastIndexOf(':');
+  for (let i = 0; i < colon; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x2e && (c < 0x30 || c > 0x39)) return -1;
+  }
+  return colon;
+}
+
+/**
  * The IP a peer registered at `address` connects from, or `undefined` for a named address (see
  * `egressIp` of `./address.js`). A text's IP is a new substring.
  */
 export function registeredEgressIp(address: RegisteredAddress): string | undefined {
   if (typeof address !== 'string') return egressIp(address);
-  const end = canonicalSocketText(address);
+  const end = textIpEnd(address);
   if (end < 0) return undefined;
   return address.charCodeAt(0) === 0x5b ? address.slice(1, end) : address.slice(0, end);
 }
@@ -119,7 +134,7 @@ export function isRegisteredDialable(
   allowDns: boolean,
 ): boolean {
   if (typeof address !== 'string') return isDialable(address, allowPrivateIps, allowDns);
-  if (canonicalSocketText(address) < 0) return allowDns;
+  if (textIpEnd(address) < 0) return allowDns;
   return allowPrivateIps || isGlobal(registeredEgressIp(address)!);
 }
 
