@@ -14,7 +14,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { BitMap } from '../src/codec/bitmap.js';
 import { ed25519 } from '../src/crypto/index.js';
-import { Address, Ingress } from '../src/p2p/address.js';
+import { Ingress } from '../src/p2p/address.js';
 import { Oracle as DiscoveryOracle } from '../src/p2p/authenticated/discovery/oracle.js';
 import { Directory as DiscoveryDirectory } from '../src/p2p/authenticated/discovery/tracker/directory.js';
 import {
@@ -25,7 +25,8 @@ import {
 import { Oracle as LookupOracle } from '../src/p2p/authenticated/lookup/oracle.js';
 import { Directory as LookupDirectory } from '../src/p2p/authenticated/lookup/tracker/directory.js';
 import { Actor as LookupTracker } from '../src/p2p/authenticated/lookup/tracker/index.js';
-import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../src/p2p/types.js';
+import { type RegisteredAddress, registeredAddress } from '../src/p2p/registered-address.js';
+import type { AddressableTrackedPeers, TrackedPeers } from '../src/p2p/types.js';
 import { nodeRuntime } from '../src/runtime/index.js';
 import { type MemorySample, sampleMemory } from './common.js';
 
@@ -145,6 +146,31 @@ export function makeKeys(n: number, from = 1): ed25519.PublicKey[] {
   return keys;
 }
 
+/**
+ * Peer `i`'s address in a lookup registration, as the oracle hands it to the tracker: the
+ * application's `'127.0.0.1:port'` text, validated (`registeredAddress` keeps a canonical text
+ * as it is, so this is the text itself, made now, as an application would).
+ */
+function lookupAddress(i: number): RegisteredAddress {
+  return registeredAddress(`127.0.0.1:${10_000 + (i % 50_000)}`);
+}
+
+/**
+ * A lookup registration of `keys` as the oracle hands it to the tracker: by columns, a new
+ * array of the keys and the addresses (`address(i)` for `keys[i]`), no object per peer.
+ */
+function lookupInput(
+  keys: readonly ed25519.PublicKey[],
+  address: (i: number) => RegisteredAddress,
+): AddressableTrackedPeers {
+  return {
+    primary: keys.slice(),
+    primaryAddresses: keys.map((_, i) => address(i)),
+    secondary: [],
+    secondaryAddresses: [],
+  };
+}
+
 /** An unsigned stand-in for a signed `Info` (the tracker never checks signatures). */
 function fakeInfo(key: ed25519.PublicKey, port: number, timestampMs = 1): InfoLike {
   return {
@@ -250,12 +276,7 @@ export async function trackerScale(
   const gossipMax = 32;
   return nodeRuntime().run(async (ctx) => {
     if (flavour === 'lookup') {
-      const peers: AddressableTrackedPeers = {
-        primary: keys.map(
-          (k, i): PeerAddress => [k, Address.symmetric(`127.0.0.1:${10_000 + (i % 50_000)}`)],
-        ),
-        secondary: [],
-      };
+      const peers = lookupInput(keys, (i) => lookupAddress(i));
       const [actor, mb] = LookupTracker.create(
         { ...SHARED_CONFIG, myself: me, maxPeersPerSet: n + 1, bypassIpCheck: false },
         { rng: ctx.rng },
@@ -358,11 +379,9 @@ export function directorySteps(
   const deps = { rng: { int: (min: number) => min }, releaser: () => {} };
   let job: Generator<unknown, unknown, void> | undefined;
   if (flavour === 'lookup') {
-    const primary = keys.map(
-      (k, i): PeerAddress => [k, Address.symmetric(`127.0.0.1:${10_000 + (i % 50_000)}`)],
-    );
     const config = { ...SHARED_CONFIG, maxPeersPerSet: n + 1, bypassIpCheck: false };
-    job = new LookupDirectory(me, config, deps).beginTrack(0, { primary, secondary: [] });
+    const input = lookupInput(keys, (i) => lookupAddress(i));
+    job = new LookupDirectory(me, config, deps).beginTrack(0, input);
   } else {
     const { myself, ...config } = discoveryConfig(me, n, 32);
     const dir = new DiscoveryDirectory(myself, [], config, deps);
@@ -477,14 +496,14 @@ export async function trackerMemory(
 ): Promise<TrackerMemory> {
   const n = keys.length;
   const me = ed25519.PrivateKey.fromSeed(0n).publicKey;
-  const addresses = keys.map((_, i) => Address.symmetric(`127.0.0.1:${10_000 + (i % 50_000)}`));
+  const addresses = keys.map((_, i) => lookupAddress(i));
   const total = (m: MemorySample) => m.heapUsed + m.external;
   return nodeRuntime().run(async (ctx) => {
     const bare = await sampleMemory();
     // The registration's input, as the oracle hands it over (sorted, normalised).
     const input =
       flavour === 'lookup'
-        ? { primary: keys.map((k, i): PeerAddress => [k, addresses[i]!]), secondary: [] }
+        ? lookupInput(keys, (i) => addresses[i]!)
         : { primary: keys.slice(), secondary: [] };
     let mb: { peerSet(i: number): Promise<TrackedPeers | undefined> };
     let handle: { stop(): void; done: Promise<void> };

@@ -14,8 +14,9 @@
  */
 
 import type { PublicKey } from '../crypto/ed25519.js';
-import { type Address, type AddressInput, parseAddress } from './address.js';
+import { type AddressInput, parseAddress } from './address.js';
 import { P2PError } from './errors.js';
+import type { RegisteredAddress } from './registered-address.js';
 
 // ---------- Recipients ----------
 
@@ -111,17 +112,26 @@ export interface PeerSetUpdate {
 
 // ---------- Addressable tracked peers (lookup) ----------
 
-/** A peer and its address, as registered with the lookup network. */
-export type PeerAddress = readonly [publicKey: PublicKey, address: Address];
+/**
+ * A peer and its address, as registered with the lookup network: the address validated, as
+ * canonical text or parsed (see `RegisteredAddress`).
+ */
+export type PeerAddress = readonly [publicKey: PublicKey, address: RegisteredAddress];
 
 /**
- * The lookup flavour's registration: primaries and secondaries with an address each, each list
- * sorted by key and free of duplicates. A key in both lists is kept as primary only, with the
- * primary address.
+ * The lookup flavour's registration, by columns: the keys of each role, and at the same
+ * positions their addresses (no object per peer: a 65,536-peer registration is two arrays per
+ * role, so nothing per peer is left for the young generation to copy). A key appears at most
+ * once per role; the keys may come in any order (the tracker sorts them, in steps). A key in
+ * both roles counts as primary only, with the primary address.
  */
 export interface AddressableTrackedPeers {
-  readonly primary: readonly PeerAddress[];
-  readonly secondary: readonly PeerAddress[];
+  readonly primary: readonly PublicKey[];
+  /** `primaryAddresses[i]` is `primary[i]`'s address. */
+  readonly primaryAddresses: readonly RegisteredAddress[];
+  readonly secondary: readonly PublicKey[];
+  /** `secondaryAddresses[i]` is `secondary[i]`'s address. */
+  readonly secondaryAddresses: readonly RegisteredAddress[];
 }
 
 /** What callers may pass where `AddressableTrackedPeers` is expected. */
@@ -165,6 +175,13 @@ export const AddressableTrackedPeers = {
     const primary = sortedEntries(primaryIn, 'primary');
     const hex = new Set(primary.map(([k]) => k.toHex()));
     const secondary = sortedEntries(secondaryIn, 'secondary').filter(([k]) => !hex.has(k.toHex()));
-    return Object.freeze({ primary: Object.freeze(primary), secondary: Object.freeze(secondary) });
+    const keys = (entries: PeerAddress[]) => Object.freeze(entries.map(([k]) => k));
+    const addresses = (entries: PeerAddress[]) => Object.freeze(entries.map(([, a]) => a));
+    return Object.freeze({
+      primary: keys(primary),
+      primaryAddresses: addresses(primary),
+      secondary: keys(secondary),
+      secondaryAddresses: addresses(secondary),
+    });
   },
 } as const;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PrivateKey } from '../../src/crypto/ed25519.js';
+import { formatAddress } from '../../src/p2p/address.js';
 import { P2PError } from '../../src/p2p/errors.js';
+import { toAddress } from '../../src/p2p/registered-address.js';
 import {
   AddressableTrackedPeers,
   checkPeerSetIndex,
@@ -44,11 +46,13 @@ describe('AddressableTrackedPeers', () => {
       [pk(1n), '127.0.0.1:1'],
     ]);
     assert.deepEqual(
-      a.primary.map(([k]) => k.toHex()),
+      a.primary.map((k) => k.toHex()),
       sortedHex([1n, 2n]),
     );
     assert.equal(a.secondary.length, 0);
-    assert.equal(a.primary.find(([k]) => k.equals(pk(1n)))![1].kind, 'symmetric');
+    const at = a.primary.findIndex((k) => k.equals(pk(1n)));
+    assert.equal(toAddress(a.primaryAddresses[at]!).kind, 'symmetric');
+    assert.equal(formatAddress(toAddress(a.primaryAddresses[at]!)), '127.0.0.1:1');
   });
 
   it('drops a secondary that is also primary, keeping the primary address', () => {
@@ -60,10 +64,12 @@ describe('AddressableTrackedPeers', () => {
       ],
     });
     assert.equal(a.primary.length, 1);
+    assert.equal(formatAddress(toAddress(a.primaryAddresses[0]!)), '8.8.8.8:1');
     assert.deepEqual(
-      a.secondary.map(([k]) => k.toHex()),
+      a.secondary.map((k) => k.toHex()),
       [pk(2n).toHex()],
     );
+    assert.equal(formatAddress(toAddress(a.secondaryAddresses[0]!)), '9.9.9.9:2');
   });
 
   it('rejects a key repeated within one role', () => {

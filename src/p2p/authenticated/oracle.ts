@@ -58,7 +58,8 @@ export interface Roles<O> {
 
 /**
  * Splits a registration into its roles (a bare list is primary-only), maps every item with
- * `map`, and checks that no key repeats within a role: linear work in the caller's turn (a
+ * `map` (told the item's role; called in order, once per item, each result kept unless the
+ * call throws), and checks that no key repeats within a role: linear work in the caller's turn (a
  * comparison per key while they come in key order, a set of the keys from the first that does
  * not), no sort (a 65,536-key sort would hold the caller's turn for about 100 ms; the tracker sorts in
  * steps instead). A key in both roles is kept in both; the tracker counts it as primary.
@@ -67,25 +68,24 @@ export interface Roles<O> {
  */
 export function roles<I, O>(
   input: Iterable<I> | { readonly primary: Iterable<I>; readonly secondary?: Iterable<I> },
-  map: (item: I) => O,
+  map: (item: I, role: 'primary' | 'secondary') => O,
   keyOf: (item: O) => PublicKey,
 ): Roles<O> {
   const isSplit = typeof input === 'object' && input !== null && 'primary' in input;
-  const one = (items: Iterable<I>, role: string): O[] => {
+  const one = (items: Iterable<I>, role: 'primary' | 'secondary'): O[] => {
     const out: O[] = [];
     // While the keys come in strictly increasing order (as `peerSet` lists them) none repeats:
     // one string comparison per key. From the first key out of order, a set of those seen (a
     // set of 65,536 keys costs 15-40 ms; the comparisons, 2-3 ms).
     let seen: Set<string> | undefined;
     let prev = '';
-    for (const item of items) {
-      const o = map(item);
+    const add = (o: O): void => {
       const hex = keyOf(o).toHex();
       if (seen === undefined) {
         if (hex > prev) {
           prev = hex;
           out.push(o);
-          continue;
+          return;
         }
         seen = new Set<string>();
         for (const earlier of out) seen.add(keyOf(earlier).toHex());
@@ -95,6 +95,15 @@ export function roles<I, O>(
         throw new P2PError('InvalidPeerSet', `duplicate ${role} peer ${hex}`);
       }
       out.push(o);
+    };
+    // An array is read by index: until the optimising compiler has seen this loop (a
+    // 65,536-peer registration mostly runs before), `for...of` runs the iterator protocol per
+    // item. Any other iterable is mapped as it yields (it may reuse what it yields).
+    if (Array.isArray(items)) {
+      const list = items as readonly I[];
+      for (let i = 0; i < list.length; i++) add(map(list[i] as I, role));
+    } else {
+      for (const item of items) add(map(item, role));
     }
     return out;
   };

@@ -144,11 +144,7 @@ export class SocketManagerMailbox implements OracleMailbox<AddressableTrackedPee
     return this.#inner.isClosed;
   }
   register(index: number, peers: AddressableTrackedPeers): Feedback {
-    const key = ([pk]: PeerAddress): PublicKey => pk;
-    return this.#inner.register(index, {
-      primary: peers.primary.map(key),
-      secondary: peers.secondary.map(key),
-    });
+    return this.#inner.register(index, { primary: peers.primary, secondary: peers.secondary });
   }
   peerSet(index: number): Promise<TrackedPeers | undefined> {
     return this.#inner.peerSet(index);

@@ -158,7 +158,7 @@ export class Oracle {
       new SocketManagerMailbox(this.#mailbox(blocker)),
       (p) =>
         checkPeerSetSize(
-          [...p.primary, ...p.secondary].map(([k]) => k),
+          [...p.primary, ...p.secondary],
           blocker,
           this.#sim.settings.maxPeersPerSet,
         ),

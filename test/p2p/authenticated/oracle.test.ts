@@ -216,6 +216,64 @@ describe('oracle (lookup flavour, real tracker)', () => {
   });
 });
 
+describe('lookup oracle: addresses read and validated at the call', () => {
+  test('a generator may reuse its tuple, and the caller may change its pairs after the call', async () => {
+    await withOwner(async (owner) => {
+      const [tracker, mailbox] = Tracker.create(TRACKER, { rng: owner.rng });
+      const oracle = new Oracle(mailbox, (p) => tracker.checkSize(p), silentLogger, owner.signal);
+      const tuple: [ed25519.PublicKey, string] = [pk(1), addr(1)];
+      function* reused(): Generator<readonly [ed25519.PublicKey, string]> {
+        for (const i of [1, 2]) {
+          tuple[0] = pk(i);
+          tuple[1] = addr(i);
+          yield tuple;
+        }
+      }
+      assert.equal(oracle.register(0, reused()), 'ok');
+      const pairs: [ed25519.PublicKey, string][] = [[pk(3), '[2001:DB8::3]:3000']];
+      assert.equal(oracle.register(1, { primary: [], secondary: pairs }), 'ok');
+      tuple[1] = 'not an address';
+      pairs[0]![1] = 'not an address';
+      tracker.start(owner);
+      const set = await oracle.peerSet(0);
+      assert.deepEqual(
+        set?.primary.map((k) => k.toHex()),
+        [pk(1), pk(2)].map((k) => k.toHex()).sort(),
+      );
+      const status = await mailbox.status(0, 10);
+      const address = new Map(status?.peers.map((p) => [p.key.toHex(), p.address]));
+      assert.equal(address.get(pk(1).toHex()), addr(1));
+      assert.equal(address.get(pk(2).toHex()), addr(2));
+      assert.equal(address.get(pk(3).toHex()), '[2001:db8::3]:3000', 'shown canonical');
+    });
+  });
+
+  test('a bad address anywhere in the set throws at the call and registers nothing', async () => {
+    await withOwner(async (owner) => {
+      const { oracle, tracker } = lookupOracle(owner);
+      const isAddress = { name: 'P2PError', code: 'InvalidAddress' };
+      for (const bad of ['10.0.0.1:03000', '[2001:db8::1]', 'host_name:1', '10.0.0.256:1']) {
+        assert.throws(
+          () =>
+            oracle.register(0, [
+              [pk(1), addr(1)],
+              [pk(2), bad],
+            ]),
+          isAddress,
+          bad,
+        );
+        assert.throws(
+          () => oracle.register(0, { primary: [[pk(1), addr(1)]], secondary: [[pk(2), bad]] }),
+          isAddress,
+          bad,
+        );
+      }
+      tracker.start(owner);
+      assert.equal(await oracle.peerSet(0), undefined);
+    });
+  });
+});
+
 describe("roles (the oracles' duplicate check)", () => {
   const sorted = [1, 2, 3, 4, 5, 6].map(pk).sort((a, b) => (a.toHex() < b.toHex() ? -1 : 1));
   const hexes = (keys: readonly ed25519.PublicKey[]): string[] => keys.map((k) => k.toHex());

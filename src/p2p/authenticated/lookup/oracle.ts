@@ -14,18 +14,43 @@
 
 import type { Feedback } from '../../../actor/index.js';
 import type { PublicKey } from '../../../crypto/ed25519.js';
-import { type AddressInput, parseAddress } from '../../address.js';
+import type { AddressInput } from '../../address.js';
+import { type RegisteredAddress, registeredAddress } from '../../registered-address.js';
 import type { AddressableInput, AddressableTrackedPeers, PeerAddress } from '../../types.js';
 import { BaseOracle, type OracleMailbox, roles } from '../oracle.js';
 
 export { PeerSetSubscription } from '../oracle.js';
 
-/** `[key, input]` with the address parsed (throws `InvalidAddress` as {@link parseAddress}). */
-const parseEntry = (entry: readonly [PublicKey, AddressInput]): PeerAddress => [
-  entry[0],
-  parseAddress(entry[1]),
-];
-const entryKey = (entry: PeerAddress): PublicKey => entry[0];
+const self = (key: PublicKey): PublicKey => key;
+
+/**
+ * A registration by columns (see {@link AddressableTrackedPeers}): the keys of each role as
+ * given, and each address validated (throws `InvalidAddress` as `parseAddress`) and kept as
+ * the caller's text when it is canonical (the usual `'ip:port'`: nothing allocated for it) or
+ * parsed (see `RegisteredAddress`). No object per peer: the caller's pairs are read, not kept.
+ *
+ * @throws P2PError `InvalidPeerSet` (a key repeated in a role), `InvalidAddress`.
+ */
+function columns(peers: AddressableInput): AddressableTrackedPeers {
+  const primaryAddresses: RegisteredAddress[] = [];
+  const secondaryAddresses: RegisteredAddress[] = [];
+  // `roles` keeps each key it maps, in order, so the addresses line up with the keys.
+  const keys = roles(
+    peers,
+    (entry: readonly [PublicKey, AddressInput], role) => {
+      const address = registeredAddress(entry[1]);
+      (role === 'primary' ? primaryAddresses : secondaryAddresses).push(address);
+      return entry[0];
+    },
+    self,
+  );
+  return Object.freeze({
+    primary: keys.primary,
+    primaryAddresses: Object.freeze(primaryAddresses),
+    secondary: keys.secondary,
+    secondaryAddresses: Object.freeze(secondaryAddresses),
+  });
+}
 
 /**
  * What the lookup oracle needs from its tracker's mailbox (the tracker `Mailbox` fits it; so
@@ -54,10 +79,10 @@ export class Oracle extends BaseOracle<AddressableTrackedPeers, TrackerMailbox> 
    *   `maxPeersPerSet` peers counting ourselves), `InvalidAddress` (an address does not parse).
    */
   register(index: number, peers: AddressableInput): Feedback {
-    // Parsed and checked here (an immediate error); sorted by the tracker, in steps.
+    // Validated and checked here (an immediate error); sorted by the tracker, in steps.
     // Indexing, not destructuring: array destructuring runs the iterator protocol until the
     // optimising compiler has seen the call (a 65,536-peer registration mostly runs before).
-    return this.track(index, () => roles(peers, parseEntry, entryKey));
+    return this.track(index, () => columns(peers));
   }
 
   /**
@@ -69,7 +94,7 @@ export class Oracle extends BaseOracle<AddressableTrackedPeers, TrackerMailbox> 
    */
   overwrite(peers: Iterable<readonly [PublicKey, AddressInput]>): Feedback {
     const parsed: PeerAddress[] = [];
-    for (const [pk, address] of peers) parsed.push([pk, parseAddress(address)]);
+    for (const [pk, address] of peers) parsed.push([pk, registeredAddress(address)]);
     return this.enqueue((tracker) => tracker.overwrite(parsed));
   }
 }

@@ -7,10 +7,10 @@
  * young object, twice before promotion), so the scavenge that followed a 65,536-peer
  * registration copied ~4.7 MB and paused the process for 7-10 ms (BENCHMARKS.md). Most of those
  * peers never get more state than their membership: nothing reserved, dialed or learned. So an
- * entry is either a record or a *bare* value the flavour already holds (discovery: the key
- * itself; lookup: the registration's `[key, address]` pair), with its set counts implied (one
- * primary) or, when they differ, kept as a small integer in a side map: neither allocates an
- * object per peer. A bare entry is inert, not persistent and not ourselves.
+ * entry is either a record or a *bare* value the flavour already holds (the key itself; lookup
+ * keeps a bare entry's address aside, in `lookup/tracker/bare-addresses.ts`), with its set
+ * counts implied (one primary) or, when they differ, kept as a small integer in a side map:
+ * neither allocates an object per peer. A bare entry is inert, not persistent and not ourselves.
  *
  * {@link RecordTable.get} turns a bare entry into a record (stored in its place, same position)
  * the first time anyone asks for it, so every caller that may change a record keeps working
@@ -49,7 +49,7 @@ export interface BareCodec<R extends RecordBase, B> {
 export const SHARDS = 16;
 
 /** The shard of the hex key `hex`: its first digit's value (`0-9`, `a-f`). */
-const shardOf = (hex: string): number => {
+export const shardOf = (hex: string): number => {
   const c = hex.charCodeAt(0);
   return (c & 15) + (c >> 6) * 9;
 };
@@ -190,6 +190,15 @@ export class RecordTable<R extends RecordBase, B extends object> {
         yield entry instanceof RecordBase ? entry : this.#view(hex, entry);
       }
     }
+  }
+
+  /**
+   * Every entry as stored, in the table's order: a record, or a bare value (nothing made for
+   * it), for scans that read a bare entry directly (lookup's allow-list: a bare entry is a
+   * member, so eligible, and its address is kept aside). Read only.
+   */
+  *entries(): IterableIterator<R | B> {
+    for (const shard of this.#entries) yield* shard.values();
   }
 
   /**

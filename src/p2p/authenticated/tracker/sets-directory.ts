@@ -374,8 +374,15 @@ export abstract class SetsDirectory<
     return true;
   }
 
+  /**
+   * Called when `key`'s entry (a record or a bare one) has been deleted, for a flavour that
+   * keeps more per key (lookup: a bare entry's address).
+   */
+  protected forgotten(_key: PublicKey): void {}
+
   /** What follows the deletion of `key`'s entry. */
   #forget(key: PublicKey): void {
+    this.forgotten(key);
     this.metrics.tracked.dec();
     this.metrics.forget(key.toHex());
     // The block entry (and its gauge) outlive the record: a block persists until it expires.

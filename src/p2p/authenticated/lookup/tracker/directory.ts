@@ -12,9 +12,14 @@
  */
 
 import type { PublicKey } from '../../../../crypto/ed25519.js';
-import { type Address, addressEquals, formatIngress } from '../../../address.js';
 import { isGlobal } from '../../../net.js';
-import type { AddressableTrackedPeers, PeerAddress, TrackedPeers } from '../../../types.js';
+import {
+  formatRegisteredIngress,
+  type RegisteredAddress,
+  registeredEgressIp,
+  sameAddress,
+} from '../../../registered-address.js';
+import type { AddressableTrackedPeers, TrackedPeers } from '../../../types.js';
 import { DirectoryBase } from '../../tracker/directory.js';
 import { Metadata } from '../../tracker/metadata.js';
 import type { StoredSet } from '../../tracker/peer-sets.js';
@@ -29,6 +34,7 @@ import type {
   DirectoryDependencies,
   Inbound,
 } from '../../tracker/types.js';
+import { BareAddresses } from './bare-addresses.js';
 import { Record, type RecordView } from './record.js';
 
 // ---------- Configuration ----------
@@ -62,27 +68,18 @@ export interface OverwriteResult {
   readonly kill: PublicKey[];
 }
 
-const keyOf = (entry: PeerAddress): PublicKey => entry[0];
-
-/**
- * A peer that is only a set member is its registration's `[key, address]` pair (the caller's
- * own, not copied): a `known` record once asked for.
- */
-const BARE = { keyOf, materialize: (entry: PeerAddress) => Record.known(entry[0], entry[1]) };
+const self = (key: PublicKey): PublicKey => key;
 
 /** The keys of a registration, as the {@link TrackedPeers} it will be stored as, in steps. */
 function keysSteps(peers: AddressableTrackedPeers): Steps<TrackedPeers> {
-  return trackedPeersSteps(peers.primary, peers.secondary, keyOf);
+  return trackedPeersSteps(peers.primary, peers.secondary, self);
 }
 
 /** The lookup tracker's records, peer sets and block list. */
-export class Directory extends DirectoryBase<
-  Record,
-  AddressableTrackedPeers,
-  StoredSet,
-  PeerAddress
-> {
+export class Directory extends DirectoryBase<Record, AddressableTrackedPeers, StoredSet> {
   readonly #config: DirectoryConfig;
+  /** The addresses of bare entries (a peer that is only a set member is its bare key). */
+  readonly #bare: BareAddresses;
 
   /**
    * @param myself - our own key (gets a persistent, never-eligible record).
@@ -92,8 +89,14 @@ export class Directory extends DirectoryBase<
    * @throws P2PError `InvalidConfig` if `trackedPeerSets` or `maxPeersPerSet` is not positive.
    */
   constructor(myself: PublicKey, config: DirectoryConfig, deps: DirectoryDependencies) {
-    super(Record.myself(myself), config, deps, BARE);
+    const bare = new BareAddresses();
+    // A bare entry is the key; its record, once asked for, a `known` one at its address.
+    super(Record.myself(myself), config, deps, {
+      keyOf: self,
+      materialize: (key: PublicKey) => Record.known(key, bare.get(key)),
+    });
     this.#config = config;
+    this.#bare = bare;
   }
 
   // ---------- Peer sets ----------
@@ -105,7 +108,7 @@ export class Directory extends DirectoryBase<
    * @throws P2PError `InvalidPeerSet`.
    */
   checkSize(peers: AddressableTrackedPeers): void {
-    this.checkRoleSizes(peers.primary, peers.secondary, keyOf);
+    this.checkRoleSizes(peers.primary, peers.secondary, self);
   }
 
   /**
@@ -118,18 +121,26 @@ export class Directory extends DirectoryBase<
     const set = yield* keysSteps(peers);
     this.checkKeys(set);
     const kill: PublicKey[] = [];
-    // Entries are read by index, not destructured (see `joinSteps`): array destructuring
-    // allocates an iterator per entry until the loop is optimised.
-    const n = yield* this.joinSteps(peers.primary, keyOf, (entry) =>
-      this.#upsert(entry, 'primary', kill),
+    const addresses = peers.primaryAddresses;
+    const n = yield* this.joinSteps(peers.primary, self, (key, i) =>
+      this.#upsert(key, addresses[i]!, 'primary', kill),
     );
     // `set.secondary` lacks the secondaries that are also primaries; usually there are none.
     let secondary = peers.secondary;
+    let secondaryAddresses = peers.secondaryAddresses;
     if (set.secondary.length !== secondary.length) {
       const kept = new Set(set.secondary.map((k) => k.toHex()));
-      secondary = secondary.filter((entry) => kept.has(entry[0].toHex()));
+      const at = secondary.flatMap((k, i) => (kept.has(k.toHex()) ? [i] : []));
+      secondary = at.map((i) => peers.secondary[i]!);
+      secondaryAddresses = at.map((i) => peers.secondaryAddresses[i]!);
     }
-    yield* this.joinSteps(secondary, keyOf, (entry) => this.#upsert(entry, 'secondary', kill), n);
+    const others = secondaryAddresses;
+    yield* this.joinSteps(
+      secondary,
+      self,
+      (key, i) => this.#upsert(key, others[i]!, 'secondary', kill),
+      n,
+    );
     return yield* this.commitSteps({ index, peers: set }, kill);
   }
 
@@ -137,7 +148,7 @@ export class Directory extends DirectoryBase<
    * Replaces the addresses of already-tracked peers without registering a new set (upstream
    * `overwrite`). Unknown keys, ourselves and unchanged addresses are ignored.
    */
-  overwrite(addresses: Iterable<readonly [PublicKey, Address]>): OverwriteResult {
+  overwrite(addresses: Iterable<readonly [PublicKey, RegisteredAddress]>): OverwriteResult {
     const updated: PublicKey[] = [];
     const kill: PublicKey[] = [];
     for (const [key, address] of addresses) {
@@ -218,18 +229,32 @@ export class Directory extends DirectoryBase<
     return runSteps(this.listenerAllowListSteps(now));
   }
 
-  /** {@link listenerAllowList} split into steps (it visits every record). */
+  /**
+   * {@link listenerAllowList} split into steps (it visits every entry). A bare entry (a set
+   * member without a record: eligible, not ourselves) is read as its key and address, without
+   * making a record for it.
+   */
   *listenerAllowListSteps(now: number): Steps<ListenerAllowList> {
     const ips = new Set<string>();
     let any = false;
     let n = 0;
-    for (const record of this.peers.values()) {
-      const key = record.key;
+    for (const entry of this.peers.entries()) {
       if (++n % CHUNK === 0) yield;
-      if (!record.eligible() || this.isBlocked(key, now)) continue;
-      const ip = record.egressIp();
+      let key: PublicKey;
+      let address: RegisteredAddress | undefined;
+      if (this.peers.isRecord(entry)) {
+        if (!entry.eligible()) continue;
+        key = entry.key;
+        address = entry.registered;
+      } else {
+        key = entry;
+        address = this.#bare.get(entry);
+      }
+      // Ourselves is never eligible, so `address` is a peer's.
+      if (address === undefined || this.isBlocked(key, now)) continue;
+      const ip = registeredEgressIp(address);
       if (ip === undefined) {
-        // Ourselves is never eligible, so this is a peer without a known egress IP.
+        // A peer without a known egress IP.
         any = true;
         continue;
       }
@@ -246,26 +271,35 @@ export class Directory extends DirectoryBase<
   }
 
   protected addressOf(record: Record): string | undefined {
-    const ingress = record.ingress();
-    return ingress === undefined ? undefined : formatIngress(ingress);
+    const address = record.registered;
+    return address === undefined ? undefined : formatRegisteredIngress(address);
   }
 
   // ---------- Helpers ----------
 
+  protected override forgotten(key: PublicKey): void {
+    this.#bare.delete(key);
+  }
+
   /**
-   * Counts `entry`'s key as a member in `role`, at `entry`'s address: a new key gets a bare
-   * entry (the pair itself), a bare one its new pair if the address changed, a record its
-   * update (killing a stale connection).
+   * Counts `key` as a member in `role`, at `address`: a new key gets a bare entry (the key, its
+   * address kept aside), a bare one its new address if it changed, a record its update (killing
+   * a stale connection).
    */
-  #upsert(entry: PeerAddress, role: 'primary' | 'secondary', kill: PublicKey[]): void {
-    const key = entry[0];
-    const address = entry[1];
+  #upsert(
+    key: PublicKey,
+    address: RegisteredAddress,
+    role: 'primary' | 'secondary',
+    kill: PublicKey[],
+  ): void {
     const before = this.peers.peek(key);
-    const record = this.join(key, role, entry);
+    const record = this.join(key, role, key);
     if (record === undefined) {
-      // A bare entry is inert: a new address changes nothing else.
-      if (before !== undefined && !addressEquals((before as PeerAddress)[1], address)) {
-        this.peers.replaceBare(entry);
+      if (before === undefined) {
+        this.#bare.set(key, address);
+      } else if (!sameAddress(this.#bare.get(key), address)) {
+        // A bare entry is inert: a new address changes nothing else.
+        this.#bare.set(key, address);
         this.metrics.updates.inc({ peer: key.toHex() });
       }
       return;

@@ -3,8 +3,9 @@
  *
  * Mirrors commonware `p2p/src/authenticated/lookup/actors/tracker/record.rs`. The connection
  * state (status, set counts, reservation and dial timers) is the shared {@link RecordBase}; a
- * lookup record adds what we know of the peer's address (`Myself` or a registered
- * {@link Address}) and whether the live reservation or connection predates an address change.
+ * lookup record adds what we know of the peer's address (`Myself` or a
+ * {@link RegisteredAddress}: the registered text, parsed when used, or an {@link Address}) and
+ * whether the live reservation or connection predates an address change.
  *
  * Pure: time (`now`, ms since the epoch) and randomness are parameters.
  *
@@ -12,15 +13,16 @@
  */
 
 import type { PublicKey } from '../../../../crypto/ed25519.js';
-import {
-  type Address,
-  addressEquals,
-  egressIp,
-  type Ingress,
-  ingressOf,
-  isDialable,
-} from '../../../address.js';
+import type { Address, Ingress } from '../../../address.js';
 import { sameIp } from '../../../net.js';
+import {
+  isRegisteredDialable,
+  type RegisteredAddress,
+  registeredEgressIp,
+  registeredIngress,
+  sameAddress,
+  toAddress,
+} from '../../../registered-address.js';
 import { type DialStatus, RecordBase, type RecordBaseView } from '../../tracker/record.js';
 
 export type { DialStatus, JitterRng, ReserveResult, Status } from '../../tracker/record.js';
@@ -36,6 +38,8 @@ const MYSELF: RecordAddress = Object.freeze({ kind: 'myself' });
 /** Read-only view of a {@link Record}, for inspection outside the directory. */
 export interface RecordView extends RecordBaseView {
   readonly address: RecordAddress;
+  /** The address as registered (text or parsed); `undefined` for ourselves. */
+  readonly registered: RegisteredAddress | undefined;
   readonly stale: boolean;
   ingress(): Ingress | undefined;
   egressIp(): string | undefined;
@@ -45,9 +49,11 @@ export interface RecordView extends RecordBaseView {
 export class Record extends RecordBase implements RecordView {
   // ---------- State ----------
   // The registered address; `undefined` for ourselves (no `RecordAddress` wrapper per record).
-  #address: Address | undefined;
+  #address: RegisteredAddress | undefined;
+  // The dial target of a text address, parsed on first use (a record is dialed repeatedly).
+  #ingress: Ingress | undefined;
 
-  private constructor(key: PublicKey, address: Address | undefined) {
+  private constructor(key: PublicKey, address: RegisteredAddress | undefined) {
     super(key);
     this.#address = address;
   }
@@ -55,7 +61,7 @@ export class Record extends RecordBase implements RecordView {
   // ---------- Constructors ----------
 
   /** A record for registered peer `key` at `address`. */
-  static known(key: PublicKey, address: Address): Record {
+  static known(key: PublicKey, address: RegisteredAddress): Record {
     return new Record(key, address);
   }
 
@@ -66,9 +72,14 @@ export class Record extends RecordBase implements RecordView {
 
   // ---------- Getters ----------
 
+  /** What we know of the address, parsed (a text address is parsed on every call). */
   get address(): RecordAddress {
     const address = this.#address;
-    return address === undefined ? MYSELF : { kind: 'known', address };
+    return address === undefined ? MYSELF : { kind: 'known', address: toAddress(address) };
+  }
+
+  get registered(): RegisteredAddress | undefined {
+    return this.#address;
   }
 
   isMyself(): boolean {
@@ -82,7 +93,9 @@ export class Record extends RecordBase implements RecordView {
 
   /** The ingress to dial, or `undefined` for ourselves. */
   ingress(): Ingress | undefined {
-    return this.#address === undefined ? undefined : ingressOf(this.#address);
+    if (this.#address === undefined) return undefined;
+    this.#ingress ??= registeredIngress(this.#address);
+    return this.#ingress;
   }
 
   /**
@@ -90,7 +103,7 @@ export class Record extends RecordBase implements RecordView {
    * address (no known egress IP: accepted from any source IP).
    */
   egressIp(): string | undefined {
-    return this.#address === undefined ? undefined : egressIp(this.#address);
+    return this.#address === undefined ? undefined : registeredEgressIp(this.#address);
   }
 
   /** Primaries only: a lookup record is persistent only when it is ourselves. */
@@ -104,7 +117,7 @@ export class Record extends RecordBase implements RecordView {
    */
   dialable(now: number, allowPrivateIps: boolean, allowDns: boolean): DialStatus {
     const address = this.#address;
-    if (address === undefined || !isDialable(address, allowPrivateIps, allowDns)) {
+    if (address === undefined || !isRegisteredDialable(address, allowPrivateIps, allowDns)) {
       return UNAVAILABLE;
     }
     return this.dialTiming(now);
@@ -120,21 +133,23 @@ export class Record extends RecordBase implements RecordView {
     if (!this.eligible()) return false;
     if (bypassIpCheck) return true;
     if (this.#address === undefined) return false;
-    const expected = egressIp(this.#address);
+    const expected = registeredEgressIp(this.#address);
     return expected === undefined || sameIp(expected, sourceIp);
   }
 
   // ---------- Setters ----------
 
   /**
-   * Replaces the registered address. Returns `true` if it changed (never for ourselves). A change
-   * under a live reservation or connection marks it stale, so it cannot become active and is
-   * reported by {@link needsTeardown}.
+   * Replaces the registered address. Returns `true` if it changed (never for ourselves; another
+   * text or form of the same address is no change, see `sameAddress`). A change under a live
+   * reservation or connection marks it stale, so it cannot become active and is reported by
+   * {@link needsTeardown}.
    */
-  update(address: Address): boolean {
+  update(address: RegisteredAddress): boolean {
     if (this.#address === undefined) return false;
-    if (addressEquals(this.#address, address)) return false;
+    if (sameAddress(this.#address, address)) return false;
     this.#address = address;
+    this.#ingress = undefined;
     this.markStale();
     return true;
   }

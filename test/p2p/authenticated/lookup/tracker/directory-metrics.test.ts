@@ -47,7 +47,7 @@ describe('DirectoryMetrics.register', () => {
     const r = dir.listen(a, '10.0.0.1', 100)!.reservation;
     dir.connect(a, 150);
     dir.block(b, 200);
-    dir.overwrite([[b, AddressableTrackedPeers.from([[b, '10.0.0.3:1']]).primary[0]![1]]]);
+    dir.overwrite([[b, AddressableTrackedPeers.from([[b, '10.0.0.3:1']]).primaryAddresses[0]!]]);
     r.release();
     dir.release(r.metadata);
     assert.equal(dir.listen(a, '10.0.0.1', 300), undefined, 'cooldown');

@@ -11,6 +11,7 @@ import type { Metadata } from '../../../../../src/p2p/authenticated/tracker/meta
 import type { DirectoryMetrics } from '../../../../../src/p2p/authenticated/tracker/metrics.js';
 import { PAUSE } from '../../../../../src/p2p/authenticated/tracker/steps.js';
 import { P2PError } from '../../../../../src/p2p/errors.js';
+import { registeredAddress } from '../../../../../src/p2p/registered-address.js';
 import { AddressableTrackedPeers } from '../../../../../src/p2p/types.js';
 import type { Counter, Gauge, Labels } from '../../../../../src/runtime/context.js';
 import { keysInShard } from '../../tracker/shard-keys.js';
@@ -863,5 +864,111 @@ describe('lookup Directory: members without a record of their own', () => {
       addr: { ip: '8.8.8.5', port: 1 },
     });
     assert.equal(dir.record(D)?.primarySets, 2);
+  });
+});
+
+describe('lookup Directory: addresses as registered (text or parsed)', () => {
+  /** A registration as the oracle hands it over: addresses as `registeredAddress` keeps them. */
+  const registered = (primary: [PublicKey, string | Address][]) => ({
+    primary: primary.map(([k]) => k),
+    primaryAddresses: primary.map(([, a]) => registeredAddress(a)),
+    secondary: [],
+    secondaryAddresses: [],
+  });
+
+  it('keeps the caller’s canonical text and reads it as the address it names', () => {
+    const { dir } = harness({ allowPrivateIps: false });
+    const text = ['8.8.8.1', '1'].join(':');
+    assert.ok(
+      dir.track(
+        0,
+        registered([
+          [A, text],
+          [B, '[2606:4700::1]:2'],
+          [C, 'n.example:3'],
+        ]),
+      ),
+    );
+    assert.deepEqual(
+      [...dir.listenerAllowList(0).ips].sort(),
+      ['2606:4700::1', '8.8.8.1'],
+      'bare entries read from their text',
+    );
+    assert.equal(dir.listenerAllowList(0).any, true, 'the named peer');
+    assert.equal(dir.dialable(0).peers.length, 3);
+    assert.ok(dir.acceptable(A, '8.8.8.1', 0));
+    assert.equal(dir.acceptable(A, '8.8.8.2', 0), false);
+    assert.equal(dir.record(A)?.registered, text, 'the same string, not a copy');
+    assert.deepEqual(dir.record(B)?.ingress(), {
+      kind: 'socket',
+      addr: { ip: '2606:4700::1', port: 2 },
+    });
+    assert.deepEqual(dir.record(C)?.address, {
+      kind: 'known',
+      address: Address.named('n.example:3'),
+    });
+  });
+
+  it('another text or an object of the same address is no change, bare or connected', () => {
+    const { dir, metrics } = harness();
+    assert.ok(
+      dir.track(
+        0,
+        registered([
+          [A, '[2001:db8::1]:1'],
+          [B, '10.0.0.2:1'],
+        ]),
+      ),
+    );
+    dir.dial(B, 0);
+    assert.equal(dir.connect(B, 0), 'connected');
+    const same: [PublicKey, string | Address][] = [
+      [A, '[2001:DB8:0::1]:1'],
+      [B, Address.symmetric({ ip: '10.0.0.2', port: 1 })],
+    ];
+    assert.deepEqual(dir.track(1, registered(same)), [], 'nobody killed');
+    assert.deepEqual(dir.track(2, peers(same)), [], 'nor from parsed addresses');
+    assert.deepEqual(dir.overwrite([[B, '10.0.0.2:1']]), { updated: [], kill: [] });
+    assert.equal(metrics.updates.get(peerLabel(A)), 0);
+    assert.equal(metrics.updates.get(peerLabel(B)), 0);
+    // A different address is a change: the bare one updated, the connected one killed.
+    const moved = dir.track(
+      3,
+      registered([
+        [A, '[2001:db8::2]:1'],
+        [B, '10.0.0.2:2'],
+      ]),
+    );
+    assert.deepEqual(hexes(moved), [B.toHex()]);
+    assert.equal(metrics.updates.get(peerLabel(A)), 1);
+    assert.equal(metrics.updates.get(peerLabel(B)), 1);
+    assert.equal(dir.record(A)?.egressIp(), '2001:db8::2');
+  });
+
+  it('forgets an evicted member’s address, so a new registration starts afresh', () => {
+    const { dir, metrics } = harness({ trackedPeerSets: 1 });
+    assert.ok(
+      dir.track(
+        0,
+        registered([
+          [A, '10.0.0.1:1'],
+          [B, '10.0.0.2:1'],
+        ]),
+      ),
+    );
+    assert.ok(dir.track(1, registered([[B, '10.0.0.2:1']])));
+    assert.equal(dir.record(A), undefined);
+    assert.ok(
+      dir.track(
+        2,
+        registered([
+          [A, '10.0.0.9:9'],
+          [B, '10.0.0.2:1'],
+        ]),
+      ),
+    );
+    assert.equal(metrics.updates.get(peerLabel(A)), 0, 'a new member, not an update');
+    assert.equal(dir.record(A)?.registered, '10.0.0.9:9');
+    assert.deepEqual([...dir.listenerAllowList(0).ips].sort(), ['10.0.0.2', '10.0.0.9']);
   });
 });
