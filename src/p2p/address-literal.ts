@@ -16,7 +16,7 @@ import type { SocketAddr } from '../runtime/context.js';
  * The decimal port in `input[from, end)` (no sign, no leading zero, <= 65535), or -1. For the
  * fast paths: no regular expression, no substring.
  */
-function fastPort(input: string, from: number): number {
+export function fastPort(input: string, from: number): number {
   const len = input.length - from;
   if (len < 1 || len > 5 || (len > 1 && input.charCodeAt(from) === 0x30)) return -1;
   let port = 0;

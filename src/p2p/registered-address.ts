@@ -35,7 +35,7 @@ import {
   isDialable,
   parseAddress,
 } from './address.js';
-import { canonicalSocketText } from './address-literal.js';
+import { canonicalSocketText, fastPort } from './address-literal.js';
 import { isGlobal } from './net.js';
 
 /**
@@ -47,17 +47,8 @@ export type RegisteredAddress = string | Address;
 /** Whether `text` is `'hostname:port'` with a canonical port and a valid, non-numeric hostname. */
 function isNamedText(text: string): boolean {
   const colon = text.lastIndexOf(':');
-  if (colon <= 0 || colon === text.length - 1) return false;
-  // The port: decimal, no leading zero, at most 65535.
-  const digits = text.length - colon - 1;
-  if (digits > 5 || (digits > 1 && text.charCodeAt(colon + 1) === 0x30)) return false;
-  let port = 0;
-  for (let i = colon + 1; i < text.length; i++) {
-    const d = text.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return false;
-    port = port * 10 + d;
-  }
-  if (port > 65535) return false;
+  // The port: decimal, no leading zero, at most 65535 (as the socket-address scanners).
+  if (colon <= 0 || fastPort(text, colon + 1) < 0) return false;
   // Digits and dots only would be a (malformed) IPv4 literal, not a name (as `parseIngress`).
   let numeric = true;
   for (let i = 0; i < colon && numeric; i++) {
